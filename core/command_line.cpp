@@ -1,0 +1,106 @@
+#include "linkem/command_line.hpp"
+#include "linkem/suggest.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace linkem {
+namespace {
+
+const std::vector<std::string> kLogLevels = {"error", "warning", "notice", "info", "debug"};
+const std::vector<std::string> kOptions = {"--check",     "--duration", "--stats-json", "--stats-interval",
+                                           "--log-level", "--help",     "--version"};
+
+}  // namespace
+
+std::string usage_text() {
+    return "usage: linkem CONFIG.yaml [options] [-- EAL arguments]\n"
+           "\n"
+           "Emulates the links described in CONFIG.yaml between DPDK ports.\n"
+           "\n"
+           "options:\n"
+           "  --check               validate the configuration, print it in human units, start nothing\n"
+           "  --duration D          stop after D (e.g. 30s); default: run until SIGINT or SIGTERM\n"
+           "  --stats-json FILE     write final per-link statistics as JSON to FILE\n"
+           "  --stats-interval D    print a status line per link every D (default 1s; 0 turns it off)\n"
+           "  --log-level L         error, warning, notice (default), info or debug\n"
+           "  --help                print this help\n"
+           "  --version             print the versions of linkem and DPDK\n"
+           "\n"
+           "EAL arguments come from the configuration's `eal:` list and from after `--`.\n"
+           "With neither, linkem runs --in-memory on the configured lcores, and adds\n"
+           "--no-huge when no hugepages are reserved.\n"
+           "\n"
+           "exit status: 0 success, 1 runtime failure, 2 bad command line or configuration\n"
+           "configuration reference: docs/CONFIG.md\n";
+}
+
+Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
+    using Result = Parsed<CommandLine>;
+    CommandLine cl;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string &arg = args[i];
+        if (arg == "--") {
+            cl.eal_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+            break;
+        }
+        if (arg.size() < 2 || arg[0] != '-') {
+            if (!cl.config_path.empty())
+                return Result::fail(fmt::format("more than one configuration file: \"{}\" and \"{}\"", cl.config_path, arg));
+            cl.config_path = arg;
+            continue;
+        }
+        const size_t eq = arg.find('=');
+        const std::string name = arg.substr(0, eq);
+        std::optional<std::string> inline_value;
+        if (eq != std::string::npos) inline_value = arg.substr(eq + 1);
+
+        auto value = [&]() -> std::optional<std::string> {
+            if (inline_value) return inline_value;
+            if (i + 1 < args.size()) return args[++i];
+            return std::nullopt;
+        };
+        auto flag = [&](bool &target) -> std::string {
+            if (inline_value) return fmt::format("{} takes no value", name);
+            target = true;
+            return {};
+        };
+
+        std::string problem;
+        if (name == "--check")
+            problem = flag(cl.check);
+        else if (name == "--help" || name == "-h")
+            problem = flag(cl.help);
+        else if (name == "--version")
+            problem = flag(cl.version);
+        else if (name == "--duration" || name == "--stats-interval") {
+            const auto v = value();
+            if (!v) return Result::fail(fmt::format("{} needs a duration (examples: {})", name, Duration::kExamples));
+            const Parsed<Duration> d = Duration::parse(*v);
+            if (!d) return Result::fail(fmt::format("{}: {}", name, d.error));
+            if (name == "--duration")
+                cl.duration = d.value;
+            else
+                cl.stats_interval = *d.value;
+        } else if (name == "--stats-json") {
+            const auto v = value();
+            if (!v || v->empty()) return Result::fail("--stats-json needs a file name");
+            cl.stats_json_path = *v;
+        } else if (name == "--log-level") {
+            const auto v = value();
+            if (!v || std::find(kLogLevels.begin(), kLogLevels.end(), *v) == kLogLevels.end())
+                return Result::fail(
+                    fmt::format("--log-level needs one of: {}{}", join(kLogLevels), v ? fmt::format(" (got \"{}\")", *v) : ""));
+            cl.log_level = *v;
+        } else {
+            const auto guess = nearest_word(name, kOptions);
+            return Result::fail(fmt::format("unknown option \"{}\"{}", arg, guess ? fmt::format("; did you mean {}?", *guess) : ""));
+        }
+        if (!problem.empty()) return Result::fail(problem);
+    }
+    if (cl.config_path.empty() && !cl.help && !cl.version) return Result::fail("no configuration file given");
+    return Result::ok(std::move(cl));
+}
+
+}  // namespace linkem

@@ -1,0 +1,687 @@
+// YAML -> Config, collecting every error with its position and key path.
+//
+// The walk only follows the structure the configuration defines (it never
+// recurses into arbitrary user nodes), so aliases that would expand
+// exponentially ("billion laughs") cost nothing, and yaml-cpp's own depth guard
+// bounds nesting while parsing.
+#include "linkem/config.hpp"
+#include "linkem/suggest.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace linkem {
+
+std::string ConfigError::to_string() const {
+    if (path.empty()) return fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, message);
+    return fmt::format("{}:{}:{}: {}: {}", file, pos.line, pos.column, path, message);
+}
+
+const Port *Config::find_port(std::string_view name) const {
+    for (const Port &p : ports)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+const ModelParam *ModelSpec::find(std::string_view key) const {
+    for (const ModelParam &p : params)
+        if (p.key == key) return &p;
+    return nullptr;
+}
+
+namespace {
+
+template <class T>
+Parsed<T> typed_param(const ModelSpec &spec, std::string_view key) {
+    const ModelParam *p = spec.find(key);
+    if (p == nullptr) return Parsed<T>::fail(fmt::format("missing parameter \"{}\"", key));
+    if (p->is_list) return Parsed<T>::fail(fmt::format("parameter \"{}\" takes one value, not a list", key));
+    return T::parse(p->values.front());
+}
+
+}  // namespace
+
+Parsed<Duration> ModelSpec::duration(std::string_view key) const { return typed_param<Duration>(*this, key); }
+Parsed<Rate> ModelSpec::rate(std::string_view key) const { return typed_param<Rate>(*this, key); }
+Parsed<Probability> ModelSpec::probability(std::string_view key) const { return typed_param<Probability>(*this, key); }
+
+namespace {
+
+SourcePos pos_of(const YAML::Node &node) {
+    const YAML::Mark m = node.Mark();
+    if (m.line < 0 || m.column < 0) return {};
+    return {m.line + 1, m.column + 1};
+}
+
+std::string child(const std::string &path, std::string_view key) {
+    return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+}
+std::string item(const std::string &path, size_t index) { return fmt::format("{}[{}]", path, index); }
+
+std::string describe(const YAML::Node &node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Map:
+            return "a mapping";
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Scalar:
+            return fmt::format("\"{}\"", node.Scalar());
+        default:
+            return "nothing";
+    }
+}
+
+bool is_identifier(std::string_view s) {
+    if (s.empty() || s.size() > kMaxNameLength) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    });
+}
+
+Parsed<uint64_t> parse_uint(std::string_view text, uint64_t max) {
+    if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return Parsed<uint64_t>::fail(fmt::format("\"{}\" is not a whole number", text));
+    uint64_t v = 0;
+    for (char c : text) {
+        const uint64_t digit = static_cast<uint64_t>(c - '0');
+        if (v > (max - digit) / 10) return Parsed<uint64_t>::fail(fmt::format("{} is above the largest allowed, {}", text, max));
+        v = v * 10 + digit;
+    }
+    return Parsed<uint64_t>::ok(v);
+}
+
+// A mapping's entries, after the checks every mapping gets: keys are plain
+// scalars, no key appears twice, and (when `known` is given) every key is known.
+struct Entry {
+    YAML::Node key;
+    YAML::Node value;
+};
+
+class Loader {
+  public:
+    explicit Loader(std::string file) : file_(std::move(file)) {}
+
+    std::vector<ConfigError> take_errors() { return std::move(errors_); }
+
+    void error(SourcePos pos, std::string path, std::string message) {
+        errors_.push_back({file_, pos, std::move(path), std::move(message)});
+    }
+    void error(const YAML::Node &at, std::string path, std::string message) { error(pos_of(at), std::move(path), std::move(message)); }
+
+    // nullptr for `known` accepts any key (plugin parameters).
+    std::map<std::string, Entry> entries(const YAML::Node &map, const std::string &path, const std::vector<std::string> *known,
+                                         std::vector<std::string> *order = nullptr) {
+        std::map<std::string, Entry> out;
+        if (!map.IsMap()) return out;
+        for (auto it = map.begin(); it != map.end(); ++it) {
+            const YAML::Node key = it->first;
+            if (!key.IsScalar()) {
+                error(key, path, fmt::format("a key must be a plain word, not {}", describe(key)));
+                continue;
+            }
+            const std::string name = key.Scalar();
+            if (const auto first = out.find(name); first != out.end()) {
+                const SourcePos p = pos_of(first->second.key);
+                error(key, child(path, name), fmt::format("duplicate key \"{}\" (first at line {}, column {})", name, p.line, p.column));
+                continue;
+            }
+            if (known != nullptr && std::find(known->begin(), known->end(), name) == known->end()) {
+                const auto guess = nearest_word(name, *known);
+                error(key, child(path, name),
+                      fmt::format("unknown key \"{}\"{} (known keys: {})", name, guess ? fmt::format("; did you mean \"{}\"?", *guess) : "",
+                                  join(*known)));
+                continue;
+            }
+            out.emplace(name, Entry{key, it->second});
+            if (order != nullptr) order->push_back(name);
+        }
+        return out;
+    }
+
+    // The scalar text of a value, or an error that says what was expected.
+    std::optional<std::string> scalar(const Entry &e, const std::string &path, std::string_view expected) {
+        if (e.value.IsScalar()) return e.value.Scalar();
+        error(e.value.IsNull() ? e.key : e.value, path, fmt::format("expected {}, got {}", expected, describe(e.value)));
+        return std::nullopt;
+    }
+
+    template <class T>
+    std::optional<T> unit_value(const Entry &e, const std::string &path, std::string_view expected) {
+        const auto text = scalar(e, path, expected);
+        if (!text) return std::nullopt;
+        Parsed<T> parsed = T::parse(*text);
+        if (!parsed) error(e.value, path, parsed.error);
+        return parsed.value;
+    }
+
+    std::optional<uint64_t> whole_number(const Entry &e, const std::string &path, uint64_t min, uint64_t max) {
+        const auto text = scalar(e, path, fmt::format("a whole number from {} to {}", min, max));
+        if (!text) return std::nullopt;
+        const Parsed<uint64_t> parsed = parse_uint(*text, max);
+        if (!parsed) {
+            error(e.value, path, fmt::format("{} (expected a whole number from {} to {})", parsed.error, min, max));
+            return std::nullopt;
+        }
+        if (*parsed.value < min) {
+            error(e.value, path, fmt::format("{} is below the smallest allowed, {} (range {} to {})", *parsed.value, min, min, max));
+            return std::nullopt;
+        }
+        return parsed.value;
+    }
+
+    Config load(const YAML::Node &root);
+
+  private:
+    void load_ports(const Entry &e, Config &c);
+    void load_links(const Entry &e, Config &c);
+    std::optional<Link> load_link(const YAML::Node &node, const std::string &path, const Config &c);
+    void load_pipeline(const Entry &e, Config &c);
+    void load_eal(const Entry &e, Config &c);
+    std::optional<ModelSpec> load_model(const Entry &e, const std::string &path, const struct ModelKind &kind);
+    std::optional<QueueLimit> load_queue(const Entry &e, const std::string &path);
+    void load_overhead(const Entry &e, const std::string &path, Link &link);
+    void check_links(const Config &c);
+
+    std::string file_;
+    std::vector<ConfigError> errors_;
+};
+
+const std::vector<std::string> kTopKeys = {"ports", "links", "pipeline", "seed", "eal"};
+const std::vector<std::string> kPortKeys = {"device"};
+const std::vector<std::string> kLinkKeys = {"name", "from", "to", "bandwidth", "overhead", "queue", "delay", "loss"};
+const std::vector<std::string> kQueueKeys = {"packets", "bytes"};
+const std::vector<std::string> kPipelineKeys = {"burst", "lcores"};
+
+Config Loader::load(const YAML::Node &root) {
+    Config c;
+    c.file = file_;
+    if (root.IsNull()) {
+        error(SourcePos{1, 1}, "", "the file is empty: expected a mapping with \"ports\" and \"links\" (see docs/CONFIG.md)");
+        return c;
+    }
+    if (!root.IsMap()) {
+        error(root, "", fmt::format("expected a mapping with \"ports\" and \"links\" at the top, got {}", describe(root)));
+        return c;
+    }
+    auto top = entries(root, "", &kTopKeys);
+    if (auto it = top.find("ports"); it != top.end())
+        load_ports(it->second, c);
+    else
+        error(SourcePos{1, 1}, "ports",
+              "missing required key \"ports\" (example: ports: {a: {device: net_null0}, b: {device: net_null1}})");
+    if (auto it = top.find("links"); it != top.end())
+        load_links(it->second, c);
+    else
+        error(SourcePos{1, 1}, "links", "missing required key \"links\" (example: links: [{name: a-to-b, from: a, to: b, delay: 10ms}])");
+    if (auto it = top.find("pipeline"); it != top.end()) load_pipeline(it->second, c);
+    if (auto it = top.find("seed"); it != top.end()) {
+        if (it->second.value.IsScalar() && it->second.value.Scalar() == "random")
+            c.seed_random = true;
+        else if (auto seed = whole_number(it->second, "seed", 0, UINT64_MAX))
+            c.seed = *seed;
+    }
+    if (auto it = top.find("eal"); it != top.end()) load_eal(it->second, c);
+    return c;
+}
+
+void Loader::load_ports(const Entry &e, Config &c) {
+    if (!e.value.IsMap() || e.value.size() == 0) {
+        error(e.value.IsNull() ? e.key : e.value, "ports",
+              fmt::format("expected a mapping of port names to devices, such as {{a: {{device: net_null0}}}}, got {}", describe(e.value)));
+        return;
+    }
+    std::vector<std::string> order;
+    const auto ports = entries(e.value, "ports", nullptr, &order);
+    std::map<std::string, std::string> device_owner;
+    for (const std::string &name : order) {
+        const Entry &pe = ports.at(name);
+        const std::string path = child("ports", name);
+        if (!is_identifier(name))
+            error(pe.key, path, fmt::format("port name \"{}\" must be 1 to {} letters, digits, '_', '-' or '.'", name, kMaxNameLength));
+        if (!pe.value.IsMap()) {
+            error(pe.value.IsNull() ? pe.key : pe.value, path,
+                  fmt::format("expected a mapping such as {{device: \"net_tap0,iface=lkm-a\"}}, got {}", describe(pe.value)));
+            continue;
+        }
+        const auto fields = entries(pe.value, path, &kPortKeys);
+        const auto dev = fields.find("device");
+        if (dev == fields.end()) {
+            error(pe.value, child(path, "device"),
+                  "missing required key \"device\" (a PCI address such as 0000:01:00.0, or vdev devargs such as net_null0)");
+            continue;
+        }
+        const auto device = scalar(dev->second, child(path, "device"), "a DPDK device string such as net_null0 or 0000:01:00.0");
+        if (!device) continue;
+        if (device->empty()) {
+            error(dev->second.value, child(path, "device"), "the device string is empty (examples: net_null0, 0000:01:00.0)");
+            continue;
+        }
+        if (auto [owner, inserted] = device_owner.emplace(*device, name); !inserted)
+            error(dev->second.value, child(path, "device"),
+                  fmt::format("device \"{}\" is already used by port \"{}\"", *device, owner->second));
+        c.ports.push_back({name, *device, pos_of(pe.key)});
+    }
+}
+
+void Loader::load_links(const Entry &e, Config &c) {
+    if (!e.value.IsSequence() || e.value.size() == 0) {
+        error(e.value.IsNull() ? e.key : e.value, "links",
+              fmt::format("expected a list of links, such as [{{name: a-to-b, from: a, to: b, delay: 10ms}}], got {}", describe(e.value)));
+        return;
+    }
+    for (size_t i = 0; i < e.value.size(); ++i) {
+        if (auto link = load_link(e.value[i], item("links", i), c)) c.links.push_back(std::move(*link));
+    }
+    check_links(c);
+}
+
+// What a model field accepts as a shorthand, and which built-in model that means.
+struct ModelKind {
+    const char *shorthand_expected;               // "a duration such as 20ms"
+    const char *plugin_example;                   // "{plugin: normal, mean: 20ms, stddev: 2ms}"
+    const char *builtin;                          // model the shorthand stands for
+    const char *param;                            // that model's parameter
+    std::string (*check)(std::string_view text);  // empty when the shorthand is valid
+};
+
+std::string check_bandwidth(std::string_view text) {
+    const Parsed<Rate> r = Rate::parse(text);
+    if (!r) return r.error;
+    if (r.value->bits_per_s == 0 || r.value->bits_per_s > kMaxBandwidthBitsPerS)
+        return fmt::format("{} is out of range (1bit/s to {}; leave bandwidth out for no limit)", r.value->to_string(),
+                           Rate{kMaxBandwidthBitsPerS}.to_string());
+    return {};
+}
+std::string check_delay(std::string_view text) {
+    const Parsed<Duration> d = Duration::parse(text);
+    if (!d) return d.error;
+    if (d.value->ns > kMaxDelayNs)
+        return fmt::format("{} is out of range (0 to {})", d.value->to_string(), Duration{kMaxDelayNs}.to_string());
+    return {};
+}
+std::string check_loss(std::string_view text) {
+    const Parsed<Probability> p = Probability::parse(text);
+    return p ? std::string{} : p.error;
+}
+
+const ModelKind kBandwidthKind{"a rate such as 100Mbit/s", "{plugin: trace, file: link.trace}", "constant", "rate", check_bandwidth};
+const ModelKind kDelayKind{"a duration such as 20ms", "{plugin: normal, mean: 20ms, stddev: 2ms}", "constant", "delay", check_delay};
+const ModelKind kLossKind{"a probability such as 1% or 0.01", "{plugin: gilbert_elliott, p: 1%, r: 10%}", "bernoulli", "p", check_loss};
+
+std::optional<ModelSpec> Loader::load_model(const Entry &e, const std::string &path, const ModelKind &kind) {
+    ModelSpec spec;
+    spec.path = path;
+    spec.pos = pos_of(e.value);
+    if (e.value.IsScalar()) {
+        const std::string text = e.value.Scalar();
+        if (std::string problem = kind.check(text); !problem.empty()) {
+            error(e.value, path, problem);
+            return std::nullopt;
+        }
+        spec.plugin = kind.builtin;
+        spec.shorthand = true;
+        spec.params.push_back({kind.param, path, spec.pos, {text}, false});
+        return spec;
+    }
+    if (!e.value.IsMap()) {
+        error(e.value.IsNull() ? e.key : e.value, path,
+              fmt::format("expected {} or a model such as {}, got {}", kind.shorthand_expected, kind.plugin_example, describe(e.value)));
+        return std::nullopt;
+    }
+    std::vector<std::string> order;
+    const auto fields = entries(e.value, path, nullptr, &order);
+    bool ok = true;
+    for (const std::string &key : order) {
+        const Entry &f = fields.at(key);
+        const std::string param_path = child(path, key);
+        if (key == "plugin") {
+            const auto name = scalar(f, param_path, "a model name such as \"normal\" or a path such as \"./my_model.so\"");
+            if (name && name->empty()) error(f.value, param_path, "the model name is empty");
+            if (!name || name->empty())
+                ok = false;
+            else
+                spec.plugin = *name;
+            continue;
+        }
+        ModelParam param{key, param_path, pos_of(f.value), {}, f.value.IsSequence()};
+        if (f.value.IsScalar()) {
+            param.values.push_back(f.value.Scalar());
+        } else if (f.value.IsSequence()) {
+            for (size_t i = 0; i < f.value.size(); ++i) {
+                const YAML::Node v = f.value[i];
+                if (!v.IsScalar()) {
+                    error(v.IsNull() ? f.value : v, item(param_path, i),
+                          fmt::format("a list parameter holds plain values, not {}", describe(v)));
+                    ok = false;
+                    break;
+                }
+                param.values.push_back(v.Scalar());
+            }
+        } else {
+            error(f.value.IsNull() ? f.key : f.value, param_path,
+                  fmt::format("expected a value or a list of values, got {}", describe(f.value)));
+            ok = false;
+        }
+        spec.params.push_back(std::move(param));
+    }
+    if (fields.find("plugin") == fields.end()) {
+        error(e.value, child(path, "plugin"), fmt::format("missing required key \"plugin\" (example: {})", kind.plugin_example));
+        ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return spec;
+}
+
+std::optional<QueueLimit> Loader::load_queue(const Entry &e, const std::string &path) {
+    const std::string range =
+        fmt::format("1 to {} packets, {} to {}", kMaxQueuePackets, ByteSize{64}.to_string(), ByteSize{kMaxQueueBytes}.to_string());
+    auto in_range_packets = [&](const YAML::Node &at, const std::string &p, uint64_t n) {
+        if (n >= 1 && n <= kMaxQueuePackets) return true;
+        error(at, p, fmt::format("{} is out of range ({})", PacketCount{n}.to_string(), range));
+        return false;
+    };
+    auto in_range_bytes = [&](const YAML::Node &at, const std::string &p, uint64_t n) {
+        if (n >= 64 && n <= kMaxQueueBytes) return true;
+        error(at, p, fmt::format("{} is out of range ({})", ByteSize{n}.to_string(), range));
+        return false;
+    };
+    QueueLimit q;
+    if (e.value.IsScalar()) {
+        const std::string text = e.value.Scalar();
+        if (const Parsed<PacketCount> packets = PacketCount::parse(text)) {
+            if (!in_range_packets(e.value, path, packets.value->packets)) return std::nullopt;
+            q.packets = packets.value->packets;
+            return q;
+        }
+        const Parsed<ByteSize> size = ByteSize::parse(text);
+        if (!size) {
+            error(e.value, path,
+                  fmt::format("\"{}\" is not a queue limit: expected a size such as 256KiB or a packet count such as 1000 packets", text));
+            return std::nullopt;
+        }
+        if (!in_range_bytes(e.value, path, size.value->bytes)) return std::nullopt;
+        q.bytes = size.value->bytes;
+        return q;
+    }
+    if (!e.value.IsMap()) {
+        error(e.value.IsNull() ? e.key : e.value, path,
+              fmt::format(
+                  "expected a size such as 256KiB, a packet count such as \"1000 packets\", or {{packets: 1000, bytes: 1MiB}}, got {}",
+                  describe(e.value)));
+        return std::nullopt;
+    }
+    const auto fields = entries(e.value, path, &kQueueKeys);
+    bool ok = true;
+    if (auto it = fields.find("packets"); it != fields.end()) {
+        const std::string p = child(path, "packets");
+        std::optional<uint64_t> n;
+        if (it->second.value.IsScalar() && parse_uint(it->second.value.Scalar(), UINT64_MAX))
+            n = *parse_uint(it->second.value.Scalar(), UINT64_MAX).value;
+        else if (auto count = unit_value<PacketCount>(it->second, p, "a packet count such as 1000"))
+            n = count->packets;
+        if (n && in_range_packets(it->second.value, p, *n))
+            q.packets = n;
+        else
+            ok = false;
+    }
+    if (auto it = fields.find("bytes"); it != fields.end()) {
+        const std::string p = child(path, "bytes");
+        const auto size = unit_value<ByteSize>(it->second, p, "a size such as 256KiB");
+        if (size && in_range_bytes(it->second.value, p, size->bytes))
+            q.bytes = size->bytes;
+        else
+            ok = false;
+    }
+    if (ok && !q.packets && !q.bytes) {
+        error(e.value, path, "give \"packets\", \"bytes\" or both (example: {packets: 1000, bytes: 1MiB})");
+        ok = false;
+    }
+    return ok ? std::optional<QueueLimit>(q) : std::nullopt;
+}
+
+void Loader::load_overhead(const Entry &e, const std::string &path, Link &link) {
+    const char *expected = "\"ethernet\" (24 bytes: preamble, SFD, FCS and inter-frame gap), \"none\", or a byte count such as 24";
+    const auto text = scalar(e, path, expected);
+    if (!text) return;
+    if (*text == "ethernet" || *text == "none") {
+        link.overhead_name = *text;
+        link.overhead_bytes = *text == "ethernet" ? kEthernetOverheadBytes : 0;
+        return;
+    }
+    Parsed<uint64_t> bytes = parse_uint(*text, UINT64_MAX);
+    if (!bytes) {
+        const Parsed<ByteSize> size = ByteSize::parse(*text);
+        if (size) bytes = Parsed<uint64_t>::ok(size.value->bytes);
+    }
+    if (!bytes) {
+        const auto guess = nearest_word(*text, {"ethernet", "none"});
+        error(e.value, path,
+              fmt::format("\"{}\" is not an overhead{}: expected {}", *text, guess ? fmt::format(" (did you mean \"{}\"?)", *guess) : "",
+                          expected));
+        return;
+    }
+    if (*bytes.value > kMaxOverheadBytes) {
+        error(e.value, path, fmt::format("{} bytes is out of range (0 to {} bytes)", *bytes.value, kMaxOverheadBytes));
+        return;
+    }
+    link.overhead_bytes = static_cast<uint32_t>(*bytes.value);
+}
+
+std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string &path, const Config &c) {
+    if (!node.IsMap()) {
+        error(node, path,
+              fmt::format("expected a link mapping such as {{name: a-to-b, from: a, to: b, delay: 10ms}}, got {}", describe(node)));
+        return std::nullopt;
+    }
+    const size_t errors_before = errors_.size();
+    const auto fields = entries(node, path, &kLinkKeys);
+    Link link;
+    link.pos = pos_of(node);
+    link.queue.packets = kDefaultQueuePackets;
+
+    for (const char *key : {"name", "from", "to"}) {
+        const auto it = fields.find(key);
+        if (it == fields.end()) {
+            error(node, child(path, key), fmt::format("missing required key \"{}\"", key));
+            continue;
+        }
+        const auto text =
+            scalar(it->second, child(path, key), std::string_view(key) == "name" ? "a link name such as a-to-b" : "a port name");
+        if (!text) continue;
+        if (std::string_view(key) == "name") {
+            if (!is_identifier(*text))
+                error(it->second.value, child(path, key),
+                      fmt::format("link name \"{}\" must be 1 to {} letters, digits, '_', '-' or '.'", *text, kMaxNameLength));
+            link.name = *text;
+            link.name_pos = pos_of(it->second.value);
+            continue;
+        }
+        std::string &end = std::string_view(key) == "from" ? link.from : link.to;
+        end = *text;
+        if (c.find_port(end) == nullptr && !c.ports.empty()) {
+            std::vector<std::string> names;
+            for (const Port &p : c.ports) names.push_back(p.name);
+            const auto guess = nearest_word(end, names);
+            error(it->second.value, child(path, key),
+                  fmt::format("unknown port \"{}\"{} (defined ports: {})", end, guess ? fmt::format("; did you mean \"{}\"?", *guess) : "",
+                              join(names)));
+        }
+    }
+    if (!link.from.empty() && link.from == link.to)
+        error(fields.at("to").value, child(path, "to"), fmt::format("a link cannot go from port \"{}\" back to the same port", link.to));
+
+    if (auto it = fields.find("bandwidth"); it != fields.end())
+        link.bandwidth = load_model(it->second, child(path, "bandwidth"), kBandwidthKind);
+    if (auto it = fields.find("overhead"); it != fields.end()) load_overhead(it->second, child(path, "overhead"), link);
+    if (auto it = fields.find("queue"); it != fields.end()) {
+        if (auto q = load_queue(it->second, child(path, "queue"))) link.queue = *q;
+    }
+    if (auto it = fields.find("delay"); it != fields.end()) link.delay = load_model(it->second, child(path, "delay"), kDelayKind);
+    if (auto it = fields.find("loss"); it != fields.end()) link.loss = load_model(it->second, child(path, "loss"), kLossKind);
+
+    if (errors_.size() != errors_before) return std::nullopt;
+    return link;
+}
+
+// Checks across links: unique names, one link per direction.
+void Loader::check_links(const Config &c) {
+    std::map<std::string, size_t> by_name;
+    std::map<std::pair<std::string, std::string>, size_t> by_direction;
+    for (size_t i = 0; i < c.links.size(); ++i) {
+        const Link &l = c.links[i];
+        const std::string path = item("links", i);
+        if (auto [first, inserted] = by_name.emplace(l.name, i); !inserted)
+            error(l.name_pos, child(path, "name"),
+                  fmt::format("duplicate link name \"{}\" (first used at line {})", l.name, c.links[first->second].name_pos.line));
+        if (auto [first, inserted] = by_direction.emplace(std::make_pair(l.from, l.to), i); !inserted)
+            error(l.pos, path,
+                  fmt::format("link \"{}\" goes from \"{}\" to \"{}\" like link \"{}\" (line {}); one link per direction for now "
+                              "(classification rules will choose between several)",
+                              l.name, l.from, l.to, c.links[first->second].name, c.links[first->second].pos.line));
+    }
+}
+
+void Loader::load_pipeline(const Entry &e, Config &c) {
+    if (!e.value.IsMap()) {
+        error(e.value.IsNull() ? e.key : e.value, "pipeline",
+              fmt::format("expected a mapping such as {{burst: 32, lcores: [0, 1]}}, got {}", describe(e.value)));
+        return;
+    }
+    const auto fields = entries(e.value, "pipeline", &kPipelineKeys);
+    if (auto it = fields.find("burst"); it != fields.end()) {
+        if (auto burst = whole_number(it->second, "pipeline.burst", 1, kMaxBurst)) c.pipeline.burst = static_cast<uint32_t>(*burst);
+    }
+    if (auto it = fields.find("lcores"); it != fields.end()) {
+        const YAML::Node v = it->second.value;
+        if (v.IsScalar() && v.Scalar() == "auto") return;
+        if (!v.IsSequence() || v.size() == 0) {
+            error(v.IsNull() ? it->second.key : v, "pipeline.lcores",
+                  fmt::format("expected a list of lcore ids such as [0, 1], or auto, got {}", describe(v)));
+            return;
+        }
+        std::set<uint64_t> seen;
+        for (size_t i = 0; i < v.size(); ++i) {
+            const std::string path = item("pipeline.lcores", i);
+            const auto id = whole_number(Entry{it->second.key, v[i]}, path, 0, kMaxLcore);
+            if (!id) continue;
+            if (!seen.insert(*id).second) error(v[i], path, fmt::format("lcore {} is listed twice", *id));
+            c.pipeline.lcores.push_back(static_cast<uint32_t>(*id));
+        }
+    }
+}
+
+void Loader::load_eal(const Entry &e, Config &c) {
+    if (!e.value.IsSequence()) {
+        error(e.value.IsNull() ? e.key : e.value, "eal",
+              fmt::format("expected a list of EAL arguments such as [\"--log-level=lib.eal:notice\"], got {}", describe(e.value)));
+        return;
+    }
+    for (size_t i = 0; i < e.value.size(); ++i) {
+        const auto arg = scalar(Entry{e.key, e.value[i]}, item("eal", i), "an EAL argument such as \"--log-level=lib.eal:notice\"");
+        if (arg && arg->empty())
+            error(e.value[i], item("eal", i), "an EAL argument is empty");
+        else if (arg)
+            c.eal.push_back(*arg);
+    }
+}
+
+// Position of the first byte that is not valid UTF-8 text, or of a NUL byte.
+std::optional<SourcePos> find_binary(std::string_view text) {
+    int line = 1, column = 1;
+    for (size_t i = 0; i < text.size();) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+        bool ok = b != 0 && len != 0 && i + len <= text.size();
+        for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+        if (!ok) return SourcePos{line, column};
+        if (b == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+        i += len;
+    }
+    return std::nullopt;
+}
+
+bool line_has_tab_indent(std::string_view text, int line) {
+    size_t start = 0;
+    for (int l = 1; l < line; ++l) {
+        start = text.find('\n', start);
+        if (start == std::string_view::npos) return false;
+        ++start;
+    }
+    for (size_t i = start; i < text.size() && (text[i] == ' ' || text[i] == '\t'); ++i)
+        if (text[i] == '\t') return true;
+    return false;
+}
+
+LoadResult finish(const std::string &file, std::vector<ConfigError> errors, std::optional<Config> config) {
+    std::stable_sort(errors.begin(), errors.end(), [](const ConfigError &a, const ConfigError &b) {
+        return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+    });
+    if (errors.size() > kMaxErrors) {
+        const size_t more = errors.size() - kMaxErrors;
+        errors.resize(kMaxErrors);
+        errors.push_back({file, errors.back().pos, "", fmt::format("... and {} more errors", more)});
+    }
+    if (!errors.empty()) return {std::nullopt, std::move(errors)};
+    return {std::move(config), {}};
+}
+
+}  // namespace
+
+LoadResult load_config_text(std::string_view text, const std::string &file_name) {
+    auto fail = [&](SourcePos pos, std::string message) {
+        return finish(file_name, {{file_name, pos, "", std::move(message)}}, std::nullopt);
+    };
+    if (text.size() > kMaxConfigBytes)
+        return fail({1, 1},
+                    fmt::format("the file is {} bytes; a configuration is at most {} (large data such as traces go in files it names)",
+                                text.size(), ByteSize{kMaxConfigBytes}.to_string()));
+    if (auto at = find_binary(text)) return fail(*at, "binary data: a configuration is UTF-8 text without NUL bytes");
+
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(text));
+    } catch (const YAML::DeepRecursion &e) {
+        return fail({e.mark.line + 1, e.mark.column + 1}, fmt::format("YAML syntax: nested deeper than {} levels", e.depth()));
+    } catch (const YAML::Exception &e) {
+        const SourcePos pos{e.mark.line + 1, e.mark.column + 1};
+        std::string message = fmt::format("YAML syntax: {}", e.msg);
+        if (line_has_tab_indent(text, pos.line)) message += " (this line is indented with a tab; YAML indents with spaces only)";
+        return fail(pos, std::move(message));
+    }
+    Loader loader(file_name);
+    Config config = loader.load(root);
+    return finish(file_name, loader.take_errors(), std::move(config));
+}
+
+LoadResult load_config_file(const std::string &path) {
+    auto fail = [&](std::string message) { return finish(path, {{path, {1, 1}, "", std::move(message)}}, std::nullopt); };
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return fail(fmt::format("cannot read the file: {}", std::strerror(errno)));
+    if (S_ISDIR(st.st_mode)) return fail("this is a directory; expected a YAML configuration file");
+    if (!S_ISREG(st.st_mode)) return fail("this is not a regular file; expected a YAML configuration file");
+    if (static_cast<uint64_t>(st.st_size) > kMaxConfigBytes)
+        return fail(fmt::format("the file is {} bytes; a configuration is at most {} (large data such as traces go in files it names)",
+                                st.st_size, ByteSize{kMaxConfigBytes}.to_string()));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(fmt::format("cannot open the file: {}", std::strerror(errno)));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return load_config_text(text.str(), path);
+}
+
+}  // namespace linkem

@@ -1,0 +1,36 @@
+// The `linkem` command line, parsed without side effects (so it can be tested).
+//
+//   linkem CONFIG.yaml [--check] [--duration D] [--stats-json FILE]
+//          [--stats-interval D] [--log-level L] [-- EAL args]
+//   linkem --help | --version
+//
+// Options take their value as the next argument or after '=' (--duration=5s).
+// Everything after a lone "--" is passed to DPDK's EAL untouched.
+#pragma once
+
+#include "linkem/units.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace linkem {
+
+struct CommandLine {
+    std::string config_path;
+    bool check = false;
+    bool help = false;
+    bool version = false;
+    std::optional<Duration> duration;  // run time; none: until SIGINT/SIGTERM
+    std::string stats_json_path;       // empty: no JSON file
+    Duration stats_interval{1'000'000'000};
+    std::string log_level = "notice";   // error, warning, notice, info, debug
+    std::vector<std::string> eal_args;  // after "--"
+};
+
+// args excludes argv[0]. The error names the offending argument.
+Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args);
+
+std::string usage_text();
+
+}  // namespace linkem

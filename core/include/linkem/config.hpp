@@ -1,0 +1,142 @@
+// The typed configuration, and the loader that builds it from YAML.
+//
+// Contract:
+//  - load_config_file() / load_config_text() either return a complete, valid
+//    Config or a list of every error found; never a partly filled Config.
+//  - Each error names the file, the 1-based line and column of the offending
+//    node, the key path ("links[1].delay") and what was expected, with an
+//    example. Unknown keys are errors, with the known keys and the nearest one.
+//  - Malformed input (syntax errors, tabs, duplicate keys, binary data, huge
+//    files, deep nesting, alias bombs) yields errors, never a crash or a hang.
+//  - Model fields (bandwidth, delay, loss) are kept as ModelSpec: a model name
+//    plus raw parameters with their source positions. The shorthands
+//    (`delay: 20ms`, `loss: 1%`, `bandwidth: 100Mbit/s`) become the built-in
+//    models `constant`, `bernoulli` and `constant` with their one parameter, so
+//    the plugin host later resolves every form through one mechanism. The
+//    parameters of a shorthand are already checked; those of an explicit
+//    `{plugin: ...}` are checked by the plugin that receives them.
+//
+// See docs/CONFIG.md for the user-facing reference of every key.
+#pragma once
+
+#include "linkem/units.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace linkem {
+
+// Where a value was written: 1-based line and column (0 when unknown).
+struct SourcePos {
+    int line = 0;
+    int column = 0;
+};
+
+struct ConfigError {
+    std::string file;
+    SourcePos pos;
+    std::string path;     // key path, e.g. "links[1].delay"; empty for file-level errors
+    std::string message;  // what was wrong and what is expected
+
+    std::string to_string() const;  // "file:line:col: path: message"
+};
+
+// One parameter of a model, as written: a scalar or a list of scalars.
+struct ModelParam {
+    std::string key;
+    std::string path;  // "links[0].loss.p"
+    SourcePos pos;
+    std::vector<std::string> values;  // one element for a scalar
+    bool is_list = false;
+};
+
+// A loss, delay or bandwidth model: `plugin` plus its parameters.
+struct ModelSpec {
+    std::string plugin;      // model name ("constant", "gilbert_elliott") or a path to a .so
+    bool shorthand = false;  // written as a bare value such as `delay: 20ms`
+    std::vector<ModelParam> params;
+    std::string path;  // "links[0].delay"
+    SourcePos pos;
+
+    const ModelParam *find(std::string_view key) const;
+    // Typed access to a parameter; an error message names the parameter's path.
+    Parsed<Duration> duration(std::string_view key) const;
+    Parsed<Rate> rate(std::string_view key) const;
+    Parsed<Probability> probability(std::string_view key) const;
+};
+
+// The emulated link queue (before the bottleneck). Either limit, or both, may be set.
+struct QueueLimit {
+    std::optional<uint64_t> packets;
+    std::optional<uint64_t> bytes;
+};
+
+struct Port {
+    std::string name;
+    std::string device;  // DPDK device: PCI address or vdev devargs ("net_null0")
+    SourcePos pos;
+};
+
+struct Link {
+    std::string name;
+    std::string from;  // port names
+    std::string to;
+    std::optional<ModelSpec> bandwidth;  // none: no rate limit
+    uint32_t overhead_bytes = 0;         // added to every frame's length for the rate
+    std::string overhead_name;           // "ethernet", "none", or empty for a byte count
+    QueueLimit queue;
+    std::optional<ModelSpec> delay;  // none: no added delay
+    std::optional<ModelSpec> loss;   // none: no random loss
+    SourcePos pos;                   // of the link's mapping
+    SourcePos name_pos;              // of its name
+};
+
+struct Pipeline {
+    static constexpr uint32_t kDefaultBurst = 32;
+    uint32_t burst = kDefaultBurst;
+    std::vector<uint32_t> lcores;  // empty: linkem picks from the CPUs it may run on
+};
+
+struct Config {
+    std::string file;  // as given to the loader, for messages
+    std::vector<Port> ports;
+    std::vector<Link> links;
+    Pipeline pipeline;
+    uint64_t seed = 1;
+    bool seed_random = false;      // `seed: random`: drawn at start, then reported
+    std::vector<std::string> eal;  // extra EAL arguments
+
+    const Port *find_port(std::string_view name) const;
+};
+
+struct LoadResult {
+    std::optional<Config> config;  // set only when errors is empty
+    std::vector<ConfigError> errors;
+};
+
+// Limits the loader enforces on its input before parsing.
+constexpr size_t kMaxConfigBytes = 1 << 20;  // 1 MiB
+constexpr size_t kMaxErrors = 50;            // more are summarised in one line
+
+// Defaults and accepted ranges, shared by the loader, the printer and docs/CONFIG.md.
+constexpr uint64_t kDefaultQueuePackets = 1000;
+constexpr uint32_t kEthernetOverheadBytes = 24;  // preamble 7 + SFD 1 + FCS 4 + inter-frame gap 12
+constexpr uint32_t kMaxOverheadBytes = 1024;
+constexpr uint32_t kMaxBurst = 512;
+constexpr uint32_t kMaxLcore = 1023;
+constexpr size_t kMaxNameLength = 24;                             // port and link names end up in DPDK object names
+constexpr uint64_t kMaxBandwidthBitsPerS = 1'000'000'000'000ULL;  // 1 Tbit/s
+constexpr int64_t kMaxDelayNs = 60'000'000'000LL;                 // 60 s
+constexpr uint64_t kMaxQueuePackets = 100'000'000ULL;
+constexpr uint64_t kMaxQueueBytes = 64ULL << 30;  // 64 GiB
+
+LoadResult load_config_file(const std::string &path);
+LoadResult load_config_text(std::string_view text, const std::string &file_name);
+
+// The effective configuration (defaults filled in) as YAML in human units.
+// It loads back to the same configuration: to_yaml(load(to_yaml(c))) == to_yaml(c).
+std::string to_yaml(const Config &config);
+
+}  // namespace linkem

@@ -1,0 +1,203 @@
+// Parsing and printing of every unit linkem accepts (see units.hpp for the contract).
+//
+// All parsing is exact integer arithmetic: the number is read as a decimal
+// mantissa with a count of fraction digits, multiplied by the unit's scale in
+// 128 bits, and must divide back to a whole number of the base unit.
+#include "linkem/units.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <limits>
+#include <vector>
+
+namespace linkem {
+namespace {
+
+__extension__ using u128 = unsigned __int128;
+
+struct Unit {
+    std::string suffix;
+    u128 scale;  // base units per 1 of this unit
+};
+
+struct Quantity {
+    const char *kind;       // "a duration"
+    const char *examples;   // "250ns, 10us"
+    const char *base_unit;  // for the resolution message: "1ns"
+    const std::vector<Unit> &units;
+    bool bare_zero_ok;    // "0" with no unit is accepted
+    u128 max_value;       // largest value in base units
+    const char *largest;  // max_value as the user would write it
+};
+
+constexpr int kMaxMantissaDigits = 20;  // keeps mantissa * scale (scale <= 1e18) inside 128 bits
+constexpr int kMaxFractionDigits = 30;
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+u128 pow10(int n) {
+    u128 v = 1;
+    while (n-- > 0) v *= 10;
+    return v;
+}
+
+std::string not_a(const Quantity &q, std::string_view text, std::string_view reason) {
+    return fmt::format("\"{}\" is not {}: {} (examples: {})", text, q.kind, reason, q.examples);
+}
+
+Parsed<u128> parse_quantity(std::string_view raw, const Quantity &q) {
+    const std::string_view text = trim(raw);
+    if (text.empty()) return Parsed<u128>::fail(fmt::format("empty value: expected {} (examples: {})", q.kind, q.examples));
+    if (text.front() == '-') return Parsed<u128>::fail(not_a(q, text, "it is negative"));
+
+    // The number: digits with an optional fraction.
+    u128 mantissa = 0;
+    int significant = 0, fraction_digits = 0;
+    bool seen_digit = false, seen_point = false;
+    size_t i = 0;
+    for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '.' && !seen_point) {
+            seen_point = true;
+            continue;
+        }
+        if (c < '0' || c > '9') break;
+        seen_digit = true;
+        if (seen_point) ++fraction_digits;
+        if (mantissa != 0 || c != '0') ++significant;
+        if (significant > kMaxMantissaDigits || fraction_digits > kMaxFractionDigits)
+            return Parsed<u128>::fail(not_a(q, text, "too many digits"));
+        mantissa = mantissa * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (!seen_digit) return Parsed<u128>::fail(not_a(q, text, "it does not start with a number"));
+
+    const std::string_view suffix = trim(text.substr(i));
+    const Unit *unit = nullptr;
+    for (const Unit &u : q.units)
+        if (u.suffix == suffix) unit = &u;
+    if (unit == nullptr) {
+        if (suffix.empty()) {
+            if (q.bare_zero_ok && mantissa == 0) return Parsed<u128>::ok(0);
+            return Parsed<u128>::fail(not_a(q, text, "the unit is missing"));
+        }
+        if (suffix.size() >= 3 && suffix.substr(suffix.size() - 3) == "Bps")
+            return Parsed<u128>::fail(not_a(q, text, fmt::format("\"{}\" is ambiguous: write B/s for bytes or bit/s for bits", suffix)));
+        return Parsed<u128>::fail(not_a(q, text, fmt::format("unknown unit \"{}\"", suffix)));
+    }
+
+    const u128 scaled = mantissa * unit->scale;  // cannot overflow: < 1e20 * 1e18
+    const u128 divisor = pow10(fraction_digits);
+    if (scaled % divisor != 0) return Parsed<u128>::fail(not_a(q, text, fmt::format("it is finer than the resolution of {}", q.base_unit)));
+    const u128 value = scaled / divisor;
+    if (value > q.max_value) return Parsed<u128>::fail(not_a(q, text, fmt::format("it is above the largest, {}", q.largest)));
+    return Parsed<u128>::ok(value);
+}
+
+// Exact decimal rendering of value / scale with at most max_decimals digits after
+// the point; empty when the value cannot be written exactly that way.
+std::string exact_decimal(u128 value, u128 scale, int max_decimals) {
+    const u128 whole = value / scale;
+    u128 rest = value % scale;
+    std::string out = fmt::format("{}", static_cast<uint64_t>(whole));
+    if (rest == 0) return out;
+    out += '.';
+    for (int d = 0; d < max_decimals && rest != 0; ++d) {
+        rest *= 10;
+        out += static_cast<char>('0' + static_cast<int>(rest / scale));
+        rest %= scale;
+    }
+    return rest == 0 ? out : std::string{};
+}
+
+// The shortest exact form among the printable units (ties go to the larger unit).
+// A unit larger than the value is not used ("0.5ms" prints as "500us"), except
+// the smallest, which may be all there is ("0.1%").
+std::string format_quantity(u128 value, const std::vector<Unit> &printable, int max_decimals) {
+    if (value == 0) return "0" + printable.front().suffix;
+    std::string best;
+    for (const Unit &u : printable) {
+        if (value < u.scale && &u != &printable.front()) continue;
+        const std::string number = exact_decimal(value, u.scale, max_decimals);
+        if (number.empty()) continue;
+        std::string candidate = number + u.suffix;
+        if (best.empty() || candidate.size() <= best.size()) best = std::move(candidate);
+    }
+    return best;
+}
+
+std::vector<Unit> with_prefixes(const std::vector<std::pair<std::string, u128>> &prefixes,
+                                const std::vector<std::pair<std::string, u128>> &bases) {
+    std::vector<Unit> units;
+    for (const auto &[prefix, prefix_scale] : prefixes)
+        for (const auto &[base, base_scale] : bases) units.push_back({prefix + base, prefix_scale * base_scale});
+    return units;
+}
+
+constexpr u128 kE3 = 1000, kE6 = kE3 * kE3, kE9 = kE6 * kE3, kE12 = kE9 * kE3;
+constexpr u128 kKi = 1024, kMi = kKi * 1024, kGi = kMi * 1024, kTi = kGi * 1024;
+constexpr u128 kMaxU64 = std::numeric_limits<uint64_t>::max();
+
+const std::vector<Unit> kDurationUnits = {{"ns", 1}, {"us", kE3}, {"\xC2\xB5s", kE3}, {"ms", kE6}, {"s", kE9}};
+const std::vector<Unit> kDurationPrint = {{"ns", 1}, {"us", kE3}, {"ms", kE6}, {"s", kE9}};
+
+const std::vector<Unit> kRateUnits = with_prefixes({{"", 1}, {"k", kE3}, {"K", kE3}, {"M", kE6}, {"G", kE9}, {"T", kE12}},
+                                                   {{"bit/s", 1}, {"bps", 1}, {"b/s", 1}, {"B/s", 8}});
+const std::vector<Unit> kRatePrint = {{"bit/s", 1}, {"kbit/s", kE3}, {"Mbit/s", kE6}, {"Gbit/s", kE9}, {"Tbit/s", kE12}};
+
+const std::vector<Unit> kSizeUnits = {{"B", 1},     {"bytes", 1}, {"kB", kE3},  {"KB", kE3},  {"MB", kE6}, {"GB", kE9},
+                                      {"TB", kE12}, {"KiB", kKi}, {"MiB", kMi}, {"GiB", kGi}, {"TiB", kTi}};
+const std::vector<Unit> kSizePrint = {{"B", 1}, {"KB", kE3}, {"KiB", kKi}, {"MB", kE6}, {"MiB", kMi}, {"GB", kE9}, {"GiB", kGi}};
+
+std::vector<Unit> packet_units() {
+    std::vector<Unit> units;
+    for (const auto &[prefix, scale] : std::vector<std::pair<std::string, u128>>{{"", 1}, {"k", kE3}, {"K", kE3}, {"M", kE6}, {"G", kE9}})
+        for (const char *word : {"packets", "packet", "pkts", "pkt"}) {
+            units.push_back({prefix + word, scale});
+            if (!prefix.empty()) units.push_back({prefix + " " + word, scale});
+        }
+    return units;
+}
+const std::vector<Unit> kPacketUnits = packet_units();
+
+constexpr u128 kPercent = Probability::kOne / 100;
+const std::vector<Unit> kProbabilityUnits = {{"", Probability::kOne}, {"%", kPercent}};
+const std::vector<Unit> kProbabilityPrint = {{"%", kPercent}};
+
+const Quantity kDuration{
+    "a duration", Duration::kExamples, "1ns", kDurationUnits, true, static_cast<u128>(std::numeric_limits<int64_t>::max()), "9223372036s"};
+const Quantity kRate{"a rate", Rate::kExamples, "1bit/s", kRateUnits, false, kMaxU64, "18446744073709551615bit/s"};
+const Quantity kSize{"a size", ByteSize::kExamples, "1B", kSizeUnits, true, kMaxU64, "18446744073709551615B"};
+const Quantity kPackets{"a packet count", PacketCount::kExamples, "1 packet", kPacketUnits, false, kMaxU64, "18446744073709551615 packets"};
+const Quantity kProbability{"a probability", Probability::kExamples, "1e-18", kProbabilityUnits, false, Probability::kOne, "100%"};
+
+template <class T, class Field>
+Parsed<T> wrap(Parsed<u128> parsed, Field T::*field) {
+    if (!parsed) return Parsed<T>::fail(std::move(parsed.error));
+    T out{};
+    out.*field = static_cast<Field>(*parsed.value);
+    return Parsed<T>::ok(out);
+}
+
+}  // namespace
+
+Parsed<Duration> Duration::parse(std::string_view text) { return wrap(parse_quantity(text, kDuration), &Duration::ns); }
+std::string Duration::to_string() const { return format_quantity(static_cast<u128>(ns), kDurationPrint, 9); }
+
+Parsed<Rate> Rate::parse(std::string_view text) { return wrap(parse_quantity(text, kRate), &Rate::bits_per_s); }
+std::string Rate::to_string() const { return format_quantity(bits_per_s, kRatePrint, 9); }
+
+Parsed<ByteSize> ByteSize::parse(std::string_view text) { return wrap(parse_quantity(text, kSize), &ByteSize::bytes); }
+std::string ByteSize::to_string() const { return format_quantity(bytes, kSizePrint, 3); }
+
+Parsed<PacketCount> PacketCount::parse(std::string_view text) { return wrap(parse_quantity(text, kPackets), &PacketCount::packets); }
+std::string PacketCount::to_string() const { return fmt::format("{} {}", packets, packets == 1 ? "packet" : "packets"); }
+
+Parsed<Probability> Probability::parse(std::string_view text) { return wrap(parse_quantity(text, kProbability), &Probability::scaled); }
+std::string Probability::to_string() const { return format_quantity(scaled, kProbabilityPrint, 16); }
+
+}  // namespace linkem

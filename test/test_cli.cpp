@@ -1,0 +1,163 @@
+// [cli] The real `linkem` binary: --check on every example and on each class of
+// malformed input. A bad configuration must exit with status 2 within a second,
+// with a message naming file, line, column and key path, and start nothing.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+    int status = -1;
+    std::string output;  // stdout and stderr together
+    double seconds = 0;
+};
+
+std::string shell_quote(const std::string &s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+Run run_linkem(const std::string &arguments) {
+    const char *bin = std::getenv("LINKEM_BIN");
+    REQUIRE(bin != nullptr);  // set by meson test
+    // `timeout` turns a hang into a failure instead of a stuck test run.
+    const std::string command = "timeout 10 " + shell_quote(bin) + " " + arguments + " 2>&1";
+    Run run;
+    const auto started = std::chrono::steady_clock::now();
+    FILE *pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
+    const int raw = pclose(pipe);
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    return run;
+}
+
+class TempDir {
+  public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "linkem-cli-XXXXXX").string();
+        REQUIRE(mkdtemp(pattern.data()) != nullptr);
+        path_ = pattern;
+    }
+    ~TempDir() { fs::remove_all(path_); }
+    std::string write(const std::string &name, const std::string &content) const {
+        const fs::path p = path_ / name;
+        std::ofstream(p, std::ios::binary) << content;
+        return p.string();
+    }
+    const fs::path &path() const { return path_; }
+
+  private:
+    fs::path path_;
+};
+
+// linkem --check FILE must fail with status 2, quickly, naming the position.
+void require_rejected(const std::string &file, const std::string &position_and_path) {
+    const Run r = run_linkem("--check " + shell_quote(file));
+    INFO(r.output);
+    CHECK(r.status == 2);
+    CHECK(r.seconds < 1.0);
+    CHECK_THAT(r.output, Catch::Contains(file + ":" + position_and_path));
+    CHECK_THAT(r.output, Catch::Contains("nothing was started"));
+}
+
+const std::string kGood =
+    "ports:\n  a: {device: net_null0}\n  b: {device: net_null1}\nlinks:\n  - {name: ab, from: a, to: b, delay: 10ms}\n";
+
+}  // namespace
+
+TEST_CASE("linkem --check accepts every example and prints it in human units", "[cli]") {
+    const char *dir = std::getenv("LINKEM_CONFIG_DIR");
+    REQUIRE(dir != nullptr);
+    size_t checked = 0;
+    for (const auto &entry : fs::directory_iterator(dir)) {
+        if (entry.path().extension() != ".yaml") continue;
+        const Run r = run_linkem("--check " + shell_quote(entry.path().string()));
+        INFO(entry.path() << "\n" << r.output);
+        CHECK(r.status == 0);
+        CHECK_THAT(r.output, Catch::Contains(": valid.") && Catch::Contains("links:") && Catch::Contains("# EAL arguments:"));
+        ++checked;
+    }
+    CHECK(checked >= 3);
+}
+
+TEST_CASE("linkem --check rejects each class of malformed input with status 2", "[cli]") {
+    TempDir dir;
+    SECTION("syntax error") { require_rejected(dir.write("syntax.yaml", "ports: {a: [1, 2\n"), "2:1: YAML syntax"); }
+    SECTION("tab") { require_rejected(dir.write("tab.yaml", "ports:\n\ta: {device: n0}\n"), "2:3: YAML syntax"); }
+    SECTION("duplicate key") { require_rejected(dir.write("dup.yaml", kGood + "seed: 1\nseed: 2\n"), "7:1: seed: duplicate key"); }
+    SECTION("wrong type") {
+        require_rejected(dir.write("type.yaml", kGood + "pipeline: {burst: [1]}\n"), "6:19: pipeline.burst: expected a whole number");
+    }
+    SECTION("unknown key") {
+        require_rejected(dir.write("key.yaml", kGood + "sed: 3\n"), "6:1: sed: unknown key \"sed\"; did you mean \"seed\"?");
+    }
+    SECTION("bad unit") {
+        std::string text = kGood;
+        text.replace(text.find("10ms"), 4, "10 parsecs");
+        require_rejected(dir.write("unit.yaml", text), "5:39: links[0].delay: \"10 parsecs\" is not a duration");
+    }
+    SECTION("empty file") { require_rejected(dir.write("empty.yaml", ""), "1:1: the file is empty"); }
+    SECTION("directory") { require_rejected(dir.path().string(), "1:1: this is a directory"); }
+    SECTION("missing file") { require_rejected((dir.path() / "absent.yaml").string(), "1:1: cannot read the file"); }
+    SECTION("binary file") {
+        std::string bytes(
+            "\x7f"
+            "ELF\x02\x01\x01\x00",
+            8);  // an ELF header: its first NUL is byte 8
+        for (int i = 0; i < 4096; ++i) bytes += static_cast<char>((i * 131) & 0xff);
+        require_rejected(dir.write("binary.yaml", bytes), "1:8: binary data");
+    }
+    SECTION("100 MB file") {
+        const std::string path = (dir.path() / "huge.yaml").string();
+        {
+            std::ofstream out(path, std::ios::binary);
+            const std::string line(1023, 'x');
+            for (int i = 0; i < 100 * 1024; ++i) out << "# " << line << '\n';
+        }
+        REQUIRE(fs::file_size(path) > 100'000'000);
+        require_rejected(path, "1:1: the file is");
+    }
+    SECTION("deep nesting") {
+        // yaml-cpp marks where it gave up (the end of the line), not where the limit was crossed.
+        require_rejected(dir.write("deep.yaml", "ports: " + std::string(200000, '{') + "\n"), "2:1: YAML syntax: nested deeper than");
+    }
+    SECTION("alias bomb") {
+        std::string text = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+        for (int i = 1; i < 12; ++i) {
+            text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+            for (int k = 0; k < 9; ++k) text += (k ? ", *a" : "*a") + std::to_string(i - 1);
+            text += "]\n";
+        }
+        require_rejected(dir.write("bomb.yaml", text + "ports: *a11\nlinks: *a11\n"), "1:1: a0: unknown key");
+    }
+}
+
+TEST_CASE("linkem's command line: help, version, mistakes", "[cli]") {
+    const Run help = run_linkem("--help");
+    CHECK(help.status == 0);
+    CHECK_THAT(help.output, Catch::Contains("usage: linkem CONFIG.yaml"));
+    const Run version = run_linkem("--version");
+    CHECK(version.status == 0);
+    CHECK_THAT(version.output, Catch::StartsWith("linkem ") && Catch::Contains("DPDK 22.11"));
+    const Run typo = run_linkem("x.yaml --chek");
+    CHECK(typo.status == 2);
+    CHECK_THAT(typo.output, Catch::Contains("did you mean --check?"));
+    const Run none = run_linkem("");
+    CHECK(none.status == 2);
+    CHECK_THAT(none.output, Catch::Contains("no configuration file given"));
+}

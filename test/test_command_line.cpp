@@ -1,0 +1,107 @@
+// [unit] The command line and the EAL arguments linkem derives.
+#include "linkem/command_line.hpp"
+#include "linkem/eal_args.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace linkem;
+
+namespace {
+
+CommandLine must_parse(const std::vector<std::string> &args) {
+    const Parsed<CommandLine> p = parse_command_line(args);
+    INFO(p.error);
+    REQUIRE(p);
+    return *p.value;
+}
+
+std::string error_of(const std::vector<std::string> &args) {
+    const Parsed<CommandLine> p = parse_command_line(args);
+    REQUIRE_FALSE(p);
+    return p.error;
+}
+
+Config two_ports(const std::string &dev_a, const std::string &dev_b) {
+    Config c;
+    c.ports = {{"a", dev_a, {}}, {"b", dev_b, {}}};
+    return c;
+}
+
+std::string value_after(const std::vector<std::string> &v, const std::string &option) {
+    const auto it = std::find(v.begin(), v.end(), option);
+    return it != v.end() && it + 1 != v.end() ? *(it + 1) : std::string{};
+}
+
+bool contains(const std::vector<std::string> &v, const std::string &s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+}  // namespace
+
+TEST_CASE("options take values separately or after '='", "[unit][cli]") {
+    const CommandLine cl = must_parse({"wan.yaml", "--check", "--duration", "5s", "--stats-json=s.json", "--stats-interval=250ms",
+                                       "--log-level", "debug", "--", "-l", "0,1", "--check"});
+    CHECK(cl.config_path == "wan.yaml");
+    CHECK(cl.check);
+    CHECK(cl.duration == Duration{5'000'000'000});
+    CHECK(cl.stats_json_path == "s.json");
+    CHECK(cl.stats_interval == Duration{250'000'000});
+    CHECK(cl.log_level == "debug");
+    CHECK(cl.eal_args == std::vector<std::string>{"-l", "0,1", "--check"});
+    CHECK(must_parse({"--help"}).help);
+    CHECK(must_parse({"--version"}).version);
+    CHECK_FALSE(must_parse({"x.yaml"}).duration);
+}
+
+TEST_CASE("command line mistakes are named", "[unit][cli]") {
+    CHECK(error_of({}) == "no configuration file given");
+    CHECK_THAT(error_of({"x.yaml", "--chek"}), Catch::Contains("unknown option \"--chek\"; did you mean --check?"));
+    CHECK_THAT(error_of({"x.yaml", "--duration"}), Catch::Contains("--duration needs a duration"));
+    CHECK_THAT(error_of({"x.yaml", "--duration", "soon"}), Catch::Contains("--duration: \"soon\" is not a duration"));
+    CHECK_THAT(error_of({"x.yaml", "--log-level", "loud"}), Catch::Contains("error, warning, notice, info, debug"));
+    CHECK_THAT(error_of({"x.yaml", "y.yaml"}), Catch::Contains("more than one configuration file"));
+    CHECK_THAT(error_of({"x.yaml", "--check=yes"}), Catch::Contains("--check takes no value"));
+}
+
+TEST_CASE("with no EAL arguments linkem picks working defaults", "[unit][eal]") {
+    Config c = two_ports("net_null0", "net_null1");
+    c.pipeline.lcores = {0, 1};
+    const EalPlan no_huge = plan_eal_arguments(c, {}, HostFacts{false, {0, 1}});
+    CHECK(no_huge.args == std::vector<std::string>{"linkem", "--in-memory", "--no-huge", "-m", "512", "-l", "0,1", "--vdev=net_null0",
+                                                   "--vdev=net_null1", "--no-pci"});
+    REQUIRE(no_huge.warnings.size() == 1);
+    CHECK_THAT(no_huge.warnings[0], Catch::Contains("--no-huge"));
+
+    const EalPlan huge = plan_eal_arguments(c, {}, HostFacts{true, {0, 1}});
+    CHECK_FALSE(contains(huge.args, "--no-huge"));
+    CHECK(contains(huge.args, "--in-memory"));
+    CHECK(huge.warnings.empty());
+}
+
+TEST_CASE("lcores come from the configuration, the host, or the user", "[unit][eal]") {
+    Config c = two_ports("net_null0", "net_null1");
+    const EalPlan automatic = plan_eal_arguments(c, {}, HostFacts{true, {2, 3, 5}});
+    CHECK(value_after(automatic.args, "-l") == "2,3");
+    c.pipeline.lcores = {0, 7};
+    const EalPlan missing = plan_eal_arguments(c, {}, HostFacts{true, {0, 1}});
+    REQUIRE(missing.warnings.size() == 1);
+    CHECK_THAT(missing.warnings[0], Catch::Contains("CPU 7"));
+    const EalPlan user = plan_eal_arguments(c, {"-l", "1"}, HostFacts{true, {0, 1}});
+    CHECK(std::count(user.args.begin(), user.args.end(), "-l") == 1);
+    CHECK_FALSE(contains(user.args, "--in-memory"));  // the user chose EAL arguments
+}
+
+TEST_CASE("PCI devices are allow-listed, anything else is a vdev", "[unit][eal]") {
+    CHECK(is_pci_address("0000:01:00.0"));
+    CHECK(is_pci_address("01:00.1"));
+    CHECK(is_pci_address("0000:af:00.0,rxq_cqe_comp_en=0"));
+    CHECK_FALSE(is_pci_address("net_null0"));
+    CHECK_FALSE(is_pci_address("net_tap0,iface=lkm-a"));
+    Config c = two_ports("0000:01:00.0", "net_tap0,iface=x");
+    c.eal = {"--log-level=lib.eal:notice"};
+    const EalPlan plan = plan_eal_arguments(c, {}, HostFacts{true, {0, 1}});
+    CHECK(value_after(plan.args, "-a") == "0000:01:00.0");
+    CHECK(contains(plan.args, "--vdev=net_tap0,iface=x"));
+    CHECK_FALSE(contains(plan.args, "--no-pci"));
+    CHECK(plan.args.back() == "--log-level=lib.eal:notice");
+}
