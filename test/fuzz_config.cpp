@@ -1,0 +1,21 @@
+// libFuzzer target: load_config_text() and to_yaml() on arbitrary bytes must
+// never crash, hang or leak, and a loaded configuration must print to a
+// fixpoint. Built and run by tools/fuzz_config.sh (clang, not part of meson).
+#include "linkem/config.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    const std::string text(reinterpret_cast<const char *>(data), size);
+    const linkem::LoadResult r = linkem::load_config_text(text, "fuzz.yaml");
+    if (r.config) {
+        const std::string printed = linkem::to_yaml(*r.config);
+        const linkem::LoadResult again = linkem::load_config_text(printed, "printed.yaml");
+        if (!again.config || linkem::to_yaml(*again.config) != printed) std::abort();
+    } else if (r.errors.empty()) {
+        std::abort();  // a refusal always says why
+    }
+    return 0;
+}
