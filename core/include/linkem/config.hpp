@@ -129,8 +129,9 @@ constexpr uint32_t kMaxLcore = 1023;
 constexpr size_t kMaxNameLength = 24;                             // port and link names end up in DPDK object names
 constexpr uint64_t kMaxBandwidthBitsPerS = 1'000'000'000'000ULL;  // 1 Tbit/s
 constexpr int64_t kMaxDelayNs = 60'000'000'000LL;                 // 60 s
-constexpr uint64_t kMaxQueuePackets = 100'000'000ULL;
-constexpr uint64_t kMaxQueueBytes = 64ULL << 30;  // 64 GiB
+// The link model keeps one 16-byte slot per packet the queue can hold.
+constexpr uint64_t kMaxQueuePackets = 10'000'000ULL;
+constexpr uint64_t kMaxQueueBytes = 1ULL << 30;  // 1 GiB
 
 LoadResult load_config_file(const std::string &path);
 LoadResult load_config_text(std::string_view text, const std::string &file_name);
