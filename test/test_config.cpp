@@ -169,7 +169,8 @@ TEST_CASE("values out of range say what the range is", "[unit][config][errors]")
     require_one_error(with_link_lines("    bandwidth: 2Tbit/s\n"), 8, 16, "links[0].bandwidth", "out of range");
     require_one_error(with_link_lines("    delay: 61s\n"), 8, 12, "links[0].delay", "61s is out of range (0 to 60s)");
     require_one_error(with_link_lines("    overhead: 2000\n"), 8, 15, "links[0].overhead", "out of range (0 to 1024 bytes)");
-    require_one_error(with_link_lines("    queue: 0 packets\n"), 8, 12, "links[0].queue", "out of range (1 to 10000000 packets, 64B to 1GiB)");
+    require_one_error(with_link_lines("    queue: 0 packets\n"), 8, 12, "links[0].queue",
+                      "out of range (1 to 10000000 packets, 64B to 1GiB)");
     require_one_error(with_link_lines("    queue: 32B\n"), 8, 12, "links[0].queue", "32B is out of range");
     require_one_error(with_link_lines("pipeline: {burst: 0}\n"), 8, 19, "pipeline.burst", "below the smallest allowed, 1 (range 1 to 512)");
     require_one_error(with_link_lines("pipeline: {burst: 513}\n"), 8, 19, "pipeline.burst", "(expected a whole number from 1 to 512)");
