@@ -49,7 +49,9 @@ int main(int argc, char **argv) {
     const LoadResult loaded = load_config_file(cl.config_path);
     if (!loaded.config) {
         for (const ConfigError &e : loaded.errors) fmt::print(stderr, "{}\n", e.to_string());
-        fmt::print(stderr, "linkem: {} error{} in {}; nothing was started\n", loaded.errors.size(), loaded.errors.size() == 1 ? "" : "s",
+        if (loaded.error_count > loaded.errors.size())
+            fmt::print(stderr, "... and {} more errors not shown\n", loaded.error_count - loaded.errors.size());
+        fmt::print(stderr, "linkem: {} error{} in {}; nothing was started\n", loaded.error_count, loaded.error_count == 1 ? "" : "s",
                    cl.config_path);
         return kExitUsage;
     }

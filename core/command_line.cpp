@@ -56,9 +56,10 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
         std::optional<std::string> inline_value;
         if (eq != std::string::npos) inline_value = arg.substr(eq + 1);
 
+        // The next argument is the value, unless it is another option.
         auto value = [&]() -> std::optional<std::string> {
             if (inline_value) return inline_value;
-            if (i + 1 < args.size()) return args[++i];
+            if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) return args[++i];
             return std::nullopt;
         };
         auto flag = [&](bool &target) -> std::string {

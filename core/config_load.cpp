@@ -70,15 +70,16 @@ std::string item(const std::string &path, size_t index) { return fmt::format("{}
 
 std::string describe(const YAML::Node &node) {
     switch (node.Type()) {
-        case YAML::NodeType::Map:
-            return "a mapping";
-        case YAML::NodeType::Sequence:
-            return "a list";
-        case YAML::NodeType::Scalar:
-            return fmt::format("\"{}\"", node.Scalar());
-        default:
-            return "nothing";
+    case YAML::NodeType::Map: return node.size() == 0 ? "an empty mapping" : "a mapping";
+    case YAML::NodeType::Sequence: return node.size() == 0 ? "an empty list" : "a list";
+    case YAML::NodeType::Scalar: return fmt::format("\"{}\"", node.Scalar());
+    default: return "nothing";
     }
+}
+
+// Strings handed to DPDK must not hide control characters (a NUL would cut them short).
+bool has_control_character(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 bool is_identifier(std::string_view s) {
@@ -184,23 +185,24 @@ class Loader {
   private:
     void load_ports(const Entry &e, Config &c);
     void load_links(const Entry &e, Config &c);
-    std::optional<Link> load_link(const YAML::Node &node, const std::string &path, const Config &c);
+    std::optional<Link> load_link(const YAML::Node &node, const std::string &path);
     void load_pipeline(const Entry &e, Config &c);
     void load_eal(const Entry &e, Config &c);
     std::optional<ModelSpec> load_model(const Entry &e, const std::string &path, const struct ModelKind &kind);
     std::optional<QueueLimit> load_queue(const Entry &e, const std::string &path);
     void load_overhead(const Entry &e, const std::string &path, Link &link);
-    void check_links(const Config &c);
+    void check_links(const Config &c, const std::vector<size_t> &yaml_index);
 
     std::string file_;
     std::vector<ConfigError> errors_;
+    std::vector<std::string> port_names_;  // every key under ports, in file order
 };
 
 const std::vector<std::string> kTopKeys = {"ports", "links", "pipeline", "seed", "eal"};
 const std::vector<std::string> kPortKeys = {"device"};
-const std::vector<std::string> kLinkKeys = {"name", "from", "to", "bandwidth", "overhead", "queue", "delay", "loss"};
+const std::vector<std::string> kLinkKeys = {"name", "from", "to", "bandwidth", "overhead", "queue", "delay", "loss", "arena"};
 const std::vector<std::string> kQueueKeys = {"packets", "bytes"};
-const std::vector<std::string> kPipelineKeys = {"burst", "lcores"};
+const std::vector<std::string> kPipelineKeys = {"burst", "lcores", "sleep_threshold"};
 
 Config Loader::load(const YAML::Node &root) {
     Config c;
@@ -242,12 +244,15 @@ void Loader::load_ports(const Entry &e, Config &c) {
     }
     std::vector<std::string> order;
     const auto ports = entries(e.value, "ports", nullptr, &order);
+    port_names_ = order;  // links name these, valid or not: no second error for a bad port
     std::map<std::string, std::string> device_owner;
     for (const std::string &name : order) {
         const Entry &pe = ports.at(name);
         const std::string path = child("ports", name);
-        if (!is_identifier(name))
-            error(pe.key, path, fmt::format("port name \"{}\" must be 1 to {} letters, digits, '_', '-' or '.'", name, kMaxNameLength));
+        if (!is_identifier(name)) {
+            error(pe.key, path, fmt::format("port name must be 1 to {} letters, digits, '_', '-' or '.'", kMaxNameLength));
+            continue;
+        }
         if (!pe.value.IsMap()) {
             error(pe.value.IsNull() ? pe.key : pe.value, path,
                   fmt::format("expected a mapping such as {{device: \"net_tap0,iface=lkm-a\"}}, got {}", describe(pe.value)));
@@ -262,8 +267,10 @@ void Loader::load_ports(const Entry &e, Config &c) {
         }
         const auto device = scalar(dev->second, child(path, "device"), "a DPDK device string such as net_null0 or 0000:01:00.0");
         if (!device) continue;
-        if (device->empty()) {
-            error(dev->second.value, child(path, "device"), "the device string is empty (examples: net_null0, 0000:01:00.0)");
+        if (device->empty() || has_control_character(*device)) {
+            error(dev->second.value, child(path, "device"),
+                  fmt::format("the device string is {} (examples: net_null0, 0000:01:00.0)",
+                              device->empty() ? "empty" : "not printable: it holds a control character"));
             continue;
         }
         if (auto [owner, inserted] = device_owner.emplace(*device, name); !inserted)
@@ -279,10 +286,14 @@ void Loader::load_links(const Entry &e, Config &c) {
               fmt::format("expected a list of links, such as [{{name: a-to-b, from: a, to: b, delay: 10ms}}], got {}", describe(e.value)));
         return;
     }
+    std::vector<size_t> yaml_index;  // of each loaded link, for paths in cross-link errors
     for (size_t i = 0; i < e.value.size(); ++i) {
-        if (auto link = load_link(e.value[i], item("links", i), c)) c.links.push_back(std::move(*link));
+        if (auto link = load_link(e.value[i], item("links", i))) {
+            c.links.push_back(std::move(*link));
+            yaml_index.push_back(i);
+        }
     }
-    check_links(c);
+    check_links(c, yaml_index);
 }
 
 // What a model field accepts as a shorthand, and which built-in model that means.
@@ -458,6 +469,11 @@ void Loader::load_overhead(const Entry &e, const std::string &path, Link &link) 
         link.overhead_bytes = *text == "ethernet" ? kEthernetOverheadBytes : 0;
         return;
     }
+    const bool all_digits = std::all_of(text->begin(), text->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    if (all_digits && text->size() > 9) {
+        error(e.value, path, fmt::format("{} bytes is out of range (0 to {} bytes)", *text, kMaxOverheadBytes));
+        return;
+    }
     Parsed<uint64_t> bytes = parse_uint(*text, UINT64_MAX);
     if (!bytes) {
         const Parsed<ByteSize> size = ByteSize::parse(*text);
@@ -477,7 +493,7 @@ void Loader::load_overhead(const Entry &e, const std::string &path, Link &link) 
     link.overhead_bytes = static_cast<uint32_t>(*bytes.value);
 }
 
-std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string &path, const Config &c) {
+std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string &path) {
     if (!node.IsMap()) {
         error(node, path,
               fmt::format("expected a link mapping such as {{name: a-to-b, from: a, to: b, delay: 10ms}}, got {}", describe(node)));
@@ -508,13 +524,11 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
         }
         std::string &end = std::string_view(key) == "from" ? link.from : link.to;
         end = *text;
-        if (c.find_port(end) == nullptr && !c.ports.empty()) {
-            std::vector<std::string> names;
-            for (const Port &p : c.ports) names.push_back(p.name);
-            const auto guess = nearest_word(end, names);
+        if (!port_names_.empty() && std::find(port_names_.begin(), port_names_.end(), end) == port_names_.end()) {
+            const auto guess = nearest_word(end, port_names_);
             error(it->second.value, child(path, key),
                   fmt::format("unknown port \"{}\"{} (defined ports: {})", end, guess ? fmt::format("; did you mean \"{}\"?", *guess) : "",
-                              join(names)));
+                              join(port_names_)));
         }
     }
     if (!link.from.empty() && link.from == link.to)
@@ -528,18 +542,27 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
     }
     if (auto it = fields.find("delay"); it != fields.end()) link.delay = load_model(it->second, child(path, "delay"), kDelayKind);
     if (auto it = fields.find("loss"); it != fields.end()) link.loss = load_model(it->second, child(path, "loss"), kLossKind);
+    if (auto it = fields.find("arena"); it != fields.end()) {
+        if (auto n = unit_value<PacketCount>(it->second, child(path, "arena"), "a packet count such as \"1M packets\"")) {
+            if (n->packets >= kMinArenaPackets && n->packets <= kMaxArenaPackets)
+                link.arena_packets = n->packets;
+            else
+                error(it->second.value, child(path, "arena"),
+                      fmt::format("{} is out of range ({} to {} packets)", n->to_string(), kMinArenaPackets, kMaxArenaPackets));
+        }
+    }
 
     if (errors_.size() != errors_before) return std::nullopt;
     return link;
 }
 
 // Checks across links: unique names, one link per direction.
-void Loader::check_links(const Config &c) {
+void Loader::check_links(const Config &c, const std::vector<size_t> &yaml_index) {
     std::map<std::string, size_t> by_name;
     std::map<std::pair<std::string, std::string>, size_t> by_direction;
     for (size_t i = 0; i < c.links.size(); ++i) {
         const Link &l = c.links[i];
-        const std::string path = item("links", i);
+        const std::string path = item("links", yaml_index[i]);
         if (auto [first, inserted] = by_name.emplace(l.name, i); !inserted)
             error(l.name_pos, child(path, "name"),
                   fmt::format("duplicate link name \"{}\" (first used at line {})", l.name, c.links[first->second].name_pos.line));
@@ -560,6 +583,15 @@ void Loader::load_pipeline(const Entry &e, Config &c) {
     const auto fields = entries(e.value, "pipeline", &kPipelineKeys);
     if (auto it = fields.find("burst"); it != fields.end()) {
         if (auto burst = whole_number(it->second, "pipeline.burst", 1, kMaxBurst)) c.pipeline.burst = static_cast<uint32_t>(*burst);
+    }
+    if (auto it = fields.find("sleep_threshold"); it != fields.end()) {
+        if (auto d = unit_value<Duration>(it->second, "pipeline.sleep_threshold", "a duration such as 50us")) {
+            if (d->ns <= kMaxSleepThresholdNs)
+                c.pipeline.sleep_threshold = *d;
+            else
+                error(it->second.value, "pipeline.sleep_threshold",
+                      fmt::format("{} is out of range (0 to {})", d->to_string(), Duration{kMaxSleepThresholdNs}.to_string()));
+        }
     }
     if (auto it = fields.find("lcores"); it != fields.end()) {
         const YAML::Node v = it->second.value;
@@ -588,27 +620,43 @@ void Loader::load_eal(const Entry &e, Config &c) {
     }
     for (size_t i = 0; i < e.value.size(); ++i) {
         const auto arg = scalar(Entry{e.key, e.value[i]}, item("eal", i), "an EAL argument such as \"--log-level=lib.eal:notice\"");
-        if (arg && arg->empty())
-            error(e.value[i], item("eal", i), "an EAL argument is empty");
-        else if (arg)
+        if (!arg) continue;
+        if (arg->empty() || has_control_character(*arg))
+            error(e.value[i], item("eal", i), arg->empty() ? "an EAL argument is empty" : "an EAL argument holds a control character");
+        else
             c.eal.push_back(*arg);
     }
 }
 
 // Position of the first byte that is not valid UTF-8 text, or of a NUL byte.
+// Columns count bytes, as yaml-cpp's do. Refuses overlong forms, surrogates
+// and code points above U+10FFFF, as UTF-8 (RFC 3629) does.
 std::optional<SourcePos> find_binary(std::string_view text) {
     int line = 1, column = 1;
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
     for (size_t i = 0; i < text.size();) {
-        const auto b = static_cast<unsigned char>(text[i]);
-        size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-        bool ok = b != 0 && len != 0 && i + len <= text.size();
-        for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+        const unsigned char b = byte(i);
+        size_t len = 0;
+        unsigned char second_min = 0x80, second_max = 0xBF;
+        if (b != 0 && b < 0x80)
+            len = 1;
+        else if (b >= 0xC2 && b <= 0xDF)
+            len = 2;
+        else if (b >= 0xE0 && b <= 0xEF)
+            len = 3, second_min = b == 0xE0 ? 0xA0 : 0x80, second_max = b == 0xED ? 0x9F : 0xBF;
+        else if (b >= 0xF0 && b <= 0xF4)
+            len = 4, second_min = b == 0xF0 ? 0x90 : 0x80, second_max = b == 0xF4 ? 0x8F : 0xBF;
+        bool ok = len != 0 && i + len <= text.size();
+        for (size_t k = 1; ok && k < len; ++k) {
+            const unsigned char c = byte(i + k);
+            ok = k == 1 ? (c >= second_min && c <= second_max) : (c >> 6) == 0x2;
+        }
         if (!ok) return SourcePos{line, column};
         if (b == '\n') {
             ++line;
             column = 1;
         } else {
-            ++column;
+            column += static_cast<int>(len);
         }
         i += len;
     }
@@ -627,25 +675,22 @@ bool line_has_tab_indent(std::string_view text, int line) {
     return false;
 }
 
-LoadResult finish(const std::string &file, std::vector<ConfigError> errors, std::optional<Config> config) {
+LoadResult finish(std::vector<ConfigError> errors, std::optional<Config> config) {
     std::stable_sort(errors.begin(), errors.end(), [](const ConfigError &a, const ConfigError &b) {
         return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
     });
-    if (errors.size() > kMaxErrors) {
-        const size_t more = errors.size() - kMaxErrors;
-        errors.resize(kMaxErrors);
-        errors.push_back({file, errors.back().pos, "", fmt::format("... and {} more errors", more)});
-    }
-    if (!errors.empty()) return {std::nullopt, std::move(errors)};
-    return {std::move(config), {}};
+    LoadResult result;
+    result.error_count = errors.size();
+    if (errors.size() > kMaxErrors) errors.resize(kMaxErrors);
+    if (result.error_count == 0) result.config = std::move(config);
+    result.errors = std::move(errors);
+    return result;
 }
 
 }  // namespace
 
 LoadResult load_config_text(std::string_view text, const std::string &file_name) {
-    auto fail = [&](SourcePos pos, std::string message) {
-        return finish(file_name, {{file_name, pos, "", std::move(message)}}, std::nullopt);
-    };
+    auto fail = [&](SourcePos pos, std::string message) { return finish({{file_name, pos, "", std::move(message)}}, std::nullopt); };
     if (text.size() > kMaxConfigBytes)
         return fail({1, 1},
                     fmt::format("the file is {} bytes; a configuration is at most {} (large data such as traces go in files it names)",
@@ -654,7 +699,11 @@ LoadResult load_config_text(std::string_view text, const std::string &file_name)
 
     YAML::Node root;
     try {
-        root = YAML::Load(std::string(text));
+        const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+        if (documents.size() > 1)
+            return fail(pos_of(documents[1]).line ? pos_of(documents[1]) : SourcePos{1, 1},
+                        "a second YAML document: a configuration is one document (remove the \"---\" line)");
+        if (!documents.empty()) root = documents.front();
     } catch (const YAML::DeepRecursion &e) {
         return fail({e.mark.line + 1, e.mark.column + 1}, fmt::format("YAML syntax: nested deeper than {} levels", e.depth()));
     } catch (const YAML::Exception &e) {
@@ -665,11 +714,11 @@ LoadResult load_config_text(std::string_view text, const std::string &file_name)
     }
     Loader loader(file_name);
     Config config = loader.load(root);
-    return finish(file_name, loader.take_errors(), std::move(config));
+    return finish(loader.take_errors(), std::move(config));
 }
 
 LoadResult load_config_file(const std::string &path) {
-    auto fail = [&](std::string message) { return finish(path, {{path, {1, 1}, "", std::move(message)}}, std::nullopt); };
+    auto fail = [&](std::string message) { return finish({{path, {1, 1}, "", std::move(message)}}, std::nullopt); };
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) return fail(fmt::format("cannot read the file: {}", std::strerror(errno)));
     if (S_ISDIR(st.st_mode)) return fail("this is a directory; expected a YAML configuration file");

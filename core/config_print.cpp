@@ -18,27 +18,21 @@ std::string scalar(std::string_view s) {
                                               c == '.' || c == '/' || c == '%' || c == '-' || c == '+';
                                    }) &&
                        s.front() != '-' && s.front() != '.';
-    if (plain) return std::string(s);
+    // Words YAML reads as null must be quoted to stay strings.
+    const bool null_word = s == "null" || s == "Null" || s == "NULL";
+    if (plain && !null_word) return std::string(s);
     std::string out = "\"";
     for (char c : s) {
         switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20)
-                    out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
-                else
-                    out += c;
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20)
+                out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
+            else
+                out += c;
         }
     }
     return out + "\"";
@@ -85,10 +79,12 @@ std::string to_yaml(const Config &c) {
         out += fmt::format("    queue: {}\n", queue(l.queue));
         if (l.delay) out += fmt::format("    delay: {}\n", model(*l.delay));
         if (l.loss) out += fmt::format("    loss: {}\n", model(*l.loss));
+        if (l.arena_packets) out += fmt::format("    arena: {}\n", scalar(PacketCount{*l.arena_packets}.to_string()));
     }
     std::string lcores = "auto";
     if (!c.pipeline.lcores.empty()) lcores = fmt::format("[{}]", fmt::join(c.pipeline.lcores, ", "));
-    out += fmt::format("pipeline: {{burst: {}, lcores: {}}}\n", c.pipeline.burst, lcores);
+    out += fmt::format("pipeline: {{burst: {}, lcores: {}, sleep_threshold: {}}}\n", c.pipeline.burst, lcores,
+                       c.pipeline.sleep_threshold.to_string());
     out += fmt::format("seed: {}\n", c.seed_random ? std::string("random") : fmt::format("{}", c.seed));
     if (!c.eal.empty()) {
         std::vector<std::string> args;

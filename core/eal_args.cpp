@@ -59,12 +59,11 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
     user.insert(user.end(), command_line_eal.begin(), command_line_eal.end());
     plan.args.push_back("linkem");
 
-    if (user.empty()) {
-        plan.args.push_back("--in-memory");
-        if (!host.hugepages_available) {
-            plan.args.insert(plan.args.end(), {"--no-huge", "-m", "512"});
-            plan.warnings.push_back("no hugepages are reserved: running with --no-huge (slower; tools/setup.sh reserves them)");
-        }
+    // Each default steps aside for any user argument about the same thing.
+    if (!has_option(user, {"--in-memory", "--file-prefix", "--proc-type", "--no-shconf"})) plan.args.push_back("--in-memory");
+    if (!host.hugepages_available && !has_option(user, {"--no-huge", "-m", "--socket-mem", "--huge-dir"})) {
+        plan.args.insert(plan.args.end(), {"--no-huge", "-m", "1024"});
+        plan.warnings.push_back("no hugepages are reserved: running with --no-huge (slower; tools/setup.sh reserves them)");
     }
 
     if (!has_option(user, {"-l", "-c", "--lcores"})) {

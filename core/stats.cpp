@@ -6,18 +6,12 @@ namespace linkem {
 
 const char *drop_reason_name(DropReason r) {
     switch (r) {
-        case DropReason::kQueue:
-            return "queue";
-        case DropReason::kLoss:
-            return "loss";
-        case DropReason::kArenaFull:
-            return "arena_full";
-        case DropReason::kTxFull:
-            return "tx_full";
-        case DropReason::kShutdown:
-            return "shutdown";
-        case DropReason::kCount:
-            break;
+    case DropReason::kQueue: return "queue";
+    case DropReason::kLoss: return "loss";
+    case DropReason::kArenaFull: return "arena_full";
+    case DropReason::kTxFull: return "tx_full";
+    case DropReason::kShutdown: return "shutdown";
+    case DropReason::kCount: break;
     }
     return "?";
 }

@@ -26,9 +26,10 @@ struct Quantity {
     const char *examples;   // "250ns, 10us"
     const char *base_unit;  // for the resolution message: "1ns"
     const std::vector<Unit> &units;
-    bool bare_zero_ok;    // "0" with no unit is accepted
-    u128 max_value;       // largest value in base units
-    const char *largest;  // max_value as the user would write it
+    bool bare_zero_ok;              // "0" with no unit is accepted
+    u128 max_value;                 // largest value in base units
+    const char *largest;            // max_value as the user would write it
+    bool hint_bytes_per_s = false;  // explain "MBps" (rates only)
 };
 
 constexpr int kMaxMantissaDigits = 20;  // keeps mantissa * scale (scale <= 1e18) inside 128 bits
@@ -55,26 +56,34 @@ Parsed<u128> parse_quantity(std::string_view raw, const Quantity &q) {
     if (text.empty()) return Parsed<u128>::fail(fmt::format("empty value: expected {} (examples: {})", q.kind, q.examples));
     if (text.front() == '-') return Parsed<u128>::fail(not_a(q, text, "it is negative"));
 
-    // The number: digits with an optional fraction.
+    // The number: digits, then optionally '.' and at least one digit. Zeros
+    // that end the fraction change nothing and are not counted as digits.
     u128 mantissa = 0;
-    int significant = 0, fraction_digits = 0;
-    bool seen_digit = false, seen_point = false;
+    int significant = 0, fraction_digits = 0, pending_zeros = 0;
     size_t i = 0;
-    for (; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '.' && !seen_point) {
-            seen_point = true;
-            continue;
+    const auto take_digit = [&](char c, bool in_fraction) {
+        if (in_fraction && c == '0') {
+            ++pending_zeros;
+            return true;
         }
-        if (c < '0' || c > '9') break;
-        seen_digit = true;
-        if (seen_point) ++fraction_digits;
+        for (; pending_zeros > 0; --pending_zeros) {
+            mantissa *= 10;
+            ++fraction_digits;
+            if (mantissa != 0) ++significant;
+        }
+        if (in_fraction) ++fraction_digits;
         if (mantissa != 0 || c != '0') ++significant;
-        if (significant > kMaxMantissaDigits || fraction_digits > kMaxFractionDigits)
-            return Parsed<u128>::fail(not_a(q, text, "too many digits"));
         mantissa = mantissa * 10 + static_cast<unsigned>(c - '0');
+        return significant <= kMaxMantissaDigits && fraction_digits <= kMaxFractionDigits;
+    };
+    const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+    for (; i < text.size() && is_digit(text[i]); ++i)
+        if (!take_digit(text[i], false)) return Parsed<u128>::fail(not_a(q, text, "too many digits"));
+    if (i == 0) return Parsed<u128>::fail(not_a(q, text, "it does not start with a number"));
+    if (i + 1 < text.size() && text[i] == '.' && is_digit(text[i + 1])) {
+        for (++i; i < text.size() && is_digit(text[i]); ++i)
+            if (!take_digit(text[i], true)) return Parsed<u128>::fail(not_a(q, text, "too many digits"));
     }
-    if (!seen_digit) return Parsed<u128>::fail(not_a(q, text, "it does not start with a number"));
 
     const std::string_view suffix = trim(text.substr(i));
     const Unit *unit = nullptr;
@@ -85,7 +94,7 @@ Parsed<u128> parse_quantity(std::string_view raw, const Quantity &q) {
             if (q.bare_zero_ok && mantissa == 0) return Parsed<u128>::ok(0);
             return Parsed<u128>::fail(not_a(q, text, "the unit is missing"));
         }
-        if (suffix.size() >= 3 && suffix.substr(suffix.size() - 3) == "Bps")
+        if (q.hint_bytes_per_s && suffix.size() >= 3 && suffix.substr(suffix.size() - 3) == "Bps")
             return Parsed<u128>::fail(not_a(q, text, fmt::format("\"{}\" is ambiguous: write B/s for bytes or bit/s for bits", suffix)));
         return Parsed<u128>::fail(not_a(q, text, fmt::format("unknown unit \"{}\"", suffix)));
     }
@@ -142,7 +151,8 @@ constexpr u128 kE3 = 1000, kE6 = kE3 * kE3, kE9 = kE6 * kE3, kE12 = kE9 * kE3;
 constexpr u128 kKi = 1024, kMi = kKi * 1024, kGi = kMi * 1024, kTi = kGi * 1024;
 constexpr u128 kMaxU64 = std::numeric_limits<uint64_t>::max();
 
-const std::vector<Unit> kDurationUnits = {{"ns", 1}, {"us", kE3}, {"\xC2\xB5s", kE3}, {"ms", kE6}, {"s", kE9}};
+// "µs" with the micro sign (U+00B5) or the Greek mu (U+03BC): both are typed.
+const std::vector<Unit> kDurationUnits = {{"ns", 1}, {"us", kE3}, {"\xC2\xB5s", kE3}, {"\xCE\xBCs", kE3}, {"ms", kE6}, {"s", kE9}};
 const std::vector<Unit> kDurationPrint = {{"ns", 1}, {"us", kE3}, {"ms", kE6}, {"s", kE9}};
 
 const std::vector<Unit> kRateUnits = with_prefixes({{"", 1}, {"k", kE3}, {"K", kE3}, {"M", kE6}, {"G", kE9}, {"T", kE12}},
@@ -151,7 +161,8 @@ const std::vector<Unit> kRatePrint = {{"bit/s", 1}, {"kbit/s", kE3}, {"Mbit/s", 
 
 const std::vector<Unit> kSizeUnits = {{"B", 1},     {"bytes", 1}, {"kB", kE3},  {"KB", kE3},  {"MB", kE6}, {"GB", kE9},
                                       {"TB", kE12}, {"KiB", kKi}, {"MiB", kMi}, {"GiB", kGi}, {"TiB", kTi}};
-const std::vector<Unit> kSizePrint = {{"B", 1}, {"KB", kE3}, {"KiB", kKi}, {"MB", kE6}, {"MiB", kMi}, {"GB", kE9}, {"GiB", kGi}};
+const std::vector<Unit> kSizePrint = {{"B", 1},    {"KB", kE3},  {"KiB", kKi}, {"MB", kE6}, {"MiB", kMi},
+                                      {"GB", kE9}, {"GiB", kGi}, {"TB", kE12}, {"TiB", kTi}};
 
 std::vector<Unit> packet_units() {
     std::vector<Unit> units;
@@ -169,8 +180,9 @@ const std::vector<Unit> kProbabilityUnits = {{"", Probability::kOne}, {"%", kPer
 const std::vector<Unit> kProbabilityPrint = {{"%", kPercent}};
 
 const Quantity kDuration{
-    "a duration", Duration::kExamples, "1ns", kDurationUnits, true, static_cast<u128>(std::numeric_limits<int64_t>::max()), "9223372036s"};
-const Quantity kRate{"a rate", Rate::kExamples, "1bit/s", kRateUnits, false, kMaxU64, "18446744073709551615bit/s"};
+    "a duration",           Duration::kExamples, "1ns", kDurationUnits, true, static_cast<u128>(std::numeric_limits<int64_t>::max()),
+    "9223372036.854775807s"};
+const Quantity kRate{"a rate", Rate::kExamples, "1bit/s", kRateUnits, false, kMaxU64, "18446744073709551615bit/s", true};
 const Quantity kSize{"a size", ByteSize::kExamples, "1B", kSizeUnits, true, kMaxU64, "18446744073709551615B"};
 const Quantity kPackets{"a packet count", PacketCount::kExamples, "1 packet", kPacketUnits, false, kMaxU64, "18446744073709551615 packets"};
 const Quantity kProbability{"a probability", Probability::kExamples, "1e-18", kProbabilityUnits, false, Probability::kOne, "100%"};

@@ -61,13 +61,14 @@ TEST_CASE("command line mistakes are named", "[unit][cli]") {
     CHECK_THAT(error_of({"x.yaml", "--log-level", "loud"}), Catch::Contains("error, warning, notice, info, debug"));
     CHECK_THAT(error_of({"x.yaml", "y.yaml"}), Catch::Contains("more than one configuration file"));
     CHECK_THAT(error_of({"x.yaml", "--check=yes"}), Catch::Contains("--check takes no value"));
+    CHECK_THAT(error_of({"x.yaml", "--stats-json", "--check"}), Catch::Contains("--stats-json needs a file name"));
 }
 
 TEST_CASE("with no EAL arguments linkem picks working defaults", "[unit][eal]") {
     Config c = two_ports("net_null0", "net_null1");
     c.pipeline.lcores = {0, 1};
     const EalPlan no_huge = plan_eal_arguments(c, {}, HostFacts{false, {0, 1}});
-    CHECK(no_huge.args == std::vector<std::string>{"linkem", "--in-memory", "--no-huge", "-m", "512", "-l", "0,1", "--vdev=net_null0",
+    CHECK(no_huge.args == std::vector<std::string>{"linkem", "--in-memory", "--no-huge", "-m", "1024", "-l", "0,1", "--vdev=net_null0",
                                                    "--vdev=net_null1", "--no-pci"});
     REQUIRE(no_huge.warnings.size() == 1);
     CHECK_THAT(no_huge.warnings[0], Catch::Contains("--no-huge"));
@@ -88,7 +89,7 @@ TEST_CASE("lcores come from the configuration, the host, or the user", "[unit][e
     CHECK_THAT(missing.warnings[0], Catch::Contains("CPU 7"));
     const EalPlan user = plan_eal_arguments(c, {"-l", "1"}, HostFacts{true, {0, 1}});
     CHECK(std::count(user.args.begin(), user.args.end(), "-l") == 1);
-    CHECK_FALSE(contains(user.args, "--in-memory"));  // the user chose EAL arguments
+    CHECK(contains(user.args, "--in-memory"));  // choosing lcores says nothing about memory
 }
 
 TEST_CASE("PCI devices are allow-listed, anything else is a vdev", "[unit][eal]") {
@@ -104,4 +105,14 @@ TEST_CASE("PCI devices are allow-listed, anything else is a vdev", "[unit][eal]"
     CHECK(contains(plan.args, "--vdev=net_tap0,iface=x"));
     CHECK_FALSE(contains(plan.args, "--no-pci"));
     CHECK(plan.args.back() == "--log-level=lib.eal:notice");
+    CHECK(contains(plan.args, "--in-memory"));  // a log level does not turn the defaults off
+}
+
+TEST_CASE("a default steps aside for a user argument about the same thing", "[unit][eal]") {
+    Config c = two_ports("net_null0", "net_null1");
+    c.eal = {"--file-prefix=lkm", "-m", "256"};
+    const EalPlan plan = plan_eal_arguments(c, {}, HostFacts{false, {0, 1}});
+    CHECK_FALSE(contains(plan.args, "--in-memory"));
+    CHECK_FALSE(contains(plan.args, "--no-huge"));
+    CHECK(plan.warnings.empty());
 }

@@ -2,6 +2,7 @@
 // clock and the counters' reports.
 #include "linkem/arena.hpp"
 #include "linkem/histogram.hpp"
+#include "linkem/lcore_plan.hpp"
 #include "linkem/stats.hpp"
 #include "linkem/tsc_clock.hpp"
 
@@ -101,4 +102,19 @@ TEST_CASE("counter reports balance and name every drop reason", "[unit][stats]")
     CHECK_THAT(json, Catch::Contains("\"drops\": {\"queue\": 3, \"loss\": 2, \"arena_full\": 0, \"tx_full\": 0, \"shutdown\": 1}"));
     CHECK_THAT(json, Catch::Contains("\"in_flight\": 4") && Catch::Contains("\"seed\": 1"));
     CHECK_THAT(summary_text({s}), Catch::Contains("100 = 90 + 6 + 4: balanced"));
+}
+
+TEST_CASE("the lcore plan gives every stage exactly one lcore", "[unit][plan]") {
+    const auto one = plan_lcores(1, 2);
+    CHECK(one[0].rx_links == std::vector<size_t>{0, 1});
+    CHECK(one[0].tx_links == std::vector<size_t>{0, 1});
+    const auto two = plan_lcores(2, 2);
+    CHECK(two[0].rx_links == std::vector<size_t>{0, 1});
+    CHECK(two[0].tx_links.empty());
+    CHECK(two[1].tx_links == std::vector<size_t>{0, 1});
+    const auto four = plan_lcores(4, 2);
+    CHECK(four[0].rx_links == std::vector<size_t>{0});
+    CHECK(four[1].tx_links == std::vector<size_t>{0});
+    CHECK(four[2].rx_links == std::vector<size_t>{1});
+    CHECK(four[3].tx_links == std::vector<size_t>{1});
 }

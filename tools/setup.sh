@@ -8,7 +8,11 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${LINKEM_BUILD_DIR:-$top/build}
-hugepages_wanted=${LINKEM_HUGEPAGES:-1024}   # 2 MiB pages: 2 GiB
+# 2 MiB hugepages to reserve: LINKEM_HUGEPAGES, or 1 GiB (512 pages), and
+# never more than an eighth of the machine's memory.
+mem_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)
+hugepages_cap=$(( mem_kib / 8 / 2048 ))
+hugepages_wanted=${LINKEM_HUGEPAGES:-$(( hugepages_cap < 512 ? hugepages_cap : 512 ))}
 
 say() { printf 'setup: %s\n' "$*"; }
 

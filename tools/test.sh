@@ -10,7 +10,7 @@ build_dir=${LINKEM_BUILD_DIR:-$top/build}
 
 if ! "$top/tools/setup.sh"; then
     echo "test: set-up or build failed"
-    echo "0 passed, 1 failed"
+    echo "0 passed, 1 failed, 0 skipped"
     exit 1
 fi
 

@@ -20,12 +20,12 @@ def main(path):
         lines = open(path, encoding="utf-8").read().splitlines()
     except OSError as e:
         print(f"test summary: cannot read {path}: {e}")
-        print("0 passed, 1 failed")
+        print("0 passed, 1 failed, 0 skipped")
         return 1
     for line in lines:
         test = json.loads(line)
         name, result, out = test["name"], test["result"], test.get("stdout") or ""
-        cases = [l.split(" ", 2)[1:] for l in out.splitlines() if l.startswith("[linkem-case] ")]
+        cases = [(l.split(" ", 2) + ["", ""])[1:3] for l in out.splitlines() if l.startswith("[linkem-case] ")]
         for l in out.splitlines():
             if l.startswith("[linkem-skip] "):
                 print(f"skipped: {name}: {l[len('[linkem-skip] '):]}")

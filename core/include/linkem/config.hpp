@@ -87,16 +87,20 @@ struct Link {
     uint32_t overhead_bytes = 0;         // added to every frame's length for the rate
     std::string overhead_name;           // "ethernet", "none", or empty for a byte count
     QueueLimit queue;
-    std::optional<ModelSpec> delay;  // none: no added delay
-    std::optional<ModelSpec> loss;   // none: no random loss
-    SourcePos pos;                   // of the link's mapping
-    SourcePos name_pos;              // of its name
+    std::optional<ModelSpec> delay;         // none: no added delay
+    std::optional<ModelSpec> loss;          // none: no random loss
+    std::optional<uint64_t> arena_packets;  // override of the delay arena's derived size
+    SourcePos pos;                          // of the link's mapping
+    SourcePos name_pos;                     // of its name
 };
 
 struct Pipeline {
     static constexpr uint32_t kDefaultBurst = 32;
     uint32_t burst = kDefaultBurst;
     std::vector<uint32_t> lcores;  // empty: linkem picks from the CPUs it may run on
+    // An lcore with nothing to do for longer than this sleeps instead of spinning.
+    static constexpr int64_t kDefaultSleepThresholdNs = 50'000;
+    Duration sleep_threshold{kDefaultSleepThresholdNs};
 };
 
 struct Config {
@@ -112,13 +116,14 @@ struct Config {
 };
 
 struct LoadResult {
-    std::optional<Config> config;  // set only when errors is empty
-    std::vector<ConfigError> errors;
+    std::optional<Config> config;     // set only when there are no errors
+    std::vector<ConfigError> errors;  // in file order; at most kMaxErrors
+    size_t error_count = 0;           // all of them, shown or not
 };
 
 // Limits the loader enforces on its input before parsing.
-constexpr size_t kMaxConfigBytes = 1 << 20;  // 1 MiB
-constexpr size_t kMaxErrors = 50;            // more are summarised in one line
+constexpr size_t kMaxConfigBytes = 256 << 10;  // 256 KiB: parsed in well under a second
+constexpr size_t kMaxErrors = 50;              // more are counted, not shown
 
 // Defaults and accepted ranges, shared by the loader, the printer and docs/CONFIG.md.
 constexpr uint64_t kDefaultQueuePackets = 1000;
@@ -132,6 +137,9 @@ constexpr int64_t kMaxDelayNs = 60'000'000'000LL;                 // 60 s
 // The link model keeps one 16-byte slot per packet the queue can hold.
 constexpr uint64_t kMaxQueuePackets = 10'000'000ULL;
 constexpr uint64_t kMaxQueueBytes = 1ULL << 30;  // 1 GiB
+constexpr uint64_t kMinArenaPackets = 64;
+constexpr uint64_t kMaxArenaPackets = 1ULL << 28;        // 4 GiB of 16-byte entries
+constexpr int64_t kMaxSleepThresholdNs = 1'000'000'000;  // 1 s
 
 LoadResult load_config_file(const std::string &path);
 LoadResult load_config_text(std::string_view text, const std::string &file_name);

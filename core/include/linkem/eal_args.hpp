@@ -4,8 +4,10 @@
 // Rules (docs/CONFIG.md, "EAL arguments"):
 //  - Arguments come from the configuration's `eal:` list, then from the
 //    command line after "--" (later ones win where EAL allows repeats).
-//  - When neither gives any, linkem adds --in-memory, and --no-huge -m 512
-//    with a warning when no hugepages are reserved.
+//  - linkem adds --in-memory unless they choose how EAL shares its memory
+//    (--in-memory, --file-prefix, --proc-type, --no-shconf), and, when no
+//    hugepages are reserved, --no-huge -m 1024 with a warning unless they
+//    choose the memory (--no-huge, -m, --socket-mem, --huge-dir).
 //  - Unless the arguments already choose lcores (-l, -c, --lcores), linkem adds
 //    `-l` with pipeline.lcores, or with the first two CPUs it may run on.
 //  - Each port's device is added: a PCI address as `-a DEV`, anything else as

@@ -80,6 +80,8 @@ class LinkModel {
 
     // Packets and wire bytes in the emulated queue at time now_ns (for status lines).
     uint64_t queued_packets(uint64_t now_ns) const;
+    // Packets in the emulated queue as of the last arrival (cheap; for status lines).
+    uint64_t queue_depth() const { return count_; }
     // The number of queue slots the model reserved (its memory is 16 bytes each).
     uint64_t queue_slots() const { return slots_.size(); }
 

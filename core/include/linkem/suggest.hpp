@@ -17,7 +17,7 @@ size_t edit_distance(std::string_view a, std::string_view b);
 // first in `known`.
 std::optional<std::string> nearest_word(std::string_view word, const std::vector<std::string> &known);
 
-// "a, b, c": for messages that list what is accepted.
-std::string join(const std::vector<std::string> &words, std::string_view separator = ", ");
+// "a, b, c": for messages that list what is accepted; long lists end in "... (N more)".
+std::string join(const std::vector<std::string> &words, std::string_view separator = ", ", size_t max_words = 12);
 
 }  // namespace linkem
