@@ -1,22 +1,25 @@
-// linkem: command line -> configuration -> EAL arguments -> (data path).
+// linkem: command line -> configuration -> link plans -> EAL arguments ->
+// --check report, or the emulation (app/emulator.cpp).
 //
 // Exit status: 0 success, 1 runtime failure, 2 bad command line or configuration.
 #include "linkem/command_line.hpp"
 #include "linkem/config.hpp"
+#include "emulator.hpp"
 #include "linkem/eal_args.hpp"
+#include "linkem/link_plan.hpp"
 #include "linkem_version.h"
 
 #include <fmt/format.h>
 #include <rte_version.h>
 
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
 namespace {
 
 constexpr int kExitOk = 0;
-constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 
 std::string quote_arg(const std::string &a) {
@@ -56,10 +59,26 @@ int main(int argc, char **argv) {
         return kExitUsage;
     }
     const Config &config = *loaded.config;
+    // `seed: random` draws one now and reports it, so the run can be repeated.
+    const uint64_t seed = config.seed_random ? (uint64_t{std::random_device{}()} << 32) | std::random_device{}() : config.seed;
+
+    std::vector<LinkPlan> plans;
+    std::vector<std::string> plan_errors;
+    for (size_t i = 0; i < config.links.size(); ++i) {
+        Parsed<LinkPlan> plan = plan_link(config, i, seed);
+        if (plan)
+            plans.push_back(std::move(*plan.value));
+        else
+            plan_errors.push_back(fmt::format("{}: {}", cl.config_path, plan.error));
+    }
     const EalPlan eal = plan_eal_arguments(config, cl.eal_args, probe_host());
 
     if (cl.check) {
         fmt::print("# {}: valid. The effective configuration, defaults filled in:\n{}", cl.config_path, to_yaml(config));
+        for (size_t i = 0; i < plans.size(); ++i)
+            fmt::print("# link {}: delay arena {} entries, {} KiB ({})\n", config.links[i].name, plans[i].arena_entries,
+                       plans[i].arena_entries * sizeof(ArenaEntry) >> 10, plans[i].arena_reason);
+        for (const std::string &e : plan_errors) fmt::print("# cannot run yet: {}\n", e);
         std::vector<std::string> shown;
         for (const std::string &a : eal.args) shown.push_back(quote_arg(a));
         fmt::print("# EAL arguments: {}\n", fmt::join(shown.begin() + 1, shown.end(), " "));
@@ -67,7 +86,10 @@ int main(int argc, char **argv) {
         return kExitOk;
     }
 
+    if (!plan_errors.empty()) {
+        for (const std::string &e : plan_errors) fmt::print(stderr, "{}\n", e);
+        return kExitUsage;
+    }
     for (const std::string &w : eal.warnings) fmt::print(stderr, "linkem: warning: {}\n", w);
-    fmt::print(stderr, "linkem: this build validates configurations only (--check); the emulation data path is not part of it yet\n");
-    return kExitRuntime;
+    return run_emulator(config, plans, cl, eal, seed);
 }

@@ -27,6 +27,7 @@ const char *drop_reason_name(DropReason r);  // "queue", "loss", "arena_full", "
 class Counter {
   public:
     void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    void set(uint64_t n) { v_.store(n, std::memory_order_relaxed); }
     uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
   private:

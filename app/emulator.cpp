@@ -1,0 +1,329 @@
+#include "emulator.hpp"
+
+#include "linkem/lcore_plan.hpp"
+#include "ports.hpp"
+#include "stages.hpp"
+
+#include <fmt/format.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+namespace linkem {
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int signal) { g_stop_signal = signal; }
+
+constexpr unsigned kMaxPoolMbufs = 131071;  // about 300 MB of 2 KiB mbufs
+constexpr unsigned kMinPoolMbufs = 8191;
+constexpr unsigned kPoolCache = 256;
+
+int log_level_number(const std::string &name) {
+    if (name == "error") return RTE_LOG_ERR;
+    if (name == "warning") return RTE_LOG_WARNING;
+    if (name == "info") return RTE_LOG_INFO;
+    if (name == "debug") return RTE_LOG_DEBUG;
+    return RTE_LOG_NOTICE;
+}
+
+// Memory for one arena: a memzone (hugepages when EAL has them), else the heap.
+struct ArenaMemory {
+    const rte_memzone *zone = nullptr;
+    void *heap = nullptr;
+    ArenaEntry *entries = nullptr;
+
+    bool allocate(const std::string &name, uint64_t count) {
+        const size_t bytes = count * sizeof(ArenaEntry);
+        zone = rte_memzone_reserve_aligned(name.c_str(), bytes, SOCKET_ID_ANY, 0, RTE_CACHE_LINE_SIZE);
+        if (zone != nullptr) {
+            entries = static_cast<ArenaEntry *>(zone->addr);
+            return true;
+        }
+        heap = std::aligned_alloc(RTE_CACHE_LINE_SIZE, (bytes + RTE_CACHE_LINE_SIZE - 1) / RTE_CACHE_LINE_SIZE * RTE_CACHE_LINE_SIZE);
+        entries = static_cast<ArenaEntry *>(heap);
+        return heap != nullptr;
+    }
+    void release() {
+        if (zone != nullptr) rte_memzone_free(zone);
+        std::free(heap);
+        zone = nullptr;
+        heap = nullptr;
+    }
+};
+
+std::string seconds_text(uint64_t ns) { return Duration{static_cast<int64_t>(ns)}.to_string(); }
+
+class Emulator {
+  public:
+    Emulator(const Config &config, const std::vector<LinkPlan> &plans, const CommandLine &cl, uint64_t seed)
+        : config_(config), plans_(plans), cl_(cl), seed_(seed) {}
+    ~Emulator() { clean_up(); }
+
+    int run(const EalPlan &eal);
+
+  private:
+    bool start(const EalPlan &eal);
+    void control_loop(uint64_t grace_ns);
+    int finish();
+    void print_status(std::vector<LinkSnapshot> &previous, uint64_t &previous_ns);
+    void watch_link_state(std::vector<int> &last_up);
+    std::vector<LinkSnapshot> snapshots(bool with_histograms) const;
+    void clean_up();
+
+    const Config &config_;
+    const std::vector<LinkPlan> &plans_;
+    const CommandLine &cl_;
+    const uint64_t seed_;
+
+    bool eal_ready_ = false;
+    rte_mempool *pool_ = nullptr;
+    std::vector<OpenPort> ports_;
+    std::vector<ArenaMemory> arena_memory_;
+    std::vector<std::unique_ptr<LinkRuntime>> links_;
+    std::vector<LcoreTask> tasks_;
+    std::vector<unsigned> lcore_ids_;
+    std::unique_ptr<TscClock> clock_;
+    PipelineControl control_;
+    uint64_t started_ns_ = 0;
+};
+
+bool Emulator::start(const EalPlan &eal) {
+    std::vector<std::string> args = eal.args;
+    if (std::none_of(args.begin(), args.end(), [](const std::string &a) { return a.rfind("--log-level", 0) == 0; }))
+        args.push_back(fmt::format("--log-level={}", log_level_number(cl_.log_level)));
+    std::vector<char *> argv;
+    for (std::string &a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
+        fmt::print(stderr, "linkem: EAL initialisation failed: {} (arguments: {})\n", rte_strerror(rte_errno), fmt::join(eal.args, " "));
+        return false;
+    }
+    eal_ready_ = true;
+    clock_ = std::make_unique<TscClock>(rte_get_tsc_hz(), rte_rdtsc());
+
+    lcore_ids_.push_back(rte_get_main_lcore());
+    unsigned id;
+    RTE_LCORE_FOREACH_WORKER(id) lcore_ids_.push_back(id);
+
+    // One pool for every port: it must hold what the arenas can hold, plus the rings.
+    uint64_t wanted = 0;
+    for (const LinkPlan &p : plans_) wanted += p.arena_entries;
+    wanted += config_.ports.size() * 2048 + lcore_ids_.size() * (kPoolCache + 2ULL * config_.pipeline.burst);
+    const unsigned pool_size = static_cast<unsigned>(std::clamp<uint64_t>(wanted, kMinPoolMbufs, kMaxPoolMbufs));
+    pool_ = rte_pktmbuf_pool_create("lkm_pool", pool_size, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+    if (pool_ == nullptr) {
+        fmt::print(stderr, "linkem: cannot create a pool of {} mbufs: {}\n", pool_size, rte_strerror(rte_errno));
+        return false;
+    }
+    fmt::print("linkem: mbuf pool: {} mbufs of {} bytes ({} MiB){}\n", pool_size, RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf),
+               (uint64_t{pool_size} * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf))) >> 20,
+               pool_size < wanted ? fmt::format("; the arenas could hold {}, so the pool bounds packets in flight", wanted) : "");
+
+    for (const Port &p : config_.ports) {
+        OpenPort port{p.name, p.device};
+        std::string error;
+        if (!open_port(port, pool_, PortSettings{}, &error)) {
+            fmt::print(stderr, "linkem: {}\n", error);
+            return false;
+        }
+        bool up = false;
+        const std::string state = link_state_text(port.port_id, &up);
+        fmt::print("linkem: port {} ({}): ethdev {}, mtu {}, link {}\n", port.name, port.device, port.port_id, port.mtu, state);
+        ports_.push_back(port);
+    }
+    auto port_id = [&](const std::string &name) {
+        for (const OpenPort &p : ports_)
+            if (p.name == name) return p.port_id;
+        return uint16_t{0};  // unreachable: the loader checked every endpoint
+    };
+
+    for (size_t i = 0; i < config_.links.size(); ++i) {
+        const Link &l = config_.links[i];
+        ArenaMemory memory;
+        if (!memory.allocate(fmt::format("lkm_arena_{}", i), plans_[i].arena_entries)) {
+            fmt::print(stderr, "linkem: link {}: cannot allocate its delay arena of {} entries\n", l.name, plans_[i].arena_entries);
+            return false;
+        }
+        arena_memory_.push_back(memory);
+        links_.push_back(std::make_unique<LinkRuntime>(l.name, port_id(l.from), port_id(l.to), plans_[i].model, memory.entries,
+                                                       plans_[i].arena_entries));
+        fmt::print("linkem: link {}: {} -> {}, arena {} entries ({} KiB, {})\n", l.name, l.from, l.to, plans_[i].arena_entries,
+                   plans_[i].arena_entries * sizeof(ArenaEntry) >> 10, memory.zone != nullptr ? "memzone" : "heap");
+    }
+
+    const std::vector<LcoreRole> roles = plan_lcores(lcore_ids_.size(), links_.size());
+    tasks_.resize(roles.size());
+    for (size_t k = 0; k < roles.size(); ++k) {
+        LcoreTask &t = tasks_[k];
+        for (size_t i : roles[k].rx_links) t.rx_links.push_back(links_[i].get());
+        for (size_t i : roles[k].tx_links) t.tx_links.push_back(links_[i].get());
+        t.clock = clock_.get();
+        t.burst = config_.pipeline.burst;
+        t.sleep_threshold_ns = static_cast<uint64_t>(config_.pipeline.sleep_threshold.ns);
+        t.control = &control_;
+        std::vector<std::string> work;
+        for (size_t i : roles[k].rx_links) work.push_back("rx " + config_.links[i].name);
+        for (size_t i : roles[k].tx_links) work.push_back("tx " + config_.links[i].name);
+        fmt::print("linkem: lcore {}: {}\n", lcore_ids_[k], work.empty() ? "idle" : fmt::format("{}", fmt::join(work, ", ")));
+    }
+    return true;
+}
+
+std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
+    std::vector<LinkSnapshot> out;
+    for (const auto &l : links_) out.push_back(snapshot(l->name, l->rx, l->tx, l->arena.occupancy(), with_histograms));
+    return out;
+}
+
+void Emulator::print_status(std::vector<LinkSnapshot> &previous, uint64_t &previous_ns) {
+    const uint64_t now = clock_->to_ns(rte_rdtsc());
+    std::vector<LinkSnapshot> current = snapshots(false);
+    const double seconds = static_cast<double>(now - previous_ns) / 1e9;
+    for (size_t i = 0; i < current.size(); ++i) fmt::print("{}\n", status_line(current[i], previous[i], seconds));
+    std::fflush(stdout);
+    previous = std::move(current);
+    previous_ns = now;
+}
+
+void Emulator::watch_link_state(std::vector<int> &last_up) {
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        bool up = false;
+        const std::string state = link_state_text(ports_[i].port_id, &up);
+        if (last_up[i] != static_cast<int>(up)) {
+            if (last_up[i] != -1) fmt::print("linkem: port {}: link {}\n", ports_[i].name, state);
+            last_up[i] = up;
+        }
+    }
+}
+
+// The control thread: status lines, link state, and the stop sequence.
+void Emulator::control_loop(uint64_t grace_ns) {
+    std::vector<LinkSnapshot> previous = snapshots(false);
+    uint64_t previous_ns = clock_->to_ns(rte_rdtsc());
+    std::vector<int> last_up(ports_.size(), -1);
+    const uint64_t interval_ns = static_cast<uint64_t>(cl_.stats_interval.ns);
+    uint64_t last_state_check_ns = 0;
+    for (;;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        const uint64_t now = clock_->to_ns(rte_rdtsc());
+        if (g_stop_signal != 0) {
+            fmt::print("linkem: signal {}: stopping\n", static_cast<int>(g_stop_signal));
+            break;
+        }
+        if (cl_.duration && now - started_ns_ >= static_cast<uint64_t>(cl_.duration->ns)) break;
+        if (interval_ns != 0 && now - previous_ns >= interval_ns) print_status(previous, previous_ns);
+        if (now - last_state_check_ns >= 1'000'000'000) {
+            watch_link_state(last_up);
+            last_state_check_ns = now;
+        }
+    }
+    // Stop receiving; release what is held at its due time, for up to the grace period.
+    control_.stop_rx.store(true, std::memory_order_release);
+    const uint64_t deadline = clock_->to_ns(rte_rdtsc()) + grace_ns;
+    while (control_.running.load(std::memory_order_acquire) > 0 && clock_->to_ns(rte_rdtsc()) < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    control_.stop_tx.store(true, std::memory_order_release);
+}
+
+int Emulator::run(const EalPlan &eal) {
+    if (!start(eal)) return 1;
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+
+    uint64_t grace_ns = 0;
+    for (const LinkPlan &p : plans_) grace_ns = std::max(grace_ns, p.max_delay_ns);
+    grace_ns += 10'000'000;  // and 10 ms for the last wake-ups
+    int receiving = 0;
+    for (const LcoreTask &t : tasks_) receiving += t.rx_links.empty() ? 0 : 1;
+    control_.receiving.store(receiving);
+    control_.running.store(static_cast<int>(tasks_.size()));
+
+    started_ns_ = clock_->to_ns(rte_rdtsc());
+    fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
+    std::fflush(stdout);
+    std::thread control([&] { control_loop(grace_ns); });
+    for (size_t k = 1; k < tasks_.size(); ++k) rte_eal_remote_launch(lcore_main, &tasks_[k], lcore_ids_[k]);
+    lcore_main(&tasks_[0]);
+    rte_eal_mp_wait_lcore();
+    control.join();
+    return finish();
+}
+
+int Emulator::finish() {
+    const uint64_t ran_ns = clock_->to_ns(rte_rdtsc()) - started_ns_;
+    uint64_t shutdown_drops = 0;
+    for (auto &l : links_) shutdown_drops += drain_arena_at_shutdown(*l);
+    const std::vector<LinkSnapshot> final_stats = snapshots(true);
+
+    std::string port_json;
+    for (OpenPort &p : ports_) {
+        rte_eth_stats s{};
+        rte_eth_stats_get(p.port_id, &s);
+        port_json += fmt::format(
+            "{}{{\"name\": \"{}\", \"ipackets\": {}, \"opackets\": {}, \"imissed\": {}, \"ierrors\": {}, \"rx_nombuf\": {}, \"oerrors\": "
+            "{}}}",
+            port_json.empty() ? "" : ", ", p.name, s.ipackets, s.opackets, s.imissed, s.ierrors, s.rx_nombuf, s.oerrors);
+        if (s.imissed + s.ierrors + s.rx_nombuf != 0)
+            fmt::print("linkem: port {}: the port itself dropped {} missed, {} errors, {} without mbufs (before any link saw them)\n",
+                       p.name, s.imissed, s.ierrors, s.rx_nombuf);
+        close_port(p);
+    }
+    const unsigned pool_size = pool_->size;
+    const unsigned available = rte_mempool_avail_count(pool_);
+    const bool mbufs_back = available == pool_size;
+
+    fmt::print("\nlinkem: ran {}; {} packets still held at the end were dropped as shutdown\n{}", seconds_text(ran_ns), shutdown_drops,
+               summary_text(final_stats));
+    fmt::print("mbufs: {} of {} back in the pool{}\n", available, pool_size, mbufs_back ? "" : " (LEAK)");
+
+    bool balanced = true;
+    for (const LinkSnapshot &s : final_stats) balanced = balanced && s.balanced() && s.in_flight == 0;
+    if (!cl_.stats_json_path.empty()) {
+        const std::string extra =
+            fmt::format("\"seed\": {}, \"duration_ns\": {}, \"mbufs\": {{\"pool\": {}, \"returned\": {}}}, \"ports\": [{}]", seed_, ran_ns,
+                        pool_size, available, port_json);
+        std::ofstream out(cl_.stats_json_path);
+        out << stats_json(final_stats, extra);
+        if (!out) {
+            fmt::print(stderr, "linkem: cannot write {}\n", cl_.stats_json_path);
+            return 1;
+        }
+    }
+    if (!balanced) fmt::print(stderr, "linkem: the accounting does not balance (see above)\n");
+    return balanced && mbufs_back ? 0 : 1;
+}
+
+void Emulator::clean_up() {
+    for (OpenPort &p : ports_) close_port(p);
+    links_.clear();
+    for (ArenaMemory &m : arena_memory_) m.release();
+    arena_memory_.clear();
+    if (pool_ != nullptr) rte_mempool_free(pool_);
+    pool_ = nullptr;
+    if (eal_ready_) rte_eal_cleanup();
+    eal_ready_ = false;
+}
+
+}  // namespace
+
+int run_emulator(const Config &config, const std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed) {
+    Emulator emulator(config, plans, cl, seed);
+    return emulator.run(eal);
+}
+
+}  // namespace linkem

@@ -1,0 +1,18 @@
+// Running the emulation: EAL -> mbuf pool -> ports -> arenas -> lcores ->
+// control loop (status lines, link state, stop) -> clean shutdown -> reports.
+#pragma once
+
+#include "linkem/command_line.hpp"
+#include "linkem/config.hpp"
+#include "linkem/eal_args.hpp"
+#include "linkem/link_plan.hpp"
+
+#include <vector>
+
+namespace linkem {
+
+// Returns the process exit status: 0 when the run ended cleanly with every
+// link balanced and every mbuf back in its pool, 1 otherwise.
+int run_emulator(const Config &config, const std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed);
+
+}  // namespace linkem

@@ -1,0 +1,181 @@
+#include "stages.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+
+#include <ctime>
+#include <sys/prctl.h>
+
+namespace linkem {
+namespace {
+
+constexpr uint32_t kMaxBurst = 512;  // Pipeline's upper bound (config.hpp kMaxBurst)
+constexpr int kTxAttempts = 8;       // tx_burst calls before the rest counts as tx_full
+constexpr uint32_t kIdlePollsBeforeSleep = 256;
+constexpr uint64_t kLongestSleepNs = 10'000'000;  // so stop requests are seen within ~10 ms
+
+uint64_t now_ns(const TscClock &clock) { return clock.to_ns(rte_rdtsc()); }
+
+// rx/model stage: receive a burst, decide every packet's fate with one model
+// call, queue the admitted ones in the arena, free and count the rest.
+uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
+    rte_mbuf *mbufs[kMaxBurst];
+    const uint16_t n = rte_eth_rx_burst(link.rx_port, 0, mbufs, static_cast<uint16_t>(task.burst));
+    if (n == 0) return 0;
+
+    const uint64_t arrival_ns = now_ns(*task.clock);  // one clock read per burst
+    PacketIn in[kMaxBurst];
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        in[i] = {arrival_ns, mbufs[i]->pkt_len};
+        bytes += mbufs[i]->pkt_len;
+    }
+    Verdict verdicts[kMaxBurst];
+    link.model.admit_burst(in, n, verdicts);
+
+    ArenaEntry admitted[kMaxBurst];
+    rte_mbuf *dropped[kMaxBurst];
+    uint32_t n_admitted = 0, n_dropped = 0, n_queue = 0, n_loss = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        switch (verdicts[i].fate) {
+        case Fate::kForward: admitted[n_admitted++] = {mbufs[i], verdicts[i].release_ns}; continue;
+        case Fate::kDropQueue: ++n_queue; break;
+        case Fate::kDropLoss: ++n_loss; break;
+        }
+        dropped[n_dropped++] = mbufs[i];
+    }
+    const uint32_t pushed = link.arena.push_burst(admitted, n_admitted);
+    for (uint32_t i = 0; i < pushed; ++i) link.rx.delay_ns.record(admitted[i].release_ns - arrival_ns);
+    for (uint32_t i = pushed; i < n_admitted; ++i) dropped[n_dropped++] = static_cast<rte_mbuf *>(admitted[i].packet);
+    if (n_dropped != 0) rte_pktmbuf_free_bulk(dropped, n_dropped);
+
+    link.rx.packets.add(n);
+    link.rx.bytes.add(bytes);
+    if (n_queue != 0) link.rx.drop_queue.add(n_queue);
+    if (n_loss != 0) link.rx.drop_loss.add(n_loss);
+    if (pushed != n_admitted) link.rx.drop_arena_full.add(n_admitted - pushed);
+    link.rx.queue_depth.set(link.model.queue_depth());
+    return n;
+}
+
+// tx stage: send every packet whose release time has come, in bursts; what the
+// port will not take after a few attempts is freed and counted as tx_full.
+uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
+    ArenaEntry due[kMaxBurst];
+    const uint32_t n = link.arena.pop_due(now, due, task.burst);
+    if (n == 0) return 0;
+
+    rte_mbuf *mbufs[kMaxBurst];
+    uint32_t lengths[kMaxBurst];  // read before sending: a sent mbuf belongs to the driver
+    for (uint32_t i = 0; i < n; ++i) {
+        mbufs[i] = static_cast<rte_mbuf *>(due[i].packet);
+        lengths[i] = mbufs[i]->pkt_len;
+        link.tx.lateness_ns.record(now - due[i].release_ns);
+    }
+    uint32_t sent = 0;
+    for (int attempt = 0; attempt < kTxAttempts && sent < n; ++attempt)
+        sent += rte_eth_tx_burst(link.tx_port, 0, mbufs + sent, static_cast<uint16_t>(n - sent));
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < sent; ++i) bytes += lengths[i];
+    if (sent < n) {
+        rte_pktmbuf_free_bulk(mbufs + sent, n - sent);
+        link.tx.drop_tx_full.add(n - sent);
+    }
+    link.tx.packets.add(sent);
+    link.tx.bytes.add(bytes);
+    return n;
+}
+
+// How long this lcore may sleep: until the earliest next release minus the
+// threshold (a new packet is never due before the head of its arena, nor
+// sooner than the link's constant delay after arriving), and, while it
+// receives, at most one threshold between polls. 0 means spin.
+uint64_t sleep_budget_ns(const LcoreTask &task, bool receiving, uint64_t now) {
+    uint64_t horizon = now + kLongestSleepNs;
+    for (LinkRuntime *link : task.tx_links) {
+        uint64_t next = 0;
+        const uint64_t earliest = link->arena.next_release(&next) ? next : now + link->min_delay_ns;
+        if (earliest < horizon) horizon = earliest;
+    }
+    uint64_t budget = horizon > now + task.sleep_threshold_ns ? horizon - now - task.sleep_threshold_ns : 0;
+    if (receiving && budget > task.sleep_threshold_ns) budget = task.sleep_threshold_ns;
+    return budget;
+}
+
+void sleep_ns(uint64_t ns) {
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    nanosleep(&ts, nullptr);
+}
+
+bool arenas_empty(const LcoreTask &task) {
+    for (LinkRuntime *link : task.tx_links)
+        if (link->arena.occupancy() != 0) return false;
+    return true;
+}
+
+}  // namespace
+
+int lcore_main(void *arg) {
+    const LcoreTask &task = *static_cast<const LcoreTask *>(arg);
+    PipelineControl &control = *task.control;
+    prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: sleeps end close to when asked
+    bool receiving = !task.rx_links.empty();
+    uint32_t idle_polls = 0;
+
+    for (uint32_t iter = 0;; ++iter) {
+        /* 1. Release what is due. */
+        const uint64_t now = now_ns(*task.clock);
+        uint32_t moved = 0;
+        for (LinkRuntime *link : task.tx_links) moved += tx_stage(*link, task, now);
+
+        /* 2. Admit a burst from each port this lcore receives on. */
+        if (receiving)
+            for (LinkRuntime *link : task.rx_links) moved += rx_stage(*link, task);
+
+        /* 3. Every 16 iterations: stop requests. */
+        if ((iter & 0xF) == 0) {
+            if (receiving && control.stop_rx.load(std::memory_order_acquire)) {
+                receiving = false;
+                control.receiving.fetch_sub(1, std::memory_order_acq_rel);
+            }
+            if (!receiving) {
+                const bool nothing_left = control.receiving.load(std::memory_order_acquire) == 0 && arenas_empty(task);
+                if (task.tx_links.empty() || nothing_left || control.stop_tx.load(std::memory_order_acquire)) break;
+            }
+        }
+
+        /* 4. Idle: spin a little, then sleep while the next task is far away. */
+        if (moved != 0) {
+            idle_polls = 0;
+            continue;
+        }
+        if (++idle_polls < kIdlePollsBeforeSleep) {
+            rte_pause();
+            continue;
+        }
+        const uint64_t budget = sleep_budget_ns(task, receiving, now_ns(*task.clock));
+        if (budget > 0)
+            sleep_ns(budget);
+        else
+            rte_pause();
+    }
+    control.running.fetch_sub(1, std::memory_order_acq_rel);
+    return 0;
+}
+
+uint64_t drain_arena_at_shutdown(LinkRuntime &link) {
+    ArenaEntry left[kMaxBurst];
+    uint64_t freed = 0;
+    for (uint32_t n; (n = link.arena.pop_due(UINT64_MAX, left, kMaxBurst)) != 0;) {
+        rte_mbuf *mbufs[kMaxBurst];
+        for (uint32_t i = 0; i < n; ++i) mbufs[i] = static_cast<rte_mbuf *>(left[i].packet);
+        rte_pktmbuf_free_bulk(mbufs, n);
+        freed += n;
+    }
+    link.tx.drop_shutdown.add(freed);
+    return freed;
+}
+
+}  // namespace linkem

@@ -1,0 +1,68 @@
+// The data path: per-link runtime state and the lcore loop that runs the
+// rx/model stage and the tx stage of the links an lcore was given
+// (core/include/linkem/lcore_plan.hpp).
+//
+// Contract: on the data path nothing takes a lock, allocates, makes a system
+// call or logs; everything works in bursts. The only system call is the
+// nanosleep of an idle lcore. Each link's rx stage runs on one lcore and its
+// tx stage on one lcore, so the arena has one producer and one consumer, and
+// each counter block one writer.
+#pragma once
+
+#include "linkem/arena.hpp"
+#include "linkem/link_model.hpp"
+#include "linkem/stats.hpp"
+#include "linkem/tsc_clock.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace linkem {
+
+struct LinkRuntime {
+    LinkRuntime(std::string link_name, uint16_t from_port, uint16_t to_port, const LinkModelParams &params, ArenaEntry *arena_storage,
+                uint64_t arena_entries)
+        : name(std::move(link_name)),
+          rx_port(from_port),
+          tx_port(to_port),
+          min_delay_ns(params.delay_ns),
+          model(params),
+          arena(arena_storage, arena_entries) {}
+
+    const std::string name;
+    const uint16_t rx_port;
+    const uint16_t tx_port;
+    const uint64_t min_delay_ns;  // no packet is released sooner after its arrival
+    LinkModel model;              // rx lcore only
+    DelayArena arena;             // rx lcore produces, tx lcore consumes
+    RxCounters rx;                // written by the rx lcore
+    TxCounters tx;                // written by the tx lcore
+};
+
+// Flags the control thread sets and the lcores read.
+struct PipelineControl {
+    std::atomic<bool> stop_rx{false};  // stop receiving; keep releasing what is held
+    std::atomic<bool> stop_tx{false};  // grace period over: stop releasing
+    std::atomic<int> receiving{0};     // lcores that still receive
+    std::atomic<int> running{0};       // lcores still in their loop
+};
+
+struct LcoreTask {
+    std::vector<LinkRuntime *> rx_links;
+    std::vector<LinkRuntime *> tx_links;
+    const TscClock *clock = nullptr;
+    uint32_t burst = 32;
+    uint64_t sleep_threshold_ns = 50'000;
+    PipelineControl *control = nullptr;
+};
+
+// The loop of one lcore; `arg` is a LcoreTask. Returns 0.
+int lcore_main(void *arg);
+
+// After every lcore has stopped: frees what the arenas still hold and counts
+// it as dropped at shutdown. Returns the number of packets freed.
+uint64_t drain_arena_at_shutdown(LinkRuntime &link);
+
+}  // namespace linkem
