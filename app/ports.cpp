@@ -26,8 +26,10 @@ bool open_port(OpenPort &port, rte_mempool *pool, const PortSettings &settings, 
     const std::string name = ethdev_name(port.device);
     const std::string who = fmt::format("port {} ({})", port.name, port.device);
     if (rte_eth_dev_get_port_by_name(name.c_str(), &port.port_id) != 0) {
-        *error = fmt::format("{}: no such DPDK device \"{}\" (is the driver available and the device bound? see `dpdk-devbind.py -s`)", who,
-                             name);
+        *error = fmt::format(
+            "{}: DPDK has no device \"{}\": its driver refused it (reason above) or the device is not bound to DPDK "
+            "(see `dpdk-devbind.py -s`)",
+            who, name);
         return false;
     }
     rte_eth_dev_info info{};

@@ -189,3 +189,16 @@ TEST_CASE("pcap in, ring between, pcap out: the capture shows the configured rat
     const double expected = (1000.0 + 24) * 8 / 10e6;  // 819.2 us per frame on the wire
     CHECK(per_frame[per_frame.size() / 2] == Approx(expected).epsilon(0.02));
 }
+
+TEST_CASE("a port that cannot start is named, and linkem exits cleanly", "[eal]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    const fs::path config = dir / "bad.yaml";
+    std::ofstream(config) << "ports:\n  a: {device: \"net_af_packet0,iface=lkm-no-such-if\"}\n  b: {device: net_null1}\n"
+                             "links: [{name: ab, from: a, to: b}]\n";
+    const Run r = run_linkem(config.string() + " --duration 1s");
+    INFO(r.output);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("port a (net_af_packet0,iface=lkm-no-such-if): DPDK has no device \"net_af_packet0\""));
+    CHECK_THAT(r.output, Catch::Contains("No such device"));  // the driver's reason
+}
