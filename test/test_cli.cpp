@@ -1,6 +1,8 @@
 // [cli] The real `linkem` binary: --check on every example and on each class of
 // malformed input. A bad configuration must exit with status 2 within a second,
 // with a message naming file, line, column and key path, and start nothing.
+#include "linkem_process.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -14,60 +16,13 @@
 #include <string>
 
 namespace fs = std::filesystem;
+using namespace linkem::test;
 
 namespace {
 
-struct Run {
-    int status = -1;
-    std::string output;  // stdout and stderr together
-    double seconds = 0;
-};
-
-std::string shell_quote(const std::string &s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
-Run run_linkem(const std::string &arguments) {
-    const char *bin = std::getenv("LINKEM_BIN");
-    REQUIRE(bin != nullptr);  // set by meson test
-    // `timeout` turns a hang into a failure instead of a stuck test run.
-    const std::string command = "timeout 10 " + shell_quote(bin) + " " + arguments + " 2>&1";
-    Run run;
-    const auto started = std::chrono::steady_clock::now();
-    FILE *pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
-    const int raw = pclose(pipe);
-    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    return run;
-}
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "linkem-cli-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    std::string write(const std::string &name, const std::string &content) const {
-        const fs::path p = path_ / name;
-        std::ofstream(p, std::ios::binary) << content;
-        return p.string();
-    }
-    const fs::path &path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
-
 // linkem --check FILE must fail with status 2, quickly, naming the position.
 void require_rejected(const std::string &file, const std::string &position_and_path) {
-    const Run r = run_linkem("--check " + shell_quote(file));
+    const Run r = run_linkem("--check " + shell_quote(file), 10);
     INFO(r.output);
     CHECK(r.status == 2);
     CHECK(r.seconds < 1.0);
@@ -86,7 +41,7 @@ TEST_CASE("linkem --check accepts every example and prints it in human units", "
     size_t checked = 0;
     for (const auto &entry : fs::directory_iterator(dir)) {
         if (entry.path().extension() != ".yaml") continue;
-        const Run r = run_linkem("--check " + shell_quote(entry.path().string()));
+        const Run r = run_linkem("--check " + shell_quote(entry.path().string()), 10);
         INFO(entry.path() << "\n" << r.output);
         CHECK(r.status == 0);
         CHECK_THAT(r.output, Catch::Contains(": valid.") && Catch::Contains("links:") && Catch::Contains("# EAL arguments:"));
@@ -148,16 +103,16 @@ TEST_CASE("linkem --check rejects each class of malformed input with status 2", 
 }
 
 TEST_CASE("linkem's command line: help, version, mistakes", "[cli]") {
-    const Run help = run_linkem("--help");
+    const Run help = run_linkem("--help", 10);
     CHECK(help.status == 0);
     CHECK_THAT(help.output, Catch::Contains("usage: linkem CONFIG.yaml"));
-    const Run version = run_linkem("--version");
+    const Run version = run_linkem("--version", 10);
     CHECK(version.status == 0);
     CHECK_THAT(version.output, Catch::StartsWith("linkem ") && Catch::Contains("DPDK 22.11"));
-    const Run typo = run_linkem("x.yaml --chek");
+    const Run typo = run_linkem("x.yaml --chek", 10);
     CHECK(typo.status == 2);
     CHECK_THAT(typo.output, Catch::Contains("did you mean --check?"));
-    const Run none = run_linkem("");
+    const Run none = run_linkem("", 10);
     CHECK(none.status == 2);
     CHECK_THAT(none.output, Catch::Contains("no configuration file given"));
 }

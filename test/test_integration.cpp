@@ -2,6 +2,7 @@
 // as a child process with --duration and --stats-json: the counters balance
 // exactly, every mbuf comes back, and captures show the configured spacing.
 // Needs root (EAL); skips with a message otherwise.
+#include "linkem_process.hpp"
 #include "skip.hpp"
 
 #include <catch2/catch.hpp>
@@ -21,27 +22,9 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using namespace linkem::test;
 
 namespace {
-
-struct Run {
-    int status = -1;
-    std::string output;
-};
-
-Run run_linkem(const std::string &arguments) {
-    const char *bin = std::getenv("LINKEM_BIN");
-    REQUIRE(bin != nullptr);
-    const std::string command = std::string("timeout 60 ") + bin + " " + arguments + " 2>&1";
-    Run run;
-    FILE *pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
-    const int raw = pclose(pipe);
-    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    return run;
-}
 
 std::string read_file(const fs::path &p) {
     std::ifstream in(p, std::ios::binary);
@@ -64,20 +47,6 @@ uint64_t number(const std::string &object, const std::string &key) {
     REQUIRE(at != std::string::npos);
     return std::stoull(object.substr(at + key.size() + 4));
 }
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "linkem-it-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    fs::path operator/(const std::string &name) const { return path_ / name; }
-
-  private:
-    fs::path path_;
-};
 
 // pcap files: a little-endian writer (microsecond format) and a reader of
 // both the microsecond and the nanosecond formats.
@@ -126,7 +95,7 @@ TEST_CASE("net_null both ways: exact accounting, seeded loss, exact constant del
     std::ofstream(config) << "ports:\n  a: {device: \"net_null0,size=64\"}\n  b: {device: \"net_null1,size=64\"}\n"
                              "links:\n  - {name: a-to-b, from: a, to: b, delay: 5ms, loss: 1%}\n"
                              "  - {name: b-to-a, from: b, to: a, delay: 5ms}\nseed: 3\n";
-    const Run r = run_linkem(config.string() + " --duration 2s --stats-interval 0 --stats-json " + stats.string());
+    const Run r = run_linkem(config.string() + " --duration 2s --stats-interval 0 --stats-json " + stats.string(), 60);
     INFO(r.output);
     REQUIRE(r.status == 0);
     const std::string json = read_file(stats);
@@ -164,7 +133,7 @@ TEST_CASE("pcap in, ring between, pcap out: the capture shows the configured rat
                           << "  b: {device: net_ring0}\n"
                              "links:\n  - {name: a-to-b, from: a, to: b, bandwidth: 10Mbit/s, overhead: ethernet, delay: 20ms}\n"
                              "  - {name: b-to-a, from: b, to: a, delay: 5ms}\n";
-    const Run r = run_linkem(config.string() + " --duration 1s --stats-interval 0 --stats-json " + stats.string());
+    const Run r = run_linkem(config.string() + " --duration 1s --stats-interval 0 --stats-json " + stats.string(), 60);
     INFO(r.output);
     REQUIRE(r.status == 0);
     const std::string json = read_file(stats);
@@ -196,7 +165,7 @@ TEST_CASE("a port that cannot start is named, and linkem exits cleanly", "[eal]"
     const fs::path config = dir / "bad.yaml";
     std::ofstream(config) << "ports:\n  a: {device: \"net_af_packet0,iface=lkm-no-such-if\"}\n  b: {device: net_null1}\n"
                              "links: [{name: ab, from: a, to: b}]\n";
-    const Run r = run_linkem(config.string() + " --duration 1s");
+    const Run r = run_linkem(config.string() + " --duration 1s", 60);
     INFO(r.output);
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("port a (net_af_packet0,iface=lkm-no-such-if): DPDK has no device \"net_af_packet0\""));

@@ -1,0 +1,50 @@
+#include "linkem_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+namespace linkem::test {
+
+std::string shell_quote(const std::string &s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+Run run_linkem(const std::string &arguments, int timeout_s) {
+    const char *bin = std::getenv("LINKEM_BIN");
+    REQUIRE(bin != nullptr);
+    const std::string command = "timeout " + std::to_string(timeout_s) + " " + shell_quote(bin) + " " + arguments + " 2>&1";
+    Run run;
+    const auto started = std::chrono::steady_clock::now();
+    FILE *pipe = popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
+    const int raw = pclose(pipe);
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    return run;
+}
+
+TempDir::TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "linkem-test-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+}
+
+TempDir::~TempDir() { std::filesystem::remove_all(path_); }
+
+std::string TempDir::write(const std::string &name, const std::string &content) const {
+    const std::filesystem::path p = path_ / name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+}
+
+}  // namespace linkem::test

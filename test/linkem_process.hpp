@@ -1,0 +1,37 @@
+// Helpers for tests that run the real `linkem` binary (path in $LINKEM_BIN,
+// set by meson test) as a child process, and for their scratch files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace linkem::test {
+
+struct Run {
+    int status = -1;     // exit status; 128 + signal when killed
+    std::string output;  // stdout and stderr together
+    double seconds = 0;  // wall-clock time
+};
+
+std::string shell_quote(const std::string &s);
+
+// Runs `linkem ARGUMENTS` (already shell-quoted) under `timeout`, so a hang
+// becomes a failure instead of a stuck test run.
+Run run_linkem(const std::string &arguments, int timeout_s);
+
+// A directory under /tmp, removed with everything in it at scope end.
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir &) = delete;
+    TempDir &operator=(const TempDir &) = delete;
+    std::string write(const std::string &name, const std::string &content) const;  // returns the path
+    const std::filesystem::path &path() const { return path_; }
+    std::filesystem::path operator/(const std::string &name) const { return path_ / name; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+}  // namespace linkem::test
