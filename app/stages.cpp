@@ -33,29 +33,33 @@ uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
         bytes += mbufs[i]->pkt_len;
     }
     Verdict verdicts[kMaxBurst];
-    link.model.admit_burst(in, n, verdicts);
+    // The arena's free space goes into the model, so a packet that finds it
+    // full is dropped before it takes link time or queue space.
+    const uint64_t room = n <= link.arena_room_cached ? link.arena_room_cached : link.arena.room();
+    link.model.admit_burst(in, n, verdicts, room);
 
     ArenaEntry admitted[kMaxBurst];
     rte_mbuf *dropped[kMaxBurst];
-    uint32_t n_admitted = 0, n_dropped = 0, n_queue = 0, n_loss = 0;
+    uint32_t n_admitted = 0, n_dropped = 0, n_queue = 0, n_loss = 0, n_arena_full = 0;
     for (uint16_t i = 0; i < n; ++i) {
         switch (verdicts[i].fate) {
         case Fate::kForward: admitted[n_admitted++] = {mbufs[i], verdicts[i].release_ns}; continue;
         case Fate::kDropQueue: ++n_queue; break;
         case Fate::kDropLoss: ++n_loss; break;
+        case Fate::kDropArenaFull: ++n_arena_full; break;
         }
         dropped[n_dropped++] = mbufs[i];
     }
-    const uint32_t pushed = link.arena.push_burst(admitted, n_admitted);
-    for (uint32_t i = 0; i < pushed; ++i) link.rx.delay_ns.record(admitted[i].release_ns - arrival_ns);
-    for (uint32_t i = pushed; i < n_admitted; ++i) dropped[n_dropped++] = static_cast<rte_mbuf *>(admitted[i].packet);
+    link.arena.push_burst(admitted, n_admitted);  // fits: at most `room` were admitted
+    link.arena_room_cached = room - n_admitted;
+    for (uint32_t i = 0; i < n_admitted; ++i) link.rx.delay_ns.record(admitted[i].release_ns - arrival_ns);
     if (n_dropped != 0) rte_pktmbuf_free_bulk(dropped, n_dropped);
 
     link.rx.packets.add(n);
     link.rx.bytes.add(bytes);
     if (n_queue != 0) link.rx.drop_queue.add(n_queue);
     if (n_loss != 0) link.rx.drop_loss.add(n_loss);
-    if (pushed != n_admitted) link.rx.drop_arena_full.add(n_admitted - pushed);
+    if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
     link.rx.queue_depth.set(link.model.queue_depth());
     return n;
 }

@@ -37,6 +37,7 @@ struct LinkRuntime {
     const uint64_t min_delay_ns;  // no packet is released sooner after its arrival
     LinkModel model;              // rx lcore only
     DelayArena arena;             // rx lcore produces, tx lcore consumes
+    uint64_t arena_room_cached = 0;  // rx lcore: free entries known without reading the consumer's index
     RxCounters rx;                // written by the rx lcore
     TxCounters tx;                // written by the tx lcore
 };

@@ -556,21 +556,26 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
     return link;
 }
 
-// Checks across links: unique names, one link per direction.
+// Checks across links: unique names; a port feeds at most one link and is fed
+// by at most one (each port queue then has exactly one user; classification
+// rules will later choose among several links per port).
 void Loader::check_links(const Config &c, const std::vector<size_t> &yaml_index) {
-    std::map<std::string, size_t> by_name;
-    std::map<std::pair<std::string, std::string>, size_t> by_direction;
+    std::map<std::string, size_t> by_name, by_source, by_destination;
     for (size_t i = 0; i < c.links.size(); ++i) {
         const Link &l = c.links[i];
         const std::string path = item("links", yaml_index[i]);
         if (auto [first, inserted] = by_name.emplace(l.name, i); !inserted)
             error(l.name_pos, child(path, "name"),
                   fmt::format("duplicate link name \"{}\" (first used at line {})", l.name, c.links[first->second].name_pos.line));
-        if (auto [first, inserted] = by_direction.emplace(std::make_pair(l.from, l.to), i); !inserted)
-            error(l.pos, path,
-                  fmt::format("link \"{}\" goes from \"{}\" to \"{}\" like link \"{}\" (line {}); one link per direction for now "
+        if (auto [first, inserted] = by_source.emplace(l.from, i); !inserted)
+            error(l.pos, child(path, "from"),
+                  fmt::format("port \"{}\" already feeds link \"{}\" (line {}); a port feeds one link for now "
                               "(classification rules will choose between several)",
-                              l.name, l.from, l.to, c.links[first->second].name, c.links[first->second].pos.line));
+                              l.from, c.links[first->second].name, c.links[first->second].pos.line));
+        if (auto [first, inserted] = by_destination.emplace(l.to, i); !inserted)
+            error(l.pos, child(path, "to"),
+                  fmt::format("port \"{}\" is already the end of link \"{}\" (line {}); a port ends one link for now",
+                              l.to, c.links[first->second].name, c.links[first->second].pos.line));
     }
 }
 

@@ -8,7 +8,10 @@ namespace {
 __extension__ using u128 = unsigned __int128;
 
 constexpr uint64_t kPsPerNs = 1000;
-constexpr uint64_t kMinWireBytes = 60;  // the smallest Ethernet frame without FCS
+constexpr uint64_t kMinEthernetFrame = 60;  // without FCS: shorter frames are padded on an Ethernet wire
+constexpr uint64_t kEthernetFraming = 24;   // preamble, SFD, FCS, inter-frame gap
+constexpr uint64_t kMinFrame = 14;          // an Ethernet header: no frame is shorter
+constexpr uint64_t kMaxQueueSlots = 16ULL << 20;  // 256 MiB of slots at most; beyond, a full ring drops as queue
 
 }  // namespace
 
@@ -33,8 +36,9 @@ LinkModel::LinkModel(const LinkModelParams &params) : p_(params), random_(params
     if (p_.rate_bps == 0) return;  // no bottleneck, no queue
     uint64_t slots = UINT64_MAX;
     if (p_.queue_limit_packets != 0) slots = p_.queue_limit_packets;
-    if (p_.queue_limit_bytes != 0) slots = std::min(slots, p_.queue_limit_bytes / (kMinWireBytes + p_.overhead_bytes) + 1);
-    if (slots != UINT64_MAX) slots_.resize(slots);
+    const uint64_t min_wire = (p_.overhead_bytes == kEthernetFraming ? kMinEthernetFrame : kMinFrame) + p_.overhead_bytes;
+    if (p_.queue_limit_bytes != 0) slots = std::min(slots, p_.queue_limit_bytes / min_wire + 1);
+    if (slots != UINT64_MAX) slots_.resize(std::min(slots, kMaxQueueSlots));
 }
 
 uint64_t LinkModel::tx_time_ps(uint64_t wire_bytes) {
@@ -60,10 +64,17 @@ uint64_t LinkModel::queued_packets(uint64_t now_ns) const {
     return n;
 }
 
-void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out) {
+void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint64_t room) {
+    const bool pad = p_.overhead_bytes == kEthernetFraming;
     for (uint32_t i = 0; i < n; ++i) {
+        // 0. No room left in the arena: drop before touching any state.
+        if (room == 0) {
+            out[i] = {Fate::kDropArenaFull, 0};
+            continue;
+        }
         const uint64_t arrival_ps = pkts[i].arrival_ns * kPsPerNs;
-        const uint64_t wire_bytes = uint64_t{pkts[i].len_bytes} + p_.overhead_bytes;
+        const uint64_t frame_bytes = pad ? std::max<uint64_t>(pkts[i].len_bytes, kMinEthernetFrame) : pkts[i].len_bytes;
+        const uint64_t wire_bytes = frame_bytes + p_.overhead_bytes;
 
         // 1-2. Exit time from the bottleneck, and the queue in front of it.
         uint64_t exit_ps = arrival_ps;
@@ -99,6 +110,7 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out) {
         const uint64_t exit_ns = (exit_ps + kPsPerNs - 1) / kPsPerNs;
         last_release_ns_ = std::max(last_release_ns_, exit_ns + p_.delay_ns);
         out[i] = {Fate::kForward, last_release_ns_};
+        --room;
     }
 }
 

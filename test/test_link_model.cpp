@@ -119,3 +119,29 @@ TEST_CASE("probabilities map onto the generator's range exactly at the ends", "[
     CHECK(probability_to_2_64(1'000'000'000'000'000'000ULL) == UINT64_MAX);
     CHECK(probability_to_2_64(500'000'000'000'000'000ULL) == (uint64_t{1} << 63));
 }
+
+TEST_CASE("a packet that finds the arena full uses no link time", "[golden][model]") {
+    LinkModel model({.rate_bps = kGbps, .queue_limit_packets = 10});
+    const std::vector<PacketIn> pkts = {{0, 125}, {0, 125}, {0, 125}};
+    std::vector<Verdict> out(3);
+    model.admit_burst(pkts.data(), 3, out.data(), 1);  // room for one
+    CHECK(out[0].fate == Fate::kForward);
+    CHECK(out[1].fate == Fate::kDropArenaFull);
+    CHECK(out[2].fate == Fate::kDropArenaFull);
+    CHECK(model.queue_depth() == 1);
+    const PacketIn next{0, 125};
+    model.admit_burst(&next, 1, out.data(), 1);
+    CHECK(out[0].release_ns == 2000);  // right behind the first: the refused ones took no time
+}
+
+TEST_CASE("with Ethernet framing, runt frames are padded to 60 bytes on the wire", "[golden][model]") {
+    // 42-byte ARP frame: 60 + 24 = 84 bytes = 672 ns at 1 Gbit/s.
+    CHECK(releases(run({.rate_bps = kGbps, .overhead_bytes = 24}, {{0, 42}})) == std::vector<uint64_t>{672});
+    CHECK(releases(run({.rate_bps = kGbps}, {{0, 42}})) == std::vector<uint64_t>{336});  // no framing: as received
+    // A byte limit counts runts at their true size without running out of slots.
+    LinkModel model({.rate_bps = 1'000'000, .queue_limit_bytes = 6000});
+    std::vector<PacketIn> arp(200, PacketIn{0, 42});
+    std::vector<Verdict> out(200);
+    model.admit_burst(arp.data(), 200, out.data());
+    CHECK(std::count_if(out.begin(), out.end(), [](const Verdict &v) { return v.fate == Fate::kForward; }) == 6000 / 42);
+}

@@ -43,6 +43,13 @@ class DelayArena {
         return count;
     }
 
+    // [producer] Free entries now (at least; the consumer may free more meanwhile).
+    uint64_t room() {
+        const uint64_t tail = producer_.tail.load(std::memory_order_relaxed);
+        producer_.cached_head = consumer_.head.load(std::memory_order_acquire);
+        return capacity() - (tail - producer_.cached_head);
+    }
+
     // [consumer] Removes up to max entries whose release time is <= now_ns.
     uint32_t pop_due(uint64_t now_ns, ArenaEntry *out, uint32_t max) {
         uint64_t head = consumer_.head.load(std::memory_order_relaxed);
@@ -63,8 +70,13 @@ class DelayArena {
         return true;
     }
 
-    // [any thread] Entries held now; exact when both sides are stopped.
-    uint64_t occupancy() const { return producer_.tail.load(std::memory_order_acquire) - consumer_.head.load(std::memory_order_acquire); }
+    // [any thread] Entries held now; exact when both sides are stopped. The
+    // head is read first: both only grow and head <= tail, so the difference
+    // is never negative.
+    uint64_t occupancy() const {
+        const uint64_t head = consumer_.head.load(std::memory_order_acquire);
+        return producer_.tail.load(std::memory_order_acquire) - head;
+    }
 
     // Smallest power of two >= n (and >= 64).
     static uint64_t round_capacity(uint64_t n) {

@@ -4,6 +4,8 @@
 // For each packet, in arrival order, admit_burst() decides its fate once
 // (TLEM, section IV; docs/ARCHITECTURE.md "Link model"):
 //
+//   0. room: a packet that would find the delay arena full is dropped
+//      (kDropArenaFull) before it touches any state;
 //   1. exit time from the bottleneck (the TLEM formula):
 //        t_exit = max(t_exit_prev, t_arrival) + (len + overhead) * 8 / rate
 //      With no rate limit, t_exit = t_arrival and no queue ever forms.
@@ -30,7 +32,7 @@ namespace linkem {
 
 struct LinkModelParams {
     uint64_t rate_bps = 0;  // 0: no rate limit
-    uint32_t overhead_bytes = 0;
+    uint32_t overhead_bytes = 0;  // per frame; with 24 (Ethernet framing) frames are also padded to 60 bytes
     uint64_t queue_limit_packets = 0;  // 0: no packet limit
     uint64_t queue_limit_bytes = 0;    // 0: no byte limit (counts wire bytes, overhead included)
     uint64_t delay_ns = 0;
@@ -43,7 +45,7 @@ struct PacketIn {
     uint32_t len_bytes;  // frame length as received (no FCS)
 };
 
-enum class Fate : uint8_t { kForward, kDropQueue, kDropLoss };
+enum class Fate : uint8_t { kForward, kDropQueue, kDropLoss, kDropArenaFull };
 
 struct Verdict {
     Fate fate;
@@ -75,8 +77,10 @@ class LinkModel {
   public:
     explicit LinkModel(const LinkModelParams &params);
 
-    // Decides the fate of n packets; out[i] belongs to pkts[i].
-    void admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out);
+    // Decides the fate of n packets; out[i] belongs to pkts[i]. At most
+    // `room` packets are forwarded (the free space of the delay arena); the
+    // rest that would have been are kDropArenaFull and use no link time.
+    void admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint64_t room = UINT64_MAX);
 
     // Packets and wire bytes in the emulated queue at time now_ns (for status lines).
     uint64_t queued_packets(uint64_t now_ns) const;
