@@ -26,11 +26,17 @@
 namespace linkem {
 namespace {
 
+// The first SIGINT/SIGTERM starts a clean stop; a second one ends the grace period at once.
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_stop_signal(int signal) { g_stop_signal = signal; }
+volatile std::sig_atomic_t g_stop_signals = 0;
+extern "C" void on_stop_signal(int signal) {
+    g_stop_signal = signal;
+    g_stop_signals = g_stop_signals + 1;
+}
 
-constexpr unsigned kMaxPoolMbufs = 131071;  // about 300 MB of 2 KiB mbufs
+constexpr unsigned kMaxPoolMbufs = 131071;  // all pools together: about 300 MB of 2 KiB mbufs
 constexpr unsigned kMinPoolMbufs = 8191;
+constexpr uint64_t kMaxGraceBeyondDelayNs = 10'000'000'000;  // a slow link's full queue is not waited for longer than 10 s
 constexpr unsigned kPoolCache = 256;
 
 int log_level_number(const std::string &name) {
@@ -83,6 +89,7 @@ class Emulator {
     void print_status(std::vector<LinkSnapshot> &previous, uint64_t &previous_ns);
     void watch_link_state(std::vector<int> &last_up);
     std::vector<LinkSnapshot> snapshots(bool with_histograms) const;
+    uint64_t drain_receive_queues();
     void clean_up();
 
     const Config &config_;
@@ -91,7 +98,7 @@ class Emulator {
     const uint64_t seed_;
 
     bool eal_ready_ = false;
-    rte_mempool *pool_ = nullptr;
+    std::vector<rte_mempool *> pools_;  // one per port, for what it receives
     std::vector<OpenPort> ports_;
     std::vector<ArenaMemory> arena_memory_;
     std::vector<std::unique_ptr<LinkRuntime>> links_;
@@ -120,24 +127,36 @@ bool Emulator::start(const EalPlan &eal) {
     unsigned id;
     RTE_LCORE_FOREACH_WORKER(id) lcore_ids_.push_back(id);
 
-    // One pool for every port: it must hold what the arenas can hold, plus the rings.
-    uint64_t wanted = 0;
-    for (const LinkPlan &p : plans_) wanted += p.arena_entries;
-    wanted += config_.ports.size() * 2048 + lcore_ids_.size() * (kPoolCache + 2ULL * config_.pipeline.burst);
-    const unsigned pool_size = static_cast<unsigned>(std::clamp<uint64_t>(wanted, kMinPoolMbufs, kMaxPoolMbufs));
-    pool_ = rte_pktmbuf_pool_create("lkm_pool", pool_size, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
-    if (pool_ == nullptr) {
-        fmt::print(stderr, "linkem: cannot create a pool of {} mbufs: {}\n", pool_size, rte_strerror(rte_errno));
-        return false;
+    // A pool per port, so that a busy link cannot starve another of mbufs: it
+    // holds what the port's link can have in flight (its arena) plus the rings.
+    size_t feeding_ports = 0;
+    for (const Port &p : config_.ports)
+        for (const Link &l : config_.links) feeding_ports += l.from == p.name ? 1 : 0;
+    const uint64_t share = std::max<uint64_t>(kMinPoolMbufs, kMaxPoolMbufs / std::max<size_t>(1, feeding_ports));
+    for (size_t k = 0; k < config_.ports.size(); ++k) {
+        uint64_t wanted = 0;
+        for (size_t i = 0; i < config_.links.size(); ++i)
+            if (config_.links[i].from == config_.ports[k].name) wanted = plans_[i].arena_entries;
+        wanted += 2 * PortSettings{}.rx_descriptors + lcore_ids_.size() * (kPoolCache + 2ULL * config_.pipeline.burst);
+        const unsigned size = static_cast<unsigned>(std::clamp<uint64_t>(wanted, kMinPoolMbufs, share));
+        rte_mempool *pool = rte_pktmbuf_pool_create(fmt::format("lkm_pool_{}", k).c_str(), size, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                                    static_cast<int>(rte_socket_id()));
+        if (pool == nullptr) {
+            fmt::print(stderr, "linkem: port {}: cannot create a pool of {} mbufs: {}\n", config_.ports[k].name, size,
+                       rte_strerror(rte_errno));
+            return false;
+        }
+        pools_.push_back(pool);
+        fmt::print("linkem: port {}: pool of {} mbufs ({} MiB){}\n", config_.ports[k].name, size,
+                   (uint64_t{size} * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf))) >> 20,
+                   size < wanted ? fmt::format("; its link's arena could hold more, so the pool bounds packets in flight") : "");
     }
-    fmt::print("linkem: mbuf pool: {} mbufs of {} bytes ({} MiB){}\n", pool_size, RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf),
-               (uint64_t{pool_size} * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf))) >> 20,
-               pool_size < wanted ? fmt::format("; the arenas could hold {}, so the pool bounds packets in flight", wanted) : "");
 
-    for (const Port &p : config_.ports) {
+    for (size_t k = 0; k < config_.ports.size(); ++k) {
+        const Port &p = config_.ports[k];
         OpenPort port{p.name, p.device};
         std::string error;
-        if (!open_port(port, pool_, PortSettings{}, &error)) {
+        if (!open_port(port, pools_[k], PortSettings{}, &error)) {
             fmt::print(stderr, "linkem: {}\n", error);
             return false;
         }
@@ -184,6 +203,30 @@ bool Emulator::start(const EalPlan &eal) {
     return true;
 }
 
+// After the lcores stop, frees what still waits in the ports' receive queues
+// (for example what a link sent into a port that loops back, like net_ring),
+// as long as some mbufs are missing from the pools and the queues give any.
+uint64_t Emulator::drain_receive_queues() {
+    const auto pools_complete = [&] {
+        for (rte_mempool *pool : pools_)
+            if (rte_mempool_avail_count(pool) != pool->size) return false;
+        return true;
+    };
+    uint64_t freed = 0;
+    rte_mbuf *mbufs[64];
+    for (int round = 0; round < 4096 && !pools_complete(); ++round) {
+        uint64_t got = 0;
+        for (const OpenPort &p : ports_) {
+            const uint16_t n = rte_eth_rx_burst(p.port_id, 0, mbufs, 64);
+            rte_pktmbuf_free_bulk(mbufs, n);
+            got += n;
+        }
+        if (got == 0) break;
+        freed += got;
+    }
+    return freed;
+}
+
 std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
     std::vector<LinkSnapshot> out;
     for (const auto &l : links_) out.push_back(snapshot(l->name, l->rx, l->tx, l->arena.occupancy(), with_histograms));
@@ -222,7 +265,9 @@ void Emulator::control_loop(uint64_t grace_ns) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         const uint64_t now = clock_->to_ns(rte_rdtsc());
         if (g_stop_signal != 0) {
-            fmt::print("linkem: signal {}: stopping\n", static_cast<int>(g_stop_signal));
+            fmt::print("linkem: signal {}: stopping (a second one stops without waiting for packets in flight)\n",
+                       static_cast<int>(g_stop_signal));
+            std::fflush(stdout);
             break;
         }
         if (cl_.duration && now - started_ns_ >= static_cast<uint64_t>(cl_.duration->ns)) break;
@@ -235,19 +280,21 @@ void Emulator::control_loop(uint64_t grace_ns) {
     // Stop receiving; release what is held at its due time, for up to the grace period.
     control_.stop_rx.store(true, std::memory_order_release);
     const uint64_t deadline = clock_->to_ns(rte_rdtsc()) + grace_ns;
-    while (control_.running.load(std::memory_order_acquire) > 0 && clock_->to_ns(rte_rdtsc()) < deadline)
+    while (control_.running.load(std::memory_order_acquire) > 0 && clock_->to_ns(rte_rdtsc()) < deadline && g_stop_signals < 2)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     control_.stop_tx.store(true, std::memory_order_release);
 }
 
 int Emulator::run(const EalPlan &eal) {
-    if (!start(eal)) return 1;
-    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGINT, on_stop_signal);  // before start-up: a signal during it stops the run at once
     std::signal(SIGTERM, on_stop_signal);
+    if (!start(eal)) return 1;
 
+    // Grace: the longest any packet can stay (delay + a full queue's drain),
+    // but never more than 10 s beyond the delay; and 10 ms for the last wake-ups.
     uint64_t grace_ns = 0;
-    for (const LinkPlan &p : plans_) grace_ns = std::max(grace_ns, p.max_delay_ns);
-    grace_ns += 10'000'000;  // and 10 ms for the last wake-ups
+    for (const LinkPlan &p : plans_) grace_ns = std::max(grace_ns, std::min(p.max_delay_ns, p.model.delay_ns + kMaxGraceBeyondDelayNs));
+    grace_ns += 10'000'000;
     int receiving = 0;
     for (const LcoreTask &t : tasks_) receiving += t.rx_links.empty() ? 0 : 1;
     control_.receiving.store(receiving);
@@ -257,7 +304,13 @@ int Emulator::run(const EalPlan &eal) {
     fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
     std::fflush(stdout);
     std::thread control([&] { control_loop(grace_ns); });
-    for (size_t k = 1; k < tasks_.size(); ++k) rte_eal_remote_launch(lcore_main, &tasks_[k], lcore_ids_[k]);
+    for (size_t k = 1; k < tasks_.size(); ++k) {
+        if (rte_eal_remote_launch(lcore_main, &tasks_[k], lcore_ids_[k]) != 0) {
+            fmt::print(stderr, "linkem: cannot launch lcore {}; stopping\n", lcore_ids_[k]);
+            control_.running.fetch_sub(1);
+            g_stop_signal = SIGTERM;
+        }
+    }
     lcore_main(&tasks_[0]);
     rte_eal_mp_wait_lcore();
     control.join();
@@ -269,6 +322,9 @@ int Emulator::finish() {
     uint64_t shutdown_drops = 0;
     for (auto &l : links_) shutdown_drops += drain_arena_at_shutdown(*l);
     const std::vector<LinkSnapshot> final_stats = snapshots(true);
+    const uint64_t left_in_ports = drain_receive_queues();
+    if (left_in_ports != 0)
+        fmt::print("linkem: freed {} packets found in port receive queues after receiving stopped (they reached no link)\n", left_in_ports);
 
     std::string port_json;
     for (OpenPort &p : ports_) {
@@ -283,13 +339,16 @@ int Emulator::finish() {
                        p.name, s.imissed, s.ierrors, s.rx_nombuf);
         close_port(p);
     }
-    const unsigned pool_size = pool_->size;
-    const unsigned available = rte_mempool_avail_count(pool_);
+    uint64_t pool_size = 0, available = 0;
+    for (rte_mempool *pool : pools_) {
+        pool_size += pool->size;
+        available += rte_mempool_avail_count(pool);
+    }
     const bool mbufs_back = available == pool_size;
 
     fmt::print("\nlinkem: ran {}; {} packets still held at the end were dropped as shutdown\n{}", seconds_text(ran_ns), shutdown_drops,
                summary_text(final_stats));
-    fmt::print("mbufs: {} of {} back in the pool{}\n", available, pool_size, mbufs_back ? "" : " (LEAK)");
+    fmt::print("mbufs: {} of {} back in the pools{}\n", available, pool_size, mbufs_back ? "" : " (LEAK)");
 
     bool balanced = true;
     for (const LinkSnapshot &s : final_stats) balanced = balanced && s.balanced() && s.in_flight == 0;
@@ -313,8 +372,8 @@ void Emulator::clean_up() {
     links_.clear();
     for (ArenaMemory &m : arena_memory_) m.release();
     arena_memory_.clear();
-    if (pool_ != nullptr) rte_mempool_free(pool_);
-    pool_ = nullptr;
+    for (rte_mempool *pool : pools_) rte_mempool_free(pool);
+    pools_.clear();
     if (eal_ready_) rte_eal_cleanup();
     eal_ready_ = false;
 }

@@ -51,7 +51,6 @@ bool open_port(OpenPort &port, rte_mempool *pool, const PortSettings &settings, 
     }
     if (mtu < RTE_ETHER_MIN_MTU) mtu = RTE_ETHER_MTU;
     if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-    if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 
     if (int rc = rte_eth_dev_configure(port.port_id, 1, 1, &conf); rc != 0) {
         *error = fmt::format("{}: rte_eth_dev_configure failed: {}", who, reason(rc));

@@ -574,8 +574,8 @@ void Loader::check_links(const Config &c, const std::vector<size_t> &yaml_index)
                               l.from, c.links[first->second].name, c.links[first->second].pos.line));
         if (auto [first, inserted] = by_destination.emplace(l.to, i); !inserted)
             error(l.pos, child(path, "to"),
-                  fmt::format("port \"{}\" is already the end of link \"{}\" (line {}); a port ends one link for now",
-                              l.to, c.links[first->second].name, c.links[first->second].pos.line));
+                  fmt::format("port \"{}\" is already the end of link \"{}\" (line {}); a port ends one link for now", l.to,
+                              c.links[first->second].name, c.links[first->second].pos.line));
     }
 }
 

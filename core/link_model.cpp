@@ -8,9 +8,9 @@ namespace {
 __extension__ using u128 = unsigned __int128;
 
 constexpr uint64_t kPsPerNs = 1000;
-constexpr uint64_t kMinEthernetFrame = 60;  // without FCS: shorter frames are padded on an Ethernet wire
-constexpr uint64_t kEthernetFraming = 24;   // preamble, SFD, FCS, inter-frame gap
-constexpr uint64_t kMinFrame = 14;          // an Ethernet header: no frame is shorter
+constexpr uint64_t kMinEthernetFrame = 60;        // without FCS: shorter frames are padded on an Ethernet wire
+constexpr uint64_t kEthernetFraming = 24;         // preamble, SFD, FCS, inter-frame gap
+constexpr uint64_t kMinFrame = 14;                // an Ethernet header: no frame is shorter
 constexpr uint64_t kMaxQueueSlots = 16ULL << 20;  // 256 MiB of slots at most; beyond, a full ring drops as queue
 
 }  // namespace

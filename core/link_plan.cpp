@@ -51,9 +51,10 @@ Parsed<LinkPlan> plan_link(const Config &config, size_t link_index, uint64_t see
             const uint64_t by_packets = p.queue_limit_packets * (kMaxFrameBytes + p.overhead_bytes);
             queue_bytes = queue_bytes == 0 ? by_packets : std::min(queue_bytes, by_packets);
         }
-        drain_ns = static_cast<uint64_t>(static_cast<u128>(queue_bytes) * 8 * 1'000'000'000u / p.rate_bps);
+        const u128 exact = static_cast<u128>(queue_bytes) * 8 * 1'000'000'000u / p.rate_bps;
+        drain_ns = exact > static_cast<u128>(INT64_MAX) ? static_cast<uint64_t>(INT64_MAX) : static_cast<uint64_t>(exact);
     }
-    plan.max_delay_ns = p.delay_ns + drain_ns;
+    plan.max_delay_ns = std::min<uint64_t>(p.delay_ns + drain_ns, INT64_MAX);
 
     const uint64_t rate = p.rate_bps != 0 ? p.rate_bps : kAssumedLineRateBps;
     const uint64_t min_wire_bytes = 60 + p.overhead_bytes;
