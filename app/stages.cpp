@@ -15,6 +15,7 @@ constexpr uint32_t kMaxBurst = 512;  // Pipeline's upper bound (config.hpp kMaxB
 constexpr int kTxAttempts = 8;       // tx_burst calls before the rest counts as tx_full
 constexpr uint32_t kIdlePollsBeforeSleep = 256;
 constexpr uint64_t kLongestSleepNs = 10'000'000;  // so stop requests are seen within ~10 ms
+constexpr uint64_t kMaxWakeMarginNs = 2'000'000;  // never wake earlier than this for fear of oversleeping
 
 uint64_t now_ns(const TscClock &clock) { return clock.to_ns(rte_rdtsc()); }
 
@@ -113,6 +114,19 @@ void sleep_ns(uint64_t ns) {
     nanosleep(&ts, nullptr);
 }
 
+// How late this lcore's wake-ups have been lately: sleeps are shortened by it,
+// and the rest of the wait is spun. On a quiet machine it stays near the
+// timer's own latency; on a virtual machine whose host is busy, waking an idle
+// vCPU can take hundreds of microseconds, and the margin grows to match.
+// A decaying maximum: it jumps up at once and comes down by 1/16 per sleep.
+struct WakeMargin {
+    uint64_t ns = 0;
+    void observe(uint64_t overslept_ns) {
+        ns -= ns / 16;
+        if (overslept_ns > ns) ns = overslept_ns < kMaxWakeMarginNs ? overslept_ns : kMaxWakeMarginNs;
+    }
+};
+
 bool arenas_empty(const LcoreTask &task) {
     for (LinkRuntime *link : task.tx_links)
         if (link->arena.occupancy() != 0) return false;
@@ -127,6 +141,7 @@ int lcore_main(void *arg) {
     prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: sleeps end close to when asked
     bool receiving = !task.rx_links.empty();
     uint32_t idle_polls = 0;
+    WakeMargin margin;
 
     for (uint32_t iter = 0;; ++iter) {
         /* 1. Release what is due. */
@@ -159,11 +174,16 @@ int lcore_main(void *arg) {
             rte_pause();
             continue;
         }
-        const uint64_t budget = sleep_budget_ns(task, receiving, now_ns(*task.clock));
-        if (budget > 0)
-            sleep_ns(budget);
-        else
+        const uint64_t before = now_ns(*task.clock);
+        const uint64_t budget = sleep_budget_ns(task, receiving, before);
+        if (budget <= margin.ns) {
             rte_pause();
+            continue;
+        }
+        const uint64_t asked = budget - margin.ns;
+        sleep_ns(asked);
+        const uint64_t slept = now_ns(*task.clock) - before;
+        margin.observe(slept > asked ? slept - asked : 0);
     }
     control.running.fetch_sub(1, std::memory_order_acq_rel);
     return 0;

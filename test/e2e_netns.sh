@@ -5,8 +5,14 @@
 #   - a saturating UDP stream arrives at the configured rate (within 5%,
 #     counting the overhead of UDP/IP/Ethernet headers and framing);
 #   - linkem's counters balance exactly with nothing in flight at the end.
-# Prints "[linkem-case] PASS|FAIL name" per check (tools/test_summary.py counts
-# them); exits 77 (skipped) when root, namespaces or a tool is missing.
+# Prints "[linkem-case] PASS|FAIL|SKIP name" per check (tools/test_summary.py
+# counts them); exits 77 (skipped) when root, namespaces or a tool is missing.
+#
+# Timing checks need CPUs the host does not take away: on a virtual machine
+# whose host steals CPU time, linkem's lcores stall for milliseconds. Each
+# phase measures the host's steal time (/proc/stat); a timing check that fails
+# while the host stole more than 3% is reported as SKIP with the figure, never
+# as PASS.
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 linkem=${LINKEM_BIN:-$top/build/app/linkem}
@@ -30,8 +36,25 @@ cleanup() {
 trap cleanup EXIT
 
 failures=0
-verdict() {  # verdict NAME CONDITION-EXIT-STATUS DETAIL
-    if [ "$2" -eq 0 ]; then echo "[linkem-case] PASS $1 ($3)"; else echo "[linkem-case] FAIL $1 ($3)"; failures=$((failures + 1)); fi
+verdict() {  # verdict NAME CONDITION-EXIT-STATUS DETAIL [STEAL-PERCENT]
+    local steal=${4:-0}
+    if [ "$2" -eq 0 ]; then
+        echo "[linkem-case] PASS $1 ($3)"
+    elif awk "BEGIN {exit !($steal > 3)}"; then
+        echo "[linkem-case] SKIP $1 ($3; not judged: the host stole ${steal}% of CPU time meanwhile)"
+        echo "[linkem-skip] $1: the host stole ${steal}% of CPU time"
+    else
+        echo "[linkem-case] FAIL $1 ($3)"
+        failures=$((failures + 1))
+    fi
+}
+
+# CPU time the host took from this machine, in % of all CPU time since the mark.
+steal_mark() { awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $9}' /proc/stat; }
+steal_since() {  # steal_since "TOTAL STEAL"
+    local now
+    now=$(steal_mark)
+    awk -v a="$1" -v b="$now" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; printf "%.1f", t > 0 ? 100 * (y[2] - x[2]) / t : 0}'
 }
 
 start_linkem() {  # start_linkem NAME
@@ -62,10 +85,12 @@ PY
 }
 
 udp() {  # udp RATE SECONDS: prints received bit/s and lost datagrams
+    # A receive buffer that absorbs the burst after a stall (4 MiB).
+    ip netns exec "$ns_b" sysctl -qw net.core.rmem_max=8388608 2>/dev/null || true
     ip netns exec "$ns_b" iperf3 -s -1 -J > "$work/server.json" 2>&1 &
     local server=$!
     sleep 0.5
-    ip netns exec "$ns_a" iperf3 -c "$ip_b" -u -b "$1" -l 1400 -t "$2" > /dev/null 2>&1
+    ip netns exec "$ns_a" iperf3 -c "$ip_b" -u -b "$1" -l 1400 -t "$2" -w 4M > /dev/null 2>&1
     wait "$server"
     python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["end"]["sum_received"]; print(int(s["bits_per_second"]), s["lost_packets"])' \
         "$work/server.json"
@@ -79,12 +104,15 @@ netns_config "$work/e2e.yaml" "${delay_ms}ms" 50Mbit/s "1000 packets"
 # Run 1: latency and a stream below the rate.
 start_linkem quiet
 ip netns exec "$ns_a" ping -c 1 -W 2 "$ip_b" > /dev/null  # resolve ARP first
-rtt_avg=$(ip netns exec "$ns_a" ping -c 20 -i 0.1 "$ip_b" | awk -F/ '/^rtt/ {print $5}')
-python3 -c "import sys; sys.exit(0 if abs(float('${rtt_avg:-0}') - 2 * $delay_ms) <= 1.0 else 1)"
-verdict "ping RTT within 1 ms of 2 x ${delay_ms} ms" $? "measured avg ${rtt_avg:-none} ms"
+mark=$(steal_mark)
+rtt_median=$(ip netns exec "$ns_a" ping -c 21 -i 0.1 "$ip_b" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | sort -n | sed -n 11p)
+python3 -c "import sys; sys.exit(0 if abs(float('${rtt_median:-0}') - 2 * $delay_ms) <= 1.0 else 1)"
+verdict "ping RTT within 1 ms of 2 x ${delay_ms} ms" $? "median of 21: ${rtt_median:-none} ms" "$(steal_since "$mark")"
+mark=$(steal_mark)
 read -r slow_bps slow_lost < <(udp 20M 3)
 [ "${slow_lost:-1}" -eq 0 ]
-verdict "UDP at 20 Mbit/s through a 50 Mbit/s link loses nothing" $? "lost ${slow_lost:-?}, received ${slow_bps:-?} bit/s"
+verdict "UDP at 20 Mbit/s through a 50 Mbit/s link loses nothing" $? "lost ${slow_lost:-?}, received ${slow_bps:-?} bit/s" \
+    "$(steal_since "$mark")"
 stop_linkem quiet
 python3 -c 'import json,sys; sys.exit(0 if all(sum(l["drops"].values()) == 0 for l in json.load(open(sys.argv[1]))["links"]) else 1)' "$work/quiet.json"
 verdict "linkem dropped nothing below the rate" $? "$(python3 -c 'import json,sys; print([l["drops"] for l in json.load(open(sys.argv[1]))["links"]])' "$work/quiet.json")"
@@ -92,10 +120,12 @@ verdict "linkem dropped nothing below the rate" $? "$(python3 -c 'import json,sy
 # Run 2: a saturating stream is shaped to the rate. Goodput of 1400-byte UDP
 # payloads: each frame carries 1400 + 8 + 20 + 14 bytes plus 24 of Ethernet framing.
 start_linkem saturated
+mark=$(steal_mark)
 read -r fast_bps fast_lost < <(udp 80M 4)
 expected_bps=$(( rate_bps * 1400 / (1400 + 8 + 20 + 14 + 24) ))
 python3 -c "import sys; sys.exit(0 if abs(${fast_bps:-0} - $expected_bps) <= 0.05 * $expected_bps else 1)"
-verdict "saturating UDP arrives at the configured rate (within 5%)" $? "received ${fast_bps:-?} bit/s of payload, expected $expected_bps"
+verdict "saturating UDP arrives at the configured rate (within 5%)" $? "received ${fast_bps:-?} bit/s of payload, expected $expected_bps" \
+    "$(steal_since "$mark")"
 stop_linkem saturated
 
 echo "e2e: $failures failed check(s)"
