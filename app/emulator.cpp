@@ -179,8 +179,8 @@ bool Emulator::start(const EalPlan &eal) {
             return false;
         }
         arena_memory_.push_back(memory);
-        links_.push_back(std::make_unique<LinkRuntime>(l.name, port_id(l.from), port_id(l.to), plans_[i].model, memory.entries,
-                                                       plans_[i].arena_entries));
+        links_.push_back(std::make_unique<LinkRuntime>(l.name, port_id(l.from), port_id(l.to), plans_[i].model, plans_[i].min_delay_ns,
+                                                       memory.entries, plans_[i].arena_entries));
         fmt::print("linkem: link {}: {} -> {}, arena {} entries ({} KiB, {})\n", l.name, l.from, l.to, plans_[i].arena_entries,
                    plans_[i].arena_entries * sizeof(ArenaEntry) >> 10, memory.zone != nullptr ? "memzone" : "heap");
     }
@@ -293,7 +293,7 @@ int Emulator::run(const EalPlan &eal) {
     // Grace: the longest any packet can stay (delay + a full queue's drain),
     // but never more than 10 s beyond the delay; and 10 ms for the last wake-ups.
     uint64_t grace_ns = 0;
-    for (const LinkPlan &p : plans_) grace_ns = std::max(grace_ns, std::min(p.max_delay_ns, p.model.delay_ns + kMaxGraceBeyondDelayNs));
+    for (const LinkPlan &p : plans_) grace_ns = std::max(grace_ns, std::min(p.max_delay_ns, p.min_delay_ns + kMaxGraceBeyondDelayNs));
     grace_ns += 10'000'000;
     int receiving = 0;
     for (const LcoreTask &t : tasks_) receiving += t.rx_links.empty() ? 0 : 1;

@@ -7,11 +7,13 @@
 #include "emulator.hpp"
 #include "linkem/eal_args.hpp"
 #include "linkem/link_plan.hpp"
+#include "linkem/plugin_host.hpp"
 #include "linkem_version.h"
 
 #include <fmt/format.h>
 #include <rte_version.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -20,6 +22,7 @@
 namespace {
 
 constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 
 std::string quote_arg(const std::string &a) {
@@ -27,6 +30,35 @@ std::string quote_arg(const std::string &a) {
     std::string out = "'";
     for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
+}
+
+int report_errors(const std::vector<linkem::ConfigError> &errors, size_t count, const std::string &file) {
+    for (const linkem::ConfigError &e : errors) fmt::print(stderr, "{}\n", e.to_string());
+    if (count > errors.size()) fmt::print(stderr, "... and {} more errors not shown\n", count - errors.size());
+    fmt::print(stderr, "linkem: {} error{} in {}; nothing was started\n", count, count == 1 ? "" : "s", file);
+    return kExitUsage;
+}
+
+// --list-plugins: what the plugin host finds, from the descriptors themselves.
+int list_plugins() {
+    using namespace linkem;
+    const PluginHost host;
+    std::vector<std::string> problems;
+    std::vector<LoadedModel> models = host.discover(&problems);
+    std::sort(models.begin(), models.end(), [](const LoadedModel &a, const LoadedModel &b) {
+        return std::make_pair(a.model->kind, std::string(a.model->name)) < std::make_pair(b.model->kind, std::string(b.model->name));
+    });
+    fmt::print("search path: {}\n", fmt::join(PluginHost::default_search_path(), ":"));
+    for (const LoadedModel &m : models) {
+        fmt::print("\n{:<9} {:<16} {}\n", kind_name(m.model->kind), m.model->name, m.model->description);
+        for (uint32_t i = 0; i < m.model->param_count; ++i) {
+            const lkm_param_info &p = m.model->params[i];
+            fmt::print("          {:<16} {:<12} {}\n", p.name, p.type, p.description);
+        }
+        fmt::print("          ({})\n", m.path);
+    }
+    for (const std::string &p : problems) fmt::print(stderr, "linkem: refused {}\n", p);
+    return problems.empty() ? kExitOk : kExitRuntime;
 }
 
 }  // namespace
@@ -49,36 +81,32 @@ int main(int argc, char **argv) {
         return kExitOk;
     }
 
+    if (cl.list_plugins) return list_plugins();
+
     const LoadResult loaded = load_config_file(cl.config_path);
-    if (!loaded.config) {
-        for (const ConfigError &e : loaded.errors) fmt::print(stderr, "{}\n", e.to_string());
-        if (loaded.error_count > loaded.errors.size())
-            fmt::print(stderr, "... and {} more errors not shown\n", loaded.error_count - loaded.errors.size());
-        fmt::print(stderr, "linkem: {} error{} in {}; nothing was started\n", loaded.error_count, loaded.error_count == 1 ? "" : "s",
-                   cl.config_path);
-        return kExitUsage;
-    }
+    if (!loaded.config) return report_errors(loaded.errors, loaded.error_count, cl.config_path);
     const Config &config = *loaded.config;
     // `seed: random` draws one now and reports it, so the run can be repeated.
     const uint64_t seed = config.seed_random ? (uint64_t{std::random_device{}()} << 32) | std::random_device{}() : config.seed;
 
+    // Every model is loaded and given its parameters now, for --check as for a run.
+    const PluginHost host;
     std::vector<LinkPlan> plans;
-    std::vector<std::string> plan_errors;
-    for (size_t i = 0; i < config.links.size(); ++i) {
-        Parsed<LinkPlan> plan = plan_link(config, i, seed);
-        if (plan)
-            plans.push_back(std::move(*plan.value));
-        else
-            plan_errors.push_back(fmt::format("{}: {}", cl.config_path, plan.error));
-    }
+    std::vector<ConfigError> plan_errors;
+    for (size_t i = 0; i < config.links.size(); ++i)
+        if (std::optional<LinkPlan> plan = plan_link(config, i, seed, host, &plan_errors)) plans.push_back(std::move(*plan));
+    if (!plan_errors.empty()) return report_errors(plan_errors, plan_errors.size(), cl.config_path);
     const EalPlan eal = plan_eal_arguments(config, cl.eal_args, probe_host());
 
     if (cl.check) {
         fmt::print("# {}: valid. The effective configuration, defaults filled in:\n{}", cl.config_path, to_yaml(config));
-        for (size_t i = 0; i < plans.size(); ++i)
-            fmt::print("# link {}: delay arena {} entries, {} KiB ({})\n", config.links[i].name, plans[i].arena_entries,
-                       plans[i].arena_entries * sizeof(ArenaEntry) >> 10, plans[i].arena_reason);
-        for (const std::string &e : plan_errors) fmt::print("# cannot run yet: {}\n", e);
+        for (size_t i = 0; i < plans.size(); ++i) {
+            fmt::print("# link {}:", config.links[i].name);
+            for (const auto *m : {plans[i].bandwidth.get(), plans[i].loss.get(), plans[i].delay.get()})
+                if (m != nullptr) fmt::print(" {} model \"{}\" ({});", kind_name(m->model().kind), m->model().name, m->path());
+            fmt::print(" delay arena {} entries, {} KiB ({})\n", plans[i].arena_entries, plans[i].arena_entries * sizeof(ArenaEntry) >> 10,
+                       plans[i].arena_reason);
+        }
         std::vector<std::string> shown;
         for (const std::string &a : eal.args) shown.push_back(quote_arg(a));
         fmt::print("# EAL arguments: {}\n", fmt::join(shown.begin() + 1, shown.end(), " "));
@@ -86,10 +114,6 @@ int main(int argc, char **argv) {
         return kExitOk;
     }
 
-    if (!plan_errors.empty()) {
-        for (const std::string &e : plan_errors) fmt::print(stderr, "{}\n", e);
-        return kExitUsage;
-    }
     for (const std::string &w : eal.warnings) fmt::print(stderr, "linkem: warning: {}\n", w);
     return run_emulator(config, plans, cl, eal, seed);
 }

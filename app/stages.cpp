@@ -41,13 +41,14 @@ uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
 
     ArenaEntry admitted[kMaxBurst];
     rte_mbuf *dropped[kMaxBurst];
-    uint32_t n_admitted = 0, n_dropped = 0, n_queue = 0, n_loss = 0, n_arena_full = 0;
+    uint32_t n_admitted = 0, n_dropped = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
     for (uint16_t i = 0; i < n; ++i) {
         switch (verdicts[i].fate) {
         case Fate::kForward: admitted[n_admitted++] = {mbufs[i], verdicts[i].release_ns}; continue;
         case Fate::kDropQueue: ++n_queue; break;
         case Fate::kDropLoss: ++n_loss; break;
         case Fate::kDropArenaFull: ++n_arena_full; break;
+        case Fate::kDropOrder: ++n_order; break;
         }
         dropped[n_dropped++] = mbufs[i];
     }
@@ -60,6 +61,7 @@ uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
     link.rx.bytes.add(bytes);
     if (n_queue != 0) link.rx.drop_queue.add(n_queue);
     if (n_loss != 0) link.rx.drop_loss.add(n_loss);
+    if (n_order != 0) link.rx.drop_order.add(n_order);
     if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
     link.rx.queue_depth.set(link.model.queue_depth());
     return n;

@@ -22,24 +22,24 @@
 namespace linkem {
 
 struct LinkRuntime {
-    LinkRuntime(std::string link_name, uint16_t from_port, uint16_t to_port, const LinkModelParams &params, ArenaEntry *arena_storage,
-                uint64_t arena_entries)
+    LinkRuntime(std::string link_name, uint16_t from_port, uint16_t to_port, const LinkModelParams &params, uint64_t min_delay,
+                ArenaEntry *arena_storage, uint64_t arena_entries)
         : name(std::move(link_name)),
           rx_port(from_port),
           tx_port(to_port),
-          min_delay_ns(params.delay_ns),
+          min_delay_ns(min_delay),
           model(params),
           arena(arena_storage, arena_entries) {}
 
     const std::string name;
     const uint16_t rx_port;
     const uint16_t tx_port;
-    const uint64_t min_delay_ns;  // no packet is released sooner after its arrival
-    LinkModel model;              // rx lcore only
-    DelayArena arena;             // rx lcore produces, tx lcore consumes
+    const uint64_t min_delay_ns;     // no packet is released sooner after its arrival
+    LinkModel model;                 // rx lcore only
+    DelayArena arena;                // rx lcore produces, tx lcore consumes
     uint64_t arena_room_cached = 0;  // rx lcore: free entries known without reading the consumer's index
-    RxCounters rx;                // written by the rx lcore
-    TxCounters tx;                // written by the tx lcore
+    RxCounters rx;                   // written by the rx lcore
+    TxCounters tx;                   // written by the tx lcore
 };
 
 // Flags the control thread sets and the lcores read.

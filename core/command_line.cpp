@@ -10,7 +10,7 @@ namespace {
 
 const std::vector<std::string> kLogLevels = {"error", "warning", "notice", "info", "debug"};
 const std::vector<std::string> kOptions = {"--check",     "--duration", "--stats-json", "--stats-interval",
-                                           "--log-level", "--help",     "--version"};
+                                           "--log-level", "--help",     "--version",    "--list-plugins"};
 
 }  // namespace
 
@@ -25,6 +25,7 @@ std::string usage_text() {
            "  --stats-json FILE     write final per-link statistics as JSON to FILE\n"
            "  --stats-interval D    print a status line per link every D (default 1s; 0 turns it off)\n"
            "  --log-level L         error, warning, notice (default), info or debug\n"
+           "  --list-plugins        list the loss, delay and bandwidth models and their parameters\n"
            "  --help                print this help\n"
            "  --version             print the versions of linkem and DPDK\n"
            "\n"
@@ -75,6 +76,8 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
             problem = flag(cl.help);
         else if (name == "--version")
             problem = flag(cl.version);
+        else if (name == "--list-plugins")
+            problem = flag(cl.list_plugins);
         else if (name == "--duration" || name == "--stats-interval") {
             const auto v = value();
             if (!v) return Result::fail(fmt::format("{} needs a duration (examples: {})", name, Duration::kExamples));
@@ -100,7 +103,7 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
         }
         if (!problem.empty()) return Result::fail(problem);
     }
-    if (cl.config_path.empty() && !cl.help && !cl.version) return Result::fail("no configuration file given");
+    if (cl.config_path.empty() && !cl.help && !cl.version && !cl.list_plugins) return Result::fail("no configuration file given");
     return Result::ok(std::move(cl));
 }
 

@@ -9,69 +9,82 @@ namespace {
 
 __extension__ using u128 = unsigned __int128;
 
-uint64_t hash_name(const std::string &s) {
-    uint64_t h = 1469598103934665603ULL;  // FNV-1a
-    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    return h;
-}
-
-std::string unsupported(const ModelSpec &m) {
-    return fmt::format("{}: model \"{}\" needs the plugin host, which this build does not have yet; use the shorthand form for now", m.path,
-                       m.plugin);
+// The constant value of a model when it is the built-in constant one
+// (shorthand or explicit), for sizing; nothing otherwise.
+template <class T>
+std::optional<T> constant_param(const std::optional<ModelSpec> &spec, const char *key,
+                                Parsed<T> (ModelSpec::*get)(std::string_view) const) {
+    if (!spec || spec->plugin != "constant") return std::nullopt;
+    return ((*spec).*get)(key).value;
 }
 
 }  // namespace
 
-Parsed<LinkPlan> plan_link(const Config &config, size_t link_index, uint64_t seed) {
+std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host,
+                                  std::vector<ConfigError> *errors) {
     const Link &link = config.links.at(link_index);
+    const size_t errors_before = errors->size();
     LinkPlan plan;
     LinkModelParams &p = plan.model;
     p.overhead_bytes = link.overhead_bytes;
     p.queue_limit_packets = link.queue.packets.value_or(0);
     p.queue_limit_bytes = link.queue.bytes.value_or(0);
-    p.seed = mix_seed(seed, hash_name(link.name));
-    if (link.bandwidth) {
-        if (!link.bandwidth->shorthand) return Parsed<LinkPlan>::fail(unsupported(*link.bandwidth));
-        p.rate_bps = link.bandwidth->rate("rate").value->bits_per_s;
-    }
-    if (link.delay) {
-        if (!link.delay->shorthand) return Parsed<LinkPlan>::fail(unsupported(*link.delay));
-        p.delay_ns = static_cast<uint64_t>(link.delay->duration("delay").value->ns);
-    }
-    if (link.loss) {
-        if (!link.loss->shorthand) return Parsed<LinkPlan>::fail(unsupported(*link.loss));
-        p.loss_per_2_64 = probability_to_2_64(link.loss->probability("p").value->scaled);
-    }
 
-    // The longest a packet stays: a full queue ahead of it, then the delay.
+    auto make = [&](const std::optional<ModelSpec> &spec, uint32_t kind, std::unique_ptr<ModelInstance> &owner, ModelRef &ref) {
+        if (!spec) return;
+        owner = host.instantiate(config, *spec, kind, link.name, seed, errors);
+        if (owner) ref = {&owner->model(), owner->state()};
+    };
+    make(link.bandwidth, LKM_KIND_BANDWIDTH, plan.bandwidth, p.bandwidth);
+    make(link.loss, LKM_KIND_LOSS, plan.loss, p.loss);
+    make(link.delay, LKM_KIND_DELAY, plan.delay, p.delay);
+    if (link.delay) {
+        if (const ModelParam *order = link.delay->find("order")) {
+            const std::string &v = order->values.front();
+            if (order->is_list || (v != "keep" && v != "drop"))
+                errors->push_back({config.file, order->pos, order->path,
+                                   fmt::format("\"{}\" is not an order: keep (hold a packet back so nothing is reordered) or drop "
+                                               "(drop it, so the delay distribution stays exact)",
+                                               v)});
+            p.order_drop = v == "drop";
+        }
+    }
+    if (errors->size() != errors_before) return std::nullopt;
+
+    // Sizing: the constant rate and delay when known, assumed values otherwise.
+    const std::optional<Rate> rate = constant_param<Rate>(link.bandwidth, "rate", &ModelSpec::rate);
+    const std::optional<Duration> delay =
+        link.delay ? constant_param<Duration>(link.delay, "delay", &ModelSpec::duration) : std::optional<Duration>(Duration{0});
+    const uint64_t delay_ns = delay ? static_cast<uint64_t>(delay->ns) : kAssumedDelayNs;
+    plan.min_delay_ns = delay ? delay_ns : 0;
     uint64_t drain_ns = 0;
-    if (p.rate_bps != 0) {
+    if (rate) {
         uint64_t queue_bytes = p.queue_limit_bytes;
         if (p.queue_limit_packets != 0) {
             const uint64_t by_packets = p.queue_limit_packets * (kMaxFrameBytes + p.overhead_bytes);
             queue_bytes = queue_bytes == 0 ? by_packets : std::min(queue_bytes, by_packets);
         }
-        const u128 exact = static_cast<u128>(queue_bytes) * 8 * 1'000'000'000u / p.rate_bps;
+        const u128 exact = static_cast<u128>(queue_bytes) * 8 * 1'000'000'000u / rate->bits_per_s;
         drain_ns = exact > static_cast<u128>(INT64_MAX) ? static_cast<uint64_t>(INT64_MAX) : static_cast<uint64_t>(exact);
     }
-    plan.max_delay_ns = std::min<uint64_t>(p.delay_ns + drain_ns, INT64_MAX);
+    plan.max_delay_ns = std::min<uint64_t>(delay_ns + drain_ns, INT64_MAX);
 
-    const uint64_t rate = p.rate_bps != 0 ? p.rate_bps : kAssumedLineRateBps;
+    const uint64_t sizing_rate = rate ? rate->bits_per_s : kAssumedLineRateBps;
     const uint64_t min_wire_bytes = 60 + p.overhead_bytes;
-    const uint64_t burst_room = 2ULL * config.pipeline.burst;
     const uint64_t needed =
-        static_cast<uint64_t>(static_cast<u128>(rate) * plan.max_delay_ns / (8 * min_wire_bytes) / 1'000'000'000u) + burst_room;
+        static_cast<uint64_t>(static_cast<u128>(sizing_rate) * plan.max_delay_ns / (8 * min_wire_bytes) / 1'000'000'000u) +
+        2ULL * config.pipeline.burst;
     if (link.arena_packets) {
         plan.arena_entries = DelayArena::round_capacity(*link.arena_packets);
         plan.arena_reason = fmt::format("set by links[{}].arena", link_index);
     } else {
         plan.arena_entries = DelayArena::round_capacity(std::min(needed, kMaxArenaPackets));
-        plan.arena_reason =
-            fmt::format("{}{} x ({} delay + {} queue drain) / {}B frames + 2 bursts = {} packets", Rate{rate}.to_string(),
-                        p.rate_bps != 0 ? "" : " (assumed line rate)", Duration{static_cast<int64_t>(p.delay_ns)}.to_string(),
-                        Duration{static_cast<int64_t>(drain_ns)}.to_string(), min_wire_bytes, needed);
+        plan.arena_reason = fmt::format(
+            "{}{} x ({} delay{} + {} queue drain) / {}B frames + 2 bursts = {} packets", Rate{sizing_rate}.to_string(),
+            rate ? "" : " (assumed line rate)", Duration{static_cast<int64_t>(delay_ns)}.to_string(),
+            delay ? "" : " (assumed; set arena: to size it)", Duration{static_cast<int64_t>(drain_ns)}.to_string(), min_wire_bytes, needed);
     }
-    return Parsed<LinkPlan>::ok(std::move(plan));
+    return plan;
 }
 
 }  // namespace linkem

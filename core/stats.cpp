@@ -8,6 +8,7 @@ const char *drop_reason_name(DropReason r) {
     switch (r) {
     case DropReason::kQueue: return "queue";
     case DropReason::kLoss: return "loss";
+    case DropReason::kOrder: return "order";
     case DropReason::kArenaFull: return "arena_full";
     case DropReason::kTxFull: return "tx_full";
     case DropReason::kShutdown: return "shutdown";
@@ -35,6 +36,7 @@ LinkSnapshot snapshot(const std::string &name, const RxCounters &rx, const TxCou
     s.rx_bytes = rx.bytes.get();
     s.drops[static_cast<size_t>(DropReason::kQueue)] = rx.drop_queue.get();
     s.drops[static_cast<size_t>(DropReason::kLoss)] = rx.drop_loss.get();
+    s.drops[static_cast<size_t>(DropReason::kOrder)] = rx.drop_order.get();
     s.drops[static_cast<size_t>(DropReason::kArenaFull)] = rx.drop_arena_full.get();
     s.queue_depth = rx.queue_depth.get();
     s.in_flight = in_flight;

@@ -199,9 +199,10 @@ TEST_CASE("cross-field checks: endpoints, names, directions, devices", "[unit][c
     CHECK_THAT(same_ports[0].message, Catch::Contains("port \"a\" already feeds link \"ab\" (line 5)"));
     CHECK(same_ports[1].path == "links[1].to");
     CHECK_THAT(same_ports[1].message, Catch::Contains("port \"b\" is already the end of link \"ab\""));
-    require_one_error("ports: {a: {device: n0}, b: {device: n1}, c: {device: n2}}\nlinks:\n  - {name: ab, from: a, to: b}\n"
-                      "  - {name: ac, from: a, to: c}\n",
-                      4, 5, "links[1].from", "port \"a\" already feeds link \"ab\"");
+    require_one_error(
+        "ports: {a: {device: n0}, b: {device: n1}, c: {device: n2}}\nlinks:\n  - {name: ab, from: a, to: b}\n"
+        "  - {name: ac, from: a, to: c}\n",
+        4, 5, "links[1].from", "port \"a\" already feeds link \"ab\"");
     require_one_error("ports:\n  a: {device: net_null0}\n  b: {device: net_null0}\nlinks: [{name: x, from: a, to: b}]\n", 3, 15,
                       "ports.b.device", "already used by port \"a\"");
     require_one_error(with_link_lines("").replace(with_link_lines("").find("    from: a\n"), 12, ""), 5, 5, "links[0].from",

@@ -2,7 +2,7 @@
 //
 //   linkem CONFIG.yaml [--check] [--duration D] [--stats-json FILE]
 //          [--stats-interval D] [--log-level L] [-- EAL args]
-//   linkem --help | --version
+//   linkem --list-plugins | --help | --version
 //
 // Options take their value as the next argument or after '=' (--duration=5s).
 // Everything after a lone "--" is passed to DPDK's EAL untouched.
@@ -21,6 +21,7 @@ struct CommandLine {
     bool check = false;
     bool help = false;
     bool version = false;
+    bool list_plugins = false;
     std::optional<Duration> duration;  // run time; none: until SIGINT/SIGTERM
     std::string stats_json_path;       // empty: no JSON file
     Duration stats_interval{1'000'000'000};

@@ -1,35 +1,45 @@
-// From a configured link to what the data path needs: the link model's
-// parameters, the delay arena's size (with the arithmetic that gave it, for
-// --check), and the longest a packet can stay in the link.
+// From a configured link to what the data path needs: the model instances
+// (created through the plugin host, so their parameters are checked), the
+// link model's parameters, the delay arena's size with the arithmetic that
+// gave it (for --check), and the longest a packet can stay in the link.
 //
 // Arena size (docs/ARCHITECTURE.md "Delay arena"): enough entries for every
 // packet that can be in the link at once when it is full of minimum-size frames:
 //   rate x (delay + queue drain time) / (8 x (60 + overhead) bytes) + 2 bursts,
-// rounded up to a power of two. A link without a rate limit is sized for an
-// assumed line rate of 10 Gbit/s. `arena: N packets` overrides the result.
+// rounded up to a power of two. The rate is the constant bandwidth when there
+// is one, else an assumed line rate of 10 Gbit/s; the delay is the constant
+// delay when there is one, else an assumed 100 ms. `arena: N packets`
+// overrides the result.
 #pragma once
 
-#include "linkem/config.hpp"
 #include "linkem/arena.hpp"
+#include "linkem/config.hpp"
 #include "linkem/link_model.hpp"
+#include "linkem/plugin_host.hpp"
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace linkem {
 
 constexpr uint64_t kAssumedLineRateBps = 10'000'000'000ULL;
-constexpr uint64_t kMaxFrameBytes = 1514;  // for the queue's drain time
+constexpr uint64_t kAssumedDelayNs = 100'000'000;  // for sizing, when the delay model is not constant
+constexpr uint64_t kMaxFrameBytes = 1514;          // for the queue's drain time
 
 struct LinkPlan {
+    std::unique_ptr<ModelInstance> bandwidth, loss, delay;  // owned; model holds references to them
     LinkModelParams model;
     uint64_t arena_entries = 0;  // a power of two
     std::string arena_reason;    // how arena_entries was derived
-    uint64_t max_delay_ns = 0;   // delay + the drain time of a full queue
+    uint64_t max_delay_ns = 0;   // delay + the drain time of a full queue (delay assumed when not constant)
+    uint64_t min_delay_ns = 0;   // no packet leaves sooner after arriving (0 unless the delay is constant)
 };
 
-// Fails (with the key path in the message) when the link uses a model the
-// data path cannot run yet: only the constant/bernoulli shorthands can run
-// until the plugin host exists.
-Parsed<LinkPlan> plan_link(const Config &config, size_t link_index, uint64_t seed);
+// Creates the link's model instances and sizes its arena. Errors (with file,
+// position and key path) are appended to *errors; returns nothing then.
+std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host,
+                                  std::vector<ConfigError> *errors);
 
 }  // namespace linkem

@@ -19,9 +19,9 @@
 
 namespace linkem {
 
-enum class DropReason : uint8_t { kQueue, kLoss, kArenaFull, kTxFull, kShutdown, kCount };
+enum class DropReason : uint8_t { kQueue, kLoss, kOrder, kArenaFull, kTxFull, kShutdown, kCount };
 constexpr size_t kDropReasons = static_cast<size_t>(DropReason::kCount);
-const char *drop_reason_name(DropReason r);  // "queue", "loss", "arena_full", "tx_full", "shutdown"
+const char *drop_reason_name(DropReason r);  // "queue", "loss", "order", "arena_full", "tx_full", "shutdown"
 
 // A counter written by one thread and read by others: no read-modify-write.
 class Counter {
@@ -37,7 +37,7 @@ class Counter {
 // Written by the link's rx/model stage.
 struct alignas(64) RxCounters {
     Counter packets, bytes;
-    Counter drop_queue, drop_loss, drop_arena_full;
+    Counter drop_queue, drop_loss, drop_order, drop_arena_full;
     Counter queue_depth;  // packets in the emulated queue at the last arrival
     Histogram delay_ns;   // release - arrival of admitted packets
 };

@@ -1,0 +1,390 @@
+#include "linkem/plugin_host.hpp"
+
+#include "linkem/link_model.hpp"
+#include "linkem/suggest.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstddef>
+#include <cstdlib>
+#include <dlfcn.h>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#ifndef LINKEM_BUILD_PLUGIN_DIR
+#define LINKEM_BUILD_PLUGIN_DIR ""
+#endif
+#ifndef LINKEM_INSTALL_PLUGIN_DIR
+#define LINKEM_INSTALL_PLUGIN_DIR ""
+#endif
+
+namespace linkem {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The descriptor as ABI 1.0 defines it: anything smaller is refused.
+constexpr size_t kMinModelSize = offsetof(lkm_model, finish_ns) + sizeof(void *);
+
+uint64_t hash_text(const std::string &s) {
+    uint64_t h = 1469598103934665603ULL;  // FNV-1a
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    return h;
+}
+
+bool valid_model_name(const char *name) {
+    if (name == nullptr || *name == '\0') return false;
+    size_t n = 0;
+    for (const char *c = name; *c != '\0'; ++c, ++n)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) return false;
+    return n <= 32;
+}
+
+bool names_a_file(const std::string &plugin) {
+    return plugin.find('/') != std::string::npos || (plugin.size() > 3 && plugin.compare(plugin.size() - 3, 3, ".so") == 0);
+}
+
+std::vector<std::string> shared_objects_in(const std::string &dir) {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (const auto &entry : fs::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".so" && entry.is_regular_file(ec)) files.push_back(entry.path().string());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+// What the lkm_create_args accessors work on, behind host_private.
+struct CreateContext {
+    const Config *config;
+    const ModelSpec *spec;
+    std::vector<ConfigError> *errors;
+    std::set<std::string> read;        // keys the model asked for
+    std::vector<std::string> scratch;  // strings handed out until create() returns
+    size_t errors_before;
+};
+
+CreateContext &context(const lkm_create_args *a) { return *static_cast<CreateContext *>(a->host_private); }
+
+void record(CreateContext &ctx, const ModelParam *param, const char *key, std::string message) {
+    if (param != nullptr)
+        ctx.errors->push_back({ctx.config->file, param->pos, param->path, std::move(message)});
+    else if (key != nullptr)
+        ctx.errors->push_back({ctx.config->file, ctx.spec->pos, ctx.spec->path + "." + key, std::move(message)});
+    else
+        ctx.errors->push_back({ctx.config->file, ctx.spec->pos, ctx.spec->path, std::move(message)});
+}
+
+// Finds key's value number `index`: LKM_OK with *text set, LKM_ABSENT, or LKM_INVALID (recorded).
+int value_of(const lkm_create_args *a, const char *key, uint32_t index, const std::string **text, const ModelParam **param) {
+    CreateContext &ctx = context(a);
+    if (key == nullptr) return LKM_ABSENT;
+    ctx.read.insert(key);
+    *param = ctx.spec->find(key);
+    if (*param == nullptr) return LKM_ABSENT;
+    if (index >= (*param)->values.size()) {
+        record(ctx, *param, key,
+               (*param)->values.size() == 1 && index > 0
+                   ? "expected a list of values, got one value"
+                   : fmt::format("has {} values; the model asked for value {}", (*param)->values.size(), index + 1));
+        return LKM_INVALID;
+    }
+    *text = &(*param)->values[index];
+    return LKM_OK;
+}
+
+template <class T, class Out, class Convert>
+int typed(const lkm_create_args *a, const char *key, uint32_t index, Out *out, Convert convert) {
+    const std::string *text = nullptr;
+    const ModelParam *param = nullptr;
+    const int found = value_of(a, key, index, &text, &param);
+    if (found != LKM_OK) return found;
+    const Parsed<T> parsed = T::parse(*text);
+    if (!parsed) {
+        record(context(a), param, key, parsed.error);
+        return LKM_INVALID;
+    }
+    *out = convert(*parsed.value);
+    return LKM_OK;
+}
+
+extern "C" uint32_t host_count(const lkm_create_args *a, const char *key) {
+    CreateContext &ctx = context(a);
+    if (key == nullptr) return 0;
+    ctx.read.insert(key);
+    const ModelParam *p = ctx.spec->find(key);
+    return p == nullptr ? 0 : static_cast<uint32_t>(p->values.size());
+}
+
+extern "C" int host_number(const lkm_create_args *a, const char *key, uint32_t index, double *out) {
+    const std::string *text = nullptr;
+    const ModelParam *param = nullptr;
+    const int found = value_of(a, key, index, &text, &param);
+    if (found != LKM_OK) return found;
+    errno = 0;
+    char *end = nullptr;
+    const double v = std::strtod(text->c_str(), &end);
+    if (text->empty() || end != text->c_str() + text->size() || errno != 0 || !std::isfinite(v)) {
+        record(context(a), param, key, fmt::format("\"{}\" is not a number (examples: 3, 0.5, 1e-6)", *text));
+        return LKM_INVALID;
+    }
+    *out = v;
+    return LKM_OK;
+}
+
+extern "C" int host_duration(const lkm_create_args *a, const char *key, uint32_t index, uint64_t *out) {
+    return typed<Duration>(a, key, index, out, [](Duration d) { return static_cast<uint64_t>(d.ns); });
+}
+extern "C" int host_rate(const lkm_create_args *a, const char *key, uint32_t index, uint64_t *out) {
+    return typed<Rate>(a, key, index, out, [](Rate r) { return r.bits_per_s; });
+}
+extern "C" int host_size(const lkm_create_args *a, const char *key, uint32_t index, uint64_t *out) {
+    return typed<ByteSize>(a, key, index, out, [](ByteSize s) { return s.bytes; });
+}
+extern "C" int host_probability(const lkm_create_args *a, const char *key, uint32_t index, double *out) {
+    return typed<Probability>(a, key, index, out, [](Probability p) { return p.value(); });
+}
+
+extern "C" int host_string(const lkm_create_args *a, const char *key, uint32_t index, const char **out) {
+    const std::string *text = nullptr;
+    const ModelParam *param = nullptr;
+    const int found = value_of(a, key, index, &text, &param);
+    if (found == LKM_OK) *out = text->c_str();
+    return found;
+}
+
+extern "C" int host_path(const lkm_create_args *a, const char *key, uint32_t index, const char **out) {
+    const std::string *text = nullptr;
+    const ModelParam *param = nullptr;
+    const int found = value_of(a, key, index, &text, &param);
+    if (found != LKM_OK) return found;
+    CreateContext &ctx = context(a);
+    fs::path p(*text);
+    if (p.is_relative()) p = fs::path(ctx.config->file).parent_path() / p;
+    ctx.scratch.push_back(p.lexically_normal().string());
+    *out = ctx.scratch.back().c_str();
+    return LKM_OK;
+}
+
+extern "C" void host_fail(const lkm_create_args *a, const char *key, const char *message) {
+    CreateContext &ctx = context(a);
+    record(ctx, key != nullptr ? ctx.spec->find(key) : nullptr, key, message != nullptr ? message : "(no message)");
+}
+
+}  // namespace
+
+const char *kind_name(uint32_t kind) {
+    switch (kind) {
+    case LKM_KIND_LOSS: return "loss";
+    case LKM_KIND_DELAY: return "delay";
+    case LKM_KIND_BANDWIDTH: return "bandwidth";
+    default: return "?";
+    }
+}
+
+ModelInstance::~ModelInstance() {
+    if (loaded_.model != nullptr && state_ != nullptr) loaded_.model->destroy(state_);
+}
+
+lkm_rng instance_rng(uint64_t seed, const std::string &link_name, uint32_t kind) {
+    lkm_rng rng;
+    const uint64_t stream = mix_seed(mix_seed(seed, hash_text(link_name)), kind);
+    for (uint64_t i = 0; i < 4; ++i) rng.s[i] = mix_seed(stream, i);
+    return rng;
+}
+
+std::vector<std::string> PluginHost::default_search_path() {
+    std::vector<std::string> dirs;
+    if (const char *env = std::getenv("LINKEM_PLUGIN_PATH")) {
+        std::string list = env;
+        for (size_t start = 0; start <= list.size();) {
+            const size_t end = std::min(list.find(':', start), list.size());
+            if (end > start) dirs.push_back(list.substr(start, end - start));
+            start = end + 1;
+        }
+    }
+    for (const char *dir : {LINKEM_BUILD_PLUGIN_DIR, LINKEM_INSTALL_PLUGIN_DIR})
+        if (*dir != '\0') dirs.push_back(dir);
+    return dirs;
+}
+
+PluginHost::PluginHost(std::vector<std::string> search_path) : search_path_(std::move(search_path)) {}
+
+bool PluginHost::load_file(const std::string &path, LoadedModel *out, std::string *error) {
+    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        *error = fmt::format("{}: cannot load: {}", path, dlerror());
+        return false;
+    }
+    std::shared_ptr<void> owner(handle, [](void *h) { dlclose(h); });
+    dlerror();
+    const auto *m = static_cast<const lkm_model *>(dlsym(handle, LKM_ENTRY_SYMBOL));
+    if (m == nullptr) {
+        *error = fmt::format("{}: no symbol \"{}\": not a linkem plugin (build it against plugins/include/linkem/plugin.h)", path,
+                             LKM_ENTRY_SYMBOL);
+        return false;
+    }
+    const uint32_t major = m->abi_version >> 16, minor = m->abi_version & 0xFFFF;
+    if (major != LKM_ABI_MAJOR) {
+        *error = fmt::format("{}: built for plugin ABI {}.{}; this linkem speaks {}.{}: rebuild the plugin against its plugin.h", path,
+                             major, minor, LKM_ABI_MAJOR, LKM_ABI_MINOR);
+        return false;
+    }
+    if (minor > LKM_ABI_MINOR) {
+        *error = fmt::format("{}: built for plugin ABI {}.{}, newer than this linkem's {}.{}: update linkem", path, major, minor,
+                             LKM_ABI_MAJOR, LKM_ABI_MINOR);
+        return false;
+    }
+    if (m->struct_size < kMinModelSize) {
+        *error = fmt::format("{}: its lkm_model is {} bytes, smaller than ABI 1.0's {}: a broken or foreign descriptor", path,
+                             m->struct_size, kMinModelSize);
+        return false;
+    }
+    if (!valid_model_name(m->name)) {
+        *error = fmt::format("{}: invalid model name (1 to 32 of a-z, 0-9, '_')", path);
+        return false;
+    }
+    const std::string who = fmt::format("{}: model \"{}\"", path, m->name);
+    if (m->kind < LKM_KIND_LOSS || m->kind > LKM_KIND_BANDWIDTH) {
+        *error = fmt::format("{}: unknown kind {} (1 loss, 2 delay, 3 bandwidth)", who, m->kind);
+        return false;
+    }
+    const bool has[4] = {false, m->loss_burst != nullptr, m->delay_burst != nullptr, m->finish_ns != nullptr};
+    static const char *const callback[4] = {"", "loss_burst", "delay_burst", "finish_ns"};
+    if (m->create == nullptr || m->destroy == nullptr) {
+        *error = fmt::format("{}: missing {} callback", who, m->create == nullptr ? "create" : "destroy");
+        return false;
+    }
+    for (uint32_t k = LKM_KIND_LOSS; k <= LKM_KIND_BANDWIDTH; ++k) {
+        if (k == m->kind && !has[k]) {
+            *error = fmt::format("{}: a {} model must set {}", who, kind_name(k), callback[k]);
+            return false;
+        }
+        if (k != m->kind && has[k]) {
+            *error = fmt::format("{}: a {} model must leave {} NULL", who, kind_name(m->kind), callback[k]);
+            return false;
+        }
+    }
+    if (m->param_count != 0 && m->params == nullptr) {
+        *error = fmt::format("{}: param_count is {} but params is NULL", who, m->param_count);
+        return false;
+    }
+    *out = LoadedModel{path, m, std::move(owner)};
+    return true;
+}
+
+std::vector<LoadedModel> PluginHost::discover(std::vector<std::string> *problems) const {
+    std::vector<LoadedModel> found;
+    std::set<std::pair<uint32_t, std::string>> seen;
+    for (const std::string &dir : search_path_) {
+        std::map<std::pair<uint32_t, std::string>, std::string> in_this_dir;
+        for (const std::string &file : shared_objects_in(dir)) {
+            LoadedModel loaded;
+            std::string error;
+            if (!load_file(file, &loaded, &error)) {
+                problems->push_back(error);
+                continue;
+            }
+            const auto key = std::make_pair(loaded.model->kind, std::string(loaded.model->name));
+            if (auto [first, inserted] = in_this_dir.emplace(key, file); !inserted) {
+                problems->push_back(
+                    fmt::format("{}: duplicate {} model \"{}\" (also in {})", file, kind_name(key.first), key.second, first->second));
+                continue;
+            }
+            if (seen.insert(key).second) found.push_back(std::move(loaded));
+        }
+    }
+    return found;
+}
+
+bool PluginHost::find(const std::string &name, uint32_t kind, LoadedModel *out, std::string *error) const {
+    std::vector<std::string> problems;
+    const std::vector<LoadedModel> all = discover(&problems);
+    std::vector<std::string> same_kind;
+    for (const LoadedModel &m : all) {
+        if (m.model->kind != kind) continue;
+        if (name == m.model->name) {
+            *out = m;
+            // A duplicate of this very model is an error even when the first would win.
+            for (const std::string &p : problems)
+                if (p.find(fmt::format("duplicate {} model \"{}\"", kind_name(kind), name)) != std::string::npos) {
+                    *error = p;
+                    return false;
+                }
+            return true;
+        }
+        same_kind.push_back(m.model->name);
+    }
+    const auto guess = nearest_word(name, same_kind);
+    *error = fmt::format("no {} model named \"{}\"{} (available: {}; searched: {})", kind_name(kind), name,
+                         guess ? fmt::format("; did you mean \"{}\"?", *guess) : "", same_kind.empty() ? "none" : join(same_kind),
+                         search_path_.empty() ? "nothing" : join(search_path_, ":"));
+    if (!problems.empty()) *error += fmt::format("; refused on the way: {}", join(problems, "; "));
+    return false;
+}
+
+std::unique_ptr<ModelInstance> PluginHost::instantiate(const Config &config, const ModelSpec &spec, uint32_t kind,
+                                                       const std::string &link_name, uint64_t seed,
+                                                       std::vector<ConfigError> *errors) const {
+    LoadedModel loaded;
+    std::string error;
+    const bool by_file = names_a_file(spec.plugin);
+    bool ok;
+    if (by_file) {
+        fs::path p(spec.plugin);
+        if (p.is_relative()) p = fs::path(config.file).parent_path() / p;
+        ok = load_file(p.lexically_normal().string(), &loaded, &error);
+        if (ok && loaded.model->kind != kind) {
+            error = fmt::format("{}: model \"{}\" is a {} model, not a {} model", loaded.path, loaded.model->name,
+                                kind_name(loaded.model->kind), kind_name(kind));
+            ok = false;
+        }
+    } else {
+        ok = find(spec.plugin, kind, &loaded, &error);
+    }
+    const std::string plugin_path = spec.shorthand ? spec.path : spec.path + ".plugin";
+    if (!ok) {
+        errors->push_back({config.file, spec.pos, plugin_path, error});
+        return nullptr;
+    }
+
+    CreateContext ctx{&config, &spec, errors, {}, {}, errors->size()};
+    lkm_create_args args{};
+    args.struct_size = sizeof args;
+    args.abi_version = LKM_ABI_VERSION;
+    args.link_name = link_name.c_str();
+    args.rng = instance_rng(seed, link_name, kind);
+    args.count = host_count;
+    args.number = host_number;
+    args.duration_ns = host_duration;
+    args.rate_bps = host_rate;
+    args.size_bytes = host_size;
+    args.probability = host_probability;
+    args.string = host_string;
+    args.path = host_path;
+    args.fail = host_fail;
+    args.host_private = &ctx;
+    if (kind == LKM_KIND_DELAY) ctx.read.insert("order");  // the host's own parameter (see LinkPlan)
+
+    void *state = nullptr;
+    const int rc = loaded.model->create(&args, &state);
+    auto instance = std::make_unique<ModelInstance>(loaded, rc == 0 ? state : nullptr);
+    if (rc != 0 && errors->size() == ctx.errors_before)
+        record(ctx, nullptr, nullptr, fmt::format("model \"{}\" refused its parameters without saying why", loaded.model->name));
+    std::vector<std::string> known;
+    for (uint32_t i = 0; i < loaded.model->param_count; ++i) known.push_back(loaded.model->params[i].name);
+    for (const ModelParam &p : spec.params)
+        if (!ctx.read.count(p.key)) {
+            const auto guess = nearest_word(p.key, known);
+            record(ctx, &p, p.key.c_str(),
+                   fmt::format("unknown parameter \"{}\" for {} model \"{}\"{} (known: {})", p.key, kind_name(kind), loaded.model->name,
+                               guess ? fmt::format("; did you mean \"{}\"?", *guess) : "", known.empty() ? "none" : join(known)));
+        }
+    if (errors->size() != ctx.errors_before) return nullptr;
+    return instance;
+}
+
+}  // namespace linkem

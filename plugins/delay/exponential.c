@@ -1,0 +1,69 @@
+/*
+ * delay model "exponential": an exponentially distributed delay above a minimum.
+ *
+ *   delay: {plugin: exponential, min: 10ms, mean: 5ms}
+ *
+ * Parameters
+ *   min    duration (default 0): the smallest delay
+ *   mean   duration (required): mean of the exponential part
+ *   order  keep (default) or drop, handled by linkem (see docs/PLUGINS.md)
+ *
+ * Formula: delay = min - mean ln(1 - U), U uniform on [0, 1): mean min + mean,
+ * standard deviation mean.
+ *
+ * See also: constant, uniform, normal, pareto, empirical.
+ */
+#include <linkem/plugin.h>
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct exponential {
+    lkm_rng rng;
+    double min_ns, mean_ns;
+} exponential;
+
+static int create(const lkm_create_args *args, void **state) {
+    uint64_t min = 0, mean = 0;
+    if (args->duration_ns(args, "min", 0, &min) == LKM_INVALID) return -1;
+    const int rc = args->duration_ns(args, "mean", 0, &mean);
+    if (rc == LKM_INVALID) return -1;
+    if (rc == LKM_ABSENT) {
+        args->fail(args, "mean", "missing: the mean of the exponential part, such as 5ms");
+        return -1;
+    }
+    exponential *s = malloc(sizeof *s);
+    if (s == NULL) return -1;
+    s->rng = args->rng;
+    s->min_ns = (double)min;
+    s->mean_ns = (double)mean;
+    *state = s;
+    return 0;
+}
+
+static void destroy(void *state) { free(state); }
+
+static void delay_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *delay_ns) {
+    exponential *s = state;
+    (void)pkts;
+    for (uint32_t i = 0; i < n; ++i) delay_ns[i] = (uint64_t)(s->min_ns - s->mean_ns * log1p(-lkm_rng_uniform(&s->rng)) + 0.5);
+}
+
+static const lkm_param_info params[] = {
+    {"min", "duration", "the smallest delay; default 0"},
+    {"mean", "duration", "mean of the exponential part (required)"},
+    {"order", "string", "keep (default) or drop: see docs/PLUGINS.md"},
+};
+
+LKM_EXPORT const lkm_model lkm_entry = {
+    .struct_size = sizeof(lkm_model),
+    .abi_version = LKM_ABI_VERSION,
+    .name = "exponential",
+    .kind = LKM_KIND_DELAY,
+    .description = "exponentially distributed delay above a minimum",
+    .params = params,
+    .param_count = sizeof params / sizeof params[0],
+    .create = create,
+    .destroy = destroy,
+    .delay_burst = delay_burst,
+};

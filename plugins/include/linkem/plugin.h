@@ -1,0 +1,195 @@
+/*
+ * linkem plugin ABI: the one header a loss, delay or bandwidth model compiles
+ * against. C11 or C++; no other linkem header is needed.
+ *
+ * A plugin is a shared object that exports exactly one symbol, the constant
+ * descriptor LKM_ENTRY_SYMBOL ("lkm_entry"), of type lkm_model. linkem loads
+ * it with dlopen(), checks the descriptor, and then, for every link that uses
+ * the model, calls create() once and the model's burst function for every
+ * burst of packets.
+ *
+ * COMPATIBILITY RULE
+ *   - abi_version is (major << 16) | minor. linkem loads a plugin only when
+ *     its major equals the host's and its minor is <= the host's.
+ *   - A minor version only appends fields at the end of structs; it never
+ *     moves, removes or changes one. Every struct passed either way starts
+ *     with its struct_size, so each side can tell which fields the other has.
+ *   - A new major version may change anything; plugins must be rebuilt.
+ *
+ * THREAD CONTRACTS (in brackets on every callback)
+ *   [control thread]  called from linkem's main thread at start-up or shutdown;
+ *                     may allocate, read files, and take its time.
+ *   [lcore, hot path] called on a data-path lcore once per burst (or per
+ *                     packet for bandwidth models): no allocation, no locks,
+ *                     no system calls, no logging, no blocking. The instance
+ *                     state belongs to that one lcore: no synchronisation.
+ *
+ * DETERMINISM
+ *   Each instance gets its own random stream (lkm_create_args.rng), derived by
+ *   the host from the configuration's seed, the link's name and the model's
+ *   kind. A model that draws only from it, and keeps no global state, makes
+ *   the same decisions for the same seed and the same packets: linkem-sim
+ *   relies on this to reproduce runs byte for byte.
+ *
+ * TIME AND UNITS
+ *   Times are nanoseconds on linkem's clock (0 = when linkem started), lengths
+ *   are bytes. A frame's "wire length" includes the link's configured
+ *   framing overhead (for example 24 bytes of Ethernet preamble, FCS and gap).
+ *
+ * See docs/PLUGINS.md for a walk-through, and plugins/template/ for a model
+ * that builds out of the tree.
+ */
+#ifndef LINKEM_PLUGIN_H
+#define LINKEM_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LKM_ABI_MAJOR 1
+#define LKM_ABI_MINOR 0
+#define LKM_ABI_VERSION ((LKM_ABI_MAJOR << 16) | LKM_ABI_MINOR)
+#define LKM_ENTRY_SYMBOL "lkm_entry"
+
+/* Put this before the descriptor so that it is the one exported symbol. */
+#if defined(__GNUC__)
+#define LKM_EXPORT __attribute__((visibility("default")))
+#else
+#define LKM_EXPORT
+#endif
+
+typedef enum lkm_kind {
+    LKM_KIND_LOSS = 1,      /* decides which packets are lost on the link */
+    LKM_KIND_DELAY = 2,     /* adds propagation or jitter delay after the link */
+    LKM_KIND_BANDWIDTH = 3  /* decides when a frame has finished crossing the link */
+} lkm_kind;
+
+/* One packet as a model sees it. */
+typedef struct lkm_pkt {
+    uint64_t arrival_ns; /* when linkem received it */
+    uint64_t exit_ns;    /* when it left the emulated link (after queue and bandwidth) */
+    uint32_t len_bytes;  /* frame length as received, without FCS */
+    uint32_t wire_bytes; /* len_bytes plus the link's framing overhead */
+} lkm_pkt;
+
+/* The host's random generator, xoshiro256**: fast, and the same in every
+ * build. Use only the instance's own stream from lkm_create_args.rng. */
+typedef struct lkm_rng {
+    uint64_t s[4];
+} lkm_rng;
+
+static inline uint64_t lkm_rng_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+/* A uniformly distributed 64-bit value. */
+static inline uint64_t lkm_rng_next(lkm_rng *r) {
+    const uint64_t result = lkm_rng_rotl(r->s[1] * 5, 7) * 9;
+    const uint64_t t = r->s[1] << 17;
+    r->s[2] ^= r->s[0];
+    r->s[3] ^= r->s[1];
+    r->s[1] ^= r->s[2];
+    r->s[0] ^= r->s[3];
+    r->s[2] ^= t;
+    r->s[3] = lkm_rng_rotl(r->s[3], 45);
+    return result;
+}
+
+/* A uniformly distributed double in [0, 1), with 53 random bits. */
+static inline double lkm_rng_uniform(lkm_rng *r) {
+    const double bits = lkm_rng_next(r) >> 11; /* exact: fits in a double's 53-bit mantissa */
+    return bits * (1.0 / 9007199254740992.0);
+}
+
+/* Results of the parameter accessors. */
+#define LKM_OK 0       /* the value was written to *out */
+#define LKM_ABSENT 1   /* the key was not given: *out is untouched (keep your default) */
+#define LKM_INVALID -1 /* the key was given but is not of that type or index: the host has
+                          recorded an error naming the parameter; return -1 from create */
+
+/* What create() receives. The accessors read the model's parameters from the
+ * configuration, in the units linkem parses everywhere (docs/CONFIG.md,
+ * "Units"); `index` selects an element of a list parameter (0 for a plain
+ * value). Every parameter the configuration gives must be read at least once
+ * during create(): linkem reports the others as unknown. */
+typedef struct lkm_create_args lkm_create_args;
+struct lkm_create_args {
+    uint32_t struct_size; /* sizeof(lkm_create_args) as the host was built */
+    uint32_t abi_version; /* the host's LKM_ABI_VERSION */
+
+    const char *link_name; /* for messages */
+    lkm_rng rng;           /* this instance's own seeded stream: copy it into your state */
+
+    /* [control thread, during create only] Number of values given for key:
+     * 0 when absent, 1 for a plain value, the length for a list. */
+    uint32_t (*count)(const lkm_create_args *args, const char *key);
+    /* A plain number such as 3, 0.5 or 1e-6. */
+    int (*number)(const lkm_create_args *args, const char *key, uint32_t index, double *out);
+    /* A duration such as 20ms, in ns. */
+    int (*duration_ns)(const lkm_create_args *args, const char *key, uint32_t index, uint64_t *out);
+    /* A rate such as 100Mbit/s, in bit/s. */
+    int (*rate_bps)(const lkm_create_args *args, const char *key, uint32_t index, uint64_t *out);
+    /* A size such as 1500B or 64KiB, in bytes. */
+    int (*size_bytes)(const lkm_create_args *args, const char *key, uint32_t index, uint64_t *out);
+    /* A probability such as 1% or 0.01, in [0, 1]. */
+    int (*probability)(const lkm_create_args *args, const char *key, uint32_t index, double *out);
+    /* Any text; the pointer is valid until create() returns. */
+    int (*string)(const lkm_create_args *args, const char *key, uint32_t index, const char **out);
+    /* A file name, resolved relative to the configuration file's directory;
+     * valid until create() returns. */
+    int (*path)(const lkm_create_args *args, const char *key, uint32_t index, const char **out);
+    /* Records an error about parameter key (or about the model as a whole when
+     * key is NULL); linkem prints it as "file:line:col: links[0].loss.key: message".
+     * Return -1 from create() afterwards. */
+    void (*fail)(const lkm_create_args *args, const char *key, const char *message);
+
+    void *host_private; /* the host's; do not touch */
+};
+
+/* A parameter, as --list-plugins and the documentation show it. */
+typedef struct lkm_param_info {
+    const char *name;        /* "mean" */
+    const char *type;        /* "duration", "rate", "size", "probability", "number", "string", "path", or "list of ..." */
+    const char *description; /* "mean delay; default 0" */
+} lkm_param_info;
+
+/* The descriptor a plugin exports as LKM_ENTRY_SYMBOL. */
+typedef struct lkm_model {
+    uint32_t struct_size; /* sizeof(lkm_model) as the plugin was built */
+    uint32_t abi_version; /* LKM_ABI_VERSION as the plugin was built */
+    const char *name;     /* the model's name in configurations: lower case, digits, '_' */
+    uint32_t kind;        /* an lkm_kind */
+    const char *description;      /* one line */
+    const lkm_param_info *params; /* param_count entries */
+    uint32_t param_count;
+
+    /* [control thread] Builds an instance for one link. Returns 0 and sets
+     * *state, or returns -1 after calling args->fail(). */
+    int (*create)(const lkm_create_args *args, void **state);
+    /* [control thread] Frees an instance; state may be NULL. */
+    void (*destroy)(void *state);
+
+    /* Exactly the one matching `kind` must be set; the others stay NULL. */
+
+    /* [lcore, hot path] LKM_KIND_LOSS: for each of n packets, drop[i] = 1 to
+     * lose it, 0 to keep it. Called in arrival order. */
+    void (*loss_burst)(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *drop);
+
+    /* [lcore, hot path] LKM_KIND_DELAY: for each of n packets, the delay in ns
+     * added after it leaves the link (release = exit_ns + delay_ns[i]). The
+     * host keeps releases in order (docs/PLUGINS.md, "order"). */
+    void (*delay_burst)(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *delay_ns);
+
+    /* [lcore, hot path] LKM_KIND_BANDWIDTH: a frame of wire_bytes starts
+     * crossing the link at start_ns (never earlier than the previous frame's
+     * finish): when has it finished? Returns a time >= start_ns. Called once
+     * per packet that the queue admits, in order. */
+    uint64_t (*finish_ns)(void *state, uint64_t start_ns, uint32_t wire_bytes);
+} lkm_model;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LINKEM_PLUGIN_H */

@@ -1,0 +1,59 @@
+/*
+ * loss model "bernoulli": each packet is lost independently with probability p.
+ *
+ *   loss: 1%                          # the shorthand stands for:
+ *   loss: {plugin: bernoulli, p: 1%}
+ *
+ * Parameters
+ *   p  probability, 0 to 100% (default 0): the loss probability.
+ *
+ * Statistics: losses in N packets are Binomial(N, p): mean N p, variance
+ * N p (1 - p); loss bursts are geometric with mean length 1 / (1 - p).
+ *
+ * See also: gilbert_elliott (bursty), markov4 (netem's 4-state model),
+ * ber (by bit error rate), pattern (deterministic).
+ */
+#include <linkem/plugin.h>
+
+#include <stdlib.h>
+
+typedef struct bernoulli {
+    lkm_rng rng;
+    double p;
+} bernoulli;
+
+static int create(const lkm_create_args *args, void **state) {
+    double p = 0;
+    if (args->probability(args, "p", 0, &p) == LKM_INVALID) return -1;
+    bernoulli *s = malloc(sizeof *s);
+    if (s == NULL) return -1;
+    s->rng = args->rng;
+    s->p = p;
+    *state = s;
+    return 0;
+}
+
+static void destroy(void *state) { free(state); }
+
+static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *drop) {
+    bernoulli *s = state;
+    (void)pkts;
+    for (uint32_t i = 0; i < n; ++i) drop[i] = lkm_rng_uniform(&s->rng) < s->p;
+}
+
+static const lkm_param_info params[] = {
+    {"p", "probability", "loss probability of each packet; default 0"},
+};
+
+LKM_EXPORT const lkm_model lkm_entry = {
+    .struct_size = sizeof(lkm_model),
+    .abi_version = LKM_ABI_VERSION,
+    .name = "bernoulli",
+    .kind = LKM_KIND_LOSS,
+    .description = "independent random loss with probability p",
+    .params = params,
+    .param_count = sizeof params / sizeof params[0],
+    .create = create,
+    .destroy = destroy,
+    .loss_burst = loss_burst,
+};
