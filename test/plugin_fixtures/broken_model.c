@@ -1,0 +1,62 @@
+/*
+ * Deliberately broken plugins, one per refusal the host must make. Built
+ * several times with -DBROKEN_<WHAT>; see test/meson.build and
+ * test/test_plugin_host.cpp. A correct one (no define) is the reference.
+ */
+#include <linkem/plugin.h>
+
+#include <stdlib.h>
+
+static int create(const lkm_create_args *args, void **state) {
+    double r = 0;
+    if (args->probability(args, "r", 0, &r) == LKM_INVALID) return -1;
+    if (r > 0.5) {
+        args->fail(args, "r", "must be at most 50% in this model");
+        return -1;
+    }
+    *state = malloc(1);
+    return *state == NULL ? -1 : 0;
+}
+static void destroy(void *state) { free(state); }
+__attribute__((unused)) static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *drop) {
+    (void)state, (void)pkts;
+    for (uint32_t i = 0; i < n; ++i) drop[i] = 0;
+}
+static const lkm_param_info params[] = {{"r", "probability", "a parameter to misspell"}};
+
+#ifndef MODEL_NAME
+#define MODEL_NAME "fixture"
+#endif
+
+#if defined(BROKEN_NO_ENTRY)
+LKM_EXPORT const lkm_model some_other_name = {
+#else
+LKM_EXPORT const lkm_model lkm_entry = {
+#endif
+#if defined(BROKEN_TOO_SMALL)
+    .struct_size = 16,
+#else
+    .struct_size = sizeof(lkm_model),
+#endif
+#if defined(BROKEN_MAJOR)
+    .abi_version = (LKM_ABI_MAJOR + 1) << 16,
+#elif defined(BROKEN_MINOR)
+    .abi_version = (LKM_ABI_MAJOR << 16) | (LKM_ABI_MINOR + 1),
+#else
+    .abi_version = LKM_ABI_VERSION,
+#endif
+    .name = MODEL_NAME,
+#if defined(BROKEN_KIND)
+    .kind = 9,
+#else
+    .kind = LKM_KIND_LOSS,
+#endif
+    .description = "a test fixture",
+    .params = params,
+    .param_count = 1,
+    .create = create,
+    .destroy = destroy,
+#if !defined(BROKEN_NO_CALLBACK)
+    .loss_burst = loss_burst,
+#endif
+};
