@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 namespace linkem::test {
 
@@ -17,8 +18,17 @@ std::string shell_quote(const std::string &s) {
     return out + "'";
 }
 
-Run run_linkem(const std::string &arguments, int timeout_s) {
-    const char *bin = std::getenv("LINKEM_BIN");
+Run run_linkem(const std::string &arguments, int timeout_s) { return run_program("LINKEM_BIN", arguments, timeout_s); }
+
+std::string read_file(const std::filesystem::path &p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+Run run_program(const char *binary_env, const std::string &arguments, int timeout_s) {
+    const char *bin = std::getenv(binary_env);
     REQUIRE(bin != nullptr);
     const std::string command = "timeout " + std::to_string(timeout_s) + " " + shell_quote(bin) + " " + arguments + " 2>&1";
     Run run;

@@ -18,6 +18,10 @@ std::string shell_quote(const std::string &s);
 // Runs `linkem ARGUMENTS` (already shell-quoted) under `timeout`, so a hang
 // becomes a failure instead of a stuck test run.
 Run run_linkem(const std::string &arguments, int timeout_s);
+// The same for the program whose path is in environment variable `binary_env`.
+Run run_program(const char *binary_env, const std::string &arguments, int timeout_s);
+
+std::string read_file(const std::filesystem::path &p);
 
 // A directory under /tmp, removed with everything in it at scope end.
 class TempDir {

@@ -26,13 +26,6 @@ using namespace linkem::test;
 
 namespace {
 
-std::string read_file(const fs::path &p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // The JSON object of one link in linkem's --stats-json output.
 std::string link_object(const std::string &json, const std::string &name) {
     const size_t at = json.find("{\"name\": \"" + name + "\"");
