@@ -163,7 +163,7 @@ extern "C" int host_path(const lkm_create_args *a, const char *key, uint32_t ind
     if (found != LKM_OK) return found;
     CreateContext &ctx = context(a);
     fs::path p(*text);
-    if (p.is_relative()) p = fs::path(ctx.config->file).parent_path() / p;
+    if (p.is_relative()) p = fs::absolute(fs::path(ctx.config->file).parent_path() / p);
     ctx.scratch.push_back(p.lexically_normal().string());
     *out = ctx.scratch.back().c_str();
     return LKM_OK;
@@ -334,8 +334,9 @@ std::unique_ptr<ModelInstance> PluginHost::instantiate(const Config &config, con
     const bool by_file = names_a_file(spec.plugin);
     bool ok;
     if (by_file) {
+        // Absolute, so that dlopen() takes it as a file, not a name to look up.
         fs::path p(spec.plugin);
-        if (p.is_relative()) p = fs::path(config.file).parent_path() / p;
+        if (p.is_relative()) p = fs::absolute(fs::path(config.file).parent_path() / p);
         ok = load_file(p.lexically_normal().string(), &loaded, &error);
         if (ok && loaded.model->kind != kind) {
             error = fmt::format("{}: model \"{}\" is a {} model, not a {} model", loaded.path, loaded.model->name,
