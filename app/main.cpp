@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,9 @@ int main(int argc, char **argv) {
     std::vector<ConfigError> plan_errors;
     for (size_t i = 0; i < config.links.size(); ++i)
         if (std::optional<LinkPlan> plan = plan_link(config, i, seed, host, &plan_errors)) plans.push_back(std::move(*plan));
+    std::stable_sort(plan_errors.begin(), plan_errors.end(), [](const ConfigError &a, const ConfigError &b) {
+        return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+    });
     if (!plan_errors.empty()) return report_errors(plan_errors, plan_errors.size(), cl.config_path);
     const EalPlan eal = plan_eal_arguments(config, cl.eal_args, probe_host());
 

@@ -200,3 +200,32 @@ TEST_CASE("one lcore carries both directions, each with its own share", "[eal]")
     // Polled in turn from pools of their own, neither direction starves the other.
     CHECK(static_cast<double>(std::min(ab, ba)) > 0.5 * static_cast<double>(std::max(ab, ba)));
 }
+
+TEST_CASE("the data path runs a non-trivial model of each kind", "[eal][plugin]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    const fs::path config = dir / "models.yaml", stats = dir / "stats.json";
+    // A rate schedule, bursty loss and normal jitter (held in order: with 0.5 ms of
+    // jitter and a frame every few us, `order: drop` would drop nearly all).
+    std::ofstream(config) << "ports:\n  a: {device: \"net_null0,size=64\"}\n  b: {device: \"net_null1,size=64\"}\n"
+                             "links:\n  - name: a-to-b\n    from: a\n    to: b\n"
+                             "    bandwidth: {plugin: steps, rates: [200Mbit/s, 50Mbit/s], durations: [100ms, 100ms]}\n"
+                             "    queue: 1000 packets\n"
+                             "    loss: {plugin: gilbert_elliott, p: 1%, r: 30%}\n"
+                             "    delay: {plugin: normal, mean: 5ms, stddev: 500us}\n"
+                             "  - {name: b-to-a, from: b, to: a, delay: 1ms}\n";
+    const Run r = run_linkem(config.string() + " --duration 2s --stats-interval 0 --stats-json " + stats.string(), 60);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const std::string link = link_object(read_file(stats), "a-to-b");
+    INFO(link);
+    CHECK(number(link, "in_flight") == 0);
+    CHECK(number(link, "queue") > 0);  // net_null floods the 50-200 Mbit/s link
+    CHECK(number(link, "loss") > 0);
+    CHECK(number(link, "order") == 0);
+    const uint64_t tx = number(link, "tx_packets");
+    // 2 s at 125 Mbit/s on average, 64-byte frames with no overhead: about 490k frames.
+    CHECK(static_cast<double>(tx) == Approx(2 * 125e6 / 512 * (1 - 0.01 / 0.31)).epsilon(0.1));
+    const uint64_t p50 = number(link.substr(link.find("\"delay_ns\"")), "p50");
+    CHECK(p50 > 5'000'000);  // the queue adds to the 5 ms
+}
