@@ -375,9 +375,11 @@ std::unique_ptr<ModelInstance> PluginHost::instantiate(const Config &config, con
     auto instance = std::make_unique<ModelInstance>(loaded, rc == 0 ? state : nullptr);
     if (rc != 0 && errors->size() == ctx.errors_before)
         record(ctx, nullptr, nullptr, fmt::format("model \"{}\" refused its parameters without saying why", loaded.model->name));
+    // Unread parameters are unknown only when create() went through: a model
+    // that gave up early never asked for the rest.
     std::vector<std::string> known;
     for (uint32_t i = 0; i < loaded.model->param_count; ++i) known.push_back(loaded.model->params[i].name);
-    for (const ModelParam &p : spec.params)
+    for (const ModelParam &p : rc == 0 ? spec.params : std::vector<ModelParam>{})
         if (!ctx.read.count(p.key)) {
             const auto guess = nearest_word(p.key, known);
             record(ctx, &p, p.key.c_str(),

@@ -110,3 +110,14 @@ TEST_CASE("models are found by kind and name, with a suggestion when misspelt", 
     REQUIRE(order.size() == 1);
     CHECK(order[0].path == "links[0].delay.order");
 }
+
+TEST_CASE("a model that gives up early is not blamed for parameters it never read", "[plugin]") {
+    // The fixture returns at its first bad parameter, so it never reads `later`.
+    const auto early = plan_errors("loss: {plugin: \"" + fixture("good") + "\", r: lots, later: 1}");
+    REQUIRE(early.size() == 1);
+    CHECK(early[0].path == "links[0].loss.r");
+    // When create() succeeds, an unread parameter is unknown.
+    const auto unread = plan_errors("loss: {plugin: \"" + fixture("good") + "\", r: 1%, later: 1}");
+    REQUIRE(unread.size() == 1);
+    CHECK(unread[0].path == "links[0].loss.later");
+}

@@ -173,12 +173,15 @@ typedef struct lkm_model {
     /* Exactly the one matching `kind` must be set; the others stay NULL. */
 
     /* [lcore, hot path] LKM_KIND_LOSS: for each of n packets, drop[i] = 1 to
-     * lose it, 0 to keep it. Called in arrival order. */
+     * lose it, 0 to keep it (drop[] arrives uninitialised: set every entry).
+     * Called in arrival order, after the queue and the bandwidth model, so
+     * exit_ns is set. */
     void (*loss_burst)(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *drop);
 
     /* [lcore, hot path] LKM_KIND_DELAY: for each of n packets, the delay in ns
-     * added after it leaves the link (release = exit_ns + delay_ns[i]). The
-     * host keeps releases in order (docs/PLUGINS.md, "order"). */
+     * added after it leaves the link (release = exit_ns + delay_ns[i]); set
+     * every entry. Called for the packets the loss model kept. The host keeps
+     * releases in order (docs/PLUGINS.md, "order"). */
     void (*delay_burst)(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *delay_ns);
 
     /* [lcore, hot path] LKM_KIND_BANDWIDTH: a frame of wire_bytes starts
