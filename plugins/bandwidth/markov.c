@@ -26,7 +26,7 @@
 typedef struct markov {
     rate_cursor cursor;
     lkm_rng rng;
-    uint64_t rate_bps[2];  /* good, stalled */
+    uint64_t rate_bps[2]; /* good, stalled */
     double mean_ns[2];
     int stalled;
 } markov;

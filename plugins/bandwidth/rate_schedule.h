@@ -19,9 +19,9 @@ typedef struct segment {
 } segment;
 
 typedef struct rate_cursor {
-    segment seg;        /* the segment the last frame finished in */
+    segment seg; /* the segment the last frame finished in */
     uint64_t last_finish_ns;
-    sched_u128 carry;   /* bit-ns left over at last_finish_ns */
+    sched_u128 carry; /* bit-ns left over at last_finish_ns */
 } rate_cursor;
 
 /* next(state, seg) replaces *seg by the segment that follows it. */

@@ -46,8 +46,8 @@ static void destroy(void *state) {
 static int create(const lkm_create_args *args, void **state) {
     const uint32_t n = args->count(args, "rates");
     if (n == 0 || args->count(args, "durations") != n) {
-        args->fail(args, n == 0 ? "rates" : "durations", n == 0 ? "missing: a list of rates, such as [10Mbit/s, 2Mbit/s]"
-                                                                : "needs one duration per rate");
+        args->fail(args, n == 0 ? "rates" : "durations",
+                   n == 0 ? "missing: a list of rates, such as [10Mbit/s, 2Mbit/s]" : "needs one duration per rate");
         return -1;
     }
     const char *repeat = "yes";

@@ -33,8 +33,8 @@
 
 typedef struct trace {
     uint64_t period_ns;
-    uint64_t op;    /* absolute index of the current opportunity */
-    uint32_t left;  /* bytes it still carries */
+    uint64_t op;   /* absolute index of the current opportunity */
+    uint32_t left; /* bytes it still carries */
     uint32_t n;
     uint64_t time_ns[]; /* of each opportunity in one period */
 } trace;
@@ -47,8 +47,10 @@ static uint64_t first_at(const trace *s, uint64_t t) {
     uint32_t lo = 0, hi = s->n; /* first index with time >= offset */
     while (lo < hi) {
         const uint32_t mid = lo + (hi - lo) / 2;
-        if (s->time_ns[mid] < offset) lo = mid + 1;
-        else hi = mid;
+        if (s->time_ns[mid] < offset)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return cycle * s->n + lo; /* lo == n rolls into the next cycle */
 }

@@ -34,10 +34,10 @@
 typedef struct empirical {
     lkm_rng rng;
     int netem;
-    double scale_ns;   /* samples: ns per unit */
+    double scale_ns; /* samples: ns per unit */
     double mean_ns, jitter_ns;
     uint32_t n;
-    double values[];   /* sorted samples, or the netem table */
+    double values[]; /* sorted samples, or the netem table */
 } empirical;
 
 static int by_value(const void *a, const void *b) {
@@ -62,10 +62,14 @@ static int create(const lkm_create_args *args, void **state) {
         return -1;
     }
     double scale = 0;
-    if (strcmp(unit, "ns") == 0) scale = 1;
-    else if (strcmp(unit, "us") == 0) scale = 1e3;
-    else if (strcmp(unit, "ms") == 0) scale = 1e6;
-    else if (strcmp(unit, "s") == 0) scale = 1e9;
+    if (strcmp(unit, "ns") == 0)
+        scale = 1;
+    else if (strcmp(unit, "us") == 0)
+        scale = 1e3;
+    else if (strcmp(unit, "ms") == 0)
+        scale = 1e6;
+    else if (strcmp(unit, "s") == 0)
+        scale = 1e9;
     else {
         args->fail(args, "unit", "expected ns, us, ms or s");
         return -1;
@@ -93,7 +97,8 @@ static int create(const lkm_create_args *args, void **state) {
             const double v = strtod(p, &end);
             if (end == p || !isfinite(v) || (!netem && v < 0)) {
                 char message[600];
-                snprintf(message, sizeof message, "%s:%u: \"%.40s\" is not %s", file, line_no, p, netem ? "a table value" : "a delay (a number, 0 or more)");
+                snprintf(message, sizeof message, "%s:%u: \"%.40s\" is not %s", file, line_no, p,
+                         netem ? "a table value" : "a delay (a number, 0 or more)");
                 args->fail(args, "file", message);
                 bad = 1;
                 break;

@@ -53,9 +53,9 @@ static inline double draw_pareto(lkm_rng *r) {
     return (pow(u, -1.0 / 3.0) - 1.5) / 0.8660254037844386;
 }
 
-#define JITTER_PARAMS                                                                \
-    {"mean", "duration", "mean delay; default 0"},                                   \
-    {"jitter", "duration", "standard deviation (half-width for uniform); default 0"}
-#define STDDEV_PARAM {"stddev", "duration", "another name for jitter"}
+#define JITTER_PARAMS \
+    {"mean", "duration", "mean delay; default 0"}, { "jitter", "duration", "standard deviation (half-width for uniform); default 0" }
+#define STDDEV_PARAM \
+    { "stddev", "duration", "another name for jitter" }
 
 #endif

@@ -11,50 +11,13 @@
  *           back so that none is reordered; drop loses it instead, so the
  *           delay distribution stays exact (TLEM's option)
  *
- * Formula: delay = max(0, mean + jitter X), with X a Pareto of shape 3 standardised to mean 0, variance 1: X = (U^(-1/3) - 1.5) / sqrt(0.75).
+ * Formula: delay = max(0, mean + jitter X), with X a Pareto of shape 3 standardised to mean 0, variance 1: X = (U^(-1/3) - 1.5) /
+ * sqrt(0.75).
  *
  * See also: constant, uniform, normal, pareto, paretonormal, exponential, empirical.
  */
-#include "jitter.h"
-
-#include <stdlib.h>
-
-typedef struct state {
-    lkm_rng rng;
-    jitter_params p;
-} state_t;
-
-static int create(const lkm_create_args *args, void **state) {
-    state_t *s = malloc(sizeof *s);
-    if (s == NULL) return -1;
-    if (jitter_read(args, &s->p, 1) != 0) {
-        free(s);
-        return -1;
-    }
-    s->rng = args->rng;
-    *state = s;
-    return 0;
-}
-
-static void destroy(void *state) { free(state); }
-
-static void delay_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *delay_ns) {
-    state_t *s = state;
-    (void)pkts;
-    for (uint32_t i = 0; i < n; ++i) delay_ns[i] = jitter_apply(&s->p, draw_pareto(&s->rng));
-}
-
-static const lkm_param_info params[] = {JITTER_PARAMS, STDDEV_PARAM, {"order", "string", "keep (default) or drop: see docs/PLUGINS.md"}};
-
-LKM_EXPORT const lkm_model lkm_entry = {
-    .struct_size = sizeof(lkm_model),
-    .abi_version = LKM_ABI_VERSION,
-    .name = "pareto",
-    .kind = LKM_KIND_DELAY,
-    .description = "Pareto-distributed jitter, heavy-tailed (netem's pareto)",
-    .params = params,
-    .param_count = sizeof params / sizeof params[0],
-    .create = create,
-    .destroy = destroy,
-    .delay_burst = delay_burst,
-};
+#define JITTER_NAME "pareto"
+#define JITTER_DESCRIPTION "Pareto-distributed jitter, heavy-tailed (netem's pareto)"
+#define JITTER_DRAW(rng) (draw_pareto((rng)))
+#define JITTER_STDDEV_ALIAS 1
+#include "jitter_model.inc"

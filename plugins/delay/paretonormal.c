@@ -11,50 +11,13 @@
  *           back so that none is reordered; drop loses it instead, so the
  *           delay distribution stays exact (TLEM's option)
  *
- * Formula: delay = max(0, mean + jitter X), with X = (3 Z + P) / sqrt 10 for a standard normal Z and the standardised Pareto P of the pareto model (a quarter Pareto, as netem's table; variance 1).
+ * Formula: delay = max(0, mean + jitter X), with X = (3 Z + P) / sqrt 10 for a standard normal Z and the standardised Pareto P of the
+ * pareto model (a quarter Pareto, as netem's table; variance 1).
  *
  * See also: constant, uniform, normal, pareto, paretonormal, exponential, empirical.
  */
-#include "jitter.h"
-
-#include <stdlib.h>
-
-typedef struct state {
-    lkm_rng rng;
-    jitter_params p;
-} state_t;
-
-static int create(const lkm_create_args *args, void **state) {
-    state_t *s = malloc(sizeof *s);
-    if (s == NULL) return -1;
-    if (jitter_read(args, &s->p, 1) != 0) {
-        free(s);
-        return -1;
-    }
-    s->rng = args->rng;
-    *state = s;
-    return 0;
-}
-
-static void destroy(void *state) { free(state); }
-
-static void delay_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *delay_ns) {
-    state_t *s = state;
-    (void)pkts;
-    for (uint32_t i = 0; i < n; ++i) delay_ns[i] = jitter_apply(&s->p, (3.0 * draw_normal(&s->rng) + draw_pareto(&s->rng)) / 3.1622776601683795);
-}
-
-static const lkm_param_info params[] = {JITTER_PARAMS, STDDEV_PARAM, {"order", "string", "keep (default) or drop: see docs/PLUGINS.md"}};
-
-LKM_EXPORT const lkm_model lkm_entry = {
-    .struct_size = sizeof(lkm_model),
-    .abi_version = LKM_ABI_VERSION,
-    .name = "paretonormal",
-    .kind = LKM_KIND_DELAY,
-    .description = "a mix of normal and Pareto jitter (netem's paretonormal)",
-    .params = params,
-    .param_count = sizeof params / sizeof params[0],
-    .create = create,
-    .destroy = destroy,
-    .delay_burst = delay_burst,
-};
+#define JITTER_NAME "paretonormal"
+#define JITTER_DESCRIPTION "a mix of normal and Pareto jitter (netem's paretonormal)"
+#define JITTER_DRAW(rng) ((3.0 * draw_normal((rng)) + draw_pareto((rng))) / 3.1622776601683795)
+#define JITTER_STDDEV_ALIAS 1
+#include "jitter_model.inc"

@@ -15,46 +15,8 @@
  *
  * See also: constant, uniform, normal, pareto, paretonormal, exponential, empirical.
  */
-#include "jitter.h"
-
-#include <stdlib.h>
-
-typedef struct state {
-    lkm_rng rng;
-    jitter_params p;
-} state_t;
-
-static int create(const lkm_create_args *args, void **state) {
-    state_t *s = malloc(sizeof *s);
-    if (s == NULL) return -1;
-    if (jitter_read(args, &s->p, 0) != 0) {
-        free(s);
-        return -1;
-    }
-    s->rng = args->rng;
-    *state = s;
-    return 0;
-}
-
-static void destroy(void *state) { free(state); }
-
-static void delay_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *delay_ns) {
-    state_t *s = state;
-    (void)pkts;
-    for (uint32_t i = 0; i < n; ++i) delay_ns[i] = jitter_apply(&s->p, 2.0 * lkm_rng_uniform(&s->rng) - 1.0);
-}
-
-static const lkm_param_info params[] = {JITTER_PARAMS, {"order", "string", "keep (default) or drop: see docs/PLUGINS.md"}};
-
-LKM_EXPORT const lkm_model lkm_entry = {
-    .struct_size = sizeof(lkm_model),
-    .abi_version = LKM_ABI_VERSION,
-    .name = "uniform",
-    .kind = LKM_KIND_DELAY,
-    .description = "jitter uniformly distributed around a mean (netem's default)",
-    .params = params,
-    .param_count = sizeof params / sizeof params[0],
-    .create = create,
-    .destroy = destroy,
-    .delay_burst = delay_burst,
-};
+#define JITTER_NAME "uniform"
+#define JITTER_DESCRIPTION "jitter uniformly distributed around a mean (netem's default)"
+#define JITTER_DRAW(rng) (2.0 * lkm_rng_uniform((rng)) - 1.0)
+#define JITTER_STDDEV_ALIAS 0
+#include "jitter_model.inc"

@@ -44,8 +44,9 @@ static int create(const lkm_create_args *args, void **state) {
     if (bad) return -1;
     const int netem = p >= 0 || r >= 0, friendly = mean_loss >= 0 || mean_burst >= 0;
     if (netem == friendly) {
-        args->fail(args, NULL, netem ? "give either p and r, or mean_loss and mean_burst, not both"
-                                     : "give p and r (netem's gemodel), or mean_loss and mean_burst");
+        args->fail(args, NULL,
+                   netem ? "give either p and r, or mean_loss and mean_burst, not both"
+                         : "give p and r (netem's gemodel), or mean_loss and mean_burst");
         return -1;
     }
     if (friendly) {

@@ -77,9 +77,7 @@ static int lose_next(markov4 *s) {
         if (u < s->p32) return s->state = 2, 0;
         if (u < s->p32 + s->p31) return s->state = 1, 0;
         return 1;
-    default: /* 4 */
-        s->state = 1;
-        return 0;
+    default: /* 4 */ s->state = 1; return 0;
     }
 }
 
@@ -89,10 +87,8 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
 }
 
 static const lkm_param_info params[] = {
-    {"p13", "probability", "gap -> burst loss (required)"},
-    {"p31", "probability", "burst loss -> gap; default 1 - p13"},
-    {"p32", "probability", "burst loss -> burst sent; default 0"},
-    {"p23", "probability", "burst sent -> burst loss; default 0"},
+    {"p13", "probability", "gap -> burst loss (required)"},        {"p31", "probability", "burst loss -> gap; default 1 - p13"},
+    {"p32", "probability", "burst loss -> burst sent; default 0"}, {"p23", "probability", "burst sent -> burst loss; default 0"},
     {"p14", "probability", "gap -> isolated loss; default 0"},
 };
 

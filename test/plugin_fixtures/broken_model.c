@@ -43,7 +43,7 @@ LKM_EXPORT const lkm_model lkm_entry = {
 #elif defined(BROKEN_MINOR)
     .abi_version = (LKM_ABI_MAJOR << 16) | (LKM_ABI_MINOR + 1),
 #else
-    .abi_version = LKM_ABI_VERSION,
+.abi_version = LKM_ABI_VERSION,
 #endif
     .name = MODEL_NAME,
 #if defined(BROKEN_KIND)

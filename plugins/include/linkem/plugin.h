@@ -62,9 +62,9 @@ extern "C" {
 #endif
 
 typedef enum lkm_kind {
-    LKM_KIND_LOSS = 1,      /* decides which packets are lost on the link */
-    LKM_KIND_DELAY = 2,     /* adds propagation or jitter delay after the link */
-    LKM_KIND_BANDWIDTH = 3  /* decides when a frame has finished crossing the link */
+    LKM_KIND_LOSS = 1,     /* decides which packets are lost on the link */
+    LKM_KIND_DELAY = 2,    /* adds propagation or jitter delay after the link */
+    LKM_KIND_BANDWIDTH = 3 /* decides when a frame has finished crossing the link */
 } lkm_kind;
 
 /* One packet as a model sees it. */
@@ -103,10 +103,11 @@ static inline double lkm_rng_uniform(lkm_rng *r) {
 }
 
 /* Results of the parameter accessors. */
-#define LKM_OK 0       /* the value was written to *out */
-#define LKM_ABSENT 1   /* the key was not given: *out is untouched (keep your default) */
-#define LKM_INVALID -1 /* the key was given but is not of that type or index: the host has
-                          recorded an error naming the parameter; return -1 from create */
+#define LKM_OK 0     /* the value was written to *out */
+#define LKM_ABSENT 1 /* the key was not given: *out is untouched (keep your default) */
+#define LKM_INVALID                                                        \
+    -1 /* the key was given but is not of that type or index: the host has \
+          recorded an error naming the parameter; return -1 from create */
 
 /* What create() receives. The accessors read the model's parameters from the
  * configuration, in the units linkem parses everywhere (docs/CONFIG.md,
@@ -156,10 +157,10 @@ typedef struct lkm_param_info {
 
 /* The descriptor a plugin exports as LKM_ENTRY_SYMBOL. */
 typedef struct lkm_model {
-    uint32_t struct_size; /* sizeof(lkm_model) as the plugin was built */
-    uint32_t abi_version; /* LKM_ABI_VERSION as the plugin was built */
-    const char *name;     /* the model's name in configurations: lower case, digits, '_' */
-    uint32_t kind;        /* an lkm_kind */
+    uint32_t struct_size;         /* sizeof(lkm_model) as the plugin was built */
+    uint32_t abi_version;         /* LKM_ABI_VERSION as the plugin was built */
+    const char *name;             /* the model's name in configurations: lower case, digits, '_' */
+    uint32_t kind;                /* an lkm_kind */
     const char *description;      /* one line */
     const lkm_param_info *params; /* param_count entries */
     uint32_t param_count;
