@@ -353,9 +353,13 @@ int Emulator::finish() {
     bool balanced = true;
     for (const LinkSnapshot &s : final_stats) balanced = balanced && s.balanced() && s.in_flight == 0;
     if (!cl_.stats_json_path.empty()) {
-        const std::string extra =
-            fmt::format("\"seed\": {}, \"duration_ns\": {}, \"mbufs\": {{\"pool\": {}, \"returned\": {}}}, \"ports\": [{}]", seed_, ran_ns,
-                        pool_size, available, port_json);
+        uint64_t arena_bytes = 0;
+        for (const LinkPlan &p : plans_) arena_bytes += p.arena_entries * sizeof(ArenaEntry);
+        const uint64_t mbuf_bytes = RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf);
+        const std::string extra = fmt::format(
+            "\"seed\": {}, \"duration_ns\": {}, \"mbufs\": {{\"pool\": {}, \"returned\": {}}}, "
+            "\"memory\": {{\"arena_bytes\": {}, \"pool_bytes\": {}, \"bytes_per_packet_in_flight\": {}}}, \"ports\": [{}]",
+            seed_, ran_ns, pool_size, available, arena_bytes, pool_size * mbuf_bytes, sizeof(ArenaEntry) + mbuf_bytes, port_json);
         std::ofstream out(cl_.stats_json_path);
         out << stats_json(final_stats, extra);
         if (!out) {

@@ -64,6 +64,7 @@ uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
     if (n_order != 0) link.rx.drop_order.add(n_order);
     if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
     link.rx.queue_depth.set(link.model.queue_depth());
+    link.rx.busy_ns.add(now_ns(*task.clock) - arrival_ns);
     return n;
 }
 
@@ -92,6 +93,7 @@ uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
     }
     link.tx.packets.add(sent);
     link.tx.bytes.add(bytes);
+    link.tx.busy_ns.add(now_ns(*task.clock) - now);
     return n;
 }
 

@@ -39,6 +39,8 @@ LinkSnapshot snapshot(const std::string &name, const RxCounters &rx, const TxCou
     s.drops[static_cast<size_t>(DropReason::kOrder)] = rx.drop_order.get();
     s.drops[static_cast<size_t>(DropReason::kArenaFull)] = rx.drop_arena_full.get();
     s.queue_depth = rx.queue_depth.get();
+    s.rx_busy_ns = rx.busy_ns.get();
+    s.tx_busy_ns = tx.busy_ns.get();
     s.in_flight = in_flight;
     if (with_histograms) {
         s.delay_ns = rx.delay_ns;
@@ -104,8 +106,9 @@ std::string stats_json(const std::vector<LinkSnapshot> &links, const std::string
             drops += fmt::format("{}\"{}\": {}", r ? ", " : "", drop_reason_name(static_cast<DropReason>(r)), s.drops[r]);
         out += fmt::format(
             "{}\n    {{\"name\": \"{}\", \"rx_packets\": {}, \"tx_packets\": {}, \"rx_bytes\": {}, \"tx_bytes\": {}, \"drops\": {{{}}}, "
-            "\"in_flight\": {}, \"balanced\": {}, \"delay_ns\": {}, \"lateness_ns\": {}}}",
+            "\"in_flight\": {}, \"balanced\": {}, \"rx_stage_ns\": {}, \"tx_stage_ns\": {}, \"delay_ns\": {}, \"lateness_ns\": {}}}",
             i ? "," : "", s.name, s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, drops, s.in_flight, s.balanced() ? "true" : "false",
+            s.rx_busy_ns, s.tx_busy_ns,
             percentiles_json(s.delay_ns), percentiles_json(s.lateness_ns));
     }
     out += "\n  ]";

@@ -39,6 +39,7 @@ struct alignas(64) RxCounters {
     Counter packets, bytes;
     Counter drop_queue, drop_loss, drop_order, drop_arena_full;
     Counter queue_depth;  // packets in the emulated queue at the last arrival
+    Counter busy_ns;      // time spent in the rx/model stage on bursts that carried packets
     Histogram delay_ns;   // release - arrival of admitted packets
 };
 
@@ -46,6 +47,7 @@ struct alignas(64) RxCounters {
 struct alignas(64) TxCounters {
     Counter packets, bytes;
     Counter drop_tx_full, drop_shutdown;
+    Counter busy_ns;  // time spent in the tx stage on bursts that sent packets
     Histogram lateness_ns;  // actual transmit - release time
 };
 
@@ -56,6 +58,7 @@ struct LinkSnapshot {
     std::array<uint64_t, kDropReasons> drops{};
     uint64_t in_flight = 0;  // measured: what the arena holds
     uint64_t queue_depth = 0;
+    uint64_t rx_busy_ns = 0, tx_busy_ns = 0;  // stage time, for ns per packet per stage
     Histogram delay_ns, lateness_ns;
 
     uint64_t dropped() const;

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""linkem's throughput benchmark (README, "Performance"). Run it with tools/bench.sh.
+
+In one run, on net_null ports: dpdk-testpmd io forwarding on one core (one
+way, and both ways) as the I/O ceiling, then linkem rows:
+  (a) one direction, delay 10 ms, constant models only
+  (b) one direction, bernoulli 1% loss and normal jitter (10 ms, 1 ms)
+  (c) as (b) with 100 ms delay
+  (d) both directions at once, as (b)
+  (e) as (b) with 1500-byte frames
+Each row runs --seconds, ignores the first --warmup seconds, takes the median
+of the per-second delivered rate in the steady window, and repeats --repeats
+times; the table shows the median of the repeats. It is a benchmark, not a
+test: nothing here asserts a speed.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+UNITS = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}
+
+
+def testpmd(ports, seconds, warmup):
+    """Median steady Tx-pps per port of dpdk-testpmd io forwarding on one core."""
+    vdevs = [f"--vdev=net_null{i},size=64" for i in range(ports)]
+    topology = "loop" if ports == 1 else "paired"
+    cmd = ["timeout", "-s", "INT", str(seconds + 2), "dpdk-testpmd", "-l", "0,1", "--in-memory", "--no-pci",
+           "--log-level=lib.eal:error"] + vdevs + ["--", "--forward-mode=io", f"--port-topology={topology}",
+                                                   "--auto-start", "--stats-period=1", "--nb-cores=1"]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    samples = [int(x) for x in re.findall(r"Tx-pps:\s+(\d+)", out)]
+    # Stats print every port each second: group per second, keep the steady ones.
+    per_second = [samples[i:i + ports] for i in range(0, len(samples) - ports + 1, ports)]
+    steady = [sum(s) / ports for s in per_second[warmup + 1:] if len(s) == ports]
+    return statistics.median(steady) / 1e6 if steady else 0.0
+
+
+def linkem(config_text, seconds, warmup):
+    """Steady delivered Mpps per direction, and the run's JSON statistics."""
+    with tempfile.TemporaryDirectory() as d:
+        cfg, stats = os.path.join(d, "bench.yaml"), os.path.join(d, "stats.json")
+        open(cfg, "w").write(config_text)
+        run = subprocess.run([os.path.join(ROOT, "build/app/linkem"), cfg, "--duration", f"{seconds}s",
+                              "--stats-interval", "1s", "--stats-json", stats], capture_output=True, text=True)
+        if run.returncode != 0:
+            sys.exit(f"bench: linkem failed:\n{run.stdout}{run.stderr}")
+        per_link = {}
+        for m in re.finditer(r"^(\S+): rx [\d.]+ \S+ [\d.]+ \S+ \| tx ([\d.]+) (\w?)pps", run.stdout, re.M):
+            per_link.setdefault(m.group(1), []).append(float(m.group(2)) * UNITS[m.group(3)])
+        steady = [statistics.median(v[warmup:]) / 1e6 for v in per_link.values() if len(v) > warmup]
+        return (statistics.mean(steady) if steady else 0.0), json.load(open(stats))
+
+
+def config(both_ways, delay, models, size=64):
+    loss = ", loss: 1%" if models else ""
+    jitter = f"delay: {{plugin: normal, mean: {delay}, stddev: 1ms}}" if models else f"delay: {delay}"
+    links = f"  - {{name: a-to-b, from: a, to: b, {jitter}{loss}}}\n"
+    if both_ways:
+        links += f"  - {{name: b-to-a, from: b, to: a, {jitter}{loss}}}\n"
+    return (f"ports:\n  a: {{device: \"net_null0,size={size}\"}}\n  b: {{device: \"net_null1,size={size}\"}}\n"
+            f"links:\n{links}pipeline: {{burst: 32, lcores: [0, 1]}}\nseed: 1\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+
+    one = statistics.median([testpmd(1, a.seconds, a.warmup) for _ in range(a.repeats)])
+    two = statistics.median([testpmd(2, a.seconds, a.warmup) for _ in range(a.repeats)])
+    rows = [("testpmd io, one way, 1 core", one, None, None), ("testpmd io, both ways, 1 core", two, None, None)]
+    cases = [("(a) 1 dir, 10 ms, constant", config(False, "10ms", False), one),
+             ("(b) 1 dir, 10 ms, bernoulli 1% + normal", config(False, "10ms", True), one),
+             ("(c) as (b), 100 ms", config(False, "100ms", True), one),
+             ("(d) both dirs, as (b)", config(True, "10ms", True), two),
+             ("(e) as (b), 1500-byte frames", config(False, "10ms", True, 1500), one)]
+    for name, text, ceiling in cases:
+        runs = [linkem(text, a.seconds, a.warmup) for _ in range(a.repeats)]
+        mpps = statistics.median(r[0] for r in runs)
+        rows.append((name, mpps, ceiling, runs[len(runs) // 2][1]))
+
+    print(f"\nlinkem benchmark: net_null ports, 64-byte frames unless noted; median of {a.repeats} runs of "
+          f"{a.seconds} s, steady window after {a.warmup} s\n")
+    print("| row | Mpps per direction | vs testpmd | rx+model ns/pkt | tx ns/pkt | drops | arena MiB | pools MiB | B/pkt in flight |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, mpps, ceiling, stats in rows:
+        if stats is None:
+            print(f"| {name} | {mpps:.2f} | 1.00 | | | | | | |")
+            continue
+        links = stats["links"]
+        rx_ns = sum(l["rx_stage_ns"] for l in links) / max(1, sum(l["rx_packets"] for l in links))
+        tx_ns = sum(l["tx_stage_ns"] for l in links) / max(1, sum(l["tx_packets"] for l in links))
+        drops = {}
+        for l in links:
+            for k, v in l["drops"].items():
+                drops[k] = drops.get(k, 0) + v
+        drop_text = ", ".join(f"{k} {v}" for k, v in drops.items() if v) or "none"
+        mem = stats["memory"]
+        print(f"| {name} | {mpps:.2f} | {mpps / ceiling if ceiling else 0:.2f} | {rx_ns:.1f} | {tx_ns:.1f} | {drop_text} | "
+              f"{mem['arena_bytes'] / 2**20:.0f} | {mem['pool_bytes'] / 2**20:.0f} | {mem['bytes_per_packet_in_flight']} |")
+
+
+if __name__ == "__main__":
+    main()
