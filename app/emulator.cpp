@@ -34,8 +34,7 @@ extern "C" void on_stop_signal(int signal) {
     g_stop_signals = g_stop_signals + 1;
 }
 
-constexpr unsigned kMaxPoolMbufs = 131071;  // all pools together: about 300 MB of 2 KiB mbufs
-constexpr unsigned kMinPoolMbufs = 8191;
+constexpr unsigned kPoolMbufs = 16383;                       // per port: its rings, lcore caches and bursts (about 36 MB)
 constexpr uint64_t kMaxGraceBeyondDelayNs = 10'000'000'000;  // a slow link's full queue is not waited for longer than 10 s
 constexpr unsigned kPoolCache = 256;
 
@@ -51,17 +50,16 @@ int log_level_number(const std::string &name) {
 struct ArenaMemory {
     const rte_memzone *zone = nullptr;
     void *heap = nullptr;
-    ArenaEntry *entries = nullptr;
+    void *bytes = nullptr;
 
-    bool allocate(const std::string &name, uint64_t count) {
-        const size_t bytes = count * sizeof(ArenaEntry);
-        zone = rte_memzone_reserve_aligned(name.c_str(), bytes, SOCKET_ID_ANY, 0, RTE_CACHE_LINE_SIZE);
+    bool allocate(const std::string &name, uint64_t size) {
+        zone = rte_memzone_reserve_aligned(name.c_str(), size, SOCKET_ID_ANY, 0, RTE_CACHE_LINE_SIZE);
         if (zone != nullptr) {
-            entries = static_cast<ArenaEntry *>(zone->addr);
+            bytes = zone->addr;
             return true;
         }
-        heap = std::aligned_alloc(RTE_CACHE_LINE_SIZE, (bytes + RTE_CACHE_LINE_SIZE - 1) / RTE_CACHE_LINE_SIZE * RTE_CACHE_LINE_SIZE);
-        entries = static_cast<ArenaEntry *>(heap);
+        heap = std::aligned_alloc(RTE_CACHE_LINE_SIZE, size);  // size is a power of two >= 4 KiB
+        bytes = heap;
         return heap != nullptr;
     }
     void release() {
@@ -127,29 +125,17 @@ bool Emulator::start(const EalPlan &eal) {
     unsigned id;
     RTE_LCORE_FOREACH_WORKER(id) lcore_ids_.push_back(id);
 
-    // A pool per port, so that a busy link cannot starve another of mbufs: it
-    // holds what the port's link can have in flight (its arena) plus the rings.
-    size_t feeding_ports = 0;
-    for (const Port &p : config_.ports)
-        for (const Link &l : config_.links) feeding_ports += l.from == p.name ? 1 : 0;
-    const uint64_t share = std::max<uint64_t>(kMinPoolMbufs, kMaxPoolMbufs / std::max<size_t>(1, feeding_ports));
+    // A pool per port: its rx queue's mbufs, and those the tx stage builds for
+    // it. Packets in flight live in the arenas, so the pools stay small.
     for (size_t k = 0; k < config_.ports.size(); ++k) {
-        uint64_t wanted = 0;
-        for (size_t i = 0; i < config_.links.size(); ++i)
-            if (config_.links[i].from == config_.ports[k].name) wanted = plans_[i].arena_entries;
-        wanted += 2 * PortSettings{}.rx_descriptors + lcore_ids_.size() * (kPoolCache + 2ULL * config_.pipeline.burst);
-        const unsigned size = static_cast<unsigned>(std::clamp<uint64_t>(wanted, kMinPoolMbufs, share));
-        rte_mempool *pool = rte_pktmbuf_pool_create(fmt::format("lkm_pool_{}", k).c_str(), size, kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                                    static_cast<int>(rte_socket_id()));
+        rte_mempool *pool = rte_pktmbuf_pool_create(fmt::format("lkm_pool_{}", k).c_str(), kPoolMbufs, kPoolCache, 0,
+                                                    RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
         if (pool == nullptr) {
-            fmt::print(stderr, "linkem: port {}: cannot create a pool of {} mbufs: {}\n", config_.ports[k].name, size,
+            fmt::print(stderr, "linkem: port {}: cannot create a pool of {} mbufs: {}\n", config_.ports[k].name, kPoolMbufs,
                        rte_strerror(rte_errno));
             return false;
         }
         pools_.push_back(pool);
-        fmt::print("linkem: port {}: pool of {} mbufs ({} MiB){}\n", config_.ports[k].name, size,
-                   (uint64_t{size} * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf))) >> 20,
-                   size < wanted ? fmt::format("; its link's arena could hold more, so the pool bounds packets in flight") : "");
     }
 
     for (size_t k = 0; k < config_.ports.size(); ++k) {
@@ -165,24 +151,26 @@ bool Emulator::start(const EalPlan &eal) {
         fmt::print("linkem: port {} ({}): ethdev {}, mtu {}, link {}\n", port.name, port.device, port.port_id, port.mtu, state);
         ports_.push_back(port);
     }
-    auto port_id = [&](const std::string &name) {
-        for (const OpenPort &p : ports_)
-            if (p.name == name) return p.port_id;
-        return uint16_t{0};  // unreachable: the loader checked every endpoint
+    auto port_index = [&](const std::string &name) {
+        for (size_t k = 0; k < ports_.size(); ++k)
+            if (ports_[k].name == name) return k;
+        return size_t{0};  // unreachable: the loader checked every endpoint
     };
 
     for (size_t i = 0; i < config_.links.size(); ++i) {
         const Link &l = config_.links[i];
         ArenaMemory memory;
-        if (!memory.allocate(fmt::format("lkm_arena_{}", i), plans_[i].arena_entries)) {
-            fmt::print(stderr, "linkem: link {}: cannot allocate its delay arena of {} entries\n", l.name, plans_[i].arena_entries);
+        if (!memory.allocate(fmt::format("lkm_arena_{}", i), plans_[i].arena_bytes)) {
+            fmt::print(stderr, "linkem: link {}: cannot allocate its delay arena of {}\n", l.name,
+                       ByteSize{plans_[i].arena_bytes}.to_string());
             return false;
         }
         arena_memory_.push_back(memory);
-        links_.push_back(std::make_unique<LinkRuntime>(l.name, port_id(l.from), port_id(l.to), plans_[i].model, plans_[i].min_delay_ns,
-                                                       memory.entries, plans_[i].arena_entries));
-        fmt::print("linkem: link {}: {} -> {}, arena {} entries ({} KiB, {})\n", l.name, l.from, l.to, plans_[i].arena_entries,
-                   plans_[i].arena_entries * sizeof(ArenaEntry) >> 10, memory.zone != nullptr ? "memzone" : "heap");
+        links_.push_back(std::make_unique<LinkRuntime>(l.name, ports_[port_index(l.from)].port_id, ports_[port_index(l.to)].port_id,
+                                                       pools_[port_index(l.to)], plans_[i].model, plans_[i].min_delay_ns, memory.bytes,
+                                                       plans_[i].arena_bytes));
+        fmt::print("linkem: link {}: {} -> {}, arena {} ({})\n", l.name, l.from, l.to, ByteSize{plans_[i].arena_bytes}.to_string(),
+                   memory.zone != nullptr ? "memzone" : "heap");
     }
 
     const std::vector<LcoreRole> roles = plan_lcores(lcore_ids_.size(), links_.size());
@@ -354,12 +342,12 @@ int Emulator::finish() {
     for (const LinkSnapshot &s : final_stats) balanced = balanced && s.balanced() && s.in_flight == 0;
     if (!cl_.stats_json_path.empty()) {
         uint64_t arena_bytes = 0;
-        for (const LinkPlan &p : plans_) arena_bytes += p.arena_entries * sizeof(ArenaEntry);
+        for (const LinkPlan &p : plans_) arena_bytes += p.arena_bytes;
         const uint64_t mbuf_bytes = RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf);
         const std::string extra = fmt::format(
             "\"seed\": {}, \"duration_ns\": {}, \"mbufs\": {{\"pool\": {}, \"returned\": {}}}, "
             "\"memory\": {{\"arena_bytes\": {}, \"pool_bytes\": {}, \"bytes_per_packet_in_flight\": {}}}, \"ports\": [{}]",
-            seed_, ran_ns, pool_size, available, arena_bytes, pool_size * mbuf_bytes, sizeof(ArenaEntry) + mbuf_bytes, port_json);
+            seed_, ran_ns, pool_size, available, arena_bytes, pool_size * mbuf_bytes, DelayArena::record_bytes(64), port_json);
         std::ofstream out(cl_.stats_json_path);
         out << stats_json(final_stats, extra);
         if (!out) {

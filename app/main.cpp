@@ -108,8 +108,7 @@ int main(int argc, char **argv) {
             fmt::print("# link {}:", config.links[i].name);
             for (const auto *m : {plans[i].bandwidth.get(), plans[i].loss.get(), plans[i].delay.get()})
                 if (m != nullptr) fmt::print(" {} model \"{}\" ({});", kind_name(m->model().kind), m->model().name, m->path());
-            fmt::print(" delay arena {} entries, {} KiB ({})\n", plans[i].arena_entries, plans[i].arena_entries * sizeof(ArenaEntry) >> 10,
-                       plans[i].arena_reason);
+            fmt::print(" delay arena {} ({})\n", ByteSize{plans[i].arena_bytes}.to_string(), plans[i].arena_reason);
         }
         std::vector<std::string> shown;
         for (const std::string &a : eal.args) shown.push_back(quote_arg(a));

@@ -251,7 +251,8 @@ int main(int argc, char **argv) {
     LinkModel model(plan->model);
     RxCounters rx;
     TxCounters tx;
-    std::deque<uint64_t> in_arena;  // release times of admitted packets not yet released
+    std::deque<std::pair<uint64_t, uint64_t>> in_arena;  // (release time, record bytes) of packets not yet released
+    uint64_t arena_used = 0;
     const uint32_t burst = std::min<uint32_t>(config.pipeline.burst, LinkModel::kMaxBurst);
     std::vector<PacketIn> pkts(burst);
     std::vector<Verdict> verdicts(burst);
@@ -259,15 +260,23 @@ int main(int argc, char **argv) {
         const uint32_t n = static_cast<uint32_t>(std::min<size_t>(burst, input.frames.size() - at));
         for (uint32_t i = 0; i < n; ++i)
             pkts[i] = {input.frames[at + i].arrival_ns, static_cast<uint32_t>(input.frames[at + i].bytes.size())};
-        while (!in_arena.empty() && in_arena.front() <= pkts[0].arrival_ns) in_arena.pop_front();
-        model.admit_burst(pkts.data(), n, verdicts.data(), plan->arena_entries - in_arena.size());
+        while (!in_arena.empty() && in_arena.front().first <= pkts[0].arrival_ns) {
+            arena_used -= in_arena.front().second;
+            in_arena.pop_front();
+        }
+        // The arena's room in records of the burst's longest frame, as the rx stage computes it.
+        uint32_t longest = 0;
+        for (uint32_t i = 0; i < n; ++i) longest = std::max(longest, pkts[i].len_bytes);
+        const uint64_t record = DelayArena::record_bytes(longest), free = plan->arena_bytes - arena_used;
+        model.admit_burst(pkts.data(), n, verdicts.data(), free > record ? (free - record) / record : 0);
         for (uint32_t i = 0; i < n; ++i) {
             const Frame &frame = input.frames[at + i];
             rx.packets.add(1);
             rx.bytes.add(frame.bytes.size());
             switch (verdicts[i].fate) {
             case Fate::kForward:
-                in_arena.push_back(verdicts[i].release_ns);
+                in_arena.emplace_back(verdicts[i].release_ns, DelayArena::record_bytes(frame.bytes.size()));
+                arena_used += in_arena.back().second;
                 rx.delay_ns.record(verdicts[i].release_ns - frame.arrival_ns);
                 tx.packets.add(1);
                 tx.bytes.add(frame.bytes.size());

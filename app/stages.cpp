@@ -3,8 +3,10 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_pause.h>
 
+#include <algorithm>
 #include <ctime>
 #include <sys/prctl.h>
 
@@ -20,7 +22,7 @@ constexpr uint64_t kMaxWakeMarginNs = 2'000'000;  // never wake earlier than thi
 uint64_t now_ns(const TscClock &clock) { return clock.to_ns(rte_rdtsc()); }
 
 // rx/model stage: receive a burst, decide every packet's fate with one model
-// call, queue the admitted ones in the arena, free and count the rest.
+// call, copy the admitted ones into the arena, free every mbuf, count.
 uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
     rte_mbuf *mbufs[kMaxBurst];
     const uint16_t n = rte_eth_rx_burst(link.rx_port, 0, mbufs, static_cast<uint16_t>(task.burst));
@@ -29,33 +31,45 @@ uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
     const uint64_t arrival_ns = now_ns(*task.clock);  // one clock read per burst
     PacketIn in[kMaxBurst];
     uint64_t bytes = 0;
+    uint32_t longest = 0;
     for (uint16_t i = 0; i < n; ++i) {
         in[i] = {arrival_ns, mbufs[i]->pkt_len};
         bytes += mbufs[i]->pkt_len;
+        longest = std::max(longest, mbufs[i]->pkt_len);
     }
+    // The arena's room, in records of the burst's longest frame (one spare for
+    // a wrap), goes into the model: a packet that would not fit is dropped
+    // before it takes link time or queue space.
+    const uint64_t record = DelayArena::record_bytes(longest);
+    const uint64_t free = link.arena.free_bytes(record * (n + 1));
+    const uint64_t room = free > record ? (free - record) / record : 0;
     Verdict verdicts[kMaxBurst];
-    // The arena's free space goes into the model, so a packet that finds it
-    // full is dropped before it takes link time or queue space.
-    const uint64_t room = n <= link.arena_room_cached ? link.arena_room_cached : link.arena.room();
     link.model.admit_burst(in, n, verdicts, room);
 
-    ArenaEntry admitted[kMaxBurst];
-    rte_mbuf *dropped[kMaxBurst];
-    uint32_t n_admitted = 0, n_dropped = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
+    uint32_t n_admitted = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
     for (uint16_t i = 0; i < n; ++i) {
         switch (verdicts[i].fate) {
-        case Fate::kForward: admitted[n_admitted++] = {mbufs[i], verdicts[i].release_ns}; continue;
+        case Fate::kForward: {
+            const uint32_t len = mbufs[i]->pkt_len;
+            ArenaRecord *r = link.arena.append(verdicts[i].release_ns, len);
+            if (r == nullptr) {  // not expected: the room was reserved
+                ++n_arena_full;
+                break;
+            }
+            const void *data = rte_pktmbuf_read(mbufs[i], 0, len, r->data());  // copies only a chained mbuf
+            if (data != r->data()) rte_memcpy(r->data(), data, len);
+            link.rx.delay_ns.record(verdicts[i].release_ns - arrival_ns);
+            ++n_admitted;
+            break;
+        }
         case Fate::kDropQueue: ++n_queue; break;
         case Fate::kDropLoss: ++n_loss; break;
         case Fate::kDropArenaFull: ++n_arena_full; break;
         case Fate::kDropOrder: ++n_order; break;
         }
-        dropped[n_dropped++] = mbufs[i];
     }
-    link.arena.push_burst(admitted, n_admitted);  // fits: at most `room` were admitted
-    link.arena_room_cached = room - n_admitted;
-    for (uint32_t i = 0; i < n_admitted; ++i) link.rx.delay_ns.record(admitted[i].release_ns - arrival_ns);
-    if (n_dropped != 0) rte_pktmbuf_free_bulk(dropped, n_dropped);
+    link.arena.publish();
+    rte_pktmbuf_free_bulk(mbufs, n);
 
     link.rx.packets.add(n);
     link.rx.bytes.add(bytes);
@@ -68,29 +82,62 @@ uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
     return n;
 }
 
-// tx stage: send every packet whose release time has come, in bursts; what the
-// port will not take after a few attempts is freed and counted as tx_full.
+// A frame from the arena into an mbuf (chained when longer than one mbuf's room).
+bool fill_mbuf(rte_mempool *pool, rte_mbuf *m, const uint8_t *data, uint32_t len) {
+    uint32_t room = rte_pktmbuf_tailroom(m);
+    uint32_t take = std::min(room, len);
+    rte_memcpy(rte_pktmbuf_mtod(m, void *), data, take);
+    m->data_len = static_cast<uint16_t>(take);
+    m->pkt_len = len;
+    rte_mbuf *last = m;
+    for (uint32_t done = take; done < len; done += take) {
+        rte_mbuf *seg = rte_pktmbuf_alloc(pool);
+        if (seg == nullptr) return false;
+        take = std::min<uint32_t>(rte_pktmbuf_tailroom(seg), len - done);
+        rte_memcpy(rte_pktmbuf_mtod(seg, void *), data + done, take);
+        seg->data_len = static_cast<uint16_t>(take);
+        last->next = seg;
+        last = seg;
+        ++m->nb_segs;
+    }
+    return true;
+}
+
+// tx stage: copy every record whose release time has come into an mbuf, send
+// them in bursts; what the port will not take after a few attempts (or what
+// finds no mbuf) is freed and counted as tx_full.
 uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
-    ArenaEntry due[kMaxBurst];
-    const uint32_t n = link.arena.pop_due(now, due, task.burst);
+    const ArenaRecord *due[kMaxBurst];
+    uint32_t n = 0;
+    for (const ArenaRecord *r; n < task.burst && (r = link.arena.front()) != nullptr && r->release_ns <= now; link.arena.pop())
+        due[n++] = r;
     if (n == 0) return 0;
 
     rte_mbuf *mbufs[kMaxBurst];
-    uint32_t lengths[kMaxBurst];  // read before sending: a sent mbuf belongs to the driver
-    for (uint32_t i = 0; i < n; ++i) {
-        mbufs[i] = static_cast<rte_mbuf *>(due[i].packet);
-        lengths[i] = mbufs[i]->pkt_len;
-        link.tx.lateness_ns.record(now - due[i].release_ns);
-    }
-    uint32_t sent = 0;
-    for (int attempt = 0; attempt < kTxAttempts && sent < n; ++attempt)
-        sent += rte_eth_tx_burst(link.tx_port, 0, mbufs + sent, static_cast<uint16_t>(n - sent));
+    uint32_t ready = 0, no_mbuf = 0;
     uint64_t bytes = 0;
-    for (uint32_t i = 0; i < sent; ++i) bytes += lengths[i];
-    if (sent < n) {
-        rte_pktmbuf_free_bulk(mbufs + sent, n - sent);
-        link.tx.drop_tx_full.add(n - sent);
+    if (rte_pktmbuf_alloc_bulk(link.tx_pool, mbufs, n) != 0) {
+        no_mbuf = n;  // the pool is dry: every one of them is dropped
+    } else {
+        for (uint32_t i = 0; i < n; ++i) {
+            link.tx.lateness_ns.record(now - due[i]->release_ns);
+            if (!fill_mbuf(link.tx_pool, mbufs[i], due[i]->data(), due[i]->len_bytes)) {
+                rte_pktmbuf_free(mbufs[i]);
+                ++no_mbuf;
+                continue;
+            }
+            bytes += due[i]->len_bytes;
+            mbufs[ready++] = mbufs[i];
+        }
     }
+    link.arena.publish_consumed();  // the data is copied out: the space is free again
+
+    uint32_t sent = 0;
+    for (int attempt = 0; attempt < kTxAttempts && sent < ready; ++attempt)
+        sent += rte_eth_tx_burst(link.tx_port, 0, mbufs + sent, static_cast<uint16_t>(ready - sent));
+    for (uint32_t i = sent; i < ready; ++i) bytes -= rte_pktmbuf_pkt_len(mbufs[i]);
+    if (sent < ready) rte_pktmbuf_free_bulk(mbufs + sent, ready - sent);
+    if (sent < n) link.tx.drop_tx_full.add(n - sent);
     link.tx.packets.add(sent);
     link.tx.bytes.add(bytes);
     link.tx.busy_ns.add(now_ns(*task.clock) - now);
@@ -104,8 +151,8 @@ uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
 uint64_t sleep_budget_ns(const LcoreTask &task, bool receiving, uint64_t now) {
     uint64_t horizon = now + kLongestSleepNs;
     for (LinkRuntime *link : task.tx_links) {
-        uint64_t next = 0;
-        const uint64_t earliest = link->arena.next_release(&next) ? next : now + link->min_delay_ns;
+        const ArenaRecord *head = link->arena.front();
+        const uint64_t earliest = head != nullptr ? head->release_ns : now + link->min_delay_ns;
         if (earliest < horizon) horizon = earliest;
     }
     uint64_t budget = horizon > now + task.sleep_threshold_ns ? horizon - now - task.sleep_threshold_ns : 0;
@@ -194,16 +241,11 @@ int lcore_main(void *arg) {
 }
 
 uint64_t drain_arena_at_shutdown(LinkRuntime &link) {
-    ArenaEntry left[kMaxBurst];
-    uint64_t freed = 0;
-    for (uint32_t n; (n = link.arena.pop_due(UINT64_MAX, left, kMaxBurst)) != 0;) {
-        rte_mbuf *mbufs[kMaxBurst];
-        for (uint32_t i = 0; i < n; ++i) mbufs[i] = static_cast<rte_mbuf *>(left[i].packet);
-        rte_pktmbuf_free_bulk(mbufs, n);
-        freed += n;
-    }
-    link.tx.drop_shutdown.add(freed);
-    return freed;
+    uint64_t discarded = 0;
+    for (; link.arena.front() != nullptr; link.arena.pop()) ++discarded;
+    link.arena.publish_consumed();
+    link.tx.drop_shutdown.add(discarded);
+    return discarded;
 }
 
 }  // namespace linkem

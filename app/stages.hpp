@@ -2,8 +2,11 @@
 // rx/model stage and the tx stage of the links an lcore was given
 // (core/include/linkem/lcore_plan.hpp).
 //
-// Contract: on the data path nothing takes a lock, allocates, makes a system
-// call or logs; everything works in bursts. The only system call is the
+// Contract: on the data path nothing takes a lock, allocates memory, makes a
+// system call or logs; everything works in bursts. Packets are copied into
+// the arena by the rx stage (which frees its mbufs at once, on its own core)
+// and out of it by the tx stage (which takes mbufs from the destination
+// port's pool, on its own core). The only system call is the
 // nanosleep of an idle lcore. Each link's rx stage runs on one lcore and its
 // tx stage on one lcore, so the arena has one producer and one consumer, and
 // each counter block one writer.
@@ -15,6 +18,8 @@
 #include "linkem/tsc_clock.hpp"
 
 #include <atomic>
+
+struct rte_mempool;
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,18 +27,20 @@
 namespace linkem {
 
 struct LinkRuntime {
-    LinkRuntime(std::string link_name, uint16_t from_port, uint16_t to_port, const LinkModelParams &params, uint64_t min_delay,
-                ArenaEntry *arena_storage, uint64_t arena_entries)
+    LinkRuntime(std::string link_name, uint16_t from_port, uint16_t to_port, rte_mempool *to_pool, const LinkModelParams &params,
+                uint64_t min_delay, void *arena_storage, uint64_t arena_bytes)
         : name(std::move(link_name)),
           rx_port(from_port),
           tx_port(to_port),
+          tx_pool(to_pool),
           min_delay_ns(min_delay),
           model(params),
-          arena(arena_storage, arena_entries) {}
+          arena(arena_storage, arena_bytes) {}
 
     const std::string name;
     const uint16_t rx_port;
     const uint16_t tx_port;
+    rte_mempool *const tx_pool;      // the destination port's pool: the tx stage builds its mbufs from it
     const uint64_t min_delay_ns;     // no packet is released sooner after its arrival
     LinkModel model;                 // rx lcore only
     DelayArena arena;                // rx lcore produces, tx lcore consumes
@@ -62,8 +69,8 @@ struct LcoreTask {
 // The loop of one lcore; `arg` is a LcoreTask. Returns 0.
 int lcore_main(void *arg);
 
-// After every lcore has stopped: frees what the arenas still hold and counts
-// it as dropped at shutdown. Returns the number of packets freed.
+// After every lcore has stopped: discards what the arena still holds and
+// counts it as dropped at shutdown. Returns the number of packets discarded.
 uint64_t drain_arena_at_shutdown(LinkRuntime &link);
 
 }  // namespace linkem

@@ -74,15 +74,17 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
     const uint64_t needed =
         static_cast<uint64_t>(static_cast<u128>(sizing_rate) * plan.max_delay_ns / (8 * min_wire_bytes) / 1'000'000'000u) +
         2ULL * config.pipeline.burst;
+    const uint64_t min_record = DelayArena::record_bytes(64);
     if (link.arena_packets) {
-        plan.arena_entries = DelayArena::round_capacity(*link.arena_packets);
-        plan.arena_reason = fmt::format("set by links[{}].arena", link_index);
+        plan.arena_bytes = DelayArena::round_capacity(*link.arena_packets * min_record);
+        plan.arena_reason = fmt::format("set by links[{}].arena, {}B per minimum-size packet", link_index, min_record);
     } else {
-        plan.arena_entries = DelayArena::round_capacity(std::min(needed, kMaxArenaPackets));
-        plan.arena_reason = fmt::format(
-            "{}{} x ({} delay{} + {} queue drain) / {}B frames + 2 bursts = {} packets", Rate{sizing_rate}.to_string(),
-            rate ? "" : " (assumed line rate)", Duration{static_cast<int64_t>(delay_ns)}.to_string(),
-            delay ? "" : " (assumed; set arena: to size it)", Duration{static_cast<int64_t>(drain_ns)}.to_string(), min_wire_bytes, needed);
+        plan.arena_bytes = DelayArena::round_capacity(std::min(needed, kMaxArenaPackets) * min_record);
+        plan.arena_reason =
+            fmt::format("{}{} x ({} delay{} + {} queue drain) / {}B frames + 2 bursts = {} packets of {}B", Rate{sizing_rate}.to_string(),
+                        rate ? "" : " (assumed line rate)", Duration{static_cast<int64_t>(delay_ns)}.to_string(),
+                        delay ? "" : " (assumed; set arena: to size it)", Duration{static_cast<int64_t>(drain_ns)}.to_string(),
+                        min_wire_bytes, needed, min_record);
     }
     return plan;
 }

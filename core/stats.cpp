@@ -108,8 +108,7 @@ std::string stats_json(const std::vector<LinkSnapshot> &links, const std::string
             "{}\n    {{\"name\": \"{}\", \"rx_packets\": {}, \"tx_packets\": {}, \"rx_bytes\": {}, \"tx_bytes\": {}, \"drops\": {{{}}}, "
             "\"in_flight\": {}, \"balanced\": {}, \"rx_stage_ns\": {}, \"tx_stage_ns\": {}, \"delay_ns\": {}, \"lateness_ns\": {}}}",
             i ? "," : "", s.name, s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, drops, s.in_flight, s.balanced() ? "true" : "false",
-            s.rx_busy_ns, s.tx_busy_ns,
-            percentiles_json(s.delay_ns), percentiles_json(s.lateness_ns));
+            s.rx_busy_ns, s.tx_busy_ns, percentiles_json(s.delay_ns), percentiles_json(s.lateness_ns));
     }
     out += "\n  ]";
     if (!extra_fields.empty()) out += ",\n  " + extra_fields;

@@ -8,52 +8,114 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <thread>
 #include <vector>
 
 using namespace linkem;
 
-TEST_CASE("the arena hands out entries in order, only when due, and refuses when full", "[unit][arena]") {
-    std::vector<ArenaEntry> storage(64);
-    DelayArena arena(storage.data(), storage.size());
-    std::vector<ArenaEntry> in;
-    for (uint64_t i = 0; i < 70; ++i) in.push_back({reinterpret_cast<void *>(i + 1), 100 + i});
-    CHECK(arena.push_burst(in.data(), 70) == 64);  // 6 do not fit
-    CHECK(arena.occupancy() == 64);
-    std::vector<ArenaEntry> out(64);
-    CHECK(arena.pop_due(99, out.data(), 64) == 0);  // nothing due yet
-    CHECK(arena.pop_due(109, out.data(), 64) == 10);
-    CHECK(out[0].release_ns == 100);
-    CHECK(out[9].release_ns == 109);
-    uint64_t next = 0;
-    REQUIRE(arena.next_release(&next));
-    CHECK(next == 110);
-    CHECK(arena.pop_due(1000, out.data(), 4) == 4);   // at most max
-    CHECK(arena.push_burst(in.data() + 64, 6) == 6);  // room again after the consumer moved
-    CHECK(arena.occupancy() == 56);
-    CHECK(DelayArena::round_capacity(1000) == 1024);
-    CHECK(DelayArena::round_capacity(1) == 64);
+namespace {
+
+// A 64-byte aligned buffer for an arena of `bytes`.
+struct ArenaBuffer {
+    explicit ArenaBuffer(size_t bytes) : storage(bytes / 64 + 1) {}
+    void *data() { return storage.data(); }
+    struct alignas(64) Line {
+        uint8_t b[64];
+    };
+    std::vector<Line> storage;
+};
+
+}  // namespace
+
+TEST_CASE("the arena keeps records in order, visible only once published", "[unit][arena]") {
+    ArenaBuffer buffer(4096);
+    DelayArena arena(buffer.data(), 4096);
+    CHECK(DelayArena::record_bytes(64) == 128);
+    CHECK(DelayArena::record_bytes(48) == 64);
+    for (uint32_t i = 0; i < 3; ++i) {
+        ArenaRecord *r = arena.append(100 + i, 64);
+        REQUIRE(r != nullptr);
+        std::memset(r->data(), static_cast<int>(i), 64);
+    }
+    CHECK(arena.front() == nullptr);  // not published yet
+    arena.publish();
+    CHECK(arena.occupancy() == 3);
+    for (uint32_t i = 0; i < 3; ++i) {
+        const ArenaRecord *r = arena.front();
+        REQUIRE(r != nullptr);
+        CHECK(r->release_ns == 100 + i);
+        CHECK(r->len_bytes == 64);
+        CHECK(r->data()[63] == i);
+        arena.pop();
+    }
+    CHECK(arena.front() == nullptr);
+    arena.publish_consumed();
+    CHECK(arena.occupancy() == 0);
 }
 
-TEST_CASE("the arena carries a million entries between two threads without loss or reordering", "[unit][arena]") {
+TEST_CASE("the arena refuses a record that does not fit, and wraps without splitting one", "[unit][arena]") {
+    ArenaBuffer buffer(4096);
+    DelayArena arena(buffer.data(), 4096);
+    // 30 records of 128 bytes fill 3840 of 4096 bytes; the 31st and 32nd still fit, the 33rd not.
+    for (int i = 0; i < 32; ++i) REQUIRE(arena.append(i, 64) != nullptr);
+    CHECK(arena.append(32, 64) == nullptr);
+    arena.publish();
+    for (int i = 0; i < 3; ++i) arena.pop();  // frees 384 bytes at the start
+    CHECK(arena.append(99, 300) == nullptr);  // still full until the consumer publishes
+    arena.publish_consumed();
+    // A 320-byte record cannot start in the 0 bytes left at the end: it starts at 0.
+    ArenaRecord *big = arena.append(99, 300);
+    REQUIRE(big != nullptr);
+    CHECK(reinterpret_cast<uint8_t *>(big) == static_cast<uint8_t *>(buffer.data()));
+    arena.publish();
+    uint64_t last = 0;
+    int seen = 0;
+    for (const ArenaRecord *r; (r = arena.front()) != nullptr; arena.pop(), ++seen) {
+        CHECK(r->release_ns >= last);
+        last = r->release_ns;
+    }
+    CHECK(seen == 30);  // 29 left of the first 32, and the big one
+    CHECK(last == 99);
+}
+
+TEST_CASE("the arena carries a million records between two threads, intact and in order", "[unit][arena]") {
     constexpr uint64_t kN = 1'000'000;
-    std::vector<ArenaEntry> storage(1024);
-    DelayArena arena(storage.data(), storage.size());
+    ArenaBuffer buffer(64 * 1024);
+    DelayArena arena(buffer.data(), 64 * 1024);
     std::thread producer([&] {
         for (uint64_t i = 0; i < kN;) {
-            ArenaEntry e{reinterpret_cast<void *>(i + 1), i};
-            i += arena.push_burst(&e, 1);
+            const uint32_t len =
+                9 + static_cast<uint32_t>((i * 7919) % 1500);  // varying sizes force wraps; 9+: the marker byte follows the 8-byte number
+            ArenaRecord *r = arena.append(i, len);
+            if (r == nullptr) {
+                arena.publish();
+                continue;
+            }
+            std::memcpy(r->data(), &i, sizeof i);
+            r->data()[len - 1] = static_cast<uint8_t>(i);
+            ++i;
+            if (i % 16 == 0) arena.publish();
         }
+        arena.publish();
     });
     uint64_t expected = 0;
-    bool in_order = true;
-    ArenaEntry out[32];
+    bool intact = true;
     while (expected < kN) {
-        const uint32_t n = arena.pop_due(UINT64_MAX, out, 32);
-        for (uint32_t i = 0; i < n; ++i) in_order = in_order && out[i].release_ns == expected++;
+        const ArenaRecord *r = arena.front();
+        if (r == nullptr) continue;
+        uint64_t seq;
+        std::memcpy(&seq, r->data(), sizeof seq);
+        const uint32_t len = 9 + static_cast<uint32_t>((expected * 7919) % 1500);
+        intact = intact && r->release_ns == expected && seq == expected && r->len_bytes == len &&
+                 r->data()[len - 1] == static_cast<uint8_t>(expected);
+        arena.pop();
+        ++expected;
+        if (expected % 8 == 0) arena.publish_consumed();
     }
+    arena.publish_consumed();
     producer.join();
-    CHECK(in_order);
+    CHECK(intact);
     CHECK(arena.occupancy() == 0);
 }
 

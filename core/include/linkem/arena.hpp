@@ -1,100 +1,147 @@
-// The delay arena: one per link, holding the packets that have been admitted
-// and wait for their release time, in release order (the link model
+// The delay arena: one per link, holding copies of the packets that have been
+// admitted and wait for their release time, in release order (the link model
 // guarantees release times never decrease, so FIFO order is release order).
 //
-// Contract:
-//  - single producer (the link's rx/model stage), single consumer (its tx
-//    stage); lock-free; entries are 16 bytes (packet pointer, release time);
-//  - capacity is a power of two; storage is supplied by the caller (a DPDK
-//    memzone in hugepage memory when there is one, ordinary memory otherwise)
-//    and must outlive the arena;
-//  - producer and consumer indexes sit on separate cache lines, and each side
-//    keeps a cached copy of the other's index, refreshed only when the cached
-//    value says full/empty (TLEM, section IV-F), so the two lcores rarely
-//    touch a shared line.
+// As in TLEM (section IV-F), packets are copied in: the rx stage frees its
+// mbufs at once, on its own core, and the tx stage builds new ones on its
+// own; the number of packets in flight is bounded by the arena's bytes, not
+// by an mbuf pool, so 100 ms at line rate fits.
+//
+// Layout: a byte ring (a power of two, storage supplied by the caller: a DPDK
+// memzone in hugepage memory when there is one). Each record is a 16-byte
+// header (release time, length) followed by the frame, padded to a multiple
+// of 64 bytes; a record never wraps: when it does not fit before the end, a
+// skip record fills the tail and it starts at offset 0.
+//
+// Contract: single producer (the link's rx/model stage), single consumer (its
+// tx stage); lock-free. Producer and consumer indexes are on separate cache
+// lines, each side caching the other's and refreshing it only when the cached
+// value says full or empty. The producer writes records with append() and
+// makes them visible with publish() once per burst; the consumer reads with
+// front() and releases space with pop() and publish_consumed().
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace linkem {
 
-struct ArenaEntry {
-    void *packet;         // an rte_mbuf * in the emulator; opaque here
-    uint64_t release_ns;  // when the tx stage may send it
+struct ArenaRecord {
+    uint64_t release_ns;
+    uint32_t len_bytes;  // frame length; kSkip marks padding to the end of the ring
+    uint32_t reserved;
+    static constexpr uint32_t kSkip = UINT32_MAX;
+
+    uint8_t *data() { return reinterpret_cast<uint8_t *>(this + 1); }
+    const uint8_t *data() const { return reinterpret_cast<const uint8_t *>(this + 1); }
 };
-static_assert(sizeof(ArenaEntry) == 16);
+static_assert(sizeof(ArenaRecord) == 16);
 
 class DelayArena {
   public:
-    DelayArena(ArenaEntry *storage, uint64_t capacity) : slots_(storage), mask_(capacity - 1) {}
-
-    uint64_t capacity() const { return mask_ + 1; }
-
-    // [producer] Appends up to n entries; returns how many fit. The rest are
-    // the caller's to drop (as arena_full).
-    uint32_t push_burst(const ArenaEntry *entries, uint32_t n) {
-        const uint64_t tail = producer_.tail.load(std::memory_order_relaxed);
-        if (tail + n - producer_.cached_head > capacity()) producer_.cached_head = consumer_.head.load(std::memory_order_acquire);
-        const uint64_t room = capacity() - (tail - producer_.cached_head);
-        const uint32_t count = n < room ? n : static_cast<uint32_t>(room);
-        for (uint32_t i = 0; i < count; ++i) slots_[(tail + i) & mask_] = entries[i];
-        producer_.tail.store(tail + count, std::memory_order_release);
-        return count;
-    }
-
-    // [producer] Free entries now (at least; the consumer may free more meanwhile).
-    uint64_t room() {
-        const uint64_t tail = producer_.tail.load(std::memory_order_relaxed);
-        producer_.cached_head = consumer_.head.load(std::memory_order_acquire);
-        return capacity() - (tail - producer_.cached_head);
-    }
-
-    // [consumer] Removes up to max entries whose release time is <= now_ns.
-    uint32_t pop_due(uint64_t now_ns, ArenaEntry *out, uint32_t max) {
-        uint64_t head = consumer_.head.load(std::memory_order_relaxed);
-        if (head == consumer_.cached_tail) consumer_.cached_tail = producer_.tail.load(std::memory_order_acquire);
-        uint32_t count = 0;
-        while (count < max && head != consumer_.cached_tail && slots_[head & mask_].release_ns <= now_ns)
-            out[count++] = slots_[head++ & mask_];
-        consumer_.head.store(head, std::memory_order_release);
-        return count;
-    }
-
-    // [consumer] The release time of the oldest entry, or false when empty.
-    bool next_release(uint64_t *release_ns) {
-        const uint64_t head = consumer_.head.load(std::memory_order_relaxed);
-        if (head == consumer_.cached_tail) consumer_.cached_tail = producer_.tail.load(std::memory_order_acquire);
-        if (head == consumer_.cached_tail) return false;
-        *release_ns = slots_[head & mask_].release_ns;
-        return true;
-    }
-
-    // [any thread] Entries held now; exact when both sides are stopped. The
-    // head is read first: both only grow and head <= tail, so the difference
-    // is never negative.
-    uint64_t occupancy() const {
-        const uint64_t head = consumer_.head.load(std::memory_order_acquire);
-        return producer_.tail.load(std::memory_order_acquire) - head;
-    }
-
-    // Smallest power of two >= n (and >= 64).
+    static constexpr uint64_t kAlign = 64;
+    // Bytes a frame of len bytes takes in the arena.
+    static constexpr uint64_t record_bytes(uint64_t len) { return (sizeof(ArenaRecord) + len + kAlign - 1) / kAlign * kAlign; }
+    // Smallest power of two >= n (and >= 4 KiB).
     static uint64_t round_capacity(uint64_t n) {
-        uint64_t c = 64;
+        uint64_t c = 4096;
         while (c < n) c <<= 1;
         return c;
     }
 
+    // storage: capacity_bytes (a power of two), aligned to 64 bytes.
+    DelayArena(void *storage, uint64_t capacity_bytes) : base_(static_cast<uint8_t *>(storage)), mask_(capacity_bytes - 1) {}
+
+    uint64_t capacity_bytes() const { return mask_ + 1; }
+
+    // [producer] Free bytes (at least; the consumer may free more meanwhile).
+    // Reads the consumer's index only when the cached one shows less than `wanted`.
+    uint64_t free_bytes(uint64_t wanted = UINT64_MAX) {
+        uint64_t free = capacity_bytes() - (producer_.tail_local - producer_.cached_head);
+        if (free >= wanted) return free;
+        producer_.cached_head = consumer_.head.load(std::memory_order_acquire);
+        return capacity_bytes() - (producer_.tail_local - producer_.cached_head);
+    }
+
+    // [producer] Room for a record of len bytes, or nullptr when the arena is
+    // full. The caller fills data() with len bytes; it becomes visible at publish().
+    ArenaRecord *append(uint64_t release_ns, uint32_t len) {
+        const uint64_t size = record_bytes(len);
+        const uint64_t offset = producer_.tail_local & mask_;
+        const uint64_t to_end = capacity_bytes() - offset;
+        const uint64_t needed = size <= to_end ? size : to_end + size;  // a skip record, then from 0
+        if (producer_.tail_local + needed - producer_.cached_head > capacity_bytes()) {
+            producer_.cached_head = consumer_.head.load(std::memory_order_acquire);
+            if (producer_.tail_local + needed - producer_.cached_head > capacity_bytes()) return nullptr;
+        }
+        if (size > to_end) {
+            at(producer_.tail_local)->len_bytes = ArenaRecord::kSkip;
+            producer_.tail_local += to_end;
+        }
+        ArenaRecord *r = at(producer_.tail_local);
+        r->release_ns = release_ns;
+        r->len_bytes = len;
+        producer_.tail_local += size;
+        ++producer_.records_local;
+        return r;
+    }
+
+    // [producer] Makes every appended record visible to the consumer.
+    void publish() {
+        producer_.records.store(producer_.records_local, std::memory_order_relaxed);
+        producer_.tail.store(producer_.tail_local, std::memory_order_release);
+    }
+
+    // [consumer] The oldest visible record, or nullptr when there is none.
+    const ArenaRecord *front() {
+        for (;;) {
+            // ">=": pop() may have moved the head past a stale cached tail.
+            if (consumer_.head_local >= consumer_.cached_tail) {
+                consumer_.cached_tail = producer_.tail.load(std::memory_order_acquire);
+                if (consumer_.head_local >= consumer_.cached_tail) return nullptr;
+            }
+            const ArenaRecord *r = at(consumer_.head_local);
+            if (r->len_bytes != ArenaRecord::kSkip) return r;
+            consumer_.head_local += capacity_bytes() - (consumer_.head_local & mask_);  // to offset 0
+        }
+    }
+
+    // [consumer] Drops the record front() returned (its space is reused after publish_consumed()).
+    void pop() {
+        consumer_.head_local += record_bytes(at(consumer_.head_local)->len_bytes);
+        ++consumer_.records_local;
+    }
+
+    // [consumer] Gives the popped records' space back to the producer.
+    void publish_consumed() {
+        consumer_.records.store(consumer_.records_local, std::memory_order_relaxed);
+        consumer_.head.store(consumer_.head_local, std::memory_order_release);
+    }
+
+    // [any thread] Records held now; exact when both sides are stopped. The
+    // consumer's count is read first: both only grow and it never passes the
+    // producer's, so the difference is never negative.
+    uint64_t occupancy() const {
+        const uint64_t consumed = consumer_.records.load(std::memory_order_acquire);
+        return producer_.records.load(std::memory_order_acquire) - consumed;
+    }
+
   private:
-    ArenaEntry *const slots_;
+    ArenaRecord *at(uint64_t index) const { return reinterpret_cast<ArenaRecord *>(base_ + (index & mask_)); }
+
+    uint8_t *const base_;
     const uint64_t mask_;
     struct alignas(64) {
-        std::atomic<uint64_t> tail{0};
-        uint64_t cached_head = 0;
+        std::atomic<uint64_t> tail{0};     // bytes published
+        std::atomic<uint64_t> records{0};  // records published
+        uint64_t tail_local = 0, records_local = 0, cached_head = 0;
     } producer_;
     struct alignas(64) {
-        std::atomic<uint64_t> head{0};
-        uint64_t cached_tail = 0;
+        std::atomic<uint64_t> head{0};     // bytes given back
+        std::atomic<uint64_t> records{0};  // records given back
+        uint64_t head_local = 0, records_local = 0, cached_tail = 0;
     } consumer_;
 };
 

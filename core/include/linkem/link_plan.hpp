@@ -3,10 +3,11 @@
 // link model's parameters, the delay arena's size with the arithmetic that
 // gave it (for --check), and the longest a packet can stay in the link.
 //
-// Arena size (docs/ARCHITECTURE.md "Delay arena"): enough entries for every
-// packet that can be in the link at once when it is full of minimum-size frames:
-//   rate x (delay + queue drain time) / (8 x (60 + overhead) bytes) + 2 bursts,
-// rounded up to a power of two. The rate is the constant bandwidth when there
+// Arena size (docs/ARCHITECTURE.md "Delay arena"): room for every packet that
+// can be in the link at once when it is full of minimum-size frames,
+//   packets = rate x (delay + queue drain time) / (8 x (60 + overhead) bytes) + 2 bursts,
+// at 128 bytes each (a 64-byte frame's record), rounded up to a power of two
+// bytes; larger frames carry more bytes per record, so they fit too. The rate is the constant bandwidth when there
 // is one, else an assumed line rate of 10 Gbit/s; the delay is the constant
 // delay when there is one, else an assumed 100 ms. `arena: N packets`
 // overrides the result.
@@ -31,10 +32,10 @@ constexpr uint64_t kMaxFrameBytes = 1514;          // for the queue's drain time
 struct LinkPlan {
     std::unique_ptr<ModelInstance> bandwidth, loss, delay;  // owned; model holds references to them
     LinkModelParams model;
-    uint64_t arena_entries = 0;  // a power of two
-    std::string arena_reason;    // how arena_entries was derived
-    uint64_t max_delay_ns = 0;   // delay + the drain time of a full queue (delay assumed when not constant)
-    uint64_t min_delay_ns = 0;   // no packet leaves sooner after arriving (0 unless the delay is constant)
+    uint64_t arena_bytes = 0;   // a power of two
+    std::string arena_reason;   // how arena_bytes was derived
+    uint64_t max_delay_ns = 0;  // delay + the drain time of a full queue (delay assumed when not constant)
+    uint64_t min_delay_ns = 0;  // no packet leaves sooner after arriving (0 unless the delay is constant)
 };
 
 // Creates the link's model instances and sizes its arena. Errors (with file,

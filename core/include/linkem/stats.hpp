@@ -47,7 +47,7 @@ struct alignas(64) RxCounters {
 struct alignas(64) TxCounters {
     Counter packets, bytes;
     Counter drop_tx_full, drop_shutdown;
-    Counter busy_ns;  // time spent in the tx stage on bursts that sent packets
+    Counter busy_ns;        // time spent in the tx stage on bursts that sent packets
     Histogram lateness_ns;  // actual transmit - release time
 };
 
