@@ -148,20 +148,26 @@ uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
     return n;
 }
 
-// How long this lcore may sleep: until the earliest next release minus the
-// threshold (a new packet is never due before the head of its arena, nor
-// sooner than the link's constant delay after arriving), and, while it
-// receives, at most one threshold between polls. 0 means spin.
-uint64_t sleep_budget_ns(const LcoreTask &task, bool receiving, uint64_t now) {
+// How long this lcore may sleep. A nap that ends at a release deadline (the
+// earliest next release minus the threshold; a new packet is never due before
+// the head of its arena, nor sooner than the link's constant delay after
+// arriving) is shortened by the lcore's wake margin. While it receives, the
+// lcore also naps at most one threshold between polls; that nap has no
+// deadline, so it is not shortened. 0 means spin.
+struct Nap {
+    uint64_t deadline_ns;  // sleep until this much before the deadline (0: none within the horizon)
+    uint64_t poll_ns;      // or this long, for a receiving lcore
+};
+
+Nap plan_nap(const LcoreTask &task, bool receiving, uint64_t now) {
     uint64_t horizon = now + kLongestSleepNs;
     for (LinkRuntime *link : task.tx_links) {
         const ArenaRecord *head = link->arena.front();
         const uint64_t earliest = head != nullptr ? head->release_ns : now + link->min_delay_ns;
         if (earliest < horizon) horizon = earliest;
     }
-    uint64_t budget = horizon > now + task.sleep_threshold_ns ? horizon - now - task.sleep_threshold_ns : 0;
-    if (receiving && budget > task.sleep_threshold_ns) budget = task.sleep_threshold_ns;
-    return budget;
+    const uint64_t to_deadline = horizon > now + task.sleep_threshold_ns ? horizon - now - task.sleep_threshold_ns : 0;
+    return {to_deadline, receiving ? task.sleep_threshold_ns : UINT64_MAX};
 }
 
 void sleep_ns(uint64_t ns) {
@@ -230,12 +236,13 @@ int lcore_main(void *arg) {
             continue;
         }
         const uint64_t before = now_ns(*task.clock);
-        const uint64_t budget = sleep_budget_ns(task, receiving, before);
-        if (budget <= margin.ns) {
+        const Nap nap = plan_nap(task, receiving, before);
+        const uint64_t for_deadline = nap.deadline_ns > margin.ns ? nap.deadline_ns - margin.ns : 0;
+        const uint64_t asked = std::min(for_deadline, nap.poll_ns);
+        if (asked == 0) {
             rte_pause();
             continue;
         }
-        const uint64_t asked = budget - margin.ns;
         sleep_ns(asked);
         const uint64_t slept = now_ns(*task.clock) - before;
         margin.observe(slept > asked ? slept - asked : 0);

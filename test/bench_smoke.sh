@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# [bench] tools/bench.py for 2 seconds per row, once: it must run every row
+# and print the table. Speed is not judged here (benchmarks, not timed tests).
+set -uo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "skipped: needs root for DPDK's EAL"; exit 77; }
+command -v dpdk-testpmd >/dev/null || { echo "skipped: needs dpdk-testpmd (Debian package dpdk)"; exit 77; }
+out=$(python3 "$top/tools/bench.py" --seconds 2 --warmup 0 --repeats 1 2>&1)
+status=$?
+echo "$out"
+rows=$(echo "$out" | grep -cE '^\| (testpmd|\([a-e]\))')
+[ "$status" -eq 0 ] && [ "$rows" -eq 7 ]
