@@ -31,7 +31,8 @@ struct ArenaBuffer {
 TEST_CASE("the arena keeps records in order, visible only once published", "[unit][arena]") {
     ArenaBuffer buffer(4096);
     DelayArena arena(buffer.data(), 4096);
-    CHECK(DelayArena::record_bytes(64) == 128);
+    CHECK(DelayArena::record_bytes(64) == 80);  // 16-byte header + 64 bytes, at 16-byte alignment
+    CHECK(DelayArena::record_bytes(50) == 80);
     CHECK(DelayArena::record_bytes(48) == 64);
     for (uint32_t i = 0; i < 3; ++i) {
         ArenaRecord *r = arena.append(100 + i, 64);
@@ -57,14 +58,15 @@ TEST_CASE("the arena keeps records in order, visible only once published", "[uni
 TEST_CASE("the arena refuses a record that does not fit, and wraps without splitting one", "[unit][arena]") {
     ArenaBuffer buffer(4096);
     DelayArena arena(buffer.data(), 4096);
-    // 30 records of 128 bytes fill 3840 of 4096 bytes; the 31st and 32nd still fit, the 33rd not.
-    for (int i = 0; i < 32; ++i) REQUIRE(arena.append(i, 64) != nullptr);
-    CHECK(arena.append(32, 64) == nullptr);
+    // 128-byte records (112-byte frames): 32 fill the 4096 bytes exactly; the 33rd does not fit.
+    REQUIRE(DelayArena::record_bytes(112) == 128);
+    for (int i = 0; i < 32; ++i) REQUIRE(arena.append(i, 112) != nullptr);
+    CHECK(arena.append(32, 112) == nullptr);
     arena.publish();
     for (int i = 0; i < 3; ++i) arena.pop();  // frees 384 bytes at the start
     CHECK(arena.append(99, 300) == nullptr);  // still full until the consumer publishes
     arena.publish_consumed();
-    // A 320-byte record cannot start in the 0 bytes left at the end: it starts at 0.
+    // The ring's end is reached exactly: a 320-byte record starts at offset 0, whole.
     ArenaRecord *big = arena.append(99, 300);
     REQUIRE(big != nullptr);
     CHECK(reinterpret_cast<uint8_t *>(big) == static_cast<uint8_t *>(buffer.data()));
@@ -77,6 +79,19 @@ TEST_CASE("the arena refuses a record that does not fit, and wraps without split
     }
     CHECK(seen == 30);  // 29 left of the first 32, and the big one
     CHECK(last == 99);
+    arena.publish_consumed();
+    // A record that does not fit before the end is preceded by a skip record and starts at 0.
+    for (int i = 0; i < 10; ++i) REQUIRE(arena.append(100 + i, 112) != nullptr);  // 320 + 1280 bytes used in all
+    arena.publish();
+    ArenaRecord *wrapped = nullptr;
+    for (int i = 0; i < 20 && (wrapped = arena.append(200 + i, 1000)) != nullptr; ++i) {
+        arena.publish();
+        while (arena.front() != nullptr) arena.pop();
+        arena.publish_consumed();
+        if (reinterpret_cast<uint8_t *>(wrapped) == static_cast<uint8_t *>(buffer.data())) break;
+    }
+    REQUIRE(wrapped != nullptr);
+    CHECK(reinterpret_cast<uint8_t *>(wrapped) == static_cast<uint8_t *>(buffer.data()));
 }
 
 TEST_CASE("the arena carries a million records between two threads, intact and in order", "[unit][arena]") {

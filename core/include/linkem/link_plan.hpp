@@ -6,7 +6,7 @@
 // Arena size (docs/ARCHITECTURE.md "Delay arena"): room for every packet that
 // can be in the link at once when it is full of minimum-size frames,
 //   packets = rate x (delay + queue drain time) / (8 x (60 + overhead) bytes) + 2 bursts,
-// at 128 bytes each (a 64-byte frame's record), rounded up to a power of two
+// at 80 bytes each (a 64-byte frame's record), rounded up to a power of two
 // bytes; larger frames carry more bytes per record, so they fit too. The rate is the constant bandwidth when there
 // is one, else an assumed line rate of 10 Gbit/s; the delay is the constant
 // delay when there is one, else an assumed 100 ms. `arena: N packets`
