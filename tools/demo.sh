@@ -25,9 +25,7 @@ fi
 work=$(mktemp -d)
 linkem_pid=
 cleanup() {
-    [ -n "$linkem_pid" ] && kill -INT "$linkem_pid" 2>/dev/null && wait "$linkem_pid" 2>/dev/null
-    ip netns pids "$ns_b" 2>/dev/null | xargs -r kill 2>/dev/null
-    netns_down
+    netns_clean_up "$linkem_pid"
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -31,6 +31,15 @@ netns_down() {
     ip link del "$if_b" 2>/dev/null || true
 }
 
+# Stops a linkem still running (SIGINT, then waits), ends what runs in the
+# namespaces, and removes them: for EXIT traps. netns_clean_up [LINKEM-PID]
+netns_clean_up() {
+    if [ -n "${1:-}" ] && kill -INT "$1" 2>/dev/null; then wait "$1" 2>/dev/null; fi
+    ip netns pids "$ns_a" 2>/dev/null | xargs -r kill 2>/dev/null
+    ip netns pids "$ns_b" 2>/dev/null | xargs -r kill 2>/dev/null
+    netns_down
+}
+
 netns_up() {
     netns_down
     local side ns host peer addr
