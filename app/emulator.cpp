@@ -12,6 +12,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 #include <rte_memzone.h>
 
 #include <algorithm>
@@ -96,6 +97,7 @@ class Emulator {
     const uint64_t seed_;
 
     bool eal_ready_ = false;
+    bool pdump_ready_ = false;
     std::vector<rte_mempool *> pools_;  // one per port, for what it receives
     std::vector<OpenPort> ports_;
     std::vector<ArenaMemory> arena_memory_;
@@ -168,9 +170,25 @@ bool Emulator::start(const EalPlan &eal) {
         arena_memory_.push_back(memory);
         links_.push_back(std::make_unique<LinkRuntime>(l.name, ports_[port_index(l.from)].port_id, ports_[port_index(l.to)].port_id,
                                                        pools_[port_index(l.to)], plans_[i].model, plans_[i].min_delay_ns, memory.bytes,
-                                                       plans_[i].arena_bytes));
+                                                       plans_[i].arena_bytes, link_expectations(config_, plans_[i])));
         fmt::print("linkem: link {}: {} -> {}, arena {} ({})\n", l.name, l.from, l.to, ByteSize{plans_[i].arena_bytes}.to_string(),
                    memory.zone != nullptr ? "memzone" : "heap");
+    }
+
+    if (config_.capture) {
+        if (rte_pdump_init() != 0) {
+            fmt::print(stderr, "linkem: capture: cannot start DPDK's packet capture service: {}\n", rte_strerror(rte_errno));
+            return false;
+        }
+        pdump_ready_ = true;
+        const std::string runtime_dir = rte_eal_get_runtime_dir();  // /var/run/dpdk/PREFIX
+        const std::string prefix = runtime_dir.substr(runtime_dir.rfind('/') + 1);
+        for (const OpenPort &p : ports_) {
+            char ethdev[RTE_ETH_NAME_MAX_LEN] = "?";
+            rte_eth_dev_get_name_by_port(p.port_id, ethdev);
+            fmt::print("linkem: capture: port {} is interface {}: dpdk-dumpcap --file-prefix={} -i {} -w {}.pcapng\n", p.name, ethdev,
+                       prefix, ethdev, p.name);
+        }
     }
 
     const std::vector<LcoreRole> roles = plan_lcores(lcore_ids_.size(), links_.size());
@@ -217,7 +235,7 @@ uint64_t Emulator::drain_receive_queues() {
 
 std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
     std::vector<LinkSnapshot> out;
-    for (const auto &l : links_) out.push_back(snapshot(l->name, l->rx, l->tx, l->arena.occupancy(), with_histograms));
+    for (const auto &l : links_) out.push_back(snapshot(l->name, l->expected, l->rx, l->tx, l->arena.occupancy(), with_histograms));
     return out;
 }
 
@@ -366,6 +384,8 @@ void Emulator::clean_up() {
     arena_memory_.clear();
     for (rte_mempool *pool : pools_) rte_mempool_free(pool);
     pools_.clear();
+    if (pdump_ready_) rte_pdump_uninit();
+    pdump_ready_ = false;
     if (eal_ready_) rte_eal_cleanup();
     eal_ready_ = false;
 }

@@ -12,6 +12,7 @@
 // arena_full. Same configuration, seed and input: byte-identical output.
 #include "linkem/config.hpp"
 #include "linkem/link_plan.hpp"
+#include "linkem/release_tracker.hpp"
 #include "linkem/plugin_host.hpp"
 #include "linkem/stats.hpp"
 #include "linkem/suggest.hpp"
@@ -251,6 +252,9 @@ int main(int argc, char **argv) {
     LinkModel model(plan->model);
     RxCounters rx;
     TxCounters tx;
+    const LinkExpectations expected = link_expectations(config, *plan);
+    ReleaseTracker release(expected.lateness_tolerance_ns, plan->model.overhead_bytes);  // every packet leaves on time
+    ReleaseTally tally;
     std::deque<std::pair<uint64_t, uint64_t>> in_arena;  // (release time, record bytes) of packets not yet released
     uint64_t arena_used = 0;
     const uint32_t burst = std::min<uint32_t>(config.pipeline.burst, LinkModel::kMaxBurst);
@@ -280,7 +284,8 @@ int main(int argc, char **argv) {
                 rx.delay_ns.record(verdicts[i].release_ns - frame.arrival_ns);
                 tx.packets.add(1);
                 tx.bytes.add(frame.bytes.size());
-                tx.lateness_ns.record(0);
+                release.observe(verdicts[i].release_ns, verdicts[i].tag, static_cast<uint32_t>(frame.bytes.size()), verdicts[i].release_ns,
+                                tx.lateness_ns, tally);
                 if (out.is_open()) out.write(input.base_ns + verdicts[i].release_ns, frame.bytes);
                 break;
             case Fate::kDropQueue: rx.drop_queue.add(1); break;
@@ -295,7 +300,12 @@ int main(int argc, char **argv) {
         return kExitRuntime;
     }
 
-    const LinkSnapshot s = snapshot(config.links[link_index].name, rx, tx, 0, true);
+    tx.late.add(tally.late);
+    tx.out_of_order.add(tally.out_of_order);
+    tx.backlogged_wire_bytes.add(tally.backlogged_wire_bytes);
+    tx.backlogged_sent_ns.add(tally.backlogged_sent_ns);
+    tx.backlogged_model_ns.add(tally.backlogged_model_ns);
+    const LinkSnapshot s = snapshot(config.links[link_index].name, expected, rx, tx, 0, true);
     const uint64_t span_ns = input.frames.empty() ? 0 : input.frames.back().arrival_ns;
     fmt::print("linkem-sim: link {} (seed {}), {} packets over {} of input\n{}", s.name, seed, s.rx_packets,
                Duration{static_cast<int64_t>(span_ns)}.to_string(), summary_text({s}));

@@ -52,7 +52,7 @@ uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
         switch (verdicts[i].fate) {
         case Fate::kForward: {
             const uint32_t len = mbufs[i]->pkt_len;
-            ArenaRecord *r = link.arena.append(verdicts[i].release_ns, len);
+            ArenaRecord *r = link.arena.append(verdicts[i].release_ns, len, verdicts[i].tag);
             if (r == nullptr) {  // not expected: the room was reserved
                 ++n_arena_full;
                 break;
@@ -106,7 +106,8 @@ bool fill_mbuf(rte_mempool *pool, rte_mbuf *m, const uint8_t *data, uint32_t len
 
 // tx stage: copy every record whose release time has come into an mbuf, send
 // them in bursts; what the port will not take after a few attempts (or what
-// finds no mbuf) is freed and counted as tx_full.
+// finds no mbuf) is freed and counted as tx_full. Each packet sent is
+// observed once (lateness, order, rate) at the time the port took the burst.
 uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
     const ArenaRecord *due[kMaxBurst];
     uint32_t n = 0;
@@ -118,32 +119,44 @@ uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
     if (n == 0) return 0;
 
     rte_mbuf *mbufs[kMaxBurst];
-    uint32_t ready = 0, no_mbuf = 0;
-    uint64_t bytes = 0;
-    if (rte_pktmbuf_alloc_bulk(link.tx_pool, mbufs, n) != 0) {
-        no_mbuf = n;  // the pool is dry: every one of them is dropped
-    } else {
+    const ArenaRecord *record_of[kMaxBurst];  // mbufs[k] carries record_of[k]
+    uint32_t ready = 0;
+    if (rte_pktmbuf_alloc_bulk(link.tx_pool, mbufs, n) == 0) {  // else the pool is dry: every one of them is dropped
         for (uint32_t i = 0; i < n; ++i) {
-            link.tx.lateness_ns.record(now - due[i]->release_ns);
             if (!fill_mbuf(link.tx_pool, mbufs[i], due[i]->data(), due[i]->len_bytes)) {
                 rte_pktmbuf_free(mbufs[i]);
-                ++no_mbuf;
                 continue;
             }
-            bytes += due[i]->len_bytes;
+            record_of[ready] = due[i];
             mbufs[ready++] = mbufs[i];
         }
     }
-    link.arena.publish_consumed();  // the data is copied out: the space is free again
 
     uint32_t sent = 0;
     for (int attempt = 0; attempt < kTxAttempts && sent < ready; ++attempt)
         sent += rte_eth_tx_burst(link.tx_port, 0, mbufs + sent, static_cast<uint16_t>(ready - sent));
-    for (uint32_t i = sent; i < ready; ++i) bytes -= rte_pktmbuf_pkt_len(mbufs[i]);
+    const uint64_t sent_ns = now_ns(*task.clock);
+
+    uint64_t bytes = 0;
+    ReleaseTally tally;
+    for (uint32_t k = 0; k < sent; ++k) {
+        const ArenaRecord &r = *record_of[k];
+        bytes += r.len_bytes;
+        link.release.observe(r.release_ns, r.tag, r.len_bytes, sent_ns, link.tx.lateness_ns, tally);
+    }
+    link.arena.publish_consumed();  // copied out and observed: the space is free again
+
     if (sent < ready) rte_pktmbuf_free_bulk(mbufs + sent, ready - sent);
     if (sent < n) link.tx.drop_tx_full.add(n - sent);
     link.tx.packets.add(sent);
     link.tx.bytes.add(bytes);
+    if (tally.late != 0) link.tx.late.add(tally.late);
+    if (tally.out_of_order != 0) link.tx.out_of_order.add(tally.out_of_order);
+    if (tally.backlogged_wire_bytes != 0) {
+        link.tx.backlogged_wire_bytes.add(tally.backlogged_wire_bytes);
+        link.tx.backlogged_sent_ns.add(tally.backlogged_sent_ns);
+        link.tx.backlogged_model_ns.add(tally.backlogged_model_ns);
+    }
     link.tx.busy_ns.add(now_ns(*task.clock) - now);
     return n;
 }

@@ -14,6 +14,7 @@
 
 #include "linkem/arena.hpp"
 #include "linkem/link_model.hpp"
+#include "linkem/release_tracker.hpp"
 #include "linkem/stats.hpp"
 #include "linkem/tsc_clock.hpp"
 
@@ -28,25 +29,29 @@ namespace linkem {
 
 struct LinkRuntime {
     LinkRuntime(std::string link_name, uint16_t from_port, uint16_t to_port, rte_mempool *to_pool, const LinkModelParams &params,
-                uint64_t min_delay, void *arena_storage, uint64_t arena_bytes)
+                uint64_t min_delay, void *arena_storage, uint64_t arena_bytes, const LinkExpectations &expectations)
         : name(std::move(link_name)),
           rx_port(from_port),
           tx_port(to_port),
           tx_pool(to_pool),
           min_delay_ns(min_delay),
+          expected(expectations),
           model(params),
-          arena(arena_storage, arena_bytes) {}
+          arena(arena_storage, arena_bytes),
+          release(expectations.lateness_tolerance_ns, params.overhead_bytes) {}
 
     const std::string name;
     const uint16_t rx_port;
     const uint16_t tx_port;
-    rte_mempool *const tx_pool;      // the destination port's pool: the tx stage builds its mbufs from it
-    const uint64_t min_delay_ns;     // no packet is released sooner after its arrival
-    LinkModel model;                 // rx lcore only
-    DelayArena arena;                // rx lcore produces, tx lcore consumes
-    uint64_t arena_room_cached = 0;  // rx lcore: free entries known without reading the consumer's index
-    RxCounters rx;                   // written by the rx lcore
-    TxCounters tx;                   // written by the tx lcore
+    rte_mempool *const tx_pool;       // the destination port's pool: the tx stage builds its mbufs from it
+    const uint64_t min_delay_ns;      // no packet is released sooner after its arrival
+    const LinkExpectations expected;  // what the configuration says, beside what is measured
+    LinkModel model;                  // rx lcore only
+    DelayArena arena;                 // rx lcore produces, tx lcore consumes
+    uint64_t arena_room_cached = 0;   // rx lcore: free entries known without reading the consumer's index
+    ReleaseTracker release;           // tx lcore only
+    RxCounters rx;                    // written by the rx lcore
+    TxCounters tx;                    // written by the tx lcore
 };
 
 // Flags the control thread sets and the lcores read.

@@ -187,6 +187,7 @@ class Loader {
     void load_links(const Entry &e, Config &c);
     std::optional<Link> load_link(const YAML::Node &node, const std::string &path);
     void load_pipeline(const Entry &e, Config &c);
+    void load_stats(const Entry &e, Config &c);
     void load_eal(const Entry &e, Config &c);
     std::optional<ModelSpec> load_model(const Entry &e, const std::string &path, const struct ModelKind &kind);
     std::optional<QueueLimit> load_queue(const Entry &e, const std::string &path);
@@ -198,11 +199,12 @@ class Loader {
     std::vector<std::string> port_names_;  // every key under ports, in file order
 };
 
-const std::vector<std::string> kTopKeys = {"ports", "links", "pipeline", "seed", "eal"};
+const std::vector<std::string> kTopKeys = {"ports", "links", "pipeline", "stats", "capture", "seed", "eal"};
 const std::vector<std::string> kPortKeys = {"device"};
 const std::vector<std::string> kLinkKeys = {"name", "from", "to", "bandwidth", "overhead", "queue", "delay", "loss", "arena"};
 const std::vector<std::string> kQueueKeys = {"packets", "bytes"};
 const std::vector<std::string> kPipelineKeys = {"burst", "lcores", "sleep_threshold"};
+const std::vector<std::string> kStatsKeys = {"lateness_tolerance"};
 
 Config Loader::load(const YAML::Node &root) {
     Config c;
@@ -226,6 +228,14 @@ Config Loader::load(const YAML::Node &root) {
     else
         error(SourcePos{1, 1}, "links", "missing required key \"links\" (example: links: [{name: a-to-b, from: a, to: b, delay: 10ms}])");
     if (auto it = top.find("pipeline"); it != top.end()) load_pipeline(it->second, c);
+    if (auto it = top.find("stats"); it != top.end()) load_stats(it->second, c);
+    if (auto it = top.find("capture"); it != top.end()) {
+        const YAML::Node v = it->second.value;
+        if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false"))
+            c.capture = v.Scalar() == "true";
+        else
+            error(v.IsNull() ? it->second.key : v, "capture", fmt::format("expected true or false, got {}", describe(v)));
+    }
     if (auto it = top.find("seed"); it != top.end()) {
         if (it->second.value.IsScalar() && it->second.value.Scalar() == "random")
             c.seed_random = true;
@@ -613,6 +623,24 @@ void Loader::load_pipeline(const Entry &e, Config &c) {
             if (!id) continue;
             if (!seen.insert(*id).second) error(v[i], path, fmt::format("lcore {} is listed twice", *id));
             c.pipeline.lcores.push_back(static_cast<uint32_t>(*id));
+        }
+    }
+}
+
+void Loader::load_stats(const Entry &e, Config &c) {
+    if (!e.value.IsMap()) {
+        error(e.value.IsNull() ? e.key : e.value, "stats",
+              fmt::format("expected a mapping such as {{lateness_tolerance: 10us}}, got {}", describe(e.value)));
+        return;
+    }
+    const auto fields = entries(e.value, "stats", &kStatsKeys);
+    if (auto it = fields.find("lateness_tolerance"); it != fields.end()) {
+        if (auto d = unit_value<Duration>(it->second, "stats.lateness_tolerance", "a duration such as 10us")) {
+            if (d->ns <= kMaxLatenessToleranceNs)
+                c.stats.lateness_tolerance = *d;
+            else
+                error(it->second.value, "stats.lateness_tolerance",
+                      fmt::format("{} is out of range (0 to {})", d->to_string(), Duration{kMaxLatenessToleranceNs}.to_string()));
         }
     }
 }

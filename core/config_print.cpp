@@ -85,6 +85,8 @@ std::string to_yaml(const Config &c) {
     if (!c.pipeline.lcores.empty()) lcores = fmt::format("[{}]", fmt::join(c.pipeline.lcores, ", "));
     out += fmt::format("pipeline: {{burst: {}, lcores: {}, sleep_threshold: {}}}\n", c.pipeline.burst, lcores,
                        c.pipeline.sleep_threshold.to_string());
+    out += fmt::format("stats: {{lateness_tolerance: {}}}\n", c.stats.lateness_tolerance.to_string());
+    out += fmt::format("capture: {}\n", c.capture ? "true" : "false");
     out += fmt::format("seed: {}\n", c.seed_random ? std::string("random") : fmt::format("{}", c.seed));
     if (!c.eal.empty()) {
         std::vector<std::string> args;

@@ -60,11 +60,20 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
     plan.args.push_back("linkem");
 
     // Each default steps aside for any user argument about the same thing.
-    if (!has_option(user, {"--in-memory", "--file-prefix", "--proc-type", "--no-shconf"})) plan.args.push_back("--in-memory");
-    if (!host.hugepages_available && !has_option(user, {"--no-huge", "-m", "--socket-mem", "--huge-dir"})) {
+    // Live capture needs EAL's multi-process mode (dpdk-dumpcap attaches as a
+    // secondary process), so it shares its memory under a file prefix.
+    if (!has_option(user, {"--in-memory", "--file-prefix", "--proc-type", "--no-shconf"}))
+        plan.args.push_back(config.capture ? "--file-prefix=" + std::string(kCaptureFilePrefix) : "--in-memory");
+    if (config.capture && has_option(user, {"--in-memory", "--no-shconf"}))
+        plan.warnings.push_back("capture: true, but the EAL arguments say --in-memory or --no-shconf: dpdk-dumpcap will not find linkem");
+    const bool no_huge = !host.hugepages_available && !has_option(user, {"--no-huge", "-m", "--socket-mem", "--huge-dir"});
+    if (no_huge) {
         plan.args.insert(plan.args.end(), {"--no-huge", "-m", "1024"});
         plan.warnings.push_back("no hugepages are reserved: running with --no-huge (slower; tools/setup.sh reserves them)");
     }
+    if (config.capture && (no_huge || has_option(user, {"--no-huge"})))
+        plan.warnings.push_back(
+            "capture: true without hugepages: dpdk-dumpcap cannot share linkem's memory (tools/setup.sh reserves them)");
 
     if (!has_option(user, {"-l", "-c", "--lcores"})) {
         std::vector<unsigned> lcores(config.pipeline.lcores.begin(), config.pipeline.lcores.end());

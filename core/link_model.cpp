@@ -19,6 +19,11 @@ uint64_t mix_seed(uint64_t seed, uint64_t salt) {
     return z ^ (z >> 31);
 }
 
+uint32_t wire_length(uint32_t len_bytes, uint32_t overhead_bytes) {
+    const uint64_t frame = overhead_bytes == kEthernetFraming ? std::max<uint64_t>(len_bytes, kMinEthernetFrame) : len_bytes;
+    return static_cast<uint32_t>(frame + overhead_bytes);
+}
+
 LinkModel::LinkModel(const LinkModelParams &params) : p_(params) {
     if (!p_.bandwidth) return;  // no bottleneck, no queue
     uint64_t slots = UINT64_MAX;
@@ -44,30 +49,31 @@ uint64_t LinkModel::queued_packets(uint64_t now_ns) const {
 }
 
 void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint64_t room) {
-    const bool pad = p_.overhead_bytes == kEthernetFraming;
     lkm_pkt admitted[kMaxBurst];  // the packets past the queue, in order
+    uint32_t tags[kMaxBurst];     // and their LinkTags
     uint32_t index[kMaxBurst];    // their positions in pkts
     uint32_t k = 0;
 
     // 0-2. Room, queue and exit time, packet by packet: each depends on the last.
     for (uint32_t i = 0; i < n; ++i) {
         if (room == 0) {
-            out[i] = {Fate::kDropArenaFull, 0};
+            out[i] = {Fate::kDropArenaFull, 0, 0};
             continue;
         }
         const uint64_t arrival = pkts[i].arrival_ns;
-        const uint64_t frame = pad ? std::max<uint64_t>(pkts[i].len_bytes, kMinEthernetFrame) : pkts[i].len_bytes;
-        const uint32_t wire = static_cast<uint32_t>(frame + p_.overhead_bytes);
+        const uint32_t wire = wire_length(pkts[i].len_bytes, p_.overhead_bytes);
         uint64_t exit = arrival;
+        bool waited = false;
         if (p_.bandwidth) {
             drain_until(arrival);
             const bool over_packets = p_.queue_limit_packets != 0 && count_ + 1 > p_.queue_limit_packets;
             const bool over_bytes = p_.queue_limit_bytes != 0 && queued_bytes_ + wire > p_.queue_limit_bytes;
             const bool no_slot = !slots_.empty() && count_ == slots_.size();
             if (over_packets || over_bytes || no_slot) {
-                out[i] = {Fate::kDropQueue, 0};
+                out[i] = {Fate::kDropQueue, 0, 0};
                 continue;
             }
+            waited = last_exit_ns_ >= arrival && link_sequence_ != 0;
             exit = p_.bandwidth.model->finish_ns(p_.bandwidth.state, std::max(last_exit_ns_, arrival), wire);
             last_exit_ns_ = exit;
             if (!slots_.empty()) {
@@ -77,6 +83,8 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
             }
         }
         admitted[k] = {arrival, exit, pkts[i].len_bytes, wire};
+        tags[k] = (link_sequence_ & LinkTag::kSequenceMask) | (waited ? LinkTag::kWaited : 0);
+        ++link_sequence_;
         index[k++] = i;
         --room;
     }
@@ -88,10 +96,11 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
         uint32_t kept = 0;
         for (uint32_t j = 0; j < k; ++j) {
             if (lost[j]) {
-                out[index[j]] = {Fate::kDropLoss, 0};
+                out[index[j]] = {Fate::kDropLoss, 0, 0};
                 continue;
             }
             admitted[kept] = admitted[j];
+            tags[kept] = tags[j];
             index[kept++] = index[j];
         }
         k = kept;
@@ -103,11 +112,11 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
     for (uint32_t j = 0; j < k; ++j) {
         const uint64_t due = admitted[j].exit_ns + (p_.delay ? delay[j] : 0);
         if (p_.order_drop && due < last_release_ns_) {
-            out[index[j]] = {Fate::kDropOrder, 0};
+            out[index[j]] = {Fate::kDropOrder, 0, 0};
             continue;
         }
         last_release_ns_ = std::max(last_release_ns_, due);
-        out[index[j]] = {Fate::kForward, last_release_ns_};
+        out[index[j]] = {Fate::kForward, tags[j], last_release_ns_};
     }
 }
 

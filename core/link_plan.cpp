@@ -89,4 +89,11 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
     return plan;
 }
 
+LinkExpectations link_expectations(const Config &config, const LinkPlan &plan) {
+    LinkExpectations e;
+    e.lateness_tolerance_ns = static_cast<uint64_t>(config.stats.lateness_tolerance.ns);
+    e.loss = plan.loss ? plan.loss->expected_loss() : std::optional<double>(0.0);
+    return e;
+}
+
 }  // namespace linkem

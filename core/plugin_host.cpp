@@ -185,6 +185,15 @@ const char *kind_name(uint32_t kind) {
     }
 }
 
+std::optional<double> ModelInstance::expected_loss() const {
+    const lkm_model &m = model();
+    const bool described = m.struct_size >= offsetof(lkm_model, expected_loss) + sizeof m.expected_loss;
+    if (!described || m.kind != LKM_KIND_LOSS || m.expected_loss == nullptr) return std::nullopt;
+    const double p = m.expected_loss(state_);
+    if (!(p >= 0 && p <= 1)) return std::nullopt;  // negative (depends on traffic), or not a probability
+    return p;
+}
+
 ModelInstance::~ModelInstance() {
     if (loaded_.model != nullptr && state_ != nullptr) loaded_.model->destroy(state_);
 }

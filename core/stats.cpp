@@ -1,5 +1,7 @@
 #include "linkem/stats.hpp"
 
+#include "linkem/units.hpp"
+
 #include <fmt/format.h>
 
 namespace linkem {
@@ -23,15 +25,26 @@ uint64_t LinkSnapshot::dropped() const {
     return sum;
 }
 
-LinkSnapshot snapshot(const std::string &name, const RxCounters &rx, const TxCounters &tx, uint64_t in_flight, bool with_histograms) {
+uint64_t LinkSnapshot::offered_to_loss() const {
+    return rx_packets - drops[static_cast<size_t>(DropReason::kQueue)] - drops[static_cast<size_t>(DropReason::kArenaFull)];
+}
+
+LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected, const RxCounters &rx, const TxCounters &tx,
+                      uint64_t in_flight, bool with_histograms) {
     LinkSnapshot s;
     s.name = name;
+    s.expected = expected;
     // Read tx before rx: a packet counted by tx was counted by rx earlier, so
     // a running snapshot may show rx ahead (in flight), never behind.
     s.tx_packets = tx.packets.get();
     s.tx_bytes = tx.bytes.get();
     s.drops[static_cast<size_t>(DropReason::kTxFull)] = tx.drop_tx_full.get();
     s.drops[static_cast<size_t>(DropReason::kShutdown)] = tx.drop_shutdown.get();
+    s.late = tx.late.get();
+    s.out_of_order = tx.out_of_order.get();
+    s.backlogged_wire_bytes = tx.backlogged_wire_bytes.get();
+    s.backlogged_sent_ns = tx.backlogged_sent_ns.get();
+    s.backlogged_model_ns = tx.backlogged_model_ns.get();
     s.rx_packets = rx.packets.get();
     s.rx_bytes = rx.bytes.get();
     s.drops[static_cast<size_t>(DropReason::kQueue)] = rx.drop_queue.get();
@@ -65,9 +78,53 @@ std::string drops_text(const LinkSnapshot &s) {
     return out;
 }
 
-std::string percentiles_json(const Histogram &h) {
-    return fmt::format("{{\"count\": {}, \"p50\": {}, \"p99\": {}, \"p999\": {}, \"max\": {}}}", h.total(), h.percentile(0.5),
+std::string percentiles_fields(const Histogram &h) {
+    return fmt::format("\"count\": {}, \"p50\": {}, \"p99\": {}, \"p999\": {}, \"max\": {}", h.total(), h.percentile(0.5),
                        h.percentile(0.99), h.percentile(0.999), h.max());
+}
+
+double ratio(uint64_t part, uint64_t whole) { return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole); }
+double bits_per_s(uint64_t bytes, uint64_t ns) { return ns == 0 ? 0.0 : 8e9 * static_cast<double>(bytes) / static_cast<double>(ns); }
+std::string json_number(std::optional<double> v) { return v ? fmt::format("{:.9g}", *v) : "null"; }
+std::string percent(double fraction) { return fmt::format("{:.4f}%", 100 * fraction); }
+
+std::string fidelity_json(const LinkSnapshot &s) {
+    const bool rate_measured = s.backlogged_sent_ns != 0 && s.backlogged_model_ns != 0;
+    const auto rate = [&](uint64_t ns) {
+        return rate_measured ? std::optional<double>(bits_per_s(s.backlogged_wire_bytes, ns)) : std::nullopt;
+    };
+    return fmt::format(
+        "\"lateness_ns\": {{{}, \"tolerance_ns\": {}, \"late\": {}, \"late_fraction\": {}}}, "
+        "\"rate\": {{\"backlogged_wire_bytes\": {}, \"backlogged_ns\": {}, \"model_ns\": {}, \"achieved_bps\": {}, \"configured_bps\": "
+        "{}}}, "
+        "\"loss\": {{\"offered\": {}, \"lost\": {}, \"measured\": {}, \"expected\": {}}}, \"out_of_order\": {}",
+        percentiles_fields(s.lateness_ns), s.expected.lateness_tolerance_ns, s.late, json_number(ratio(s.late, s.lateness_ns.total())),
+        s.backlogged_wire_bytes, s.backlogged_sent_ns, s.backlogged_model_ns, json_number(rate(s.backlogged_sent_ns)),
+        json_number(rate(s.backlogged_model_ns)), s.offered_to_loss(), s.drops[static_cast<size_t>(DropReason::kLoss)],
+        json_number(ratio(s.drops[static_cast<size_t>(DropReason::kLoss)], s.offered_to_loss())), json_number(s.expected.loss),
+        s.out_of_order);
+}
+
+std::string fidelity_text(const LinkSnapshot &s) {
+    const Histogram &h = s.lateness_ns;
+    std::string out = fmt::format("  lateness ns (transmit - release): p50 {} p99 {} p99.9 {} max {}; later than {}: {} ({} of {})\n",
+                                  h.percentile(0.5), h.percentile(0.99), h.percentile(0.999), h.max(),
+                                  Duration{static_cast<int64_t>(s.expected.lateness_tolerance_ns)}.to_string(),
+                                  percent(ratio(s.late, h.total())), s.late, h.total());
+    if (s.backlogged_sent_ns != 0 && s.backlogged_model_ns != 0) {
+        const double achieved = bits_per_s(s.backlogged_wire_bytes, s.backlogged_sent_ns);
+        const double configured = bits_per_s(s.backlogged_wire_bytes, s.backlogged_model_ns);
+        out += fmt::format("  rate while backlogged: {} achieved, {} configured ({:.3f}%), over {}\n", rate_text(achieved, "bit/s"),
+                           rate_text(configured, "bit/s"), 100 * achieved / configured,
+                           Duration{static_cast<int64_t>(s.backlogged_sent_ns)}.to_string());
+    } else {
+        out += "  rate while backlogged: not measured (no packet waited for the link)\n";
+    }
+    const uint64_t lost = s.drops[static_cast<size_t>(DropReason::kLoss)];
+    out += fmt::format("  loss: {} measured ({} of {} on the link), {} expected\n", percent(ratio(lost, s.offered_to_loss())), lost,
+                       s.offered_to_loss(), s.expected.loss ? percent(*s.expected.loss) : "not stated by the model");
+    out += fmt::format("  order: {} released out of arrival order\n", s.out_of_order);
+    return out;
 }
 
 }  // namespace
@@ -89,8 +146,7 @@ std::string summary_text(const std::vector<LinkSnapshot> &links) {
         out += fmt::format("  drops: {}\n", drops_text(s));
         out += fmt::format("  delay ns (release - arrival): p50 {} p99 {} max {}\n", s.delay_ns.percentile(0.5),
                            s.delay_ns.percentile(0.99), s.delay_ns.max());
-        out += fmt::format("  lateness ns (transmit - release): p50 {} p99 {} max {}\n", s.lateness_ns.percentile(0.5),
-                           s.lateness_ns.percentile(0.99), s.lateness_ns.max());
+        out += fidelity_text(s);
         out += fmt::format("  accounting: rx = tx + drops + in flight: {} = {} + {} + {}: {}\n", s.rx_packets, s.tx_packets, s.dropped(),
                            s.in_flight, s.balanced() ? "balanced" : "NOT BALANCED");
     }
@@ -106,9 +162,9 @@ std::string stats_json(const std::vector<LinkSnapshot> &links, const std::string
             drops += fmt::format("{}\"{}\": {}", r ? ", " : "", drop_reason_name(static_cast<DropReason>(r)), s.drops[r]);
         out += fmt::format(
             "{}\n    {{\"name\": \"{}\", \"rx_packets\": {}, \"tx_packets\": {}, \"rx_bytes\": {}, \"tx_bytes\": {}, \"drops\": {{{}}}, "
-            "\"in_flight\": {}, \"balanced\": {}, \"rx_stage_ns\": {}, \"tx_stage_ns\": {}, \"delay_ns\": {}, \"lateness_ns\": {}}}",
+            "\"in_flight\": {}, \"balanced\": {}, \"rx_stage_ns\": {}, \"tx_stage_ns\": {}, \"delay_ns\": {{{}}}, {}}}",
             i ? "," : "", s.name, s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, drops, s.in_flight, s.balanced() ? "true" : "false",
-            s.rx_busy_ns, s.tx_busy_ns, percentiles_json(s.delay_ns), percentiles_json(s.lateness_ns));
+            s.rx_busy_ns, s.tx_busy_ns, percentiles_fields(s.delay_ns), fidelity_json(s));
     }
     out += "\n  ]";
     if (!extra_fields.empty()) out += ",\n  " + extra_fields;

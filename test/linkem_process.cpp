@@ -2,7 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <poll.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <chrono>
 #include <cstdio>
@@ -38,6 +42,47 @@ Run run_program(const char *binary_env, const std::string &arguments, int timeou
     char buffer[4096];
     for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
     const int raw = pclose(pipe);
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    return run;
+}
+
+Run run_linkem_and(const std::string &arguments, int timeout_s, const std::function<void(pid_t)> &while_running) {
+    const char *bin = std::getenv("LINKEM_BIN");
+    REQUIRE(bin != nullptr);
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    const auto started = std::chrono::steady_clock::now();
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {  // the child becomes linkem itself (exec), so pid is linkem's
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        const std::string command = "exec " + shell_quote(bin) + " " + arguments;
+        execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
+        _exit(127);
+    }
+    close(fds[1]);
+    while_running(pid);
+    Run run;
+    char buffer[4096];
+    for (;;) {
+        pollfd p{fds[0], POLLIN, 0};
+        const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (waited > timeout_s) {
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(&p, 1, 100) <= 0) continue;
+        const ssize_t n = read(fds[0], buffer, sizeof buffer);
+        if (n <= 0) break;
+        run.output.append(buffer, static_cast<size_t>(n));
+    }
+    close(fds[0]);
+    int raw = 0;
+    waitpid(pid, &raw, 0);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
     return run;

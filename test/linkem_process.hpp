@@ -3,6 +3,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <sys/types.h>
 #include <string>
 
 namespace linkem::test {
@@ -20,6 +22,9 @@ std::string shell_quote(const std::string &s);
 Run run_linkem(const std::string &arguments, int timeout_s);
 // The same for the program whose path is in environment variable `binary_env`.
 Run run_program(const char *binary_env, const std::string &arguments, int timeout_s);
+// Runs `linkem ARGUMENTS` and calls while_running(pid) as soon as it has
+// started (to send it signals); then waits for it, killing it after timeout_s.
+Run run_linkem_and(const std::string &arguments, int timeout_s, const std::function<void(pid_t)> &while_running);
 
 std::string read_file(const std::filesystem::path &p);
 

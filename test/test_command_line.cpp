@@ -79,6 +79,24 @@ TEST_CASE("with no EAL arguments linkem picks working defaults", "[unit][eal]") 
     CHECK(huge.warnings.empty());
 }
 
+TEST_CASE("capture: true puts EAL in multi-process mode under a file prefix dpdk-dumpcap can name", "[unit][eal]") {
+    Config c = two_ports("net_null0", "net_null1");
+    c.capture = true;
+    const EalPlan huge = plan_eal_arguments(c, {}, HostFacts{true, {0, 1}});
+    CHECK(contains(huge.args, "--file-prefix=linkem"));
+    CHECK_FALSE(contains(huge.args, "--in-memory"));
+    CHECK(huge.warnings.empty());
+    const EalPlan own_prefix = plan_eal_arguments(c, {"--file-prefix=lab2"}, HostFacts{true, {0, 1}});
+    CHECK_FALSE(contains(own_prefix.args, "--file-prefix=linkem"));
+    CHECK(contains(own_prefix.args, "--file-prefix=lab2"));
+    const EalPlan no_huge = plan_eal_arguments(c, {}, HostFacts{false, {0, 1}});
+    REQUIRE(no_huge.warnings.size() == 2);
+    CHECK_THAT(no_huge.warnings[1], Catch::Contains("dpdk-dumpcap cannot share linkem's memory"));
+    const EalPlan in_memory = plan_eal_arguments(c, {"--in-memory"}, HostFacts{true, {0, 1}});
+    REQUIRE(in_memory.warnings.size() == 1);
+    CHECK_THAT(in_memory.warnings[0], Catch::Contains("dpdk-dumpcap will not find linkem"));
+}
+
 TEST_CASE("lcores come from the configuration, the host, or the user", "[unit][eal]") {
     Config c = two_ports("net_null0", "net_null1");
     const EalPlan automatic = plan_eal_arguments(c, {}, HostFacts{true, {2, 3, 5}});

@@ -106,6 +106,21 @@ TEST_CASE("defaults apply when optional keys are left out", "[unit][config]") {
     CHECK(c.pipeline.lcores.empty());
     CHECK(c.seed == 1);
     CHECK_FALSE(c.seed_random);
+    CHECK(c.stats.lateness_tolerance.ns == 10'000);
+    CHECK_FALSE(c.capture);
+}
+
+TEST_CASE("stats and capture: the lateness tolerance and live capture", "[unit][config]") {
+    const Config c = must_load(with_link_lines("stats: {lateness_tolerance: 2us}\ncapture: true\n"));
+    CHECK(c.stats.lateness_tolerance.ns == 2'000);
+    CHECK(c.capture);
+    CHECK_THAT(to_yaml(c), Catch::Contains("stats: {lateness_tolerance: 2us}") && Catch::Contains("capture: true"));
+    require_one_error(with_link_lines("stats: {lateness_tolerance: 2s}\n"), 8, 29, "stats.lateness_tolerance",
+                      "2s is out of range (0 to 1s)");
+    require_one_error(with_link_lines("stats: {lateness_tolerance: fast}\n"), 8, 29, "stats.lateness_tolerance", "10us");
+    require_one_error(with_link_lines("stats: {tolerance: 1us}\n"), 8, 9, "stats.tolerance", "lateness_tolerance");
+    require_one_error(with_link_lines("stats: 5\n"), 8, 8, "stats", "expected a mapping");
+    require_one_error(with_link_lines("capture: yes please\n"), 8, 10, "capture", "expected true or false");
 }
 
 TEST_CASE("plugin forms keep their parameters and positions for the plugin host", "[unit][config]") {

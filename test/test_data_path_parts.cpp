@@ -1,8 +1,10 @@
 // [unit] The DPDK-free parts of the data path: delay arena, histogram, TSC
 // clock and the counters' reports.
 #include "linkem/arena.hpp"
+#include "linkem/config.hpp"
 #include "linkem/histogram.hpp"
 #include "linkem/lcore_plan.hpp"
+#include "linkem/release_tracker.hpp"
 #include "linkem/stats.hpp"
 #include "linkem/tsc_clock.hpp"
 
@@ -170,10 +172,10 @@ TEST_CASE("counter reports balance and name every drop reason", "[unit][stats]")
     tx.packets.add(90);
     tx.bytes.add(5760);
     tx.drop_shutdown.add(1);
-    const LinkSnapshot s = snapshot("a-to-b", rx, tx, 4, true);
+    const LinkSnapshot s = snapshot("a-to-b", LinkExpectations{}, rx, tx, 4, true);
     CHECK(s.dropped() == 6);
     CHECK(s.balanced());  // 100 = 90 + 6 + 4
-    CHECK_FALSE(snapshot("a-to-b", rx, tx, 5, true).balanced());
+    CHECK_FALSE(snapshot("a-to-b", LinkExpectations{}, rx, tx, 5, true).balanced());
     const std::string json = stats_json({s}, "\"seed\": 1");
     CHECK_THAT(json, Catch::Contains("\"name\": \"a-to-b\", \"rx_packets\": 100, \"tx_packets\": 90"));
     CHECK_THAT(json,
@@ -195,4 +197,63 @@ TEST_CASE("the lcore plan gives every stage exactly one lcore", "[unit][plan]") 
     CHECK(four[1].tx_links == std::vector<size_t>{0});
     CHECK(four[2].rx_links == std::vector<size_t>{1});
     CHECK(four[3].tx_links == std::vector<size_t>{1});
+}
+
+TEST_CASE("the release tracker measures lateness, order and the rate while backlogged", "[unit][stats]") {
+    // 10 us tolerance, Ethernet overhead: a 64-byte frame is 88 wire bytes.
+    ReleaseTracker tracker(10'000, kEthernetOverheadBytes);
+    Histogram lateness;
+    ReleaseTally tally;
+    const uint32_t waited = LinkTag::kWaited;
+    tracker.observe(1'000, 0, 64, 1'100, lateness, tally);            // starts a busy period: no rate sample
+    tracker.observe(2'000, 1 | waited, 64, 2'300, lateness, tally);   // model 1000 ns, sent 1200 ns later
+    tracker.observe(3'000, 2 | waited, 64, 3'300, lateness, tally);   // model 1000 ns, sent 1000 ns later
+    tracker.observe(4'000, 4 | waited, 64, 4'100, lateness, tally);   // 3 was lost: a gap, no sample
+    tracker.observe(5'000, 5, 64, 25'000, lateness, tally);           // the link went idle: no sample; 20 us late
+    tracker.observe(5'000, 3, 64, 25'100, lateness, tally);           // a step back: out of order
+    tracker.observe(6'000, 6 | waited, 64, 25'200, lateness, tally);  // follows 5, not 3
+    CHECK(lateness.total() == 7);
+    CHECK(lateness.max() == 20'100);
+    CHECK(tally.late == 3);  // 20 000, 20 100 and 19 200 ns
+    CHECK(tally.out_of_order == 1);
+    CHECK(tally.backlogged_wire_bytes == 3 * 88);
+    CHECK(tally.backlogged_model_ns == 1'000 + 1'000 + 1'000);
+    CHECK(tally.backlogged_sent_ns == 1'200 + 1'000 + 200);
+    // A 31-bit sequence wraps without looking like a step back.
+    ReleaseTracker wrapping(10'000, 0);
+    ReleaseTally wrap_tally;
+    wrapping.observe(0, LinkTag::kSequenceMask, 64, 0, lateness, wrap_tally);
+    wrapping.observe(1'000, 0 | waited, 64, 1'000, lateness, wrap_tally);
+    CHECK(wrap_tally.out_of_order == 0);
+    CHECK(wrap_tally.backlogged_wire_bytes == 64);
+}
+
+TEST_CASE("the report sets each measured fidelity figure beside what was configured", "[unit][stats]") {
+    RxCounters rx;
+    TxCounters tx;
+    rx.packets.add(1000);
+    rx.drop_queue.add(100);
+    rx.drop_loss.add(9);
+    tx.packets.add(891);
+    for (int i = 0; i < 891; ++i) tx.lateness_ns.record(i < 880 ? 100 : 50'000);
+    tx.late.add(11);
+    tx.backlogged_wire_bytes.add(1'250'000);
+    tx.backlogged_sent_ns.add(1'000'000'000);  // 10 Mbit/s achieved
+    tx.backlogged_model_ns.add(999'000'000);   // for 10.01 configured
+    LinkExpectations expected;
+    expected.loss = 0.01;
+    const LinkSnapshot s = snapshot("a-to-b", expected, rx, tx, 0, true);
+    CHECK(s.offered_to_loss() == 900);
+    const std::string text = summary_text({s});
+    CHECK_THAT(text, Catch::Contains("later than 10us: 1.2346% (11 of 891)"));
+    CHECK_THAT(text, Catch::Contains("rate while backlogged: 10.00 Mbit/s achieved, 10.01 Mbit/s configured (99.900%)"));
+    CHECK_THAT(text, Catch::Contains("loss: 1.0000% measured (9 of 900 on the link), 1.0000% expected"));
+    CHECK_THAT(text, Catch::Contains("order: 0 released out of arrival order"));
+    const std::string json = stats_json({s}, "");
+    CHECK_THAT(json, Catch::Contains("\"tolerance_ns\": 10000, \"late\": 11, \"late_fraction\": 0.012345679"));
+    CHECK_THAT(json, Catch::Contains("\"achieved_bps\": 10000000, \"configured_bps\": 10010010"));
+    CHECK_THAT(json, Catch::Contains("\"loss\": {\"offered\": 900, \"lost\": 9, \"measured\": 0.01, \"expected\": 0.01}"));
+    expected.loss.reset();
+    CHECK_THAT(stats_json({snapshot("x", expected, rx, TxCounters{}, 0, true)}, ""),
+               Catch::Contains("\"expected\": null") && Catch::Contains("\"achieved_bps\": null"));
 }

@@ -107,3 +107,26 @@ TEST_CASE("Bernoulli loss matches its probability within 4 sigma (seeded)", "[mo
     CHECK(lost(7) == seven);  // the same seed gives the same decisions
     CHECK(lost(8) != seven);  // another seed, another stream
 }
+
+TEST_CASE("link tags number the packets that take link time and mark those that waited", "[golden][model]") {
+    // 1 Gbit/s, 125-byte frames: 1000 ns each. Three at 0 queue behind each
+    // other; one at 10000 finds the link idle; the queue drop takes no number.
+    TestLink link("bandwidth: 1Gbit/s, queue: 3 packets");
+    const auto v = link.run({{0, 125}, {0, 125}, {0, 125}, {0, 125}, {10'000, 125}, {10'500, 125}});
+    REQUIRE(v[3].fate == Fate::kDropQueue);
+    const uint32_t forwarded[] = {0, 1, 2, 4, 5};
+    const uint32_t sequence[] = {0, 1, 2, 3, 4};
+    const bool waited[] = {false, true, true, false, true};
+    for (int k = 0; k < 5; ++k) {
+        INFO("packet " << forwarded[k]);
+        REQUIRE(v[forwarded[k]].fate == Fate::kForward);
+        CHECK(LinkTag::sequence(v[forwarded[k]].tag) == sequence[k]);
+        CHECK(LinkTag::waited(v[forwarded[k]].tag) == waited[k]);
+    }
+    // A packet lost on the wire keeps its number: the next one shows the gap.
+    const auto lossy = TestLink("bandwidth: 1Gbit/s, loss: {plugin: pattern, drop: [1]}").run({{0, 125}, {0, 125}, {0, 125}});
+    CHECK(lossy[1].fate == Fate::kDropLoss);
+    CHECK(LinkTag::sequence(lossy[2].tag) == 2);
+    // Without a bandwidth model no packet ever waits for the link.
+    for (const Verdict &x : TestLink("delay: 1ms").run({{0, 125}, {0, 125}})) CHECK_FALSE(LinkTag::waited(x.tag));
+}

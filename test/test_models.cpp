@@ -268,3 +268,15 @@ TEST_CASE("a model's decisions depend only on the seed and the packets", "[plugi
     CHECK(a == b);
     CHECK(a != c);
 }
+
+TEST_CASE("loss models state their long-run loss (ABI 1.1 expected_loss) where the traffic does not decide it", "[plugin]") {
+    const auto expected = [](const std::string &fields) { return TestLink(fields).plan().loss->expected_loss(); };
+    CHECK(expected("loss: 1%") == Approx(0.01));
+    CHECK(expected("loss: {plugin: gilbert_elliott, p: 1%, r: 30%}") == Approx(0.01 / 0.31));
+    CHECK(expected("loss: {plugin: gilbert_elliott, p: 1%, r: 30%, loss_bad: 50%, loss_good: 0.1%}") ==
+          Approx((0.3 * 0.001 + 0.01 * 0.5) / 0.31));
+    CHECK(expected("loss: {plugin: markov4, p13: 1%, p31: 70%, p32: 20%, p23: 5%, p14: 0.5%}") == Approx(0.0179159).epsilon(1e-4));
+    CHECK(expected("loss: {plugin: pattern, every: 50}") == Approx(0.02));
+    CHECK_FALSE(expected("loss: {plugin: pattern, drop: [3]}"));
+    CHECK_FALSE(expected("loss: {plugin: ber, ber: 1e-5}"));  // depends on frame lengths
+}

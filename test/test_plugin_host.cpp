@@ -50,11 +50,34 @@ TEST_CASE("the host loads a correct plugin and reads its descriptor", "[plugin]"
     CHECK(loaded.model->kind == LKM_KIND_LOSS);
 }
 
+TEST_CASE("an ABI 1.0 plugin still loads, and the host reads no 1.1 field from it", "[plugin]") {
+    for (const char *what : {"good", "abi_1_0"}) {
+        const auto expected_loss_of = [&] {
+            const std::string yaml = "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, loss: {plugin: \"" +
+                                     fixture(what) + "\"}}\n";
+            LoadResult loaded = load_config_text(yaml, "t.yaml");
+            REQUIRE(loaded.config);
+            std::vector<ConfigError> errors;
+            auto plan = plan_link(*loaded.config, 0, 1, PluginHost(plugin_dirs()), &errors);
+            REQUIRE(plan);
+            return plan->loss->expected_loss();
+        };
+        INFO(what);
+        const std::optional<double> expected = expected_loss_of();
+        if (std::string(what) == "good") {
+            REQUIRE(expected);
+            CHECK(*expected == 0.0);
+        } else {
+            CHECK_FALSE(expected);  // its descriptor ends before expected_loss
+        }
+    }
+}
+
 TEST_CASE("the host refuses each kind of broken plugin, saying why", "[plugin]") {
     CHECK_THAT(refusal(fixture("no_entry")), Catch::Contains("no symbol \"lkm_entry\": not a linkem plugin"));
     CHECK_THAT(refusal(fixture("too_small")), Catch::Contains("lkm_model is 16 bytes, smaller than ABI 1.0's"));
-    CHECK_THAT(refusal(fixture("major")), Catch::Contains("built for plugin ABI 2.0; this linkem speaks 1.0: rebuild the plugin"));
-    CHECK_THAT(refusal(fixture("minor")), Catch::Contains("built for plugin ABI 1.1, newer than this linkem's 1.0: update linkem"));
+    CHECK_THAT(refusal(fixture("major")), Catch::Contains("built for plugin ABI 2.0; this linkem speaks 1.1: rebuild the plugin"));
+    CHECK_THAT(refusal(fixture("minor")), Catch::Contains("built for plugin ABI 1.2, newer than this linkem's 1.1: update linkem"));
     CHECK_THAT(refusal(fixture("kind")), Catch::Contains("model \"fixture\": unknown kind 9"));
     CHECK_THAT(refusal(fixture("no_callback")), Catch::Contains("model \"fixture\": a loss model must set loss_burst"));
     TempDir dir;
@@ -73,7 +96,7 @@ TEST_CASE("discovery reports broken plugins and duplicate names in one directory
     bool duplicate = false;
     for (const std::string &p : problems) duplicate = duplicate || p.find("duplicate loss model \"twin\"") != std::string::npos;
     CHECK(duplicate);
-    CHECK(problems.size() >= 7);  // six broken fixtures and the duplicate
+    CHECK(problems.size() >= 7);  // six broken fixtures and the duplicate (abi_1_0 loads)
 }
 
 TEST_CASE("a plugin's own parameter errors come out at the parameter's YAML position", "[plugin]") {

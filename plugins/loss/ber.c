@@ -53,6 +53,12 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
     }
 }
 
+/* The loss depends on the frames' lengths: 1 - (1 - ber)^(8 len). */
+static double expected_loss(const void *state) {
+    (void)state;
+    return -1;
+}
+
 static const lkm_param_info params[] = {
     {"ber", "number", "bit error rate, 0 to 1, such as 1e-6 (required)"},
 };
@@ -68,4 +74,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
+    .expected_loss = expected_loss,
 };

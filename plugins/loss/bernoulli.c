@@ -41,6 +41,8 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
     for (uint32_t i = 0; i < n; ++i) drop[i] = lkm_rng_uniform(&s->rng) < s->p;
 }
 
+static double expected_loss(const void *state) { return ((const bernoulli *)state)->p; }
+
 static const lkm_param_info params[] = {
     {"p", "probability", "loss probability of each packet; default 0"},
 };
@@ -56,4 +58,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
+    .expected_loss = expected_loss,
 };

@@ -95,6 +95,14 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
     }
 }
 
+/* The stationary share of the bad state is p / (p + r); the loss is decided
+ * in the state a packet finds. A chain that never moves stays good. */
+static double expected_loss(const void *state) {
+    const gilbert_elliott *s = state;
+    if (s->p + s->r == 0) return s->loss_good;
+    return (s->p * s->loss_bad + s->r * s->loss_good) / (s->p + s->r);
+}
+
 static const lkm_param_info params[] = {
     {"p", "probability", "good -> bad per packet (netem's p)"},
     {"r", "probability", "bad -> good per packet (netem's r)"},
@@ -115,4 +123,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
+    .expected_loss = expected_loss,
 };

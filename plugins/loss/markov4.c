@@ -86,6 +86,19 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
     for (uint32_t i = 0; i < n; ++i) drop[i] = (uint8_t)lose_next(state);
 }
 
+/* Stationary probabilities, relative to state 1 (a packet is lost when the
+ * chain enters 3 or 4): pi4 = p14, pi3 = p13 / p31, pi2 = pi3 p32 / p23.
+ * A chain that can get stuck outside state 1 (p31 = 0, or p23 = 0 with
+ * p32 > 0) has no single long-run loss: unknown. */
+static double expected_loss(const void *state) {
+    const markov4 *s = state;
+    if (s->p13 == 0) return s->p14 / (1 + s->p14);
+    if (s->p31 == 0 || (s->p23 == 0 && s->p32 > 0)) return -1;
+    const double pi3 = s->p13 / s->p31, pi4 = s->p14;
+    const double pi2 = s->p32 == 0 ? 0 : pi3 * s->p32 / s->p23;
+    return (pi3 + pi4) / (1 + pi2 + pi3 + pi4);
+}
+
 static const lkm_param_info params[] = {
     {"p13", "probability", "gap -> burst loss (required)"},        {"p31", "probability", "burst loss -> gap; default 1 - p13"},
     {"p32", "probability", "burst loss -> burst sent; default 0"}, {"p23", "probability", "burst sent -> burst loss; default 0"},
@@ -103,4 +116,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
+    .expected_loss = expected_loss,
 };

@@ -101,6 +101,13 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
     }
 }
 
+/* Only `every` alone has a long-run loss independent of the traffic. */
+static double expected_loss(const void *state) {
+    const pattern *s = state;
+    if (s->n_drop != 0 || s->has_window) return -1;
+    return s->every == 0 ? 0.0 : 1.0 / (double)s->every;
+}
+
 static const lkm_param_info params[] = {
     {"drop", "list of number", "indexes of packets to lose, from 0"},
     {"every", "number", "lose every Nth packet"},
@@ -120,4 +127,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
+    .expected_loss = expected_loss,
 };

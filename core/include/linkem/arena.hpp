@@ -9,7 +9,7 @@
 //
 // Layout: a byte ring (a power of two, storage supplied by the caller: a DPDK
 // memzone in hugepage memory when there is one). Each record is a 16-byte
-// header (release time, length) followed by the frame, padded to a multiple
+// header (release time, length, link tag) followed by the frame, padded to a multiple
 // of 16 bytes (a 64-byte frame takes 80 bytes: fewer cache lines cross from
 // the rx core to the tx core than with 64-byte padding, which measured about
 // 10-15% slower); a record never wraps: when it does not fit before the end, a
@@ -33,7 +33,7 @@ namespace linkem {
 struct ArenaRecord {
     uint64_t release_ns;
     uint32_t len_bytes;  // frame length; kSkip marks padding to the end of the ring
-    uint32_t reserved;
+    uint32_t tag;        // the link model's LinkTag, for the tx side's fidelity figures
     static constexpr uint32_t kSkip = UINT32_MAX;
 
     uint8_t *data() { return reinterpret_cast<uint8_t *>(this + 1); }
@@ -69,7 +69,7 @@ class DelayArena {
 
     // [producer] Room for a record of len bytes, or nullptr when the arena is
     // full. The caller fills data() with len bytes; it becomes visible at publish().
-    ArenaRecord *append(uint64_t release_ns, uint32_t len) {
+    ArenaRecord *append(uint64_t release_ns, uint32_t len, uint32_t tag = 0) {
         const uint64_t size = record_bytes(len);
         const uint64_t offset = producer_.tail_local & mask_;
         const uint64_t to_end = capacity_bytes() - offset;
@@ -85,6 +85,7 @@ class DelayArena {
         ArenaRecord *r = at(producer_.tail_local);
         r->release_ns = release_ns;
         r->len_bytes = len;
+        r->tag = tag;
         producer_.tail_local += size;
         ++producer_.records_local;
         return r;

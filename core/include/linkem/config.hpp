@@ -103,11 +103,19 @@ struct Pipeline {
     Duration sleep_threshold{kDefaultSleepThresholdNs};
 };
 
+struct Stats {
+    // A packet transmitted later than this after its release time counts as late.
+    static constexpr int64_t kDefaultLatenessToleranceNs = 10'000;
+    Duration lateness_tolerance{kDefaultLatenessToleranceNs};
+};
+
 struct Config {
     std::string file;  // as given to the loader, for messages
     std::vector<Port> ports;
     std::vector<Link> links;
     Pipeline pipeline;
+    Stats stats;
+    bool capture = false;  // let dpdk-dumpcap capture the ports (EAL in multi-process mode)
     uint64_t seed = 1;
     bool seed_random = false;      // `seed: random`: drawn at start, then reported
     std::vector<std::string> eal;  // extra EAL arguments
@@ -138,8 +146,9 @@ constexpr int64_t kMaxDelayNs = 60'000'000'000LL;                 // 60 s
 constexpr uint64_t kMaxQueuePackets = 10'000'000ULL;
 constexpr uint64_t kMaxQueueBytes = 1ULL << 30;  // 1 GiB
 constexpr uint64_t kMinArenaPackets = 64;
-constexpr uint64_t kMaxArenaPackets = 1ULL << 28;        // 4 GiB of 16-byte entries
-constexpr int64_t kMaxSleepThresholdNs = 1'000'000'000;  // 1 s
+constexpr uint64_t kMaxArenaPackets = 1ULL << 28;           // 4 GiB of 16-byte entries
+constexpr int64_t kMaxSleepThresholdNs = 1'000'000'000;     // 1 s
+constexpr int64_t kMaxLatenessToleranceNs = 1'000'000'000;  // 1 s
 
 LoadResult load_config_file(const std::string &path);
 LoadResult load_config_text(std::string_view text, const std::string &file_name);

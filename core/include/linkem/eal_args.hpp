@@ -5,7 +5,9 @@
 //  - Arguments come from the configuration's `eal:` list, then from the
 //    command line after "--" (later ones win where EAL allows repeats).
 //  - linkem adds --in-memory unless they choose how EAL shares its memory
-//    (--in-memory, --file-prefix, --proc-type, --no-shconf), and, when no
+//    (--in-memory, --file-prefix, --proc-type, --no-shconf); with `capture:
+//    true` it adds --file-prefix=linkem instead (multi-process mode, so that
+//    dpdk-dumpcap can attach). When no
 //    hugepages are reserved, --no-huge -m 1024 with a warning unless they
 //    choose the memory (--no-huge, -m, --socket-mem, --huge-dir).
 //  - Unless the arguments already choose lcores (-l, -c, --lcores), linkem adds
@@ -20,6 +22,8 @@
 #include <vector>
 
 namespace linkem {
+
+constexpr const char *kCaptureFilePrefix = "linkem";
 
 struct HostFacts {
     bool hugepages_available = false;    // free 2 MiB (or 1 GiB) pages and a hugetlbfs mount

@@ -59,10 +59,27 @@ struct PacketIn {
 
 enum class Fate : uint8_t { kForward, kDropQueue, kDropLoss, kDropArenaFull, kDropOrder };
 
+// What the tx side needs to measure a link's fidelity without reading the
+// model's state: each packet that took link time gets the next number of a
+// 31-bit wrapping sequence (so a gap means a packet lost on the wire, a step
+// back a reordering), and a flag when it waited for the link, that is, when
+// the link stayed busy from the previous packet's exit to its own.
+struct LinkTag {
+    static constexpr uint32_t kSequenceMask = 0x7FFF'FFFF;
+    static constexpr uint32_t kWaited = 0x8000'0000;
+    static constexpr uint32_t sequence(uint32_t tag) { return tag & kSequenceMask; }
+    static constexpr bool waited(uint32_t tag) { return (tag & kWaited) != 0; }
+};
+
 struct Verdict {
     Fate fate;
+    uint32_t tag;         // a LinkTag, valid when fate == kForward
     uint64_t release_ns;  // valid when fate == kForward
 };
+
+// A frame's length on the wire: padded to the Ethernet minimum when the
+// overhead is Ethernet's, plus the overhead.
+uint32_t wire_length(uint32_t len_bytes, uint32_t overhead_bytes);
 
 class LinkModel {
   public:
@@ -92,6 +109,7 @@ class LinkModel {
     LinkModelParams p_;
     uint64_t last_exit_ns_ = 0;
     uint64_t last_release_ns_ = 0;
+    uint32_t link_sequence_ = 0;  // of the next packet to take link time (LinkTag)
     // The queue as a ring of (exit time, bytes) of admitted packets not yet exited.
     std::vector<Slot> slots_;
     uint64_t head_ = 0, count_ = 0, queued_bytes_ = 0;

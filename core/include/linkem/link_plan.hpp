@@ -17,6 +17,7 @@
 #include "linkem/config.hpp"
 #include "linkem/link_model.hpp"
 #include "linkem/plugin_host.hpp"
+#include "linkem/stats.hpp"
 
 #include <memory>
 #include <optional>
@@ -37,6 +38,9 @@ struct LinkPlan {
     uint64_t max_delay_ns = 0;  // delay + the drain time of a full queue (delay assumed when not constant)
     uint64_t min_delay_ns = 0;  // no packet leaves sooner after arriving (0 unless the delay is constant)
 };
+
+// What the link's configuration promises, reported beside what is measured.
+LinkExpectations link_expectations(const Config &config, const LinkPlan &plan);
 
 // Creates the link's model instances and sizes its arena. Errors (with file,
 // position and key path) are appended to *errors; returns nothing then.

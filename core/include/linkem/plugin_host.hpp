@@ -21,6 +21,7 @@
 #include <linkem/plugin.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ class ModelInstance {
     const lkm_model &model() const { return *loaded_.model; }
     void *state() const { return state_; }
     const std::string &path() const { return loaded_.path; }
+    // A loss model's long-run loss fraction, when it states one (ABI 1.1
+    // expected_loss; a 1.0 descriptor or a negative answer means unknown).
+    std::optional<double> expected_loss() const;
 
   private:
     LoadedModel loaded_;

@@ -14,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,16 @@ struct alignas(64) TxCounters {
     Counter drop_tx_full, drop_shutdown;
     Counter busy_ns;        // time spent in the tx stage on bursts that sent packets
     Histogram lateness_ns;  // actual transmit - release time
+    Counter late;           // transmitted later than the lateness tolerance
+    Counter out_of_order;   // transmitted after a packet that took the link later
+    // Rate while backlogged (linkem/release_tracker.hpp): wire bytes, actual and model time.
+    Counter backlogged_wire_bytes, backlogged_sent_ns, backlogged_model_ns;
+};
+
+// What a link's configuration says, for comparison with what was measured.
+struct LinkExpectations {
+    uint64_t lateness_tolerance_ns = 10'000;
+    std::optional<double> loss;  // the loss model's long-run loss; 0 without one; none when unknown
 };
 
 // A consistent-enough copy for reports.
@@ -59,14 +70,20 @@ struct LinkSnapshot {
     uint64_t in_flight = 0;  // measured: what the arena holds
     uint64_t queue_depth = 0;
     uint64_t rx_busy_ns = 0, tx_busy_ns = 0;  // stage time, for ns per packet per stage
+    uint64_t late = 0, out_of_order = 0;
+    uint64_t backlogged_wire_bytes = 0, backlogged_sent_ns = 0, backlogged_model_ns = 0;
     Histogram delay_ns, lateness_ns;
+    LinkExpectations expected;
 
     uint64_t dropped() const;
+    // Packets the loss model judged: those that took link time.
+    uint64_t offered_to_loss() const;
     bool balanced() const { return rx_packets == tx_packets + dropped() + in_flight; }
 };
 
 // Histograms are copied only when asked: do so only when both writers are stopped.
-LinkSnapshot snapshot(const std::string &name, const RxCounters &rx, const TxCounters &tx, uint64_t in_flight, bool with_histograms);
+LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected, const RxCounters &rx, const TxCounters &tx,
+                      uint64_t in_flight, bool with_histograms);
 
 // "a-to-b: rx 1.20 Mpps 614.4 Mbit/s | tx ... | drops queue=0 loss=12 | queue 3 pkts | in flight 250"
 std::string status_line(const LinkSnapshot &now, const LinkSnapshot &before, double seconds);

@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 #define LKM_ABI_MAJOR 1
-#define LKM_ABI_MINOR 0
+#define LKM_ABI_MINOR 1
 #define LKM_ABI_VERSION ((LKM_ABI_MAJOR << 16) | LKM_ABI_MINOR)
 #define LKM_ENTRY_SYMBOL "lkm_entry"
 
@@ -190,6 +190,15 @@ typedef struct lkm_model {
      * finish): when has it finished? Returns a time >= start_ns. Called once
      * per packet that the queue admits, in order. */
     uint64_t (*finish_ns)(void *state, uint64_t start_ns, uint32_t wire_bytes);
+
+    /* ---- ABI 1.1 ---- (the host reads these only when struct_size covers them) */
+
+    /* [control thread] Optional, LKM_KIND_LOSS only: the fraction of packets
+     * the instance loses in the long run (its stationary loss probability),
+     * in [0, 1], or a negative value when it depends on the traffic (for
+     * example on frame lengths). linkem reports it beside the measured loss.
+     * NULL: unknown. */
+    double (*expected_loss)(const void *state);
 } lkm_model;
 
 #ifdef __cplusplus
