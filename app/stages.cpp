@@ -107,7 +107,7 @@ bool fill_mbuf(rte_mempool *pool, rte_mbuf *m, const uint8_t *data, uint32_t len
 // tx stage: copy every record whose release time has come into an mbuf, send
 // them in bursts; what the port will not take after a few attempts (or what
 // finds no mbuf) is freed and counted as tx_full. Each packet sent is
-// observed once (lateness, order, rate) at the time the port took the burst.
+// observed once (lateness, order, rate) at the time its burst was handed to the port.
 uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
     const ArenaRecord *due[kMaxBurst];
     uint32_t n = 0;
@@ -132,10 +132,13 @@ uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
         }
     }
 
+    // Lateness is taken when the burst is handed to the driver: what the
+    // driver does next (af_packet's sendto delivers into the peer's stack
+    // before it returns) is the port's time, not linkem's.
+    const uint64_t sent_ns = now_ns(*task.clock);
     uint32_t sent = 0;
     for (int attempt = 0; attempt < kTxAttempts && sent < ready; ++attempt)
         sent += rte_eth_tx_burst(link.tx_port, 0, mbufs + sent, static_cast<uint16_t>(ready - sent));
-    const uint64_t sent_ns = now_ns(*task.clock);
 
     uint64_t bytes = 0;
     ReleaseTally tally;

@@ -20,7 +20,7 @@ packages=(
   build-essential pkg-config meson ninja-build
   libdpdk-dev dpdk dpdk-dev
   libyaml-cpp-dev libfmt-dev catch2
-  iproute2 ethtool iputils-ping iperf3 python3 tcpdump
+  iproute2 ethtool iputils-ping iperf3 python3 python3-matplotlib tcpdump
 )
 
 install_packages() {

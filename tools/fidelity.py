@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+"""linkem fidelity, measured from outside the process (tools/fidelity.sh).
+
+A scenario configures the a-to-b link between two network namespaces
+(veth + net_af_packet, tools/netns.sh). A paced UDP probe stream (sequence
+number and send time in each payload) and, for rate scenarios, a saturating
+UDP stream cross it; tcpdump captures both namespace ends with nanosecond
+kernel timestamps; packets are matched by (stream, sequence). The same
+capture of what entered linkem is run through linkem-sim with the same
+configuration and seed: that is the model's own answer for these very
+packets, to compare with (delay per packet and its CDF, losses and their
+bursts). A baseline run forwards the same probes through dpdk-testpmd (no
+emulation): what the kernel and the I/O path add by themselves.
+
+Subcommands used inside the namespaces: `send` and `receive`.
+"""
+import argparse
+import json
+import math
+import os
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.environ.get("LINKEM_BUILD_DIR", os.path.join(ROOT, "build"))
+PREFIX = "lkf"  # namespaces lkf-ns-a, lkf-ns-b; interfaces lkf-a, lkf-b
+IP_B = "10.77.0.2"
+PROBE_PORT, SATURATE_PORT = 9000, 9001
+MAGIC = b"LKMF"
+HEADER = struct.Struct("!4sBIQ")  # magic, stream (0 probe, 1 saturating), sequence, send time (ns)
+ETHERNET_OVERHEAD = 24
+
+# Each scenario: the a-to-b link's fields (YAML), the probe stream, an
+# optional saturating stream, and what is judged.
+SCENARIOS = {
+    "constant": dict(
+        about="constant 10 ms delay",
+        link="delay: 10ms", probe_pps=2000, size=200, seconds=10),
+    "jitter": dict(
+        about="normal jitter: mean 10 ms, stddev 1 ms (order: keep)",
+        link="delay: {plugin: normal, mean: 10ms, stddev: 1ms}", probe_pps=200, size=200, seconds=15),
+    "bernoulli": dict(
+        about="1% Bernoulli loss, 5 ms delay",
+        link="delay: 5ms\n    loss: 1%", probe_pps=5000, size=200, seconds=10),
+    "gilbert": dict(
+        about="Gilbert-Elliott bursts (p 1%, r 30%: 3.23% loss, bursts of 3.3), 5 ms delay",
+        link="delay: 5ms\n    loss: {plugin: gilbert_elliott, p: 1%, r: 30%}", probe_pps=5000, size=200, seconds=10),
+    "rate": dict(
+        about="20 Mbit/s (Ethernet framing) with a 100-packet queue kept full, 5 ms delay",
+        link="bandwidth: 20Mbit/s\n    overhead: ethernet\n    queue: 100 packets\n    delay: 5ms",
+        probe_pps=197, size=200, seconds=10, saturate_bps=30e6, saturate_size=1200, rate_bps=20e6, overhead=ETHERNET_OVERHEAD),
+    "trace": dict(
+        about="Mahimahi trace tools/fidelity/varying.trace (12 to 48 Mbit/s, 18 Mbit/s on average), saturated",
+        link="bandwidth: {plugin: trace, file: " + os.path.join(ROOT, "tools/fidelity/varying.trace") + "}\n"
+             "    overhead: none\n    queue: 100 packets\n    delay: 5ms",
+        probe_pps=197, size=200, seconds=10, saturate_bps=30e6, saturate_size=1200, trace="tools/fidelity/varying.trace", overhead=0,
+        note="the trace repeats from linkem's start, in linkem-sim from the first packet: the model's per-probe figures are for "
+             "another phase of the trace; compare the rates"),
+}
+
+
+# ---------------------------------------------------------------- traffic
+
+def send(args):
+    """Paced probes (and a saturating stream) to IP_B, each with its sequence and send time."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.connect((IP_B, PROBE_PORT))
+    flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flood.connect((IP_B, SATURATE_PORT))
+    flood.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    streams = [(probe, 0, 1e9 / args.pps, args.size)]
+    if args.saturate_bps > 0:
+        streams.append((flood, 1, args.saturate_size * 8 * 1e9 / args.saturate_bps, args.saturate_size))
+    pad = {s: b"\0" * max(0, size - 42 - HEADER.size) for _, s, _, size in streams}  # frame = 14 + 20 + 8 + payload
+    start = time.monotonic_ns() + 100_000_000
+    end = start + int(args.seconds * 1e9)
+    nxt = [start] * len(streams)
+    seq = [0] * len(streams)
+    while True:
+        k = min(range(len(streams)), key=lambda i: nxt[i])
+        due = nxt[k]
+        if due >= end:
+            break
+        # Sleep, never spin: linkem's two lcores already take both CPUs of a
+        # small machine, and a spinning sender would preempt them for whole
+        # timeslices. Send times are taken from the capture, not the schedule.
+        wait = due - time.monotonic_ns()
+        if wait > 0:
+            time.sleep(wait / 1e9)
+        sock, stream, gap_ns, _ = streams[k]
+        try:
+            sock.send(HEADER.pack(MAGIC, stream, seq[k], time.time_ns()) + pad[stream])
+        except BlockingIOError:
+            pass
+        seq[k] += 1
+        nxt[k] += int(gap_ns)
+    print(json.dumps({"probes": seq[0], "saturating": seq[1] if len(seq) > 1 else 0}))
+
+
+def receive(args):
+    """Binds the probe and saturating ports so nothing answers with ICMP; discards what arrives."""
+    socks = []
+    for port in (PROBE_PORT, SATURATE_PORT):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        s.bind(("0.0.0.0", port))
+        s.setblocking(False)
+        socks.append(s)
+    import selectors
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    deadline = time.monotonic() + args.seconds
+    while time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=0.2):
+            try:
+                while True:
+                    key.fileobj.recv(65536)
+            except BlockingIOError:
+                pass
+
+
+# ---------------------------------------------------------------- pcap
+
+def read_pcap(path):
+    """[(t_ns, frame length, stream, seq)] of our UDP frames in a (nanosecond or microsecond) pcap."""
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return out
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic == 0xA1B23C4D:
+        scale = 1
+    elif magic == 0xA1B2C3D4:
+        scale = 1000
+    else:
+        raise SystemExit(f"fidelity: {path}: not a little-endian pcap")
+    at = 24
+    while at + 16 <= len(data):
+        sec, frac, incl, orig = struct.unpack_from("<IIII", data, at)
+        frame = data[at + 16:at + 16 + incl]
+        at += 16 + incl
+        if len(frame) < 14 + 20 + 8 + HEADER.size or frame[12:14] != b"\x08\x00":
+            continue
+        ihl = (frame[14] & 0x0F) * 4
+        if frame[23] != 17:
+            continue
+        payload = frame[14 + ihl + 8:]
+        if len(payload) < HEADER.size or payload[:4] != MAGIC:
+            continue
+        _, stream, seq, _ = HEADER.unpack_from(payload)
+        out.append((sec * 1_000_000_000 + frac * scale, orig, stream, seq))
+    return out
+
+
+# ---------------------------------------------------------------- statistics
+
+def quantile(sorted_values, q):
+    if not sorted_values:
+        return float("nan")
+    i = min(len(sorted_values) - 1, max(0, int(math.ceil(q * len(sorted_values))) - 1))
+    return sorted_values[i]
+
+
+def wilson(k, n, z=2.576):
+    """99% Wilson interval of a binomial proportion."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (max(0.0, c - h), min(1.0, c + h))
+
+
+def batch_means(lost_flags, batches=40, z=2.704):
+    """99% interval of the loss rate of a correlated sequence: mean of batch
+    means, t quantile for 39 degrees of freedom."""
+    n = len(lost_flags) // batches
+    if n == 0:
+        return (0.0, 1.0)
+    means = [sum(lost_flags[b * n:(b + 1) * n]) / n for b in range(batches)]
+    m, s = statistics.mean(means), statistics.stdev(means)
+    h = z * s / math.sqrt(batches)
+    return (max(0.0, m - h), m + h)
+
+
+def bursts(lost_flags):
+    runs, run = [], 0
+    for lost in lost_flags:
+        if lost:
+            run += 1
+        elif run:
+            runs.append(run)
+            run = 0
+    if run:
+        runs.append(run)
+    return runs
+
+
+def burst_table(runs):
+    n = len(runs) or 1
+    return [sum(1 for r in runs if r == k) / n for k in (1, 2, 3)] + [sum(1 for r in runs if r >= 4) / n]
+
+
+def us(ns):
+    return f"{ns / 1000:+.1f} us" if not math.isnan(ns) else "n/a"
+
+
+def ms(ns):
+    return f"{ns / 1e6:.3f} ms" if not math.isnan(ns) else "n/a"
+
+
+def trace_rate_bps(path):
+    stamps = [int(line) for line in open(os.path.join(ROOT, path)) if line.strip()]
+    return len(stamps) * 1504 * 8 / (stamps[-1] / 1000)
+
+
+# ---------------------------------------------------------------- running
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, text=True, capture_output=True, **kw)
+
+
+def netns(action):
+    r = sh(f"NETNS_PREFIX={PREFIX}; source '{ROOT}/tools/netns.sh'; {action}", executable="/bin/bash")
+    if r.returncode != 0:
+        raise SystemExit(f"fidelity: {action} failed: {r.stderr}")
+
+
+def static_neighbours():
+    """Permanent ARP entries, so no ARP crosses linkem during a run."""
+    mac = {}
+    for side in "ab":
+        mac[side] = sh(f"ip netns exec {PREFIX}-ns-{side} cat /sys/class/net/{PREFIX}-{side}-ns/address").stdout.strip()
+    sh(f"ip netns exec {PREFIX}-ns-a ip neigh replace 10.77.0.2 lladdr {mac['b']} dev {PREFIX}-a-ns nud permanent")
+    sh(f"ip netns exec {PREFIX}-ns-b ip neigh replace 10.77.0.1 lladdr {mac['a']} dev {PREFIX}-b-ns nud permanent")
+
+
+def write_config(path, link_fields, seed, extra=""):
+    with open(path, "w") as f:
+        f.write(f"""ports:
+  a: {{ device: "net_af_packet0,iface={PREFIX}-a" }}
+  b: {{ device: "net_af_packet1,iface={PREFIX}-b" }}
+links:
+  - name: a-to-b
+    from: a
+    to: b
+    {link_fields}
+  - {{ name: b-to-a, from: b, to: a }}
+seed: {seed}
+{extra}""")
+
+
+def start_forwarder(kind, config, work):
+    log = open(os.path.join(work, f"{kind}.log"), "w")
+    if kind == "linkem":
+        cmd = [os.path.join(BUILD, "app/linkem"), config, "--stats-interval", "0", "--stats-json", os.path.join(work, "stats.json")]
+        ready = "linkem: running"
+    else:
+        cmd = ["stdbuf", "-oL", "dpdk-testpmd", "-l", "0,1", "--in-memory", "--no-pci", "--log-level=lib.eal:error",
+               f"--vdev=net_af_packet0,iface={PREFIX}-a", f"--vdev=net_af_packet1,iface={PREFIX}-b", "--",
+               "--forward-mode=io", "--port-topology=paired", "--auto-start", "--nb-cores=1"]
+        ready = "Press enter to exit"
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE)
+    for _ in range(200):
+        time.sleep(0.1)
+        if ready in open(log.name).read():
+            return proc, log.name
+        if proc.poll() is not None:
+            break
+    raise SystemExit(f"fidelity: {kind} did not start:\n" + open(log.name).read())
+
+
+def run_traffic(sc, work, tag, forwarder, config):
+    """One pass: captures on both namespace ends while the sender runs. Returns (sent, at_a, at_b)."""
+    pa, pb = os.path.join(work, f"{tag}-a.pcap"), os.path.join(work, f"{tag}-b.pcap")
+    dumps = []
+    # Side a whole (linkem-sim replays it, and frame lengths matter to rates), side b headers only.
+    for side, path, snap in (("a", pa, "0"), ("b", pb, "128")):
+        dumps.append(subprocess.Popen(
+            ["ip", "netns", "exec", f"{PREFIX}-ns-{side}", "tcpdump", "-i", f"{PREFIX}-{side}-ns", "-n", "-s", snap,
+             "--time-stamp-precision=nano", "-B", "16384", "-w", path, "udp and dst host 10.77.0.2"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    time.sleep(1.0)
+    proc, log = start_forwarder(forwarder, config, work)
+    receiver = subprocess.Popen(["ip", "netns", "exec", f"{PREFIX}-ns-b", sys.executable, __file__, "receive",
+                                 "--seconds", str(sc["seconds"] + 5)])
+    time.sleep(0.5)
+    sent = sh(f"ip netns exec {PREFIX}-ns-a {sys.executable} {__file__} send --pps {sc['probe_pps']} --size {sc['size']} "
+              f"--seconds {sc['seconds']} --saturate-bps {sc.get('saturate_bps', 0)} --saturate-size {sc.get('saturate_size', 1200)}")
+    if sent.returncode != 0:
+        raise SystemExit("fidelity: sender failed: " + sent.stderr)
+    time.sleep(0.5)  # the longest delay here plus a full queue
+    proc.send_signal(2)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    for d in dumps:
+        d.send_signal(2)
+        d.wait(timeout=10)
+    receiver.kill()
+    return json.loads(sent.stdout), read_pcap(pa), read_pcap(pb), log
+
+
+def owd_of(at_a, at_b, stream=0):
+    sent = {(s, q): t for t, _, s, q in at_a if s == stream}
+    got = {}
+    for t, _, s, q in at_b:
+        if s == stream and (s, q) in sent and (s, q) not in got:
+            got[(s, q)] = t - sent[(s, q)]
+    return sent, got
+
+
+def model_delays(config, work, tag):
+    """linkem-sim on what entered linkem: the model's delay for each forwarded probe."""
+    out = os.path.join(work, f"{tag}-model.pcap")
+    r = sh(f"'{BUILD}/app/linkem-sim' '{config}' --link a-to-b --in '{os.path.join(work, tag + '-a.pcap')}' --out '{out}'")
+    if r.returncode != 0:
+        raise SystemExit("fidelity: linkem-sim failed: " + r.stdout + r.stderr)
+    return owd_of(read_pcap(os.path.join(work, f"{tag}-a.pcap")), read_pcap(out))
+
+
+def plots(name, work, rows, model, throughput, configured_bps):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    paths = []
+    seqs = sorted(rows)
+    if seqs:
+        t0 = min(rows[s][0] for s in seqs)
+        fig, ax = plt.subplots(figsize=(8, 4))
+        ax.plot([(rows[s][0] - t0) / 1e9 for s in seqs], [rows[s][1] / 1e6 for s in seqs], ".", ms=2, label="measured")
+        if model:
+            ax.plot([(rows[s][0] - t0) / 1e9 for s in seqs if s in model], [model[s] / 1e6 for s in seqs if s in model], ".", ms=1,
+                    alpha=0.5, label="model (linkem-sim)")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("one-way delay (ms)")
+        ax.set_title(f"{name}: one-way delay of each probe")
+        ax.legend()
+        paths.append(os.path.join(work, f"{name}-delay-over-time.png"))
+        fig.savefig(paths[-1], dpi=100)
+        plt.close(fig)
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        measured = sorted(rows[s][1] / 1e6 for s in seqs)
+        ax.plot(measured, [(i + 1) / len(measured) for i in range(len(measured))], label="measured")
+        if model:
+            m = sorted(v / 1e6 for v in model.values())
+            ax.plot(m, [(i + 1) / len(m) for i in range(len(m))], "--", label="model (linkem-sim)")
+        ax.set_xlabel("one-way delay (ms)")
+        ax.set_ylabel("CDF")
+        ax.set_title(f"{name}: delay CDF")
+        ax.legend()
+        paths.append(os.path.join(work, f"{name}-delay-cdf.png"))
+        fig.savefig(paths[-1], dpi=100)
+        plt.close(fig)
+    if throughput:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        ax.plot([t for t, _ in throughput], [b / 1e6 for _, b in throughput], label="measured, 100 ms bins")
+        if configured_bps:
+            ax.axhline(configured_bps / 1e6, color="k", ls="--", label="configured (mean)")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("Mbit/s (as the link counts bytes)")
+        ax.set_title(f"{name}: throughput at the receiver")
+        ax.legend()
+        paths.append(os.path.join(work, f"{name}-throughput.png"))
+        fig.savefig(paths[-1], dpi=100)
+        plt.close(fig)
+    return paths
+
+
+def table_row(cells):
+    return "| " + " | ".join(cells) + " |"
+
+
+def scenario(name, args):
+    sc = SCENARIOS[name]
+    work = os.path.join(args.out, name)
+    os.makedirs(work, exist_ok=True)
+    config = os.path.join(work, "linkem.yaml")
+    write_config(config, sc["link"], args.seed, args.extra.replace("\\n", "\n") + "\n" if args.extra else "")
+    base_config = os.path.join(work, "baseline.yaml")
+    write_config(base_config, "delay: 0ms", args.seed)
+    netns("netns_up")
+    try:
+        static_neighbours()
+        base = None
+        if not args.no_baseline:
+            bsc = dict(sc, seconds=min(5, sc["seconds"]), saturate_bps=0)
+            _, ba, bb, _ = run_traffic(bsc, work, "baseline", "testpmd", base_config)
+            _, got = owd_of(ba, bb)
+            base = sorted(got.values())
+        sent_info, at_a, at_b, log = run_traffic(sc, work, "linkem", "linkem", config)
+    finally:
+        netns("netns_clean_up")
+    stats = json.load(open(os.path.join(work, "stats.json")))["links"][0]
+    sent, got = owd_of(at_a, at_b)
+    model_sent, model_got = model_delays(config, work, "linkem")
+    seqs = sorted(q for (_, q) in sent)
+    lost_flags = [0 if (0, q) in got else 1 for q in seqs]
+    rows = {q: (sent[(0, q)], got[(0, q)]) for q in seqs if (0, q) in got}
+    model = {q: model_got[(0, q)] for (_, q) in model_got}
+    errors = sorted(rows[q][1] - model[q] for q in rows if q in model)
+    delays = sorted(v for _, v in rows.values())
+    model_sorted = sorted(model.values())
+
+    # Reordering: probes received after one with a higher sequence number.
+    order = [q for _, _, s, q in sorted(at_b) if s == 0]
+    reordered, highest = 0, -1
+    for q in order:
+        if q < highest:
+            reordered += 1
+        highest = max(highest, q)
+
+    print(f"\n## fidelity: {name}: {sc['about']}\n")
+    print(f"linkem link a-to-b: {sc['link'].replace(chr(10) + '    ', ', ')}; seed {args.seed}")
+    print(f"probes: {sc['probe_pps']}/s for {sc['seconds']} s, {sc['size']}-byte frames; sent {sent_info['probes']}, "
+          f"captured entering {len(seqs)}, leaving {len(rows)}" +
+          (f"; saturating stream {sc['saturate_bps'] / 1e6:.0f} Mbit/s of {sc['saturate_size']}-byte frames"
+           if sc.get("saturate_bps") else "") + "\n")
+    if sc.get("note"):
+        print(f"note: {sc['note']}\n")
+    print(table_row(["measure", "model / configured", "measured", "error"]))
+    print(table_row(["---"] * 4))
+    for label, q in (("one-way delay p50", 0.5), ("one-way delay p99", 0.99), ("one-way delay max", 1.0)):
+        m, x = quantile(model_sorted, q), quantile(delays, q)
+        print(table_row([label, ms(m), ms(x), us(x - m)]))
+    if errors:
+        abs_err = sorted(abs(e) for e in errors)
+        print(table_row(["delay error per probe (measured - model), median / p99 / max of abs",
+                         "0", f"{us(quantile(errors, 0.5))} / {us(quantile(abs_err, 0.99))} / {us(abs_err[-1])}", ""]))
+    if base:
+        print(table_row(["kernel + I/O path alone (testpmd, no emulation): p50 / p99 / max", "",
+                         f"{us(quantile(base, 0.5))} / {us(quantile(base, 0.99))} / {us(base[-1])}", ""]))
+    lost = sum(lost_flags)
+    n = len(lost_flags)
+    model_lost_flags = [0 if (0, q) in model_got else 1 for q in seqs]
+    expected = stats["loss"]["expected"]
+    if "loss:" in sc["link"]:  # a loss model: its long-run loss and the 99% interval of the measured one
+        iid = "loss: 1%" in sc["link"]
+        interval = wilson(lost, n) if iid else batch_means(lost_flags)
+        inside = expected is not None and interval[0] <= expected <= interval[1]
+        print(table_row(["probe loss (99% CI, " + ("Wilson" if iid else "batch means") + ")",
+                         f"{100 * expected:.3f}%" if expected is not None else "n/a",
+                         f"{100 * lost / n:.3f}% [{100 * interval[0]:.3f}%, {100 * interval[1]:.3f}%]",
+                         "inside" if inside else "OUTSIDE"]))
+    if lost or sum(model_lost_flags):
+        print(table_row(["probes lost (loss or a full queue): model (linkem-sim, same packets) / linkem", str(sum(model_lost_flags)), str(lost),
+                         "same probes" if model_lost_flags == lost_flags else "differ"]))
+        runs, model_runs = bursts(lost_flags), bursts(model_lost_flags)
+        mt, xt = burst_table(model_runs), burst_table(runs)
+        print(table_row(["loss bursts 1 / 2 / 3 / 4+ (share), mean length",
+                         " / ".join(f"{v:.2f}" for v in mt) + f", {statistics.mean(model_runs) if model_runs else 0:.2f}",
+                         " / ".join(f"{v:.2f}" for v in xt) + f", {statistics.mean(runs) if runs else 0:.2f}", ""]))
+    print(table_row(["probes reordered", "0", str(reordered), ""]))
+
+    throughput, configured_bps = [], None
+    if sc.get("saturate_bps"):
+        overhead = sc.get("overhead", 0)
+        frames = sorted((t, length + overhead) for t, length, _, _ in at_b)
+        # The backlogged window: from the first saturating frame received to the last, less 1 s at each end.
+        sat = [t for t, _, s, _ in at_b if s == 1]
+        t1, t2 = min(sat) + 1_000_000_000, max(sat) - 1_000_000_000
+        window = [(t, b) for t, b in frames if t1 <= t <= t2]
+        achieved = sum(b for _, b in window) * 8 / ((t2 - t1) / 1e9)
+        configured_bps = sc.get("rate_bps") or trace_rate_bps(sc["trace"])
+        print(table_row(["rate while saturated (receiver, bytes as the link counts them)", f"{configured_bps / 1e6:.3f} Mbit/s",
+                         f"{achieved / 1e6:.3f} Mbit/s", f"{100 * (achieved / configured_bps - 1):+.2f}%"]))
+        t0 = frames[0][0]
+        bins = {}
+        for t, b in frames:
+            bins[(t - t0) // 100_000_000] = bins.get((t - t0) // 100_000_000, 0) + b
+        throughput = [(k / 10, v * 8 / 0.1) for k, v in sorted(bins.items())][1:-1]
+    lat = stats["lateness_ns"]
+    print(table_row(["linkem inside: lateness p50 / p99 / p99.9 / max", "", f"{lat['p50']} / {lat['p99']} / {lat['p999']} / {lat['max']} ns",
+                     f"{100 * lat['late_fraction']:.3f}% later than {lat['tolerance_ns'] / 1000:g} us"]))
+    rate = stats["rate"]
+    if rate["achieved_bps"]:
+        print(table_row(["linkem inside: rate while backlogged", f"{rate['configured_bps'] / 1e6:.3f} Mbit/s",
+                         f"{rate['achieved_bps'] / 1e6:.3f} Mbit/s", f"{100 * (rate['achieved_bps'] / rate['configured_bps'] - 1):+.2f}%"]))
+    loss = stats["loss"]
+    print(table_row(["linkem inside: loss (all packets on the link)", "n/a" if loss["expected"] is None else f"{100 * loss['expected']:.3f}%",
+                     f"{100 * (loss['measured'] or 0):.3f}% of {loss['offered']}", f"out of order: {stats['out_of_order']}"]))
+    paths = plots(name, work, rows, model, throughput, configured_bps)
+    print("\nplots: " + ", ".join(paths))
+    print(f"files: {work} (linkem.yaml, captures, linkem.log, stats.json)")
+
+
+def internal(args):
+    """Lateness on net_null ports at 1 Mpps, beside the host's own floor."""
+    work = os.path.join(args.out, "internal")
+    os.makedirs(work, exist_ok=True)
+    gaps_tool = os.path.join(BUILD, "tools/linkem-host-gaps")
+    floor = {}
+    if os.path.exists(gaps_tool):
+        for line in sh(f"'{gaps_tool}' 1 {args.seconds}").stdout.splitlines():
+            k, v = line.split()
+            floor[k] = float(v) if k != "cpu" else v
+    config = os.path.join(work, "linkem.yaml")
+    with open(config, "w") as f:
+        f.write("""ports:
+  a: { device: "net_null0,size=64" }
+  b: { device: "net_null1,size=64" }
+links:
+  # 704 Mbit/s of 64-byte frames with Ethernet framing (88 bytes) = 1 Mpps,
+  # released evenly 1 us apart: every release is a deadline of its own.
+  - { name: a-to-b, from: a, to: b, bandwidth: 704Mbit/s, overhead: ethernet, queue: 1000 packets, delay: 10ms }
+pipeline: { lcores: [0, 1] }
+stats: { lateness_tolerance: 2us }
+""")
+    stats_path = os.path.join(work, "stats.json")
+    r = sh(f"'{BUILD}/app/linkem' '{config}' --duration {args.seconds}s --stats-interval 0 --stats-json '{stats_path}'")
+    if r.returncode != 0:
+        raise SystemExit("fidelity: linkem failed:\n" + r.stdout + r.stderr)
+    s = json.load(open(stats_path))["links"][0]
+    lat = s["lateness_ns"]
+    tx_pps = s["tx_packets"] / (json.load(open(stats_path))["duration_ns"] / 1e9)
+    print(f"\n## fidelity: internal: lateness at {tx_pps / 1e6:.2f} Mpps on net_null ports ({args.seconds} s)\n")
+    print(table_row(["measure", "linkem (tx lcore 1)", "host floor (a perfect releaser on CPU 1)"]))
+    print(table_row(["---"] * 3))
+    print(table_row(["lateness p50", f"{lat['p50']} ns", "0 ns"]))
+    print(table_row(["lateness p99", f"{lat['p99']} ns", f"{floor.get('floor_p99_ns', float('nan')):.0f} ns"]))
+    print(table_row(["lateness p99.9", f"{lat['p999']} ns", f"{floor.get('floor_p999_ns', float('nan')):.0f} ns"]))
+    print(table_row(["lateness max", f"{lat['max']} ns", f"{floor.get('gap_max_ns', float('nan')):.0f} ns (longest gap)"]))
+    print(table_row(["later than 2 us", f"{100 * lat['late_fraction']:.3f}%", f"{100 * floor.get('floor_late_over_2us', float('nan')):.3f}%"]))
+    print(table_row(["CPU time lost to gaps over 1 us", "", f"{100 * floor.get('lost_fraction', float('nan')):.3f}% "
+                     f"({floor.get('gaps_per_second', float('nan')):.0f} gaps/s)"]))
+    rate = s["rate"]
+    print(table_row(["rate while backlogged", f"{rate['achieved_bps'] / 1e6:.3f} of {rate['configured_bps'] / 1e6:.3f} Mbit/s", ""]))
+    print(f"\nfiles: {work}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("send")
+    s.add_argument("--pps", type=float, required=True)
+    s.add_argument("--size", type=int, required=True)
+    s.add_argument("--seconds", type=float, required=True)
+    s.add_argument("--saturate-bps", type=float, default=0)
+    s.add_argument("--saturate-size", type=int, default=1200)
+    r = sub.add_parser("receive")
+    r.add_argument("--seconds", type=float, required=True)
+    run = sub.add_parser("run")
+    run.add_argument("scenario", choices=sorted(SCENARIOS) + ["internal", "all"])
+    run.add_argument("--out", default=os.path.join(BUILD, "fidelity"))
+    run.add_argument("--seed", type=int, default=7)
+    run.add_argument("--seconds", type=int, default=10, help="length of the internal scenario")
+    run.add_argument("--no-baseline", action="store_true", help="skip the testpmd pass")
+    run.add_argument("--extra", default="", help="top-level YAML appended to the scenario's configuration")
+    a = p.parse_args()
+    if a.cmd == "send":
+        return send(a)
+    if a.cmd == "receive":
+        return receive(a)
+    names = sorted(SCENARIOS) + ["internal"] if a.scenario == "all" else [a.scenario]
+    for name in names:
+        internal(a) if name == "internal" else scenario(name, a)
+
+
+if __name__ == "__main__":
+    main()
