@@ -300,11 +300,7 @@ int main(int argc, char **argv) {
         return kExitRuntime;
     }
 
-    tx.late.add(tally.late);
-    tx.out_of_order.add(tally.out_of_order);
-    tx.backlogged_wire_bytes.add(tally.backlogged_wire_bytes);
-    tx.backlogged_sent_ns.add(tally.backlogged_sent_ns);
-    tx.backlogged_model_ns.add(tally.backlogged_model_ns);
+    add_tally(tx, tally);
     const LinkSnapshot s = snapshot(config.links[link_index].name, expected, rx, tx, 0, true);
     const uint64_t span_ns = input.frames.empty() ? 0 : input.frames.back().arrival_ns;
     fmt::print("linkem-sim: link {} (seed {}), {} packets over {} of input\n{}", s.name, seed, s.rx_packets,

@@ -153,13 +153,7 @@ uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
     if (sent < n) link.tx.drop_tx_full.add(n - sent);
     link.tx.packets.add(sent);
     link.tx.bytes.add(bytes);
-    if (tally.late != 0) link.tx.late.add(tally.late);
-    if (tally.out_of_order != 0) link.tx.out_of_order.add(tally.out_of_order);
-    if (tally.backlogged_wire_bytes != 0) {
-        link.tx.backlogged_wire_bytes.add(tally.backlogged_wire_bytes);
-        link.tx.backlogged_sent_ns.add(tally.backlogged_sent_ns);
-        link.tx.backlogged_model_ns.add(tally.backlogged_model_ns);
-    }
+    add_tally(link.tx, tally);
     link.tx.busy_ns.add(now_ns(*task.clock) - now);
     return n;
 }

@@ -40,7 +40,10 @@ static double floor_quantile(const double *gaps, size_t n, double run_ns, double
         const double x = (lo + hi) / 2;
         double late = 0;
         for (size_t i = 0; i < n; ++i) late += gaps[i] > x ? gaps[i] - x : 0;
-        if (late / run_ns > q) lo = x; else hi = x;
+        if (late / run_ns > q)
+            lo = x;
+        else
+            hi = x;
     }
     return hi;
 }
@@ -60,7 +63,8 @@ int main(int argc, char **argv) {
     const double seconds = atof(argv[2]);
     /* TSC rate against the monotonic clock over 100 ms. */
     const uint64_t c0 = now_ns(), t0 = __rdtsc();
-    while (now_ns() - c0 < 100000000) {}
+    while (now_ns() - c0 < 100000000) {
+    }
     const double tsc_per_ns = (double)(__rdtsc() - t0) / (double)(now_ns() - c0);
 
     double *gaps = malloc(MAX_GAPS * sizeof *gaps);

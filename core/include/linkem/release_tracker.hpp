@@ -19,6 +19,7 @@
 
 #include "linkem/histogram.hpp"
 #include "linkem/link_model.hpp"
+#include "linkem/stats.hpp"
 
 #include <cstdint>
 
@@ -32,6 +33,17 @@ struct ReleaseTally {
     uint64_t backlogged_sent_ns = 0;
     uint64_t backlogged_model_ns = 0;
 };
+
+// Adds a burst's tally to the link's tx counters (one store per non-zero field).
+inline void add_tally(TxCounters &tx, const ReleaseTally &tally) {
+    if (tally.late != 0) tx.late.add(tally.late);
+    if (tally.out_of_order != 0) tx.out_of_order.add(tally.out_of_order);
+    if (tally.backlogged_wire_bytes != 0) {
+        tx.backlogged_wire_bytes.add(tally.backlogged_wire_bytes);
+        tx.backlogged_sent_ns.add(tally.backlogged_sent_ns);
+        tx.backlogged_model_ns.add(tally.backlogged_model_ns);
+    }
+}
 
 class ReleaseTracker {
   public:
