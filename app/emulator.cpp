@@ -1,6 +1,7 @@
 #include "emulator.hpp"
 
 #include "linkem/lcore_plan.hpp"
+#include "linkem/plugin_host.hpp"
 #include "ports.hpp"
 #include "stages.hpp"
 
@@ -52,8 +53,10 @@ struct ArenaMemory {
     const rte_memzone *zone = nullptr;
     void *heap = nullptr;
     void *bytes = nullptr;
+    uint64_t size_bytes = 0;
 
     bool allocate(const std::string &name, uint64_t size) {
+        size_bytes = size;
         zone = rte_memzone_reserve_aligned(name.c_str(), size, SOCKET_ID_ANY, 0, RTE_CACHE_LINE_SIZE);
         if (zone != nullptr) {
             bytes = zone->addr;
@@ -88,6 +91,7 @@ class Emulator {
     void print_status(std::vector<LinkSnapshot> &previous, uint64_t &previous_ns);
     void watch_link_state(std::vector<int> &last_up);
     std::vector<LinkSnapshot> snapshots(bool with_histograms) const;
+    std::vector<PortClassifySnapshot> classify_snapshots() const;
     uint64_t drain_receive_queues();
     void clean_up();
 
@@ -101,7 +105,19 @@ class Emulator {
     std::vector<rte_mempool *> pools_;  // one per port, for what it receives
     std::vector<OpenPort> ports_;
     std::vector<ArenaMemory> arena_memory_;
-    std::vector<std::unique_ptr<LinkRuntime>> links_;
+    bool build_links(const std::vector<size_t> &port_ids);
+    LinkRuntime *add_link(const std::string &name, const LinkPlan &plan, const Link *config_link, size_t to_port, void *arena,
+                          void *reorder_arena);
+
+    RoutePlan routes_;
+    std::vector<std::unique_ptr<LinkRuntime>> links_;  // every link, per-flow instance and pass lane's link
+    std::vector<LinkRuntime *> by_config_link_;        // the runtime of Config::links[i] (nullptr for a per-flow template)
+    std::vector<std::unique_ptr<Lane>> lanes_;
+    std::vector<size_t> lane_port_;  // the destination port (index into ports_) of each lane
+    std::vector<std::unique_ptr<FlowTemplate>> flow_templates_;
+    std::vector<std::unique_ptr<PathRuntime>> paths_;
+    std::vector<std::unique_ptr<IngressRuntime>> ingress_;
+    std::vector<std::unique_ptr<EgressRuntime>> egress_;
     std::vector<LcoreTask> tasks_;
     std::vector<unsigned> lcore_ids_;
     std::unique_ptr<TscClock> clock_;
@@ -153,27 +169,9 @@ bool Emulator::start(const EalPlan &eal) {
         fmt::print("linkem: port {} ({}): ethdev {}, mtu {}, link {}\n", port.name, port.device, port.port_id, port.mtu, state);
         ports_.push_back(port);
     }
-    auto port_index = [&](const std::string &name) {
-        for (size_t k = 0; k < ports_.size(); ++k)
-            if (ports_[k].name == name) return k;
-        return size_t{0};  // unreachable: the loader checked every endpoint
-    };
-
-    for (size_t i = 0; i < config_.links.size(); ++i) {
-        const Link &l = config_.links[i];
-        ArenaMemory memory;
-        if (!memory.allocate(fmt::format("lkm_arena_{}", i), plans_[i].arena_bytes)) {
-            fmt::print(stderr, "linkem: link {}: cannot allocate its delay arena of {}\n", l.name,
-                       ByteSize{plans_[i].arena_bytes}.to_string());
-            return false;
-        }
-        arena_memory_.push_back(memory);
-        links_.push_back(std::make_unique<LinkRuntime>(l.name, ports_[port_index(l.from)].port_id, ports_[port_index(l.to)].port_id,
-                                                       pools_[port_index(l.to)], plans_[i].model, plans_[i].min_delay_ns, memory.bytes,
-                                                       plans_[i].arena_bytes, link_expectations(config_, plans_[i])));
-        fmt::print("linkem: link {}: {} -> {}, arena {} ({})\n", l.name, l.from, l.to, ByteSize{plans_[i].arena_bytes}.to_string(),
-                   memory.zone != nullptr ? "memzone" : "heap");
-    }
+    std::vector<size_t> port_ids;
+    for (const OpenPort &p : ports_) port_ids.push_back(p.port_id);
+    if (!build_links(port_ids)) return false;
 
     if (config_.capture) {
         if (rte_pdump_init() != 0) {
@@ -191,20 +189,163 @@ bool Emulator::start(const EalPlan &eal) {
         }
     }
 
-    const std::vector<LcoreRole> roles = plan_lcores(lcore_ids_.size(), links_.size());
+    const std::vector<LcoreRole> roles = plan_lcores(lcore_ids_.size(), ingress_.size(), egress_.size());
     tasks_.resize(roles.size());
     for (size_t k = 0; k < roles.size(); ++k) {
         LcoreTask &t = tasks_[k];
-        for (size_t i : roles[k].rx_links) t.rx_links.push_back(links_[i].get());
-        for (size_t i : roles[k].tx_links) t.tx_links.push_back(links_[i].get());
+        std::vector<std::string> work;
+        for (size_t i : roles[k].rx_stages) {
+            t.rx_ports.push_back(ingress_[i].get());
+            work.push_back("rx " + ingress_[i]->port_name);
+        }
+        for (size_t j : roles[k].tx_stages) {
+            t.tx_ports.push_back(egress_[j].get());
+            work.push_back("tx " + config_.ports[routes_.egress_ports[j]].name);
+        }
         t.clock = clock_.get();
         t.burst = config_.pipeline.burst;
         t.sleep_threshold_ns = static_cast<uint64_t>(config_.pipeline.sleep_threshold.ns);
         t.control = &control_;
-        std::vector<std::string> work;
-        for (size_t i : roles[k].rx_links) work.push_back("rx " + config_.links[i].name);
-        for (size_t i : roles[k].tx_links) work.push_back("tx " + config_.links[i].name);
         fmt::print("linkem: lcore {}: {}\n", lcore_ids_[k], work.empty() ? "idle" : fmt::format("{}", fmt::join(work, ", ")));
+    }
+    return true;
+}
+
+LinkRuntime *Emulator::add_link(const std::string &name, const LinkPlan &plan, const Link *l, size_t to_port, void *arena,
+                                void *reorder_arena) {
+    links_.push_back(std::make_unique<LinkRuntime>(name, plan.model, plan.min_delay_ns, link_expectations(config_, plan)));
+    LinkRuntime *link = links_.back().get();
+    if (arena != nullptr) {
+        lanes_.push_back(std::make_unique<Lane>(link, arena, plan.arena_bytes));
+        lane_port_.push_back(to_port);
+        link->lane = lanes_.back().get();
+    }
+    if (reorder_arena != nullptr) {
+        lanes_.push_back(std::make_unique<Lane>(link, reorder_arena, plan.arena_bytes));
+        lane_port_.push_back(to_port);
+        link->reorder_lane = lanes_.back().get();
+    }
+    if (l == nullptr) return link;
+    // Mangling: each random stream from the seed, the link's runtime name and what it is for.
+    const Mangle &m = l->mangle;
+    LinkMangler &mg = link->mangle;
+    if (m.truncate_bytes) mg.truncate_bytes = *m.truncate_bytes;
+    mg.ecn = m.ecn;
+    mg.rng = instance_rng(seed_, name, 0x6d616e67);  // "mang"
+    if (m.duplicate) {
+        mg.duplicate_on = true;
+        mg.duplicate = Chance::of(m.duplicate->value());
+    }
+    if (m.reorder) {
+        mg.reorder_on = true;
+        mg.reorder = Chance::of(m.reorder->value());
+        mg.reorder_extra_ns = static_cast<uint64_t>(m.reorder_extra_delay.ns);
+    }
+    const uint64_t corrupt_seed = mix_seed(seed_, std::hash<std::string>{}(name + "/corrupt"));
+    if (m.corrupt) mg.corrupt = Corruptor::per_packet(m.corrupt->value(), corrupt_seed);
+    if (m.corrupt_ber) mg.corrupt = Corruptor::bit_error_rate(m.corrupt_ber->value(), corrupt_seed);
+    return link;
+}
+
+// Runtime state from the route plan: a LinkRuntime per link (per instance of
+// a per-flow template, and one per pass lane), arenas for the links that end
+// a path, the paths, and the rx and tx stages of each port.
+bool Emulator::build_links(const std::vector<size_t> &port_ids) {
+    routes_ = plan_routes(config_);
+    const auto port_of = [&](const std::string &name) {
+        for (size_t k = 0; k < config_.ports.size(); ++k)
+            if (config_.ports[k].name == name) return k;
+        return size_t{0};  // unreachable: the loader checked every port name
+    };
+    const auto reserve = [&](const std::string &what, uint64_t bytes) -> void * {
+        ArenaMemory memory;
+        if (!memory.allocate(fmt::format("lkm_arena_{}", arena_memory_.size()), bytes)) {
+            fmt::print(stderr, "linkem: {}: cannot allocate {} of delay arena\n", what, ByteSize{bytes}.to_string());
+            return nullptr;
+        }
+        arena_memory_.push_back(memory);
+        return memory.bytes;
+    };
+
+    by_config_link_.assign(config_.links.size(), nullptr);
+    std::vector<FlowTemplate *> template_of(config_.links.size(), nullptr);
+    for (size_t i = 0; i < config_.links.size(); ++i) {
+        const Link &l = config_.links[i];
+        const LinkPlan &plan = plans_[i];
+        const bool ends = routes_.ends_path[i];
+        const size_t lanes = l.mangle.reorder ? 2 : 1;
+        if (l.per_flow) {
+            // One memory block for every instance's lanes.
+            const uint64_t each = plan.arena_bytes;
+            uint8_t *block = static_cast<uint8_t *>(reserve("link " + l.name, each * lanes * l.per_flow->max_flows));
+            if (block == nullptr) return false;
+            flow_templates_.push_back(
+                std::make_unique<FlowTemplate>(l.per_flow->key, l.per_flow->max_flows, static_cast<uint64_t>(l.per_flow->idle_timeout.ns)));
+            FlowTemplate *t = flow_templates_.back().get();
+            template_of[i] = t;
+            for (uint32_t k = 0; k < l.per_flow->max_flows; ++k) {
+                uint8_t *mine = block + each * lanes * k;
+                LinkRuntime *link = add_link(fmt::format("{}#{}", l.name, k), plan.flow_instances[k], &l, port_of(l.to), mine,
+                                             lanes == 2 ? mine + each : nullptr);
+                link->flows = &t->table;
+                link->flow_key_spec = &t->key;
+                link->flow_index = k;
+                t->instances.push_back(link);
+            }
+            fmt::print("linkem: link {}: {} -> {}, per flow: up to {} instances, arenas {} in all\n", l.name, l.from, l.to,
+                       l.per_flow->max_flows, ByteSize{each * lanes * l.per_flow->max_flows}.to_string());
+            continue;
+        }
+        void *arena = ends ? reserve("link " + l.name, plan.arena_bytes) : nullptr;
+        void *reorder = ends && lanes == 2 ? reserve("link " + l.name + " (reorder)", plan.arena_bytes) : nullptr;
+        if (ends && (arena == nullptr || (lanes == 2 && reorder == nullptr))) return false;
+        by_config_link_[i] = add_link(l.name, plan, &l, l.to.empty() ? 0 : port_of(l.to), arena, reorder);
+        fmt::print("linkem: link {}: {} -> {}, {}\n", l.name, l.from.empty() ? "(chain)" : l.from, l.to.empty() ? "(chain)" : l.to,
+                   ends ? fmt::format("arena {}", ByteSize{plan.arena_bytes * lanes}.to_string()) : "inner hop, no arena");
+    }
+
+    // Paths; a pass lane is a link with no model, released as it arrives.
+    static const LinkPlan kPassPlan = [] {
+        LinkPlan p;
+        p.arena_bytes = 4 << 20;
+        return p;
+    }();
+    for (const Path &p : routes_.paths) {
+        auto path = std::make_unique<PathRuntime>();
+        if (p.hops.front() == Path::kPassLane) {
+            void *arena = reserve("pass lane", kPassPlan.arena_bytes);
+            if (arena == nullptr) return false;
+            path->hops.push_back(
+                add_link(fmt::format("pass-{}", config_.ports[p.from_port].name), kPassPlan, nullptr, p.to_port, arena, nullptr));
+        } else if (template_of[p.hops.front()] != nullptr) {
+            path->flows = template_of[p.hops.front()];
+            path->hops.push_back(path->flows->instances.front());  // replaced per packet by the flow's instance
+        } else {
+            for (size_t i : p.hops) path->hops.push_back(by_config_link_[i]);
+        }
+        paths_.push_back(std::move(path));
+    }
+
+    for (const IngressPlan &plan : routes_.ingress) {
+        auto in = std::make_unique<IngressRuntime>(config_.ports[plan.port].name, static_cast<uint16_t>(port_ids[plan.port]), plan);
+        for (auto &p : paths_) in->paths.push_back(p.get());
+        in->needs_fields = plan.needs_fields;
+        const auto path_needs_fields = [&](const RouteAction &a) {
+            if (a.kind != RouteAction::Kind::kPath) return false;
+            const PathRuntime &p = *paths_[a.path];
+            return p.flows != nullptr || p.hops.back()->mangle.ecn;
+        };
+        for (const CompiledRule &r : plan.rules) in->needs_fields = in->needs_fields || path_needs_fields(r.action);
+        in->needs_fields = in->needs_fields || path_needs_fields(plan.default_action);
+        ingress_.push_back(std::move(in));
+    }
+    for (size_t port : routes_.egress_ports) {
+        auto out = std::make_unique<EgressRuntime>();
+        out->port_id = static_cast<uint16_t>(port_ids[port]);
+        out->pool = pools_[port];
+        for (size_t k = 0; k < lanes_.size(); ++k)
+            if (lane_port_[k] == port) out->lanes.push_back(lanes_[k].get());
+        egress_.push_back(std::move(out));
     }
     return true;
 }
@@ -235,7 +376,39 @@ uint64_t Emulator::drain_receive_queues() {
 
 std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
     std::vector<LinkSnapshot> out;
-    for (const auto &l : links_) out.push_back(snapshot(l->name, l->expected, l->rx, l->tx, l->arena.occupancy(), with_histograms));
+    for (const auto &l : links_) {
+        // A per-flow instance that never carried a flow is left out.
+        if (l->flows != nullptr && l->flows->flows_served(l->flow_index) == 0) continue;
+        const uint64_t in_flight = (l->lane ? l->lane->arena.occupancy() : 0) + (l->reorder_lane ? l->reorder_lane->arena.occupancy() : 0);
+        LinkSnapshot s = snapshot(l->name, l->expected, l->rx, l->tx, in_flight, with_histograms);
+        if (l->flows != nullptr) {
+            s.flow = to_string(*l->flow_key_spec, l->flows->key_of(l->flow_index));
+            s.flows_served = l->flows->flows_served(l->flow_index);
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::vector<PortClassifySnapshot> Emulator::classify_snapshots() const {
+    std::vector<PortClassifySnapshot> out;
+    for (const auto &in : ingress_) {
+        const IngressCounters &c = in->counters;
+        PortClassifySnapshot p;
+        p.port = in->port_name;
+        p.packets = c.packets.get();
+        p.bytes = c.bytes.get();
+        p.classify_ns = c.classify_ns.get();
+        p.default_hits = c.default_hits.get();
+        p.drop_rule = c.drop_rule.get();
+        p.drop_unclassified = c.drop_unclassified.get();
+        p.drop_flow_limit = c.drop_flow_limit.get();
+        for (size_t b = 0; b < kParseNotes; ++b) p.notes[b] = c.notes[b].get();
+        for (size_t r = 0; r < in->rules.size(); ++r)
+            p.rule_hits.emplace_back(config_.rules[in->rules[r].rule_index].path, c.rule_hits[r].get());
+        p.default_text = in->default_text;
+        out.push_back(std::move(p));
+    }
     return out;
 }
 
@@ -302,7 +475,7 @@ int Emulator::run(const EalPlan &eal) {
     for (const LinkPlan &p : plans_) grace_ns = std::max(grace_ns, std::min(p.max_delay_ns, p.min_delay_ns + kMaxGraceBeyondDelayNs));
     grace_ns += 10'000'000;
     int receiving = 0;
-    for (const LcoreTask &t : tasks_) receiving += t.rx_links.empty() ? 0 : 1;
+    for (const LcoreTask &t : tasks_) receiving += t.rx_ports.empty() ? 0 : 1;
     control_.receiving.store(receiving);
     control_.running.store(static_cast<int>(tasks_.size()));
 
@@ -326,8 +499,9 @@ int Emulator::run(const EalPlan &eal) {
 int Emulator::finish() {
     const uint64_t ran_ns = clock_->to_ns(rte_rdtsc()) - started_ns_;
     uint64_t shutdown_drops = 0;
-    for (auto &l : links_) shutdown_drops += drain_arena_at_shutdown(*l);
+    for (auto &lane : lanes_) shutdown_drops += drain_lane_at_shutdown(*lane);
     const std::vector<LinkSnapshot> final_stats = snapshots(true);
+    const std::vector<PortClassifySnapshot> classified = classify_snapshots();
     const uint64_t left_in_ports = drain_receive_queues();
     if (left_in_ports != 0)
         fmt::print("linkem: freed {} packets found in port receive queues after receiving stopped (they reached no link)\n", left_in_ports);
@@ -354,18 +528,21 @@ int Emulator::finish() {
 
     fmt::print("\nlinkem: ran {}; {} packets still held at the end were dropped as shutdown\n{}", seconds_text(ran_ns), shutdown_drops,
                summary_text(final_stats));
+    if (!config_.rules.empty() || routes_.paths.size() > routes_.ingress.size()) fmt::print("{}", classify_summary_text(classified));
     fmt::print("mbufs: {} of {} back in the pools{}\n", available, pool_size, mbufs_back ? "" : " (LEAK)");
 
     bool balanced = true;
     for (const LinkSnapshot &s : final_stats) balanced = balanced && s.balanced() && s.in_flight == 0;
     if (!cl_.stats_json_path.empty()) {
         uint64_t arena_bytes = 0;
-        for (const LinkPlan &p : plans_) arena_bytes += p.arena_bytes;
+        for (const ArenaMemory &m : arena_memory_) arena_bytes += m.size_bytes;
         const uint64_t mbuf_bytes = RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf);
         const std::string extra = fmt::format(
             "\"seed\": {}, \"duration_ns\": {}, \"mbufs\": {{\"pool\": {}, \"returned\": {}}}, "
-            "\"memory\": {{\"arena_bytes\": {}, \"pool_bytes\": {}, \"bytes_per_packet_in_flight\": {}}}, \"ports\": [{}]",
-            seed_, ran_ns, pool_size, available, arena_bytes, pool_size * mbuf_bytes, DelayArena::record_bytes(64), port_json);
+            "\"memory\": {{\"arena_bytes\": {}, \"pool_bytes\": {}, \"bytes_per_packet_in_flight\": {}}}, \"ports\": [{}], "
+            "\"classify\": {}",
+            seed_, ran_ns, pool_size, available, arena_bytes, pool_size * mbuf_bytes, DelayArena::record_bytes(64), port_json,
+            classify_json(classified));
         std::ofstream out(cl_.stats_json_path);
         out << stats_json(final_stats, extra);
         if (!out) {
@@ -379,6 +556,10 @@ int Emulator::finish() {
 
 void Emulator::clean_up() {
     for (OpenPort &p : ports_) close_port(p);
+    ingress_.clear();
+    egress_.clear();
+    paths_.clear();
+    lanes_.clear();
     links_.clear();
     for (ArenaMemory &m : arena_memory_) m.release();
     arena_memory_.clear();

@@ -7,6 +7,7 @@
 #include "emulator.hpp"
 #include "linkem/eal_args.hpp"
 #include "linkem/link_plan.hpp"
+#include "linkem/route_plan.hpp"
 #include "linkem/plugin_host.hpp"
 #include "linkem_version.h"
 
@@ -95,7 +96,10 @@ int main(int argc, char **argv) {
     std::vector<LinkPlan> plans;
     std::vector<ConfigError> plan_errors;
     for (size_t i = 0; i < config.links.size(); ++i)
-        if (std::optional<LinkPlan> plan = plan_link(config, i, seed, host, &plan_errors)) plans.push_back(std::move(*plan));
+        if (std::optional<LinkPlan> plan = plan_link(config, i, seed, host, &plan_errors)) {
+            plan_flow_instances(config, i, seed, host, *plan, &plan_errors);
+            plans.push_back(std::move(*plan));
+        }
     std::stable_sort(plan_errors.begin(), plan_errors.end(), [](const ConfigError &a, const ConfigError &b) {
         return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
     });
@@ -108,8 +112,16 @@ int main(int argc, char **argv) {
             fmt::print("# link {}:", config.links[i].name);
             for (const auto *m : {plans[i].bandwidth.get(), plans[i].loss.get(), plans[i].delay.get()})
                 if (m != nullptr) fmt::print(" {} model \"{}\" ({});", kind_name(m->model().kind), m->model().name, m->path());
-            fmt::print(" delay arena {} ({})\n", ByteSize{plans[i].arena_bytes}.to_string(), plans[i].arena_reason);
+            fmt::print(" delay arena {} ({})", ByteSize{plans[i].arena_bytes}.to_string(), plans[i].arena_reason);
+            if (const Link &l = config.links[i]; l.per_flow)
+                fmt::print("; per flow: {} instances, {} of arenas", l.per_flow->max_flows,
+                           ByteSize{plans[i].arena_bytes * l.per_flow->max_flows * (l.mangle.reorder ? 2 : 1)}.to_string());
+            else if (l.mangle.reorder)
+                fmt::print("; a second arena of the same size holds what reorder holds back");
+            fmt::print("\n");
         }
+        const RoutePlan routes = plan_routes(config);
+        for (const IngressPlan &in : routes.ingress) fmt::print("# {}\n", describe_ingress(config, routes, in));
         std::vector<std::string> shown;
         for (const std::string &a : eal.args) shown.push_back(quote_arg(a));
         fmt::print("# EAL arguments: {}\n", fmt::join(shown.begin() + 1, shown.end(), " "));

@@ -22,64 +22,231 @@ constexpr uint64_t kMaxWakeMarginNs = 2'000'000;  // never wake earlier than thi
 
 uint64_t now_ns(const TscClock &clock) { return clock.to_ns(rte_rdtsc()); }
 
-// rx/model stage: receive a burst, decide every packet's fate with one model
-// call, copy the admitted ones into the arena, free every mbuf, count.
-uint32_t rx_stage(LinkRuntime &link, const LcoreTask &task) {
-    rte_mbuf *mbufs[kMaxBurst];
-    const uint16_t n = rte_eth_rx_burst(link.rx_port, 0, mbufs, static_cast<uint16_t>(task.burst));
-    if (n == 0) return 0;
+bool ecn_capable_frame(const rte_mbuf *mb, const PacketFields &f) {
+    return ecn_capable(rte_pktmbuf_mtod(mb, const uint8_t *), mb->data_len, f.l3_offset, f.ip_version);
+}
 
-    const uint64_t arrival_ns = now_ns(*task.clock);  // one clock read per burst
+// The index of the first rule that matches, or rules.size().
+size_t first_match(const IngressRuntime &in, const PacketFields &f) {
+    const size_t n = in.rules.size();
+    for (size_t r = 0; r < n; ++r)
+        if (rule_matches(in.rules[r].match, 0, f)) return r;
+    return n;
+}
+
+// One burst's packets that enter the same first link, as indexes into the burst.
+struct Group {
+    PathRuntime *path;
+    LinkRuntime *first;
+    uint32_t count;
+};
+
+// Runs one group's packets through the path's hops and puts the survivors,
+// mangled, into the last hop's lanes. idx: the group's packets in arrival order.
+void run_group(const Group &g, const uint16_t *idx, rte_mbuf *const *mbufs, const PacketFields *fields, uint64_t arrival_ns) {
+    const uint32_t m = g.count;
+    const size_t hops = g.path->hops.size();
+    LinkRuntime *last = hops == 1 ? g.first : g.path->hops.back();
     PacketIn in[kMaxBurst];
-    uint64_t bytes = 0;
+    uint16_t at[kMaxBurst];  // in[j] is the burst's packet at[j]
+    bool ce[kMaxBurst];
     uint32_t longest = 0;
-    for (uint16_t i = 0; i < n; ++i) {
-        in[i] = {arrival_ns, mbufs[i]->pkt_len};
-        bytes += mbufs[i]->pkt_len;
-        longest = std::max(longest, mbufs[i]->pkt_len);
+    for (uint32_t j = 0; j < m; ++j) {
+        const rte_mbuf *mb = mbufs[idx[j]];
+        const bool ecn_capable = last->mangle.ecn && fields[idx[j]].ip_version != 0 && ecn_capable_frame(mb, fields[idx[j]]);
+        in[j] = {arrival_ns, mb->pkt_len, ecn_capable};
+        at[j] = idx[j];
+        ce[j] = false;
+        longest = std::max(longest, mb->pkt_len);
     }
-    // The arena's room, in records of the burst's longest frame (one spare for
-    // a wrap), goes into the model: a packet that would not fit is dropped
-    // before it takes link time or queue space.
+    // The last lane's room, in records of the longest frame (one spare for a
+    // wrap), goes to the first hop: a packet that would not fit is dropped
+    // before it takes link time or queue space anywhere on the path.
     const uint64_t record = DelayArena::record_bytes(longest);
-    const uint64_t free = link.arena.free_bytes(record * (n + 1));
+    const uint64_t free = last->lane->arena.free_bytes(record * (m + 1));
     const uint64_t room = free > record ? (free - record) / record : 0;
-    Verdict verdicts[kMaxBurst];
-    link.model.admit_burst(in, n, verdicts, room);
 
-    uint32_t n_admitted = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
-    for (uint16_t i = 0; i < n; ++i) {
-        switch (verdicts[i].fate) {
-        case Fate::kForward: {
-            const uint32_t len = mbufs[i]->pkt_len;
-            ArenaRecord *r = link.arena.append(verdicts[i].release_ns, len, verdicts[i].tag);
-            if (r == nullptr) {  // not expected: the room was reserved
-                ++n_arena_full;
+    Verdict verdicts[kMaxBurst];
+    uint32_t n = m;
+    for (size_t h = 0; h < hops && n != 0; ++h) {
+        LinkRuntime &link = h == 0 ? *g.first : *g.path->hops[h];
+        link.model.admit_burst(in, n, verdicts, h == 0 ? room : UINT64_MAX);
+        uint32_t kept = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
+        uint64_t bytes = 0;
+        for (uint32_t j = 0; j < n; ++j) {
+            bytes += in[j].len_bytes;
+            switch (verdicts[j].fate) {
+            case Fate::kForward:
+                link.rx.delay_ns.record(verdicts[j].release_ns - in[j].arrival_ns);
+                in[kept] = {verdicts[j].release_ns, in[j].len_bytes, in[j].ecn_capable};
+                at[kept] = at[j];
+                ce[kept] = ce[j] || verdicts[j].ce_marked;
+                verdicts[kept++] = verdicts[j];
                 break;
+            case Fate::kDropQueue: ++n_queue; break;
+            case Fate::kDropLoss: ++n_loss; break;
+            case Fate::kDropArenaFull: ++n_arena_full; break;
+            case Fate::kDropOrder: ++n_order; break;
             }
-            const void *data = rte_pktmbuf_read(mbufs[i], 0, len, r->data());  // copies only a chained mbuf
-            if (data != r->data()) rte_memcpy(r->data(), data, len);
-            link.rx.delay_ns.record(verdicts[i].release_ns - arrival_ns);
-            ++n_admitted;
-            break;
         }
-        case Fate::kDropQueue: ++n_queue; break;
-        case Fate::kDropLoss: ++n_loss; break;
-        case Fate::kDropArenaFull: ++n_arena_full; break;
-        case Fate::kDropOrder: ++n_order; break;
+        link.rx.packets.add(n);
+        link.rx.bytes.add(bytes);
+        if (n_queue != 0) link.rx.drop_queue.add(n_queue);
+        if (n_loss != 0) link.rx.drop_loss.add(n_loss);
+        if (n_order != 0) link.rx.drop_order.add(n_order);
+        if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
+        link.rx.queue_depth.set(link.model.queue_depth());
+        if (h + 1 < hops) link.rx.handed_on.add(kept);
+        n = kept;
+    }
+
+    // Copy the survivors into the last hop's lanes, mangling on the way.
+    LinkMangler &mg = last->mangle;
+    uint32_t n_arena_full = 0, n_truncated = 0, n_ce = 0, n_corrupted = 0, n_duplicated = 0, n_reordered = 0;
+    uint64_t corrupted_bits = 0;
+    for (uint32_t j = 0; j < n; ++j) {
+        const rte_mbuf *mb = mbufs[at[j]];
+        uint32_t len = mb->pkt_len;
+        if (len > mg.truncate_bytes) {
+            len = mg.truncate_bytes;
+            ++n_truncated;
+        }
+        Lane *lane = last->lane;
+        uint64_t release_ns = verdicts[j].release_ns;
+        if (mg.reorder_on && mg.reorder.draw(&mg.rng)) {  // held back: later packets overtake it
+            lane = last->reorder_lane;
+            release_ns += mg.reorder_extra_ns;
+            ++n_reordered;
+        }
+        ArenaRecord *r = lane->arena.append(release_ns, len, verdicts[j].tag);
+        if (r == nullptr) {  // not expected on the main lane: the room was reserved
+            ++n_arena_full;
+            continue;
+        }
+        const void *data = rte_pktmbuf_read(mb, 0, len, r->data());  // copies only a chained mbuf
+        if (data != r->data()) rte_memcpy(r->data(), data, len);
+        if (ce[j] && mark_ce(r->data(), len, fields[at[j]].l3_offset, fields[at[j]].ip_version)) ++n_ce;
+        if (mg.corrupt) {
+            const uint32_t bits = mg.corrupt->apply(r->data(), len);
+            n_corrupted += bits != 0 ? 1 : 0;
+            corrupted_bits += bits;
+        }
+        if (mg.duplicate_on && mg.duplicate.draw(&mg.rng)) {  // a second copy, released with the first
+            ++n_duplicated;
+            ArenaRecord *copy = lane->arena.append(release_ns, len, verdicts[j].tag & ~LinkTag::kWaited);
+            if (copy == nullptr) {
+                ++n_arena_full;
+                continue;
+            }
+            rte_memcpy(copy->data(), r->data(), len);
         }
     }
-    link.arena.publish();
+    if (n_arena_full != 0) last->rx.drop_arena_full.add(n_arena_full);
+    if (n_truncated != 0) last->rx.truncated.add(n_truncated);
+    if (n_ce != 0) last->rx.ce_marked.add(n_ce);
+    if (n_corrupted != 0) {
+        last->rx.corrupted.add(n_corrupted);
+        last->rx.corrupted_bits.add(corrupted_bits);
+    }
+    if (n_duplicated != 0) last->rx.duplicated.add(n_duplicated);
+    if (n_reordered != 0) last->rx.reordered.add(n_reordered);
+}
+
+// The first link of the packet's path: the path's first hop, or for a
+// per-flow path the flow's instance (nullptr: no instance free, dropped).
+LinkRuntime *first_link(PathRuntime &path, const PacketFields &f, uint64_t now_ns) {
+    if (path.flows == nullptr) return path.hops.front();
+    FlowTemplate &t = *path.flows;
+    bool created = false;
+    const uint32_t i = t.table.find_or_add(
+        flow_key(t.key, f), now_ns,
+        [&](uint32_t k) {
+            const LinkRuntime &l = *t.instances[k];
+            return l.lane->arena.occupancy() == 0 && (l.reorder_lane == nullptr || l.reorder_lane->arena.occupancy() == 0);
+        },
+        &created);
+    if (i == FlowTable::kNone) return nullptr;
+    if (created) t.instances[i]->model.reset();
+    return t.instances[i];
+}
+
+// rx stage of one arrival port: receive a burst, classify, run each group of
+// packets through its path, free every mbuf, count.
+uint32_t rx_stage(IngressRuntime &in, const LcoreTask &task) {
+    rte_mbuf *mbufs[kMaxBurst];
+    const uint16_t n = rte_eth_rx_burst(in.port_id, 0, mbufs, static_cast<uint16_t>(task.burst));
+    if (n == 0) return 0;
+    const uint64_t arrival_ns = now_ns(*task.clock);  // one clock read per burst
+    IngressCounters &c = in.counters;
+
+    // Classify: each packet's path and first link (nullptr: dropped here).
+    PacketFields *fields = in.fields.data();  // filled only when in.needs_fields
+    Group groups[kMaxBurst];
+    uint32_t n_groups = 0;
+    uint16_t group_index[kMaxBurst];  // by packet: its group (kNoGroup: dropped)
+    constexpr uint16_t kNoGroup = UINT16_MAX;
+    uint64_t bytes = 0;
+    uint32_t notes[kParseNotes] = {};
+    uint32_t n_default = 0, n_rule_drop = 0, n_unclassified = 0, n_flow_limit = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        bytes += mbufs[i]->pkt_len;
+        if (in.needs_fields) {
+            parse_packet(rte_pktmbuf_mtod(mbufs[i], const uint8_t *), mbufs[i]->data_len, &fields[i]);
+            for (uint32_t note = fields[i].notes; note != 0; note &= note - 1) ++notes[__builtin_ctz(note)];
+        }
+        const size_t r = in.rules.empty() ? 0 : first_match(in, fields[i]);
+        RouteAction action = in.default_action;
+        if (r < in.rules.size()) {
+            c.rule_hits[r].add(1);
+            action = in.rules[r].action;
+        } else {
+            ++n_default;
+        }
+        group_index[i] = kNoGroup;
+        if (action.kind == RouteAction::Kind::kDrop) {
+            ++(r < in.rules.size() ? n_rule_drop : n_unclassified);
+            continue;
+        }
+        PathRuntime &path = *in.paths[action.path];
+        LinkRuntime *first = first_link(path, fields[i], arrival_ns);
+        if (first == nullptr) {
+            ++n_flow_limit;
+            continue;
+        }
+        uint32_t g = 0;
+        while (g < n_groups && groups[g].first != first) ++g;
+        if (g == n_groups) groups[n_groups++] = {&path, first, 0};
+        ++groups[g].count;
+        group_index[i] = static_cast<uint16_t>(g);
+    }
+    const uint64_t classified_ns = now_ns(*task.clock);
+
+    // Each group through its path, in arrival order within the group.
+    uint16_t idx[kMaxBurst];
+    for (uint32_t g = 0; g < n_groups; ++g) {
+        uint32_t k = 0;
+        for (uint16_t i = 0; i < n; ++i)
+            if (group_index[i] == g) idx[k++] = i;
+        run_group(groups[g], idx, mbufs, fields, arrival_ns);
+    }
+    for (uint32_t g = 0; g < n_groups; ++g) {
+        LinkRuntime *last = groups[g].path->hops.size() == 1 ? groups[g].first : groups[g].path->hops.back();
+        last->lane->arena.publish();
+        if (last->reorder_lane != nullptr) last->reorder_lane->arena.publish();
+    }
     rte_pktmbuf_free_bulk(mbufs, n);
 
-    link.rx.packets.add(n);
-    link.rx.bytes.add(bytes);
-    if (n_queue != 0) link.rx.drop_queue.add(n_queue);
-    if (n_loss != 0) link.rx.drop_loss.add(n_loss);
-    if (n_order != 0) link.rx.drop_order.add(n_order);
-    if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
-    link.rx.queue_depth.set(link.model.queue_depth());
-    link.rx.busy_ns.add(now_ns(*task.clock) - arrival_ns);
+    c.packets.add(n);
+    c.bytes.add(bytes);
+    if (n_default != 0) c.default_hits.add(n_default);
+    if (n_rule_drop != 0) c.drop_rule.add(n_rule_drop);
+    if (n_unclassified != 0) c.drop_unclassified.add(n_unclassified);
+    if (n_flow_limit != 0) c.drop_flow_limit.add(n_flow_limit);
+    for (size_t b = 0; b < kParseNotes; ++b)
+        if (notes[b] != 0) c.notes[b].add(notes[b]);
+    const uint64_t done_ns = now_ns(*task.clock);
+    c.classify_ns.add(classified_ns - arrival_ns);
+    for (uint32_t g = 0; g < n_groups; ++g) groups[g].first->rx.busy_ns.add((done_ns - classified_ns) * groups[g].count / n);
     return n;
 }
 
@@ -104,30 +271,70 @@ bool fill_mbuf(rte_mempool *pool, rte_mbuf *m, const uint8_t *data, uint32_t len
     return true;
 }
 
-// tx stage: copy every record whose release time has come into an mbuf, send
-// them in bursts; what the port will not take after a few attempts (or what
-// finds no mbuf) is freed and counted as tx_full. Each packet sent is
-// observed once (lateness, order, rate) at the time its burst was handed to the port.
-uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
+// The tx side's sums for one link over a burst, added to its counters at once.
+struct LinkTxSums {
+    LinkRuntime *link = nullptr;
+    uint64_t packets = 0, bytes = 0;
+    ReleaseTally tally;
+    void flush() {
+        if (link == nullptr) return;
+        link->tx.packets.add(packets);
+        link->tx.bytes.add(bytes);
+        add_tally(link->tx, tally);
+        *this = {};
+    }
+};
+
+// tx stage of one destination port: take every record whose release time has
+// come from each lane that ends here (at most a burst), in release-time order
+// across lanes; copy each into an mbuf; send in bursts. What the port will not
+// take after a few attempts (or what finds no mbuf) is freed and counted as
+// tx_full on its link. Each packet sent is observed once (lateness, order,
+// rate) at the time its burst was handed to the port.
+uint32_t tx_stage(EgressRuntime &out, const LcoreTask &task, uint64_t now) {
     const ArenaRecord *due[kMaxBurst];
-    uint32_t n = 0;
-    for (const ArenaRecord *r; n < task.burst && (r = link.arena.front()) != nullptr && r->release_ns <= now; link.arena.pop()) {
-        // The next record is most likely right behind this one: fetch it early.
-        rte_prefetch0(reinterpret_cast<const uint8_t *>(r) + DelayArena::record_bytes(r->len_bytes));
-        due[n++] = r;
+    Lane *lane_of[kMaxBurst];
+    uint32_t n = 0, lanes_used = 0;
+    Lane *used[kMaxBurst];
+    for (Lane *lane : out.lanes) {
+        const uint32_t before = n;
+        for (const ArenaRecord *r; n < task.burst && (r = lane->arena.front()) != nullptr && r->release_ns <= now; lane->arena.pop()) {
+            // The next record is most likely right behind this one: fetch it early.
+            rte_prefetch0(reinterpret_cast<const uint8_t *>(r) + DelayArena::record_bytes(r->len_bytes));
+            lane_of[n] = lane;
+            due[n++] = r;
+        }
+        if (n != before) used[lanes_used++] = lane;
+        if (n == task.burst) break;
     }
     if (n == 0) return 0;
+    if (lanes_used > 1) {  // merge the lanes' runs (each already in release order) by release time
+        uint32_t order[kMaxBurst];
+        for (uint32_t i = 0; i < n; ++i) order[i] = i;
+        std::stable_sort(order, order + n, [&](uint32_t a, uint32_t b) { return due[a]->release_ns < due[b]->release_ns; });
+        const ArenaRecord *sorted_due[kMaxBurst];
+        Lane *sorted_lane[kMaxBurst];
+        for (uint32_t i = 0; i < n; ++i) {
+            sorted_due[i] = due[order[i]];
+            sorted_lane[i] = lane_of[order[i]];
+        }
+        std::copy(sorted_due, sorted_due + n, due);
+        std::copy(sorted_lane, sorted_lane + n, lane_of);
+    }
 
     rte_mbuf *mbufs[kMaxBurst];
-    const ArenaRecord *record_of[kMaxBurst];  // mbufs[k] carries record_of[k]
+    uint32_t record_of[kMaxBurst];  // mbufs[k] carries due[record_of[k]]
     uint32_t ready = 0;
-    if (rte_pktmbuf_alloc_bulk(link.tx_pool, mbufs, n) == 0) {  // else the pool is dry: every one of them is dropped
+    bool built[kMaxBurst];
+    std::fill_n(built, n, false);
+    if (rte_pktmbuf_alloc_bulk(out.pool, mbufs, n) == 0) {  // else the pool is dry: every one of them is dropped
         for (uint32_t i = 0; i < n; ++i) {
-            if (!fill_mbuf(link.tx_pool, mbufs[i], due[i]->data(), due[i]->len_bytes)) {
+            if (!fill_mbuf(out.pool, mbufs[i], due[i]->data(), due[i]->len_bytes)) {
                 rte_pktmbuf_free(mbufs[i]);
                 continue;
             }
-            record_of[ready] = due[i];
+            built[i] = true;
+            record_of[ready] = i;
             mbufs[ready++] = mbufs[i];
         }
     }
@@ -138,23 +345,30 @@ uint32_t tx_stage(LinkRuntime &link, const LcoreTask &task, uint64_t now) {
     const uint64_t sent_ns = now_ns(*task.clock);
     uint32_t sent = 0;
     for (int attempt = 0; attempt < kTxAttempts && sent < ready; ++attempt)
-        sent += rte_eth_tx_burst(link.tx_port, 0, mbufs + sent, static_cast<uint16_t>(ready - sent));
+        sent += rte_eth_tx_burst(out.port_id, 0, mbufs + sent, static_cast<uint16_t>(ready - sent));
 
-    uint64_t bytes = 0;
-    ReleaseTally tally;
+    LinkTxSums sums;
     for (uint32_t k = 0; k < sent; ++k) {
-        const ArenaRecord &r = *record_of[k];
-        bytes += r.len_bytes;
-        link.release.observe(r.release_ns, r.tag, r.len_bytes, sent_ns, link.tx.lateness_ns, tally);
+        const ArenaRecord &r = *due[record_of[k]];
+        LinkRuntime *link = lane_of[record_of[k]]->link;
+        if (link != sums.link) {
+            sums.flush();
+            sums.link = link;
+        }
+        ++sums.packets;
+        sums.bytes += r.len_bytes;
+        link->release.observe(r.release_ns, r.tag, r.len_bytes, sent_ns, link->tx.lateness_ns, sums.tally);
     }
-    link.arena.publish_consumed();  // copied out and observed: the space is free again
+    sums.flush();
+    if (sent < n) {  // the rare path: per packet, to the right link
+        for (uint32_t k = sent; k < ready; ++k) lane_of[record_of[k]]->link->tx.drop_tx_full.add(1);
+        for (uint32_t i = 0; i < n; ++i)
+            if (!built[i]) lane_of[i]->link->tx.drop_tx_full.add(1);
+    }
+    for (uint32_t u = 0; u < lanes_used; ++u) used[u]->arena.publish_consumed();  // copied out and observed: the space is free again
 
     if (sent < ready) rte_pktmbuf_free_bulk(mbufs + sent, ready - sent);
-    if (sent < n) link.tx.drop_tx_full.add(n - sent);
-    link.tx.packets.add(sent);
-    link.tx.bytes.add(bytes);
-    add_tally(link.tx, tally);
-    link.tx.busy_ns.add(now_ns(*task.clock) - now);
+    if (lanes_used == 1) lane_of[0]->link->tx.busy_ns.add(now_ns(*task.clock) - now);
     return n;
 }
 
@@ -171,10 +385,12 @@ struct Nap {
 
 Nap plan_nap(const LcoreTask &task, bool receiving, uint64_t now) {
     uint64_t horizon = now + kLongestSleepNs;
-    for (LinkRuntime *link : task.tx_links) {
-        const ArenaRecord *head = link->arena.front();
-        const uint64_t earliest = head != nullptr ? head->release_ns : now + link->min_delay_ns;
-        if (earliest < horizon) horizon = earliest;
+    for (EgressRuntime *out : task.tx_ports) {
+        for (Lane *lane : out->lanes) {
+            const ArenaRecord *head = lane->arena.front();
+            const uint64_t earliest = head != nullptr ? head->release_ns : now + lane->link->min_delay_ns;
+            if (earliest < horizon) horizon = earliest;
+        }
     }
     const uint64_t to_deadline = horizon > now + task.sleep_threshold_ns ? horizon - now - task.sleep_threshold_ns : 0;
     return {to_deadline, receiving ? task.sleep_threshold_ns : UINT64_MAX};
@@ -199,8 +415,9 @@ struct WakeMargin {
 };
 
 bool arenas_empty(const LcoreTask &task) {
-    for (LinkRuntime *link : task.tx_links)
-        if (link->arena.occupancy() != 0) return false;
+    for (EgressRuntime *out : task.tx_ports)
+        for (Lane *lane : out->lanes)
+            if (lane->arena.occupancy() != 0) return false;
     return true;
 }
 
@@ -210,7 +427,7 @@ int lcore_main(void *arg) {
     const LcoreTask &task = *static_cast<const LcoreTask *>(arg);
     PipelineControl &control = *task.control;
     prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: sleeps end close to when asked
-    bool receiving = !task.rx_links.empty();
+    bool receiving = !task.rx_ports.empty();
     uint32_t idle_polls = 0;
     WakeMargin margin;
 
@@ -218,11 +435,11 @@ int lcore_main(void *arg) {
         /* 1. Release what is due. */
         const uint64_t now = now_ns(*task.clock);
         uint32_t moved = 0;
-        for (LinkRuntime *link : task.tx_links) moved += tx_stage(*link, task, now);
+        for (EgressRuntime *out : task.tx_ports) moved += tx_stage(*out, task, now);
 
         /* 2. Admit a burst from each port this lcore receives on. */
         if (receiving)
-            for (LinkRuntime *link : task.rx_links) moved += rx_stage(*link, task);
+            for (IngressRuntime *in : task.rx_ports) moved += rx_stage(*in, task);
 
         /* 3. Every 16 iterations: stop requests. */
         if ((iter & 0xF) == 0) {
@@ -232,7 +449,7 @@ int lcore_main(void *arg) {
             }
             if (!receiving) {
                 const bool nothing_left = control.receiving.load(std::memory_order_acquire) == 0 && arenas_empty(task);
-                if (task.tx_links.empty() || nothing_left || control.stop_tx.load(std::memory_order_acquire)) break;
+                if (task.tx_ports.empty() || nothing_left || control.stop_tx.load(std::memory_order_acquire)) break;
             }
         }
 
@@ -261,11 +478,11 @@ int lcore_main(void *arg) {
     return 0;
 }
 
-uint64_t drain_arena_at_shutdown(LinkRuntime &link) {
+uint64_t drain_lane_at_shutdown(Lane &lane) {
     uint64_t discarded = 0;
-    for (; link.arena.front() != nullptr; link.arena.pop()) ++discarded;
-    link.arena.publish_consumed();
-    link.tx.drop_shutdown.add(discarded);
+    for (; lane.arena.front() != nullptr; lane.arena.pop()) ++discarded;
+    lane.arena.publish_consumed();
+    lane.link->tx.drop_shutdown.add(discarded);
     return discarded;
 }
 

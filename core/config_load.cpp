@@ -193,15 +193,32 @@ class Loader {
     std::optional<QueueLimit> load_queue(const Entry &e, const std::string &path);
     void load_overhead(const Entry &e, const std::string &path, Link &link);
     void check_links(const Config &c, const std::vector<size_t> &yaml_index);
+    void load_mangle(const Entry &e, const std::string &path, Link &link);
+    void load_per_flow(const Entry &e, const std::string &path, Link &link);
+    void load_rules(const Entry &e, Config &c);
+    std::optional<Rule> load_rule(const YAML::Node &node, const std::string &path, const Config &c);
+    bool load_match(const Entry &e, const std::string &path, const Config &c, Rule &rule);
+    void check_paths(const Config &c);
+    std::optional<bool> boolean(const Entry &e, const std::string &path);
+    std::optional<uint8_t> prefix_bits(const Entry &e, const std::string &path, uint8_t max);
 
     std::string file_;
     std::vector<ConfigError> errors_;
     std::vector<std::string> port_names_;  // every key under ports, in file order
 };
 
-const std::vector<std::string> kTopKeys = {"ports", "links", "pipeline", "stats", "capture", "seed", "eal"};
+const std::vector<std::string> kTopKeys = {"ports", "links", "rules", "pipeline", "stats", "capture", "seed", "eal"};
 const std::vector<std::string> kPortKeys = {"device"};
-const std::vector<std::string> kLinkKeys = {"name", "from", "to", "bandwidth", "overhead", "queue", "delay", "loss", "arena"};
+const std::vector<std::string> kLinkKeys = {"name",  "from", "to",    "bandwidth", "overhead", "queue",
+                                            "delay", "loss", "arena", "mangle",    "per_flow"};
+const std::vector<std::string> kMangleKeys = {"duplicate", "corrupt", "truncate", "ecn", "reorder"};
+const std::vector<std::string> kCorruptKeys = {"probability", "ber"};
+const std::vector<std::string> kReorderKeys = {"probability", "extra_delay"};
+const std::vector<std::string> kPerFlowKeys = {"key", "max_flows", "idle_timeout"};
+const std::vector<std::string> kFlowKeyKeys = {"src", "dst", "src6", "dst6", "proto", "src_port", "dst_port"};
+const std::vector<std::string> kRuleKeys = {"match", "link", "chain", "action"};
+const std::vector<std::string> kMatchKeys = {"port", "ether_type", "vlan",     "inner_vlan", "src",
+                                             "dst",  "proto",      "src_port", "dst_port",   "dscp"};
 const std::vector<std::string> kQueueKeys = {"packets", "bytes"};
 const std::vector<std::string> kPipelineKeys = {"burst", "lcores", "sleep_threshold"};
 const std::vector<std::string> kStatsKeys = {"lateness_tolerance"};
@@ -227,6 +244,8 @@ Config Loader::load(const YAML::Node &root) {
         load_links(it->second, c);
     else
         error(SourcePos{1, 1}, "links", "missing required key \"links\" (example: links: [{name: a-to-b, from: a, to: b, delay: 10ms}])");
+    if (auto it = top.find("rules"); it != top.end()) load_rules(it->second, c);
+    if (errors_.empty()) check_paths(c);
     if (auto it = top.find("pipeline"); it != top.end()) load_pipeline(it->second, c);
     if (auto it = top.find("stats"); it != top.end()) load_stats(it->second, c);
     if (auto it = top.find("capture"); it != top.end()) {
@@ -518,7 +537,8 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
     for (const char *key : {"name", "from", "to"}) {
         const auto it = fields.find(key);
         if (it == fields.end()) {
-            error(node, child(path, key), fmt::format("missing required key \"{}\"", key));
+            // from/to may be left out by a link used only inside chains (checked in check_paths).
+            if (std::string_view(key) == "name") error(node, child(path, key), "missing required key \"name\"");
             continue;
         }
         const auto text =
@@ -562,30 +582,373 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
         }
     }
 
+    if (auto it = fields.find("mangle"); it != fields.end()) load_mangle(it->second, child(path, "mangle"), link);
+    if (auto it = fields.find("per_flow"); it != fields.end()) load_per_flow(it->second, child(path, "per_flow"), link);
+
     if (errors_.size() != errors_before) return std::nullopt;
     return link;
 }
 
-// Checks across links: unique names; a port feeds at most one link and is fed
-// by at most one (each port queue then has exactly one user; classification
-// rules will later choose among several links per port).
+// Checks across links: unique names. Several links may start or end at one
+// port: classification rules choose among them (check_paths).
 void Loader::check_links(const Config &c, const std::vector<size_t> &yaml_index) {
-    std::map<std::string, size_t> by_name, by_source, by_destination;
+    std::map<std::string, size_t> by_name;
     for (size_t i = 0; i < c.links.size(); ++i) {
         const Link &l = c.links[i];
         const std::string path = item("links", yaml_index[i]);
         if (auto [first, inserted] = by_name.emplace(l.name, i); !inserted)
             error(l.name_pos, child(path, "name"),
                   fmt::format("duplicate link name \"{}\" (first used at line {})", l.name, c.links[first->second].name_pos.line));
-        if (auto [first, inserted] = by_source.emplace(l.from, i); !inserted)
-            error(l.pos, child(path, "from"),
-                  fmt::format("port \"{}\" already feeds link \"{}\" (line {}); a port feeds one link for now "
-                              "(classification rules will choose between several)",
-                              l.from, c.links[first->second].name, c.links[first->second].pos.line));
-        if (auto [first, inserted] = by_destination.emplace(l.to, i); !inserted)
-            error(l.pos, child(path, "to"),
-                  fmt::format("port \"{}\" is already the end of link \"{}\" (line {}); a port ends one link for now", l.to,
-                              c.links[first->second].name, c.links[first->second].pos.line));
+    }
+}
+
+std::optional<bool> Loader::boolean(const Entry &e, const std::string &path) {
+    if (e.value.IsScalar() && (e.value.Scalar() == "true" || e.value.Scalar() == "false")) return e.value.Scalar() == "true";
+    error(e.value.IsNull() ? e.key : e.value, path, fmt::format("expected true or false, got {}", describe(e.value)));
+    return std::nullopt;
+}
+
+// A prefix length written "/24" or "24", at most max.
+std::optional<uint8_t> Loader::prefix_bits(const Entry &e, const std::string &path, uint8_t max) {
+    const auto text = scalar(e, path, fmt::format("a prefix length such as /24 (0 to {})", max));
+    if (!text) return std::nullopt;
+    const std::string_view digits = !text->empty() && text->front() == '/' ? std::string_view(*text).substr(1) : std::string_view(*text);
+    const Parsed<uint64_t> bits = parse_uint(digits, max);
+    if (!bits) {
+        error(e.value, path, fmt::format("\"{}\" is not a prefix length from /0 to /{} (example: /24)", *text, max));
+        return std::nullopt;
+    }
+    return static_cast<uint8_t>(*bits.value);
+}
+
+void Loader::load_mangle(const Entry &e, const std::string &path, Link &link) {
+    if (!e.value.IsMap()) {
+        error(e.value.IsNull() ? e.key : e.value, path,
+              fmt::format("expected a mapping such as {{duplicate: 1%, corrupt: 0.1%, truncate: 128B, ecn: true, "
+                          "reorder: {{probability: 1%, extra_delay: 5ms}}}}, got {}",
+                          describe(e.value)));
+        return;
+    }
+    Mangle &m = link.mangle;
+    const auto fields = entries(e.value, path, &kMangleKeys);
+    const auto probability = [&](const Entry &pe, const std::string &p) {
+        return unit_value<Probability>(pe, p, "a probability such as 1% or 0.001");
+    };
+    if (auto it = fields.find("duplicate"); it != fields.end()) m.duplicate = probability(it->second, child(path, "duplicate"));
+    if (auto it = fields.find("corrupt"); it != fields.end()) {
+        const std::string p = child(path, "corrupt");
+        if (it->second.value.IsMap()) {
+            const auto c = entries(it->second.value, p, &kCorruptKeys);
+            if (auto pr = c.find("probability"); pr != c.end()) m.corrupt = probability(pr->second, child(p, "probability"));
+            if (auto ber = c.find("ber"); ber != c.end()) m.corrupt_ber = probability(ber->second, child(p, "ber"));
+            if (c.size() != 1)
+                error(it->second.value, p, "give one of probability (per packet: one bit flipped) or ber (every bit: a bit error rate)");
+        } else {
+            m.corrupt = probability(it->second, p);
+        }
+    }
+    if (auto it = fields.find("truncate"); it != fields.end()) {
+        if (auto size = unit_value<ByteSize>(it->second, child(path, "truncate"), "a size such as 128B")) {
+            if (size->bytes >= 14 && size->bytes <= 65535)
+                m.truncate_bytes = static_cast<uint32_t>(size->bytes);
+            else
+                error(it->second.value, child(path, "truncate"),
+                      fmt::format("{} is out of range (14B, an Ethernet header, to 65535B)", size->to_string()));
+        }
+    }
+    if (auto it = fields.find("ecn"); it != fields.end()) m.ecn = boolean(it->second, child(path, "ecn")).value_or(false);
+    if (auto it = fields.find("reorder"); it != fields.end()) {
+        const std::string p = child(path, "reorder");
+        if (!it->second.value.IsMap()) {
+            error(it->second.value.IsNull() ? it->second.key : it->second.value, p,
+                  fmt::format("expected a mapping such as {{probability: 1%, extra_delay: 5ms}}, got {}", describe(it->second.value)));
+        } else {
+            const auto r = entries(it->second.value, p, &kReorderKeys);
+            const auto pr = r.find("probability");
+            const auto extra = r.find("extra_delay");
+            if (pr == r.end() || extra == r.end())
+                error(it->second.value, p, "reorder needs both probability and extra_delay (example: {probability: 1%, extra_delay: 5ms})");
+            if (pr != r.end()) m.reorder = probability(pr->second, child(p, "probability"));
+            if (extra != r.end()) {
+                if (auto d = unit_value<Duration>(extra->second, child(p, "extra_delay"), "a duration such as 5ms")) {
+                    if (d->ns > 0 && d->ns <= kMaxDelayNs)
+                        m.reorder_extra_delay = *d;
+                    else
+                        error(extra->second.value, child(p, "extra_delay"),
+                              fmt::format("{} is out of range (above 0, up to {})", d->to_string(), Duration{kMaxDelayNs}.to_string()));
+                }
+            }
+        }
+    }
+}
+
+void Loader::load_per_flow(const Entry &e, const std::string &path, Link &link) {
+    if (!e.value.IsMap()) {
+        error(
+            e.value.IsNull() ? e.key : e.value, path,
+            fmt::format("expected a mapping such as {{key: {{src: /24}}, max_flows: 256, idle_timeout: 10s}}, got {}", describe(e.value)));
+        return;
+    }
+    PerFlow pf;
+    const auto fields = entries(e.value, path, &kPerFlowKeys);
+    const auto key = fields.find("key");
+    if (key == fields.end()) {
+        error(e.value, child(path, "key"), "missing required key \"key\" (example: key: {src: /24}, one link per source /24)");
+    } else if (!key->second.value.IsMap()) {
+        error(key->second.value.IsNull() ? key->second.key : key->second.value, child(path, "key"),
+              fmt::format("expected a mapping of header fields such as {{src: /24, dst_port: true}}, got {}", describe(key->second.value)));
+    } else {
+        const std::string kp = child(path, "key");
+        const auto k = entries(key->second.value, kp, &kFlowKeyKeys);
+        for (const auto &[name, entry] : k) {
+            const std::string fp = child(kp, name);
+            if (name == "src" || name == "dst") {
+                if (auto bits = prefix_bits(entry, fp, 32)) (name == "src" ? pf.key.src_bits : pf.key.dst_bits) = *bits;
+            } else if (name == "src6" || name == "dst6") {
+                if (auto bits = prefix_bits(entry, fp, 128)) (name == "src6" ? pf.key.src6_bits : pf.key.dst6_bits) = *bits;
+            } else if (auto on = boolean(entry, fp)) {
+                (name == "proto" ? pf.key.proto : name == "src_port" ? pf.key.src_port : pf.key.dst_port) = *on;
+            }
+        }
+    }
+    if (auto it = fields.find("max_flows"); it != fields.end()) {
+        if (auto n = whole_number(it->second, child(path, "max_flows"), 1, kMaxFlows)) pf.max_flows = static_cast<uint32_t>(*n);
+    }
+    if (auto it = fields.find("idle_timeout"); it != fields.end()) {
+        if (auto d = unit_value<Duration>(it->second, child(path, "idle_timeout"), "a duration such as 10s")) pf.idle_timeout = *d;
+    }
+    link.per_flow = pf;
+}
+
+void Loader::load_rules(const Entry &e, Config &c) {
+    if (!e.value.IsSequence()) {
+        error(e.value.IsNull() ? e.key : e.value, "rules",
+              fmt::format("expected a list of rules, such as [{{match: {{proto: udp, dst_port: 5000-6000}}, link: slow}}], got {}",
+                          describe(e.value)));
+        return;
+    }
+    if (e.value.size() > kMaxRules) {
+        error(e.value, "rules", fmt::format("{} rules; at most {} are allowed", e.value.size(), kMaxRules));
+        return;
+    }
+    for (size_t i = 0; i < e.value.size(); ++i)
+        if (auto rule = load_rule(e.value[i], item("rules", i), c)) c.rules.push_back(std::move(*rule));
+}
+
+std::optional<Rule> Loader::load_rule(const YAML::Node &node, const std::string &path, const Config &c) {
+    if (!node.IsMap()) {
+        error(node, path, fmt::format("expected a rule such as {{match: {{proto: udp}}, link: slow}}, got {}", describe(node)));
+        return std::nullopt;
+    }
+    const size_t errors_before = errors_.size();
+    Rule rule;
+    rule.path = path;
+    rule.pos = pos_of(node);
+    const auto fields = entries(node, path, &kRuleKeys);
+    const auto link_index = [&](const Entry &le, const std::string &p) -> std::optional<size_t> {
+        const auto name = scalar(le, p, "a link name");
+        if (!name) return std::nullopt;
+        std::vector<std::string> names;
+        for (size_t i = 0; i < c.links.size(); ++i) {
+            if (c.links[i].name == *name) return i;
+            names.push_back(c.links[i].name);
+        }
+        const auto guess = nearest_word(*name, names);
+        error(le.value, p,
+              fmt::format("unknown link \"{}\"{} (defined links: {})", *name, guess ? fmt::format("; did you mean \"{}\"?", *guess) : "",
+                          join(names)));
+        return std::nullopt;
+    };
+    const int actions = static_cast<int>(fields.count("link") + fields.count("chain") + fields.count("action"));
+    if (actions != 1)
+        error(node, path,
+              fmt::format("a rule needs exactly one of link, chain or action (example: {{match: {{proto: udp}}, link: slow}}); it has {}",
+                          actions));
+    if (auto it = fields.find("link"); it != fields.end()) {
+        rule.action = Rule::Action::kLink;
+        if (auto i = link_index(it->second, child(path, "link"))) rule.links.push_back(*i);
+    }
+    if (auto it = fields.find("chain"); it != fields.end()) {
+        rule.action = Rule::Action::kChain;
+        const YAML::Node v = it->second.value;
+        if (!v.IsSequence() || v.size() < 2 || v.size() > kMaxChainHops) {
+            error(v.IsNull() ? it->second.key : v, child(path, "chain"),
+                  fmt::format("expected a list of 2 to {} link names, such as [access, core], got {}", kMaxChainHops, describe(v)));
+        } else {
+            for (size_t i = 0; i < v.size(); ++i)
+                if (auto li = link_index(Entry{it->second.key, v[i]}, item(child(path, "chain"), i))) rule.links.push_back(*li);
+        }
+    }
+    if (auto it = fields.find("action"); it != fields.end()) {
+        const auto a = scalar(it->second, child(path, "action"), "pass or drop");
+        if (a && (*a == "pass" || *a == "drop"))
+            rule.action = *a == "pass" ? Rule::Action::kPass : Rule::Action::kDrop;
+        else if (a)
+            error(it->second.value, child(path, "action"),
+                  fmt::format("\"{}\" is not an action: pass (forward untouched) or drop (to name a link, use link: or chain:)", *a));
+    }
+    if (auto it = fields.find("match"); it != fields.end()) load_match(it->second, child(path, "match"), c, rule);
+    if (errors_.size() != errors_before) return std::nullopt;
+    return rule;
+}
+
+bool Loader::load_match(const Entry &e, const std::string &path, const Config &c, Rule &rule) {
+    if (!e.value.IsMap()) {
+        error(e.value.IsNull() ? e.key : e.value, path,
+              fmt::format("expected a mapping of header fields such as {{proto: udp, dst_port: 5000-6000}}, got {}", describe(e.value)));
+        return false;
+    }
+    std::vector<std::string> order;
+    const auto fields = entries(e.value, path, &kMatchKeys, &order);
+    RuleMatch &m = rule.match;
+    for (const std::string &name : order) {
+        const Entry &f = fields.at(name);
+        const std::string p = child(path, name);
+        const auto text = scalar(f, p, "a value");
+        if (!text) continue;
+        std::string canonical = *text;
+        const auto fail = [&](const std::string &message) { error(f.value, p, message); };
+        if (name == "port") {
+            const Port *port = c.find_port(*text);
+            if (port == nullptr) {
+                const auto guess = nearest_word(*text, port_names_);
+                fail(fmt::format("unknown port \"{}\"{} (defined ports: {})", *text,
+                                 guess ? fmt::format("; did you mean \"{}\"?", *guess) : "", join(port_names_)));
+                continue;
+            }
+            m.fields |= RuleMatch::kPort;
+            m.port = static_cast<uint16_t>(port - c.ports.data());
+        } else if (name == "ether_type") {
+            const Parsed<uint16_t> t = parse_ether_type(*text);
+            if (!t) {
+                fail(t.error);
+                continue;
+            }
+            m.fields |= RuleMatch::kEtherType;
+            m.ether_type = *t.value;
+            canonical = fmt::format("{:#06x}", *t.value);
+        } else if (name == "vlan" || name == "inner_vlan") {
+            const Parsed<uint64_t> id = parse_uint(*text, 4095);
+            if (!id) {
+                fail(fmt::format("\"{}\" is not a VLAN id (0 to 4095)", *text));
+                continue;
+            }
+            m.fields |= name == "vlan" ? RuleMatch::kVlan : RuleMatch::kInnerVlan;
+            (name == "vlan" ? m.vlan : m.inner_vlan) = static_cast<uint16_t>(*id.value);
+        } else if (name == "src" || name == "dst") {
+            const Parsed<IpPrefix> prefix = parse_ip_prefix(*text);
+            if (!prefix) {
+                fail(prefix.error);
+                continue;
+            }
+            m.fields |= name == "src" ? RuleMatch::kSrc : RuleMatch::kDst;
+            (name == "src" ? m.src : m.dst) = *prefix.value;
+            canonical = to_string(*prefix.value);
+        } else if (name == "proto") {
+            const Parsed<uint8_t> proto = parse_ip_proto(*text);
+            if (!proto) {
+                fail(proto.error);
+                continue;
+            }
+            m.fields |= RuleMatch::kProto;
+            m.proto = *proto.value;
+            canonical = fmt::format("{}", *proto.value);
+        } else if (name == "src_port" || name == "dst_port") {
+            const Parsed<PortRange> range = parse_port_range(*text);
+            if (!range) {
+                fail(range.error);
+                continue;
+            }
+            m.fields |= name == "src_port" ? RuleMatch::kSrcPort : RuleMatch::kDstPort;
+            (name == "src_port" ? m.src_port : m.dst_port) = *range.value;
+            canonical = range.value->lo == range.value->hi ? fmt::format("{}", range.value->lo)
+                                                           : fmt::format("{}-{}", range.value->lo, range.value->hi);
+        } else if (name == "dscp") {
+            // One value or a range, such as 46 or 8-15.
+            const size_t dash = text->find('-');
+            const Parsed<uint64_t> lo = parse_uint(std::string_view(*text).substr(0, dash), 63);
+            const Parsed<uint64_t> hi = dash == std::string::npos ? lo : parse_uint(std::string_view(*text).substr(dash + 1), 63);
+            if (!lo || !hi || *hi.value < *lo.value) {
+                fail(fmt::format("\"{}\" is not a DSCP value or range from 0 to 63 (examples: 46, 8-15)", *text));
+                continue;
+            }
+            m.fields |= RuleMatch::kDscp;
+            for (uint64_t d = *lo.value; d <= *hi.value; ++d) m.dscp_set |= uint64_t{1} << d;
+        }
+        rule.match_text.emplace_back(name, canonical);
+    }
+    return true;
+}
+
+// Checks of how links are used: by rules, chains and as a port's default.
+//  - A link a rule names directly needs from and to; a rule's `port` must be that link's from.
+//  - A chain's first hop needs from, its last hop to; a link inside a chain belongs to that chain
+//    alone (its model must see arrivals in time order), is not a per-flow template, and only the
+//    last hop may mangle.
+//  - Every link is reachable: it has from (it is then a candidate for its port's default) or a rule names it.
+void Loader::check_paths(const Config &c) {
+    std::vector<int> chain_of(c.links.size(), -1);  // the rule whose chain holds the link
+    std::vector<bool> named(c.links.size(), false);
+    const auto link_path = [&](size_t i) { return item("links", i); };
+    for (size_t r = 0; r < c.rules.size(); ++r) {
+        const Rule &rule = c.rules[r];
+        if (rule.action == Rule::Action::kLink) {
+            const size_t i = rule.links.front();
+            named[i] = true;
+            const Link &l = c.links[i];
+            if (l.from.empty() || l.to.empty())
+                error(rule.pos, child(rule.path, "link"),
+                      fmt::format("link \"{}\" needs from and to to be used on its own (it has {}); name it in a chain, or give it both",
+                                  l.name, l.from.empty() ? "no from" : "no to"));
+            else if ((rule.match.fields & RuleMatch::kPort) != 0 && c.ports[rule.match.port].name != l.from)
+                error(rule.pos, child(child(rule.path, "match"), "port"),
+                      fmt::format("link \"{}\" starts at port \"{}\", so this rule can only match packets arriving there, not at \"{}\"",
+                                  l.name, l.from, c.ports[rule.match.port].name));
+        }
+        if (rule.action == Rule::Action::kChain) {
+            for (size_t h = 0; h < rule.links.size(); ++h) {
+                const size_t i = rule.links[h];
+                const Link &l = c.links[i];
+                const std::string hop = item(child(rule.path, "chain"), h);
+                if (chain_of[i] >= 0 && chain_of[i] != static_cast<int>(r))
+                    error(rule.pos, hop,
+                          fmt::format("link \"{}\" is already a hop of the chain in rules[{}]; a chained link belongs to one chain", l.name,
+                                      chain_of[i]));
+                else if (chain_of[i] == static_cast<int>(r))
+                    error(rule.pos, hop, fmt::format("link \"{}\" appears twice in this chain", l.name));
+                chain_of[i] = static_cast<int>(r);
+                if (l.per_flow) error(rule.pos, hop, fmt::format("link \"{}\" is a per-flow template, which a chain cannot hold", l.name));
+                if (h == 0 && l.from.empty())
+                    error(rule.pos, hop, fmt::format("the chain's first link, \"{}\", needs from: (the port it receives on)", l.name));
+                if (h + 1 == rule.links.size() && l.to.empty())
+                    error(rule.pos, hop, fmt::format("the chain's last link, \"{}\", needs to: (the port it sends to)", l.name));
+                if (h + 1 < rule.links.size() && l.mangle.any())
+                    error(
+                        l.pos, child(link_path(i), "mangle"),
+                        fmt::format("link \"{}\" is not the last hop of the chain in {}; only the last hop may mangle", l.name, rule.path));
+            }
+            const Link &first = c.links[rule.links.front()];
+            if ((rule.match.fields & RuleMatch::kPort) != 0 && !first.from.empty() && c.ports[rule.match.port].name != first.from)
+                error(rule.pos, child(child(rule.path, "match"), "port"),
+                      fmt::format("the chain starts at port \"{}\" (link \"{}\"), so this rule can only match packets arriving there",
+                                  first.from, first.name));
+        }
+        if ((rule.action == Rule::Action::kPass || rule.action == Rule::Action::kDrop) && (rule.match.fields & RuleMatch::kPort) != 0) {
+            const std::string &port = c.ports[rule.match.port].name;
+            const bool receives = std::any_of(c.links.begin(), c.links.end(), [&](const Link &l) { return l.from == port; });
+            if (!receives)
+                error(rule.pos, child(child(rule.path, "match"), "port"),
+                      fmt::format("port \"{}\" receives nothing: no link starts there", port));
+        }
+    }
+    for (size_t i = 0; i < c.links.size(); ++i) {
+        const Link &l = c.links[i];
+        if (chain_of[i] >= 0 && named[i])
+            error(
+                l.name_pos, child(link_path(i), "name"),
+                fmt::format("link \"{}\" is a hop of the chain in rules[{}] and is also named on its own by a rule", l.name, chain_of[i]));
+        if (chain_of[i] < 0 && (l.from.empty() || l.to.empty()))
+            error(l.pos, link_path(i), fmt::format("link \"{}\" needs from and to (it is not a hop of any chain)", l.name));
     }
 }
 

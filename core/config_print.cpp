@@ -66,6 +66,47 @@ std::string queue(const QueueLimit &q) {
     return ByteSize{q.bytes.value_or(0)}.to_string();
 }
 
+std::string mangle(const Mangle &m) {
+    std::vector<std::string> parts;
+    if (m.duplicate) parts.push_back(fmt::format("duplicate: {}", scalar(m.duplicate->to_string())));
+    if (m.corrupt) parts.push_back(fmt::format("corrupt: {}", scalar(m.corrupt->to_string())));
+    if (m.corrupt_ber) parts.push_back(fmt::format("corrupt: {{ber: {}}}", scalar(m.corrupt_ber->to_string())));
+    if (m.truncate_bytes) parts.push_back(fmt::format("truncate: {}", ByteSize{*m.truncate_bytes}.to_string()));
+    if (m.ecn) parts.push_back("ecn: true");
+    if (m.reorder)
+        parts.push_back(fmt::format("reorder: {{probability: {}, extra_delay: {}}}", scalar(m.reorder->to_string()),
+                                    m.reorder_extra_delay.to_string()));
+    return fmt::format("{{{}}}", fmt::join(parts, ", "));
+}
+
+std::string per_flow(const PerFlow &pf) {
+    std::vector<std::string> key;
+    const FlowKeySpec &k = pf.key;
+    if (k.src_bits) key.push_back(fmt::format("src: /{}", k.src_bits));
+    if (k.dst_bits) key.push_back(fmt::format("dst: /{}", k.dst_bits));
+    if (k.src6_bits) key.push_back(fmt::format("src6: /{}", k.src6_bits));
+    if (k.dst6_bits) key.push_back(fmt::format("dst6: /{}", k.dst6_bits));
+    if (k.proto) key.push_back("proto: true");
+    if (k.src_port) key.push_back("src_port: true");
+    if (k.dst_port) key.push_back("dst_port: true");
+    return fmt::format("{{key: {{{}}}, max_flows: {}, idle_timeout: {}}}", fmt::join(key, ", "), pf.max_flows, pf.idle_timeout.to_string());
+}
+
+std::string rule(const Config &c, const Rule &r) {
+    std::vector<std::string> match;
+    for (const auto &[key, value] : r.match_text) match.push_back(fmt::format("{}: {}", key, scalar(value)));
+    std::string out = fmt::format("{{match: {{{}}}, ", fmt::join(match, ", "));
+    std::vector<std::string> names;
+    for (size_t i : r.links) names.push_back(scalar(c.links[i].name));
+    switch (r.action) {
+    case Rule::Action::kLink: return out + fmt::format("link: {}}}", names.front());
+    case Rule::Action::kChain: return out + fmt::format("chain: [{}]}}", fmt::join(names, ", "));
+    case Rule::Action::kPass: return out + "action: pass}";
+    case Rule::Action::kDrop: return out + "action: drop}";
+    }
+    return out + "}";
+}
+
 }  // namespace
 
 std::string to_yaml(const Config &c) {
@@ -73,13 +114,21 @@ std::string to_yaml(const Config &c) {
     for (const Port &p : c.ports) out += fmt::format("  {}: {{device: {}}}\n", scalar(p.name), scalar(p.device));
     out += "links:\n";
     for (const Link &l : c.links) {
-        out += fmt::format("  - name: {}\n    from: {}\n    to: {}\n", scalar(l.name), scalar(l.from), scalar(l.to));
+        out += fmt::format("  - name: {}\n", scalar(l.name));
+        if (!l.from.empty()) out += fmt::format("    from: {}\n", scalar(l.from));
+        if (!l.to.empty()) out += fmt::format("    to: {}\n", scalar(l.to));
         if (l.bandwidth) out += fmt::format("    bandwidth: {}\n", model(*l.bandwidth));
         out += fmt::format("    overhead: {}\n", l.overhead_name.empty() ? fmt::format("{}", l.overhead_bytes) : l.overhead_name);
         out += fmt::format("    queue: {}\n", queue(l.queue));
         if (l.delay) out += fmt::format("    delay: {}\n", model(*l.delay));
         if (l.loss) out += fmt::format("    loss: {}\n", model(*l.loss));
         if (l.arena_packets) out += fmt::format("    arena: {}\n", scalar(PacketCount{*l.arena_packets}.to_string()));
+        if (l.mangle.any()) out += fmt::format("    mangle: {}\n", mangle(l.mangle));
+        if (l.per_flow) out += fmt::format("    per_flow: {}\n", per_flow(*l.per_flow));
+    }
+    if (!c.rules.empty()) {
+        out += "rules:\n";
+        for (const Rule &r : c.rules) out += fmt::format("  - {}\n", rule(c, r));
     }
     std::string lcores = "auto";
     if (!c.pipeline.lcores.empty()) lcores = fmt::format("[{}]", fmt::join(c.pipeline.lcores, ", "));

@@ -2,18 +2,12 @@
 
 namespace linkem {
 
-std::vector<LcoreRole> plan_lcores(size_t lcore_count, size_t link_count) {
+std::vector<LcoreRole> plan_lcores(size_t lcore_count, size_t rx_stage_count, size_t tx_stage_count) {
     std::vector<LcoreRole> roles(lcore_count);
     if (lcore_count == 0) return roles;
-    for (size_t i = 0; i < link_count; ++i) {
-        if (lcore_count >= 2 * link_count) {
-            roles[2 * i].rx_links.push_back(i);
-            roles[2 * i + 1].tx_links.push_back(i);
-        } else {
-            roles[0].rx_links.push_back(i);
-            roles[lcore_count >= 2 ? 1 : 0].tx_links.push_back(i);
-        }
-    }
+    const bool own_lcores = lcore_count >= rx_stage_count + tx_stage_count;
+    for (size_t i = 0; i < rx_stage_count; ++i) roles[own_lcores ? i : 0].rx_stages.push_back(i);
+    for (size_t j = 0; j < tx_stage_count; ++j) roles[own_lcores ? rx_stage_count + j : lcore_count >= 2 ? 1 : 0].tx_stages.push_back(j);
     return roles;
 }
 

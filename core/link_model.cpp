@@ -30,7 +30,16 @@ LinkModel::LinkModel(const LinkModelParams &params) : p_(params) {
     if (p_.queue_limit_packets != 0) slots = p_.queue_limit_packets;
     const uint64_t min_wire = (p_.overhead_bytes == kEthernetFraming ? kMinEthernetFrame : kMinFrame) + p_.overhead_bytes;
     if (p_.queue_limit_bytes != 0) slots = std::min(slots, p_.queue_limit_bytes / min_wire + 1);
+    if (slots != UINT64_MAX && p_.ecn_mark) slots *= 2;  // marked packets may fill the queue to twice its limits
     if (slots != UINT64_MAX) slots_.resize(std::min(slots, kMaxQueueSlots));
+}
+
+void LinkModel::reset() {
+    last_exit_ns_ = 0;
+    last_release_ns_ = 0;
+    head_ = 0;
+    count_ = 0;
+    queued_bytes_ = 0;
 }
 
 void LinkModel::drain_until(uint64_t now_ns) {
@@ -52,26 +61,32 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
     lkm_pkt admitted[kMaxBurst];  // the packets past the queue, in order
     uint32_t tags[kMaxBurst];     // and their LinkTags
     uint32_t index[kMaxBurst];    // their positions in pkts
+    bool marks[kMaxBurst];        // admitted past a full queue, to be marked CE
     uint32_t k = 0;
 
     // 0-2. Room, queue and exit time, packet by packet: each depends on the last.
     for (uint32_t i = 0; i < n; ++i) {
         if (room == 0) {
-            out[i] = {Fate::kDropArenaFull, 0, 0};
+            out[i] = {Fate::kDropArenaFull, false, 0, 0};
             continue;
         }
         const uint64_t arrival = pkts[i].arrival_ns;
         const uint32_t wire = wire_length(pkts[i].len_bytes, p_.overhead_bytes);
         uint64_t exit = arrival;
-        bool waited = false;
+        bool waited = false, marked = false;
         if (p_.bandwidth) {
             drain_until(arrival);
             const bool over_packets = p_.queue_limit_packets != 0 && count_ + 1 > p_.queue_limit_packets;
             const bool over_bytes = p_.queue_limit_bytes != 0 && queued_bytes_ + wire > p_.queue_limit_bytes;
             const bool no_slot = !slots_.empty() && count_ == slots_.size();
             if (over_packets || over_bytes || no_slot) {
-                out[i] = {Fate::kDropQueue, 0, 0};
-                continue;
+                const bool within_twice = (p_.queue_limit_packets == 0 || count_ + 1 <= 2 * p_.queue_limit_packets) &&
+                                          (p_.queue_limit_bytes == 0 || queued_bytes_ + wire <= 2 * p_.queue_limit_bytes);
+                if (!(p_.ecn_mark && pkts[i].ecn_capable && within_twice && !no_slot)) {
+                    out[i] = {Fate::kDropQueue, false, 0, 0};
+                    continue;
+                }
+                marked = true;
             }
             waited = last_exit_ns_ >= arrival && link_sequence_ != 0;
             exit = p_.bandwidth.model->finish_ns(p_.bandwidth.state, std::max(last_exit_ns_, arrival), wire);
@@ -82,6 +97,7 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
                 queued_bytes_ += wire;
             }
         }
+        marks[k] = marked;
         admitted[k] = {arrival, exit, pkts[i].len_bytes, wire};
         tags[k] = (link_sequence_ & LinkTag::kSequenceMask) | (waited ? LinkTag::kWaited : 0);
         ++link_sequence_;
@@ -96,11 +112,12 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
         uint32_t kept = 0;
         for (uint32_t j = 0; j < k; ++j) {
             if (lost[j]) {
-                out[index[j]] = {Fate::kDropLoss, 0, 0};
+                out[index[j]] = {Fate::kDropLoss, false, 0, 0};
                 continue;
             }
             admitted[kept] = admitted[j];
             tags[kept] = tags[j];
+            marks[kept] = marks[j];
             index[kept++] = index[j];
         }
         k = kept;
@@ -112,11 +129,11 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
     for (uint32_t j = 0; j < k; ++j) {
         const uint64_t due = admitted[j].exit_ns + (p_.delay ? delay[j] : 0);
         if (p_.order_drop && due < last_release_ns_) {
-            out[index[j]] = {Fate::kDropOrder, 0, 0};
+            out[index[j]] = {Fate::kDropOrder, false, 0, 0};
             continue;
         }
         last_release_ns_ = std::max(last_release_ns_, due);
-        out[index[j]] = {Fate::kForward, tags[j], last_release_ns_};
+        out[index[j]] = {Fate::kForward, marks[j], tags[j], last_release_ns_};
     }
 }
 

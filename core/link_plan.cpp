@@ -21,7 +21,7 @@ std::optional<T> constant_param(const std::optional<ModelSpec> &spec, const char
 }  // namespace
 
 std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host,
-                                  std::vector<ConfigError> *errors) {
+                                  std::vector<ConfigError> *errors, const std::string &stream_name) {
     const Link &link = config.links.at(link_index);
     const size_t errors_before = errors->size();
     LinkPlan plan;
@@ -29,10 +29,11 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
     p.overhead_bytes = link.overhead_bytes;
     p.queue_limit_packets = link.queue.packets.value_or(0);
     p.queue_limit_bytes = link.queue.bytes.value_or(0);
+    p.ecn_mark = link.mangle.ecn;
 
     auto make = [&](const std::optional<ModelSpec> &spec, uint32_t kind, std::unique_ptr<ModelInstance> &owner, ModelRef &ref) {
         if (!spec) return;
-        owner = host.instantiate(config, *spec, kind, link.name, seed, errors);
+        owner = host.instantiate(config, *spec, kind, stream_name.empty() ? link.name : stream_name, seed, errors);
         if (owner) ref = {&owner->model(), owner->state()};
     };
     make(link.bandwidth, LKM_KIND_BANDWIDTH, plan.bandwidth, p.bandwidth);
@@ -87,6 +88,18 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
                         min_wire_bytes, needed, min_record);
     }
     return plan;
+}
+
+bool plan_flow_instances(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host, LinkPlan &plan,
+                         std::vector<ConfigError> *errors) {
+    const Link &link = config.links.at(link_index);
+    if (!link.per_flow) return true;
+    for (uint32_t k = 0; k < link.per_flow->max_flows; ++k) {
+        std::optional<LinkPlan> instance = plan_link(config, link_index, seed, host, errors, fmt::format("{}#{}", link.name, k));
+        if (!instance) return false;
+        plan.flow_instances.push_back(std::move(*instance));
+    }
+    return true;
 }
 
 LinkExpectations link_expectations(const Config &config, const LinkPlan &plan) {

@@ -55,6 +55,13 @@ LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected,
     s.rx_busy_ns = rx.busy_ns.get();
     s.tx_busy_ns = tx.busy_ns.get();
     s.in_flight = in_flight;
+    s.handed_on = rx.handed_on.get();
+    s.duplicated = rx.duplicated.get();
+    s.corrupted = rx.corrupted.get();
+    s.corrupted_bits = rx.corrupted_bits.get();
+    s.truncated = rx.truncated.get();
+    s.ce_marked = rx.ce_marked.get();
+    s.reordered = rx.reordered.get();
     if (with_histograms) {
         s.delay_ns = rx.delay_ns;
         s.lateness_ns = tx.lateness_ns;
@@ -129,6 +136,47 @@ std::string fidelity_text(const LinkSnapshot &s) {
 
 }  // namespace
 
+const char *parse_note_name(size_t bit) {
+    static const char *const names[kParseNotes] = {"runt",     "truncated", "non_ip",         "ip_options",
+                                                   "ipv6_ext", "fragment",  "later_fragment", "too_many_tags"};
+    return bit < kParseNotes ? names[bit] : "?";
+}
+
+std::string classify_summary_text(const std::vector<PortClassifySnapshot> &ports) {
+    std::string out;
+    for (const PortClassifySnapshot &p : ports) {
+        out += fmt::format("port {} (classification): {} packets, {:.1f} ns per packet classifying\n", p.port, p.packets,
+                           p.packets == 0 ? 0.0 : static_cast<double>(p.classify_ns) / static_cast<double>(p.packets));
+        std::string hits;
+        for (const auto &[rule, n] : p.rule_hits) hits += fmt::format("{} {}, ", rule, n);
+        out += fmt::format("  matched: {}otherwise ({}) {}\n", hits, p.default_text, p.default_hits);
+        out += fmt::format("  dropped here: by rule {}, unclassified {}, flow_limit {}\n", p.drop_rule, p.drop_unclassified,
+                           p.drop_flow_limit);
+        std::string notes;
+        for (size_t b = 0; b < kParseNotes; ++b)
+            if (p.notes[b] != 0) notes += fmt::format("{}{} {}", notes.empty() ? "" : ", ", parse_note_name(b), p.notes[b]);
+        if (!notes.empty()) out += fmt::format("  frames: {}\n", notes);
+    }
+    return out;
+}
+
+std::string classify_json(const std::vector<PortClassifySnapshot> &ports) {
+    std::string out = "[";
+    for (size_t i = 0; i < ports.size(); ++i) {
+        const PortClassifySnapshot &p = ports[i];
+        std::string hits, notes;
+        for (const auto &[rule, n] : p.rule_hits)
+            hits += fmt::format("{}{{\"rule\": \"{}\", \"packets\": {}}}", hits.empty() ? "" : ", ", rule, n);
+        for (size_t b = 0; b < kParseNotes; ++b) notes += fmt::format("{}\"{}\": {}", b ? ", " : "", parse_note_name(b), p.notes[b]);
+        out += fmt::format(
+            "{}{{\"port\": \"{}\", \"packets\": {}, \"bytes\": {}, \"classify_ns\": {}, \"rules\": [{}], \"default_packets\": {}, "
+            "\"drops\": {{\"rule\": {}, \"unclassified\": {}, \"flow_limit\": {}}}, \"frames\": {{{}}}}}",
+            i ? ", " : "", p.port, p.packets, p.bytes, p.classify_ns, hits, p.default_hits, p.drop_rule, p.drop_unclassified,
+            p.drop_flow_limit, notes);
+    }
+    return out + "]";
+}
+
 std::string status_line(const LinkSnapshot &now, const LinkSnapshot &before, double seconds) {
     const auto per_s = [&](uint64_t a, uint64_t b) { return seconds > 0 ? static_cast<double>(a - b) / seconds : 0.0; };
     return fmt::format("{}: rx {} {} | tx {} {} | drops {} | queue {} pkts | in flight {}", now.name,
@@ -147,8 +195,17 @@ std::string summary_text(const std::vector<LinkSnapshot> &links) {
         out += fmt::format("  delay ns (release - arrival): p50 {} p99 {} max {}\n", s.delay_ns.percentile(0.5),
                            s.delay_ns.percentile(0.99), s.delay_ns.max());
         out += fidelity_text(s);
-        out += fmt::format("  accounting: rx = tx + drops + in flight: {} = {} + {} + {}: {}\n", s.rx_packets, s.tx_packets, s.dropped(),
-                           s.in_flight, s.balanced() ? "balanced" : "NOT BALANCED");
+        if (!s.flow.empty()) out += fmt::format("  flow: {} ({} flow{} carried)\n", s.flow, s.flows_served, s.flows_served == 1 ? "" : "s");
+        if (s.duplicated + s.corrupted + s.truncated + s.ce_marked + s.reordered != 0)
+            out += fmt::format("  mangled: duplicated {}, corrupted {} ({} bits), truncated {}, ECN CE-marked {}, reordered {}\n",
+                               s.duplicated, s.corrupted, s.corrupted_bits, s.truncated, s.ce_marked, s.reordered);
+        if (s.handed_on != 0 || s.duplicated != 0)
+            out += fmt::format("  accounting: rx + duplicated = tx + handed on + drops + in flight: {} + {} = {} + {} + {} + {}: {}\n",
+                               s.rx_packets, s.duplicated, s.tx_packets, s.handed_on, s.dropped(), s.in_flight,
+                               s.balanced() ? "balanced" : "NOT BALANCED");
+        else
+            out += fmt::format("  accounting: rx = tx + drops + in flight: {} = {} + {} + {}: {}\n", s.rx_packets, s.tx_packets,
+                               s.dropped(), s.in_flight, s.balanced() ? "balanced" : "NOT BALANCED");
     }
     return out;
 }
@@ -162,9 +219,13 @@ std::string stats_json(const std::vector<LinkSnapshot> &links, const std::string
             drops += fmt::format("{}\"{}\": {}", r ? ", " : "", drop_reason_name(static_cast<DropReason>(r)), s.drops[r]);
         out += fmt::format(
             "{}\n    {{\"name\": \"{}\", \"rx_packets\": {}, \"tx_packets\": {}, \"rx_bytes\": {}, \"tx_bytes\": {}, \"drops\": {{{}}}, "
-            "\"in_flight\": {}, \"balanced\": {}, \"rx_stage_ns\": {}, \"tx_stage_ns\": {}, \"delay_ns\": {{{}}}, {}}}",
+            "\"in_flight\": {}, \"balanced\": {}, \"rx_stage_ns\": {}, \"tx_stage_ns\": {}, \"delay_ns\": {{{}}}, {}, "
+            "\"handed_on\": {}, \"mangle\": {{\"duplicated\": {}, \"corrupted\": {}, \"corrupted_bits\": {}, \"truncated\": {}, "
+            "\"ce_marked\": {}, \"reordered\": {}}}{}}}",
             i ? "," : "", s.name, s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, drops, s.in_flight, s.balanced() ? "true" : "false",
-            s.rx_busy_ns, s.tx_busy_ns, percentiles_fields(s.delay_ns), fidelity_json(s));
+            s.rx_busy_ns, s.tx_busy_ns, percentiles_fields(s.delay_ns), fidelity_json(s), s.handed_on, s.duplicated, s.corrupted,
+            s.corrupted_bits, s.truncated, s.ce_marked, s.reordered,
+            s.flow.empty() ? std::string() : fmt::format(", \"flow\": {{\"key\": \"{}\", \"flows_served\": {}}}", s.flow, s.flows_served));
     }
     out += "\n  ]";
     if (!extra_fields.empty()) out += ",\n  " + extra_fields;

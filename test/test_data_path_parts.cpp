@@ -185,18 +185,23 @@ TEST_CASE("counter reports balance and name every drop reason", "[unit][stats]")
 }
 
 TEST_CASE("the lcore plan gives every stage exactly one lcore", "[unit][plan]") {
-    const auto one = plan_lcores(1, 2);
-    CHECK(one[0].rx_links == std::vector<size_t>{0, 1});
-    CHECK(one[0].tx_links == std::vector<size_t>{0, 1});
-    const auto two = plan_lcores(2, 2);
-    CHECK(two[0].rx_links == std::vector<size_t>{0, 1});
-    CHECK(two[0].tx_links.empty());
-    CHECK(two[1].tx_links == std::vector<size_t>{0, 1});
-    const auto four = plan_lcores(4, 2);
-    CHECK(four[0].rx_links == std::vector<size_t>{0});
-    CHECK(four[1].tx_links == std::vector<size_t>{0});
-    CHECK(four[2].rx_links == std::vector<size_t>{1});
-    CHECK(four[3].tx_links == std::vector<size_t>{1});
+    const auto one = plan_lcores(1, 2, 2);
+    CHECK(one[0].rx_stages == std::vector<size_t>{0, 1});
+    CHECK(one[0].tx_stages == std::vector<size_t>{0, 1});
+    const auto two = plan_lcores(2, 2, 2);
+    CHECK(two[0].rx_stages == std::vector<size_t>{0, 1});
+    CHECK(two[0].tx_stages.empty());
+    CHECK(two[1].tx_stages == std::vector<size_t>{0, 1});
+    CHECK(two[1].rx_stages.empty());
+    const auto four = plan_lcores(4, 2, 2);
+    CHECK(four[0].rx_stages == std::vector<size_t>{0});
+    CHECK(four[1].rx_stages == std::vector<size_t>{1});
+    CHECK(four[2].tx_stages == std::vector<size_t>{0});
+    CHECK(four[3].tx_stages == std::vector<size_t>{1});
+    const auto three = plan_lcores(3, 1, 2);  // one arrival port feeding two destinations
+    CHECK(three[0].rx_stages == std::vector<size_t>{0});
+    CHECK(three[1].tx_stages == std::vector<size_t>{0});
+    CHECK(three[2].tx_stages == std::vector<size_t>{1});
 }
 
 TEST_CASE("the release tracker measures lateness, order and the rate while backlogged", "[unit][stats]") {

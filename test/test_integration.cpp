@@ -287,3 +287,138 @@ TEST_CASE("the fidelity figures set rate and loss beside the configuration", "[e
     CHECK_THAT(loss, Catch::Contains("\"expected\": 0.0322580645"));
     CHECK(number(json, "out_of_order") == 0);
 }
+
+namespace {
+
+// A pcap of the given frames (microsecond format), one per second of capture time.
+void write_pcap_frames(const fs::path &path, const std::vector<std::vector<uint8_t>> &frames) {
+    std::ofstream out(path, std::ios::binary);
+    const uint32_t header[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+    out.write(reinterpret_cast<const char *>(header), sizeof header);
+    for (size_t i = 0; i < frames.size(); ++i) {
+        const uint32_t len = static_cast<uint32_t>(frames[i].size());
+        const uint32_t record[4] = {static_cast<uint32_t>(i), 0, len, len};
+        out.write(reinterpret_cast<const char *>(record), sizeof record);
+        out.write(reinterpret_cast<const char *>(frames[i].data()), len);
+    }
+}
+
+// An Ethernet frame: optional VLAN tag, then an IPv4 header (protocol, fragment offset in 8-byte units) and 8 bytes of L4 header.
+std::vector<uint8_t> ipv4_frame(uint8_t proto, uint16_t dst_port, int vlan = -1, uint16_t fragment_offset = 0, uint8_t src_net = 0,
+                                uint8_t src_host = 1) {
+    std::vector<uint8_t> f = {0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1};
+    if (vlan >= 0) f.insert(f.end(), {0x81, 0x00, static_cast<uint8_t>(vlan >> 8), static_cast<uint8_t>(vlan)});
+    f.insert(f.end(), {0x08, 0x00});
+    const uint16_t total = 20 + 8 + 36;
+    f.insert(f.end(), {0x45,
+                       0,
+                       static_cast<uint8_t>(total >> 8),
+                       static_cast<uint8_t>(total),
+                       0,
+                       1,
+                       static_cast<uint8_t>(fragment_offset >> 8),
+                       static_cast<uint8_t>(fragment_offset),
+                       64,
+                       proto,
+                       0,
+                       0,
+                       10,
+                       src_net,
+                       0,
+                       src_host,
+                       10,
+                       0,
+                       1,
+                       1});
+    f.insert(f.end(), {0x30, 0x39, static_cast<uint8_t>(dst_port >> 8), static_cast<uint8_t>(dst_port), 0, 44, 0, 0});
+    f.resize(f.size() + 36, 0xab);
+    return f;
+}
+
+std::string fmt_key(int net) { return "\"key\": \"src 10." + std::to_string(net) + ".0.0/24\""; }
+
+}  // namespace
+
+TEST_CASE("rules send each class of traffic through its own link; malformed frames are counted", "[eal][classify]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    const fs::path in = dir / "in.pcap", config = dir / "rules.yaml", stats = dir / "stats.json";
+    std::vector<std::vector<uint8_t>> frames;
+    const auto add = [&](int count, const std::vector<uint8_t> &f) { frames.insert(frames.end(), count, f); };
+    add(100, ipv4_frame(17, 5500));          // UDP 5000-6000: slow
+    add(10, ipv4_frame(17, 5999, 100));      // the same behind a VLAN tag: slow
+    add(50, ipv4_frame(17, 7000));           // UDP elsewhere: default (fast)
+    add(40, ipv4_frame(6, 5500));            // TCP to 5500: default
+    add(10, ipv4_frame(17, 5500, -1, 100));  // a later fragment carries no ports: default
+    add(20, ipv4_frame(47, 0));              // GRE: dropped by rule
+    std::vector<uint8_t> arp = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x06};
+    arp.resize(60, 0);
+    add(30, arp);                                                       // ARP: passed untouched
+    add(10, std::vector<uint8_t>{0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0});  // runts: default
+    write_pcap_frames(in, frames);
+    std::ofstream(config) << "ports:\n  a: {device: \"net_pcap0,rx_pcap=" << in.string() << "\"}\n  b: {device: net_null1}\n"
+                          << "links:\n  - {name: fast, from: a, to: b, delay: 1ms}\n  - {name: slow, from: a, to: b, delay: 20ms}\n"
+                          << "rules:\n  - {match: {proto: udp, dst_port: 5000-6000}, link: slow}\n"
+                          << "  - {match: {ether_type: arp}, action: pass}\n  - {match: {proto: gre}, action: drop}\n";
+    const Run r = run_linkem(config.string() + " --duration 1s --stats-interval 0 --stats-json " + stats.string(), 60);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const std::string json = read_file(stats);
+    const std::string slow = link_object(json, "slow"), fast = link_object(json, "fast"), pass = link_object(json, "pass-a");
+    CHECK(number(slow, "rx_packets") == 110);
+    CHECK(number(slow, "tx_packets") == 110);
+    CHECK(number(slow, "max") == 20'000'000);  // delay_ns: every one of them took the slow link
+    CHECK(number(fast, "rx_packets") == 110);
+    CHECK(number(fast, "tx_packets") == 110);
+    CHECK(number(fast, "max") == 1'000'000);
+    CHECK(number(pass, "tx_packets") == 30);
+    CHECK(number(pass, "max") == 0);  // pass: no added delay
+    const std::string classify = json.substr(json.find("\"classify\""));
+    CHECK(number(classify, "packets") == 270);
+    const std::string dropped_here = classify.substr(classify.find("\"drops\""));
+    CHECK(number(dropped_here, "rule") == 20);
+    CHECK(number(dropped_here, "unclassified") == 0);
+    CHECK(number(classify, "runt") == 10);
+    CHECK(number(classify, "later_fragment") == 10);
+    CHECK(number(classify, "default_packets") == 110);
+    CHECK(json.find("\"balanced\": false") == std::string::npos);
+}
+
+TEST_CASE("a per-source-/24 template makes one link per subnet; a chain adds its hops' delays", "[eal][classify]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    const fs::path in = dir / "in.pcap", config = dir / "flows.yaml", stats = dir / "stats.json";
+    std::vector<std::vector<uint8_t>> frames;
+    for (int i = 0; i < 300; ++i)
+        frames.push_back(ipv4_frame(17, 9000, -1, 0, static_cast<uint8_t>(i % 3), static_cast<uint8_t>(1 + i % 7)));
+    for (int i = 0; i < 40; ++i) frames.push_back(ipv4_frame(6, 80));  // TCP: the chain
+    write_pcap_frames(in, frames);
+    std::ofstream(config) << "ports:\n  a: {device: \"net_pcap0,rx_pcap=" << in.string() << "\"}\n  b: {device: net_null1}\n"
+                          << "links:\n  - {name: subnet, from: a, to: b, bandwidth: 100Mbit/s, delay: 2ms,"
+                          << " per_flow: {key: {src: /24}, max_flows: 4}}\n"
+                          << "  - {name: access, from: a, delay: 5ms}\n  - {name: core, to: b, delay: 7ms}\n"
+                          << "rules:\n  - {match: {proto: tcp}, chain: [access, core]}\n  - {match: {proto: udp}, link: subnet}\n";
+    const Run r = run_linkem(config.string() + " --duration 1s --stats-interval 0 --stats-json " + stats.string(), 60);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const std::string json = read_file(stats);
+    // One instance per source /24, each with a third of the packets, reported by its key.
+    for (int net = 0; net < 3; ++net) {
+        const size_t at = json.find(fmt_key(net));
+        INFO("subnet 10." << net << ".0.0/24");
+        REQUIRE(at != std::string::npos);
+    }
+    CHECK(number(link_object(json, "subnet#0"), "rx_packets") == 100);
+    CHECK(number(link_object(json, "subnet#1"), "rx_packets") == 100);
+    CHECK(number(link_object(json, "subnet#2"), "rx_packets") == 100);
+    CHECK(json.find("\"name\": \"subnet#3\"") == std::string::npos);  // never used: not reported
+    // The chain: each hop counts the packets; the first hands them on; the delays add up.
+    const std::string access = link_object(json, "access"), core = link_object(json, "core");
+    CHECK(number(access, "rx_packets") == 40);
+    CHECK(number(json.substr(json.find("{\"name\": \"access\"")), "handed_on") == 40);
+    CHECK(number(core, "rx_packets") == 40);
+    CHECK(number(core, "tx_packets") == 40);
+    CHECK(number(access, "max") == 5'000'000);
+    CHECK(number(core, "max") == 7'000'000);
+    CHECK(json.find("\"balanced\": false") == std::string::npos);
+}

@@ -19,6 +19,7 @@
 // See docs/CONFIG.md for the user-facing reference of every key.
 #pragma once
 
+#include "linkem/packet_fields.hpp"
 #include "linkem/units.hpp"
 
 #include <cstdint>
@@ -79,9 +80,37 @@ struct Port {
     SourcePos pos;
 };
 
+// Packet mangling on a link (docs/CONFIG.md "mangle"); each is off unless given.
+struct Mangle {
+    std::optional<Probability> duplicate;    // a second copy, released with the original
+    std::optional<Probability> corrupt;      // per packet: one random bit flipped
+    std::optional<Probability> corrupt_ber;  // or every bit with this probability
+    std::optional<uint32_t> truncate_bytes;  // frames longer than this are cut to it
+    bool ecn = false;                        // ECN-capable packets are marked CE instead of queue drops
+    std::optional<Probability> reorder;      // held back by reorder_extra_delay, so later ones overtake
+    Duration reorder_extra_delay{0};
+    bool any() const { return duplicate || corrupt || corrupt_ber || truncate_bytes || ecn || reorder; }
+};
+
+// Which header fields make a flow's key for a per-flow link (dummynet's mask).
+struct FlowKeySpec {
+    uint8_t src_bits = 0, dst_bits = 0;    // IPv4 prefix lengths (0: not part of the key)
+    uint8_t src6_bits = 0, dst6_bits = 0;  // IPv6 prefix lengths
+    bool proto = false, src_port = false, dst_port = false;
+};
+
+// A link template instantiated per flow (links[].per_flow).
+struct PerFlow {
+    static constexpr uint32_t kDefaultMaxFlows = 64;
+    static constexpr int64_t kDefaultIdleTimeoutNs = 10'000'000'000;
+    FlowKeySpec key;
+    uint32_t max_flows = kDefaultMaxFlows;
+    Duration idle_timeout{kDefaultIdleTimeoutNs};
+};
+
 struct Link {
     std::string name;
-    std::string from;  // port names
+    std::string from;  // port names; empty when not given (a link used only inside chains)
     std::string to;
     std::optional<ModelSpec> bandwidth;  // none: no rate limit
     uint32_t overhead_bytes = 0;         // added to every frame's length for the rate
@@ -90,8 +119,21 @@ struct Link {
     std::optional<ModelSpec> delay;         // none: no added delay
     std::optional<ModelSpec> loss;          // none: no random loss
     std::optional<uint64_t> arena_packets;  // override of the delay arena's derived size
-    SourcePos pos;                          // of the link's mapping
-    SourcePos name_pos;                     // of its name
+    Mangle mangle;
+    std::optional<PerFlow> per_flow;  // a template: one instance per flow key
+    SourcePos pos;                    // of the link's mapping
+    SourcePos name_pos;               // of its name
+};
+
+// A classification rule (top-level `rules`): first match wins.
+struct Rule {
+    enum class Action : uint8_t { kLink, kChain, kPass, kDrop };
+    RuleMatch match;                                              // compiled; match.port is an index into Config::ports
+    std::vector<std::pair<std::string, std::string>> match_text;  // as written, canonical (for --check)
+    Action action = Action::kLink;
+    std::vector<size_t> links;  // kLink: one index into Config::links; kChain: the hops in order
+    std::string path;           // "rules[2]"
+    SourcePos pos;
 };
 
 struct Pipeline {
@@ -113,6 +155,7 @@ struct Config {
     std::string file;  // as given to the loader, for messages
     std::vector<Port> ports;
     std::vector<Link> links;
+    std::vector<Rule> rules;
     Pipeline pipeline;
     Stats stats;
     bool capture = false;  // let dpdk-dumpcap capture the ports (EAL in multi-process mode)
@@ -149,6 +192,9 @@ constexpr uint64_t kMinArenaPackets = 64;
 constexpr uint64_t kMaxArenaPackets = 1ULL << 28;           // 4 GiB of 16-byte entries
 constexpr int64_t kMaxSleepThresholdNs = 1'000'000'000;     // 1 s
 constexpr int64_t kMaxLatenessToleranceNs = 1'000'000'000;  // 1 s
+constexpr size_t kMaxRules = 1024;
+constexpr size_t kMaxChainHops = 8;
+constexpr uint32_t kMaxFlows = 65536;
 
 LoadResult load_config_file(const std::string &path);
 LoadResult load_config_text(std::string_view text, const std::string &file_name);

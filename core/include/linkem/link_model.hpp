@@ -11,7 +11,8 @@
 //   1. queue check: the packets and wire bytes still in the emulated queue at
 //      t_arrival are those admitted earlier whose t_exit > t_arrival. If adding
 //      this one would exceed a limit it is dropped (kDropQueue) and does not
-//      occupy the link;
+//      occupy the link; with ecn_mark, an ECN-capable one is admitted instead
+//      and marked (ce_marked), as long as the queue stays within twice its limits;
 //   2. exit time from the bandwidth model (TLEM's formula, generalised):
 //        t_exit = finish(max(t_exit_prev, t_arrival), wire_len)
 //      With no bandwidth model, t_exit = t_arrival and no queue ever forms;
@@ -47,14 +48,19 @@ struct LinkModelParams {
     uint64_t queue_limit_packets = 0;  // 0: no packet limit
     uint64_t queue_limit_bytes = 0;    // 0: no byte limit (counts wire bytes, overhead included)
     bool order_drop = false;           // drop what jitter would reorder, instead of holding it back
+    bool ecn_mark = false;             // an ECN-capable packet that finds the queue full is marked CE and admitted,
+                                       // up to twice the queue limits (then it is dropped as any other)
     ModelRef bandwidth;                // none: no rate limit
     ModelRef loss;                     // none: no random loss
     ModelRef delay;                    // none: no added delay
 };
 
 struct PacketIn {
+    PacketIn() = default;  // trivial, so the data path's arrays of them cost nothing until written
+    PacketIn(uint64_t arrival, uint32_t len, bool ecn = false) : arrival_ns(arrival), len_bytes(len), ecn_capable(ecn) {}
     uint64_t arrival_ns;
     uint32_t len_bytes;  // frame length as received (no FCS)
+    bool ecn_capable;    // IP with ECT(0), ECT(1) or CE: may be marked instead of dropped (ecn_mark)
 };
 
 enum class Fate : uint8_t { kForward, kDropQueue, kDropLoss, kDropArenaFull, kDropOrder };
@@ -71,8 +77,11 @@ struct LinkTag {
     static constexpr bool waited(uint32_t tag) { return (tag & kWaited) != 0; }
 };
 
+// Plain aggregates (no member initialisers), so the data path's arrays of
+// them cost nothing until written; `{Fate::kDropQueue}` zeroes the rest.
 struct Verdict {
     Fate fate;
+    bool ce_marked;       // kForward past a full queue: the caller marks the packet Congestion Experienced
     uint32_t tag;         // a LinkTag, valid when fate == kForward
     uint64_t release_ns;  // valid when fate == kForward
 };
@@ -91,6 +100,11 @@ class LinkModel {
     // At most `room` packets are admitted past the queue (the free space of
     // the delay arena); the rest are kDropArenaFull and use no link time.
     void admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint64_t room = UINT64_MAX);
+
+    // Forgets the queue and the last exit and release times (a per-flow link
+    // recycled for a new flow); the models' own state and the sequence go on.
+    // No allocation.
+    void reset();
 
     // Packets in the emulated queue at time now_ns (for tests).
     uint64_t queued_packets(uint64_t now_ns) const;

@@ -37,14 +37,23 @@ struct LinkPlan {
     std::string arena_reason;   // how arena_bytes was derived
     uint64_t max_delay_ns = 0;  // delay + the drain time of a full queue (delay assumed when not constant)
     uint64_t min_delay_ns = 0;  // no packet leaves sooner after arriving (0 unless the delay is constant)
+    // A per-flow template: one plan per instance (each with its own model
+    // instances and random streams, "name#k"), made by plan_flow_instances().
+    std::vector<LinkPlan> flow_instances;
 };
+
+// The instances of a per-flow template (links[i].per_flow), appended to plan.flow_instances.
+bool plan_flow_instances(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host, LinkPlan &plan,
+                         std::vector<ConfigError> *errors);
 
 // What the link's configuration promises, reported beside what is measured.
 LinkExpectations link_expectations(const Config &config, const LinkPlan &plan);
 
 // Creates the link's model instances and sizes its arena. Errors (with file,
 // position and key path) are appended to *errors; returns nothing then.
+// stream_name names the models' random streams (default: the link's name; a
+// per-flow template's instances use "name#k", so each flow draws its own).
 std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host,
-                                  std::vector<ConfigError> *errors);
+                                  std::vector<ConfigError> *errors, const std::string &stream_name = {});
 
 }  // namespace linkem

@@ -42,6 +42,9 @@ struct alignas(64) RxCounters {
     Counter queue_depth;  // packets in the emulated queue at the last arrival
     Counter busy_ns;      // time spent in the rx/model stage on bursts that carried packets
     Histogram delay_ns;   // release - arrival of admitted packets
+    Counter handed_on;    // a chain's inner hop: packets passed to the next hop
+    // Mangling (links[].mangle): each counts packets, except corrupted_bits.
+    Counter duplicated, corrupted, corrupted_bits, truncated, ce_marked, reordered;
 };
 
 // Written by the link's tx stage.
@@ -65,12 +68,16 @@ struct LinkExpectations {
 // A consistent-enough copy for reports.
 struct LinkSnapshot {
     std::string name;
+    std::string flow;           // a per-flow instance: its template and key ("per-subnet[src 10.1.2.0/24]"); else empty
+    uint64_t flows_served = 0;  // a per-flow instance: flows it carried (more than 1 once recycled)
     uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
     std::array<uint64_t, kDropReasons> drops{};
     uint64_t in_flight = 0;  // measured: what the arena holds
     uint64_t queue_depth = 0;
     uint64_t rx_busy_ns = 0, tx_busy_ns = 0;  // stage time, for ns per packet per stage
     uint64_t late = 0, out_of_order = 0;
+    uint64_t handed_on = 0;
+    uint64_t duplicated = 0, corrupted = 0, corrupted_bits = 0, truncated = 0, ce_marked = 0, reordered = 0;
     uint64_t backlogged_wire_bytes = 0, backlogged_sent_ns = 0, backlogged_model_ns = 0;
     Histogram delay_ns, lateness_ns;
     LinkExpectations expected;
@@ -78,12 +85,39 @@ struct LinkSnapshot {
     uint64_t dropped() const;
     // Packets the loss model judged: those that took link time.
     uint64_t offered_to_loss() const;
-    bool balanced() const { return rx_packets == tx_packets + dropped() + in_flight; }
+    // Duplicates add packets; a chain's inner hop hands its packets on instead of sending them.
+    bool balanced() const { return rx_packets + duplicated == tx_packets + handed_on + dropped() + in_flight; }
 };
 
 // Histograms are copied only when asked: do so only when both writers are stopped.
 LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected, const RxCounters &rx, const TxCounters &tx,
                       uint64_t in_flight, bool with_histograms);
+
+// What classification did at one arrival port (written by that port's rx lcore).
+constexpr size_t kParseNotes = 8;         // bits of PacketFields::notes, in order
+const char *parse_note_name(size_t bit);  // "runt", "truncated", "non_ip", ...
+
+struct alignas(64) IngressCounters {
+    explicit IngressCounters(size_t rules) : rule_hits(rules) {}
+    Counter packets, bytes;
+    Counter classify_ns;  // time spent parsing and matching, over bursts
+    Counter default_hits;
+    Counter drop_rule, drop_unclassified, drop_flow_limit;
+    std::array<Counter, kParseNotes> notes;
+    std::vector<Counter> rule_hits;  // by the port's compiled rules, in order
+};
+
+struct PortClassifySnapshot {
+    std::string port;
+    uint64_t packets = 0, bytes = 0, classify_ns = 0, default_hits = 0;
+    uint64_t drop_rule = 0, drop_unclassified = 0, drop_flow_limit = 0;
+    std::array<uint64_t, kParseNotes> notes{};
+    std::vector<std::pair<std::string, uint64_t>> rule_hits;  // "rules[0]" -> packets
+    std::string default_text;
+};
+
+std::string classify_summary_text(const std::vector<PortClassifySnapshot> &ports);
+std::string classify_json(const std::vector<PortClassifySnapshot> &ports);  // "[{...}, ...]"
 
 // "a-to-b: rx 1.20 Mpps 614.4 Mbit/s | tx ... | drops queue=0 loss=12 | queue 3 pkts | in flight 250"
 std::string status_line(const LinkSnapshot &now, const LinkSnapshot &before, double seconds);
