@@ -422,3 +422,35 @@ TEST_CASE("a per-source-/24 template makes one link per subnet; a chain adds its
     CHECK(number(core, "max") == 7'000'000);
     CHECK(json.find("\"balanced\": false") == std::string::npos);
 }
+
+TEST_CASE("each mangler's count matches its configuration (seeded, 5 sigma)", "[eal][mangle]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    const fs::path config = dir / "mangle.yaml", stats = dir / "stats.json";
+    std::ofstream(config) << "ports:\n  a: {device: \"net_null0,size=64\"}\n  b: {device: net_null1}\n"
+                          << "links:\n  - {name: m, from: a, to: b, bandwidth: 100Mbit/s, delay: 1ms,\n"
+                          << "     mangle: {duplicate: 5%, corrupt: 10%, truncate: 40B, reorder: {probability: 2%, extra_delay: 1ms}}}\n"
+                          << "seed: 3\n";
+    const Run r = run_linkem(config.string() + " --duration 2s --stats-interval 0 --stats-json " + stats.string(), 60);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const std::string json = read_file(stats);
+    const std::string link = link_object(json, "m");
+    const std::string all = json.substr(json.find("{\"name\": \"m\""));
+    const std::string mangle = all.substr(all.find("\"mangle\""));
+    const double forwarded = static_cast<double>(number(link, "rx_packets") - number(link, "queue"));
+    REQUIRE(forwarded > 100'000);  // about 150 kpps for 2 s
+    const auto within_5_sigma = [&](const char *key, double p) {
+        const double n = static_cast<double>(number(mangle, key));
+        INFO(key << ": " << n << " of " << forwarded << ", expected " << p * forwarded);
+        CHECK(std::abs(n - p * forwarded) <= 5 * std::sqrt(forwarded * p * (1 - p)));
+    };
+    within_5_sigma("duplicated", 0.05);
+    within_5_sigma("corrupted", 0.10);
+    within_5_sigma("reordered", 0.02);
+    CHECK(number(mangle, "truncated") == static_cast<uint64_t>(forwarded));  // every 64-byte frame is cut to 40
+    CHECK(number(mangle, "corrupted_bits") == number(mangle, "corrupted"));   // per packet: one bit each
+    CHECK(number(all, "out_of_order") > 0);                                    // held-back packets were overtaken
+    CHECK(number(link, "tx_bytes") == 40 * number(link, "tx_packets"));
+    CHECK(json.find("\"balanced\": false") == std::string::npos);
+}
