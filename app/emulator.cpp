@@ -472,7 +472,17 @@ int Emulator::run(const EalPlan &eal) {
     // Grace: the longest any packet can stay (delay + a full queue's drain),
     // but never more than 10 s beyond the delay; and 10 ms for the last wake-ups.
     uint64_t grace_ns = 0;
-    for (const LinkPlan &p : plans_) grace_ns = std::max(grace_ns, std::min(p.max_delay_ns, p.min_delay_ns + kMaxGraceBeyondDelayNs));
+    // A path's stay is the sum of its hops' (plus what reorder holds back).
+    for (const Path &path : routes_.paths) {
+        if (path.hops.front() == Path::kPassLane) continue;
+        uint64_t stay_ns = 0;
+        for (size_t i : path.hops) {
+            const LinkPlan &p = plans_[i];
+            stay_ns += std::min(p.max_delay_ns, p.min_delay_ns + kMaxGraceBeyondDelayNs) +
+                       static_cast<uint64_t>(config_.links[i].mangle.reorder_extra_delay.ns);
+        }
+        grace_ns = std::max(grace_ns, stay_ns);
+    }
     grace_ns += 10'000'000;
     int receiving = 0;
     for (const LcoreTask &t : tasks_) receiving += t.rx_ports.empty() ? 0 : 1;

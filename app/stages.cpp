@@ -125,7 +125,8 @@ void run_group(const Group &g, const uint16_t *idx, rte_mbuf *const *mbufs, cons
         }
         const void *data = rte_pktmbuf_read(mb, 0, len, r->data());  // copies only a chained mbuf
         if (data != r->data()) rte_memcpy(r->data(), data, len);
-        if (ce[j] && mark_ce(r->data(), len, fields[at[j]].l3_offset, fields[at[j]].ip_version)) ++n_ce;
+        if (ce[j] && fields[at[j]].ecn != 3 && mark_ce(r->data(), len, fields[at[j]].l3_offset, fields[at[j]].ip_version))
+            ++n_ce;  // 3: already CE
         if (mg.corrupt) {
             const uint32_t bits = mg.corrupt->apply(r->data(), len);
             n_corrupted += bits != 0 ? 1 : 0;

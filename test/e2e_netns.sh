@@ -76,7 +76,8 @@ import json, sys
 stats, status, run = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
 ok = status == 0 and stats["mbufs"]["pool"] == stats["mbufs"]["returned"]
 for l in stats["links"]:
-    ok = ok and l["in_flight"] == 0 and l["rx_packets"] == l["tx_packets"] + sum(l["drops"].values())
+    ok = ok and l["in_flight"] == 0 and \
+        l["rx_packets"] + l["mangle"]["duplicated"] == l["tx_packets"] + l["handed_on"] + sum(l["drops"].values())
 print(f"[linkem-case] {'PASS' if ok else 'FAIL'} {run}: linkem exits 0, counters balance, nothing in flight, every mbuf back")
 sys.exit(0 if ok else 1)
 PY
@@ -134,6 +135,40 @@ fast_status=$? fast_steal=$(steal_since "$mark")
 stop_linkem saturated
 verdict "saturating UDP arrives at the configured rate (within 5%)" $fast_status \
     "received ${fast_bps:-?} bit/s of payload, expected $expected_bps" "$fast_steal" "$(worst_lateness "$work/saturated.json")"
+
+# Run 3: rules. UDP to ports 5000-6000 takes a 30 ms link, everything else a
+# 5 ms one; the way back is 5 ms. A UDP echo and ping run at the same time:
+# their RTTs must be 35 ms and 10 ms.
+cat > "$work/e2e.yaml" <<YAML
+ports:
+  a: { device: "net_af_packet0,iface=$if_a" }
+  b: { device: "net_af_packet1,iface=$if_b" }
+links:
+  - { name: a-to-b, from: a, to: b, delay: 5ms }
+  - { name: udp-5000-6000, from: a, to: b, delay: 30ms }
+  - { name: b-to-a, from: b, to: a, delay: 5ms }
+rules:
+  - { match: { proto: udp, dst_port: 5000-6000 }, link: udp-5000-6000 }
+YAML
+start_linkem rules
+ip netns exec "$ns_a" ping -c 1 -W 2 "$ip_b" > /dev/null
+ip netns exec "$ns_b" python3 "$top/tools/udp_echo.py" serve "$ip_b" 5500 &
+echo_server=$!
+sleep 0.3
+mark=$(steal_mark)
+ip netns exec "$ns_a" ping -c 21 -i 0.1 "$ip_b" > "$work/ping.txt" &
+ping_pid=$!
+udp_rtt=$(ip netns exec "$ns_a" python3 "$top/tools/udp_echo.py" probe "$ip_b" 5500 21 0.1)
+wait "$ping_pid"
+kill "$echo_server" 2>/dev/null; wait "$echo_server" 2>/dev/null
+ping_rtt=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$work/ping.txt" | sort -n | sed -n 11p)
+rules_steal=$(steal_since "$mark")
+stop_linkem rules
+late=$(worst_lateness "$work/rules.json")
+python3 -c "import sys; sys.exit(0 if abs(float('${udp_rtt:-0}') - 35) <= 1.0 else 1)"
+verdict "rules: UDP to port 5500 takes the 30 ms link (RTT 35 ms)" $? "median UDP echo RTT ${udp_rtt:-none} ms" "$rules_steal" "$late"
+python3 -c "import sys; sys.exit(0 if abs(float('${ping_rtt:-0}') - 10) <= 1.0 else 1)"
+verdict "rules: ping at the same time takes the 5 ms link (RTT 10 ms)" $? "median ping RTT ${ping_rtt:-none} ms" "$rules_steal" "$late"
 
 echo "e2e: $failures failed check(s)"
 [ "$failures" -eq 0 ]
