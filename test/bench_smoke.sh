@@ -8,5 +8,5 @@ command -v dpdk-testpmd >/dev/null || { echo "skipped: needs dpdk-testpmd (Debia
 out=$(python3 "$top/tools/bench.py" --seconds 2 --warmup 0 --repeats 1 2>&1)
 status=$?
 echo "$out"
-rows=$(echo "$out" | grep -cE '^\| (testpmd|\([a-e]\))')
-[ "$status" -eq 0 ] && [ "$rows" -eq 7 ]
+rows=$(echo "$out" | grep -cE '^\| (testpmd|\([a-f]\))')
+[ "$status" -eq 0 ] && [ "$rows" -eq 8 ]

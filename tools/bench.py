@@ -41,8 +41,8 @@ def testpmd(ports, seconds, warmup):
     return statistics.median(steady) / 1e6 if steady else 0.0
 
 
-def linkem(config_text, seconds, warmup):
-    """Steady delivered Mpps per direction, and the run's JSON statistics."""
+def linkem(config_text, seconds, warmup, directions=1):
+    """Steady delivered Mpps per direction (all links' tx over the directions), and the run's JSON statistics."""
     with tempfile.TemporaryDirectory() as d:
         cfg, stats = os.path.join(d, "bench.yaml"), os.path.join(d, "stats.json")
         open(cfg, "w").write(config_text)
@@ -54,7 +54,7 @@ def linkem(config_text, seconds, warmup):
         for m in re.finditer(r"^(\S+): rx [\d.]+ \S+ [\d.]+ \S+ \| tx ([\d.]+) (\w?)pps", run.stdout, re.M):
             per_link.setdefault(m.group(1), []).append(float(m.group(2)) * UNITS[m.group(3)])
         steady = [statistics.median(v[warmup:]) / 1e6 for v in per_link.values() if len(v) > warmup]
-        return (statistics.mean(steady) if steady else 0.0), json.load(open(stats))
+        return sum(steady) / directions, json.load(open(stats))
 
 
 def config(both_ways, delay, models, size=64):
@@ -65,6 +65,21 @@ def config(both_ways, delay, models, size=64):
         links += f"  - {{name: b-to-a, from: b, to: a, {jitter}{loss}}}\n"
     return (f"ports:\n  a: {{device: \"net_null0,size={size}\"}}\n  b: {{device: \"net_null1,size={size}\"}}\n"
             f"links:\n{links}pipeline: {{burst: 32, lcores: [0, 1]}}\nseed: 1\n")
+
+
+def rules_config():
+    """(f): both ways as (b), two links per direction, ten rules that net_null's
+    all-zero (non-IP) frames never match: every packet is parsed and tried
+    against every rule of its port before it takes the default link."""
+    model = "delay: {plugin: normal, mean: 10ms, stddev: 1ms}, loss: 1%"
+    links = "".join(f"  - {{name: {n}, from: {f}, to: {t}, {model}}}\n"
+                    for n, f, t in [("a-to-b", "a", "b"), ("a-to-b-udp", "a", "b"), ("b-to-a", "b", "a"), ("b-to-a-udp", "b", "a")])
+    rules = ""
+    for k in range(5):
+        for link in ("a-to-b-udp", "b-to-a-udp"):
+            rules += f"  - {{match: {{proto: udp, dst_port: {5000 + 100 * k}-{5099 + 100 * k}, src: 10.{k}.0.0/16}}, link: {link}}}\n"
+    return (f"ports:\n  a: {{device: \"net_null0,size=64\"}}\n  b: {{device: \"net_null1,size=64\"}}\n"
+            f"links:\n{links}rules:\n{rules}pipeline: {{burst: 32, lcores: [0, 1]}}\nseed: 1\n")
 
 
 def main():
@@ -81,22 +96,27 @@ def main():
              ("(b) 1 dir, 10 ms, bernoulli 1% + normal", config(False, "10ms", True), one),
              ("(c) as (b), 100 ms", config(False, "100ms", True), one),
              ("(d) both dirs, as (b)", config(True, "10ms", True), two),
-             ("(e) as (b), 1500-byte frames", config(False, "10ms", True, 1500), one)]
+             ("(e) as (b), 1500-byte frames", config(False, "10ms", True, 1500), one),
+             ("(f) as (d), 2 links per dir, 10 rules", rules_config(), two)]
     for name, text, ceiling in cases:
-        runs = [linkem(text, a.seconds, a.warmup) for _ in range(a.repeats)]
+        directions = 2 if ceiling is two else 1
+        runs = [linkem(text, a.seconds, a.warmup, directions) for _ in range(a.repeats)]
         mpps = statistics.median(r[0] for r in runs)
         rows.append((name, mpps, ceiling, runs[len(runs) // 2][1]))
 
     print(f"\nlinkem benchmark: net_null ports, 64-byte frames unless noted; median of {a.repeats} runs of "
           f"{a.seconds} s, steady window after {a.warmup} s\n")
-    print("| row | Mpps per direction | vs testpmd | rx+model ns/pkt | tx ns/pkt | drops | arena MiB | pools MiB | B/pkt in flight |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| row | Mpps per direction | vs testpmd | classify ns/pkt | rx+model ns/pkt | tx ns/pkt | drops | arena MiB | pools MiB | "
+          "B/pkt in flight |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, mpps, ceiling, stats in rows:
         if stats is None:
-            print(f"| {name} | {mpps:.2f} | 1.00 | | | | | | |")
+            print(f"| {name} | {mpps:.2f} | 1.00 | | | | | | | |")
             continue
         links = stats["links"]
         rx_ns = sum(l["rx_stage_ns"] for l in links) / max(1, sum(l["rx_packets"] for l in links))
+        ports = stats.get("classify", [])
+        classify_ns = sum(p["classify_ns"] for p in ports) / max(1, sum(p["packets"] for p in ports))
         tx_ns = sum(l["tx_stage_ns"] for l in links) / max(1, sum(l["tx_packets"] for l in links))
         drops = {}
         for l in links:
@@ -104,7 +124,7 @@ def main():
                 drops[k] = drops.get(k, 0) + v
         drop_text = ", ".join(f"{k} {v}" for k, v in drops.items() if v) or "none"
         mem = stats["memory"]
-        print(f"| {name} | {mpps:.2f} | {mpps / ceiling if ceiling else 0:.2f} | {rx_ns:.1f} | {tx_ns:.1f} | {drop_text} | "
+        print(f"| {name} | {mpps:.2f} | {mpps / ceiling if ceiling else 0:.2f} | {classify_ns:.1f} | {rx_ns:.1f} | {tx_ns:.1f} | {drop_text} | "
               f"{mem['arena_bytes'] / 2**20:.0f} | {mem['pool_bytes'] / 2**20:.0f} | {mem['bytes_per_packet_in_flight']} |")
 
 
