@@ -76,7 +76,9 @@ struct LinkRuntime {
     RxCounters rx;                    // written by the rx lcore
     Lane *lane = nullptr;             // where it releases; none for a chain's inner hop
     Lane *reorder_lane = nullptr;     // what reorder holds back
-    ReleaseTracker release;           // tx lcore only
+    // The tx lcore writes this per packet: on a cache line of its own, away
+    // from the lane pointers the rx lcore reads (measured: sharing one halved both stages' speed).
+    alignas(64) ReleaseTracker release;
     TxCounters tx;                    // written by the tx lcore
     // A per-flow instance: its template's flow table and index there (for reports).
     const FlowTable *flows = nullptr;
