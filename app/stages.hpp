@@ -79,7 +79,7 @@ struct LinkRuntime {
     // The tx lcore writes this per packet: on a cache line of its own, away
     // from the lane pointers the rx lcore reads (measured: sharing one halved both stages' speed).
     alignas(64) ReleaseTracker release;
-    TxCounters tx;                    // written by the tx lcore
+    TxCounters tx;  // written by the tx lcore
     // A per-flow instance: its template's flow table and index there (for reports).
     const FlowTable *flows = nullptr;
     const FlowKeySpec *flow_key_spec = nullptr;

@@ -449,8 +449,8 @@ TEST_CASE("each mangler's count matches its configuration (seeded, 5 sigma)", "[
     within_5_sigma("corrupted", 0.10);
     within_5_sigma("reordered", 0.02);
     CHECK(number(mangle, "truncated") == static_cast<uint64_t>(forwarded));  // every 64-byte frame is cut to 40
-    CHECK(number(mangle, "corrupted_bits") == number(mangle, "corrupted"));   // per packet: one bit each
-    CHECK(number(all, "out_of_order") > 0);                                    // held-back packets were overtaken
+    CHECK(number(mangle, "corrupted_bits") == number(mangle, "corrupted"));  // per packet: one bit each
+    CHECK(number(all, "out_of_order") > 0);                                  // held-back packets were overtaken
     CHECK(number(link, "tx_bytes") == 40 * number(link, "tx_packets"));
     CHECK(json.find("\"balanced\": false") == std::string::npos);
 }
