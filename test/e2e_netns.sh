@@ -53,7 +53,7 @@ steal_mark() { awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $
 steal_since() {  # steal_since "TOTAL STEAL"
     local now
     now=$(steal_mark)
-    awk -v a="$1" -v b="$now" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; printf "%.1f", t > 0 ? 100 * (y[2] - x[2]) / t : 0}'
+    awk -v a="$1" -v b="$now" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; printf "%.1f", (t > 0 ? 100 * (y[2] - x[2]) / t : 0)}'
 }
 
 start_linkem() {  # start_linkem NAME
