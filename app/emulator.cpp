@@ -14,6 +14,8 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_pdump.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 #include <rte_memzone.h>
 
 #include <algorithm>
@@ -39,6 +41,9 @@ extern "C" void on_stop_signal(int signal) {
 constexpr unsigned kPoolMbufs = 16383;                       // per port: its rings, lcore caches and bursts (about 36 MB)
 constexpr uint64_t kMaxGraceBeyondDelayNs = 10'000'000'000;  // a slow link's full queue is not waited for longer than 10 s
 constexpr unsigned kPoolCache = 256;
+// A handoff ring's slots (with a classify lcore): half a port's pool, so the
+// rx queue keeps mbufs to receive into while the classify lcore catches up.
+constexpr unsigned kHandoffRingSlots = 2048;
 
 int log_level_number(const std::string &name) {
     if (name == "error") return RTE_LOG_ERR;
@@ -189,7 +194,26 @@ bool Emulator::start(const EalPlan &eal) {
         }
     }
 
-    const std::vector<LcoreRole> roles = plan_lcores(lcore_ids_.size(), ingress_.size(), egress_.size());
+    size_t classify_index = kNoClassifyLcore;
+    if (config_.pipeline.classify_lcore) {
+        const unsigned wanted = *config_.pipeline.classify_lcore;
+        const auto at = std::find(lcore_ids_.begin(), lcore_ids_.end(), wanted);
+        if (at == lcore_ids_.end() || lcore_ids_.size() < 2) {
+            fmt::print(stderr, "linkem: pipeline.classify_lcore {} needs to be one of at least two EAL lcores; EAL has {}\n", wanted,
+                       fmt::join(lcore_ids_, ","));
+            return false;
+        }
+        classify_index = static_cast<size_t>(at - lcore_ids_.begin());
+        for (auto &in : ingress_) {
+            in->handoff = rte_ring_create_elem(fmt::format("lkm_handoff_{}", in->port_id).c_str(), sizeof(HandoffEntry), kHandoffRingSlots,
+                                               static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (in->handoff == nullptr) {
+                fmt::print(stderr, "linkem: port {}: cannot create its handoff ring: {}\n", in->port_name, rte_strerror(rte_errno));
+                return false;
+            }
+        }
+    }
+    const std::vector<LcoreRole> roles = plan_lcores(lcore_ids_.size(), ingress_.size(), egress_.size(), classify_index);
     tasks_.resize(roles.size());
     for (size_t k = 0; k < roles.size(); ++k) {
         LcoreTask &t = tasks_[k];
@@ -197,6 +221,14 @@ bool Emulator::start(const EalPlan &eal) {
         for (size_t i : roles[k].rx_stages) {
             t.rx_ports.push_back(ingress_[i].get());
             work.push_back("rx " + ingress_[i]->port_name);
+        }
+        for (size_t i : roles[k].receive_stages) {
+            t.receive_ports.push_back(ingress_[i].get());
+            work.push_back("receive " + ingress_[i]->port_name);
+        }
+        for (size_t i : roles[k].classify_stages) {
+            t.classify_ports.push_back(ingress_[i].get());
+            work.push_back("classify " + ingress_[i]->port_name);
         }
         for (size_t j : roles[k].tx_stages) {
             t.tx_ports.push_back(egress_[j].get());
@@ -484,9 +516,13 @@ int Emulator::run(const EalPlan &eal) {
         grace_ns = std::max(grace_ns, stay_ns);
     }
     grace_ns += 10'000'000;
-    int receiving = 0;
-    for (const LcoreTask &t : tasks_) receiving += t.rx_ports.empty() ? 0 : 1;
+    int receiving = 0, feeding = 0;
+    for (const LcoreTask &t : tasks_) {
+        receiving += t.rx_ports.empty() && t.receive_ports.empty() && t.classify_ports.empty() ? 0 : 1;
+        feeding += t.receive_ports.empty() ? 0 : 1;
+    }
     control_.receiving.store(receiving);
+    control_.feeding.store(feeding);
     control_.running.store(static_cast<int>(tasks_.size()));
 
     started_ns_ = clock_->to_ns(rte_rdtsc());
@@ -538,7 +574,8 @@ int Emulator::finish() {
 
     fmt::print("\nlinkem: ran {}; {} packets still held at the end were dropped as shutdown\n{}", seconds_text(ran_ns), shutdown_drops,
                summary_text(final_stats));
-    if (!config_.rules.empty() || routes_.paths.size() > routes_.ingress.size()) fmt::print("{}", classify_summary_text(classified));
+    if (!config_.rules.empty() || routes_.paths.size() > routes_.ingress.size() || config_.pipeline.classify_lcore)
+        fmt::print("{}", classify_summary_text(classified));
     fmt::print("mbufs: {} of {} back in the pools{}\n", available, pool_size, mbufs_back ? "" : " (LEAK)");
 
     bool balanced = true;
@@ -566,6 +603,7 @@ int Emulator::finish() {
 
 void Emulator::clean_up() {
     for (OpenPort &p : ports_) close_port(p);
+    for (auto &in : ingress_) rte_ring_free(in->handoff);  // empty: the classify lcore stops only once they are
     ingress_.clear();
     egress_.clear();
     paths_.clear();

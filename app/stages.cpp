@@ -5,6 +5,8 @@
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 #include <rte_pause.h>
 
 #include <algorithm>
@@ -171,13 +173,11 @@ LinkRuntime *first_link(PathRuntime &path, const PacketFields &f, uint64_t now_n
     return t.instances[i];
 }
 
-// rx stage of one arrival port: receive a burst, classify, run each group of
-// packets through its path, free every mbuf, count.
-uint32_t rx_stage(IngressRuntime &in, const LcoreTask &task) {
-    rte_mbuf *mbufs[kMaxBurst];
-    const uint16_t n = rte_eth_rx_burst(in.port_id, 0, mbufs, static_cast<uint16_t>(task.burst));
-    if (n == 0) return 0;
-    const uint64_t arrival_ns = now_ns(*task.clock);  // one clock read per burst
+// What an rx stage does after receiving: classify a burst that arrived at
+// arrival_ns, run each group of packets through its path, free every mbuf,
+// count. Classification time is taken from start_ns (when this lcore began on
+// the burst; later than arrival_ns when it came through a handoff ring).
+void admit_burst(IngressRuntime &in, rte_mbuf **mbufs, uint16_t n, uint64_t arrival_ns, uint64_t start_ns, const TscClock &clock) {
     IngressCounters &c = in.counters;
 
     // Classify: each packet's path and first link (nullptr: dropped here).
@@ -220,7 +220,7 @@ uint32_t rx_stage(IngressRuntime &in, const LcoreTask &task) {
         ++groups[g].count;
         group_index[i] = static_cast<uint16_t>(g);
     }
-    const uint64_t classified_ns = now_ns(*task.clock);
+    const uint64_t classified_ns = now_ns(clock);
 
     // Each group through its path, in arrival order within the group.
     uint16_t idx[kMaxBurst];
@@ -245,9 +245,57 @@ uint32_t rx_stage(IngressRuntime &in, const LcoreTask &task) {
     if (n_flow_limit != 0) c.drop_flow_limit.add(n_flow_limit);
     for (size_t b = 0; b < kParseNotes; ++b)
         if (notes[b] != 0) c.notes[b].add(notes[b]);
-    const uint64_t done_ns = now_ns(*task.clock);
-    c.classify_ns.add(classified_ns - arrival_ns);
+    const uint64_t done_ns = now_ns(clock);
+    c.classify_ns.add(classified_ns - start_ns);
     for (uint32_t g = 0; g < n_groups; ++g) groups[g].first->rx.busy_ns.add((done_ns - classified_ns) * groups[g].count / n);
+}
+
+// rx stage of one arrival port: receive a burst (one clock read) and admit it.
+uint32_t rx_stage(IngressRuntime &in, const LcoreTask &task) {
+    rte_mbuf *mbufs[kMaxBurst];
+    const uint16_t n = rte_eth_rx_burst(in.port_id, 0, mbufs, static_cast<uint16_t>(task.burst));
+    if (n == 0) return 0;
+    const uint64_t arrival_ns = now_ns(*task.clock);
+    admit_burst(in, mbufs, n, arrival_ns, arrival_ns, *task.clock);
+    return n;
+}
+
+// receive stage (with a classify lcore): receive at most what the port's
+// handoff ring has room for, stamp it with its arrival time, put it on the
+// ring. A full ring leaves the packets in the port's queue: while the classify
+// lcore falls behind, the port drops what it cannot hold and counts it
+// (imissed), and this lcore does not spend its time receiving packets only to
+// free them.
+uint32_t receive_stage(IngressRuntime &in, const LcoreTask &task) {
+    const unsigned room = std::min(rte_ring_free_count(in.handoff), task.burst);  // grows only: this stage is the one producer
+    if (room == 0) return 0;
+    rte_mbuf *mbufs[kMaxBurst];
+    const uint16_t n = rte_eth_rx_burst(in.port_id, 0, mbufs, static_cast<uint16_t>(room));
+    if (n == 0) return 0;
+    const uint64_t arrival_ns = now_ns(*task.clock);
+    HandoffEntry entries[kMaxBurst];
+    for (uint16_t i = 0; i < n; ++i) entries[i] = {mbufs[i], arrival_ns};
+    rte_ring_sp_enqueue_bulk_elem(in.handoff, entries, sizeof(HandoffEntry), n, nullptr);
+    return n;
+}
+
+// classify stage (on the classify lcore): take up to a burst off the port's
+// handoff ring and admit it, one run of equal arrival times at a time. The
+// mbufs were written on another core: their headers, then their first data
+// lines, are fetched for the whole burst before it is looked at.
+uint32_t classify_stage(IngressRuntime &in, const LcoreTask &task) {
+    HandoffEntry entries[kMaxBurst];
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(in.handoff, entries, sizeof(HandoffEntry), task.burst, nullptr);
+    if (n == 0) return 0;
+    for (unsigned i = 0; i < n; ++i) rte_prefetch0(entries[i].mbuf);
+    for (unsigned i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(entries[i].mbuf, const void *));
+    rte_mbuf *mbufs[kMaxBurst];
+    for (unsigned i = 0; i < n;) {
+        const uint64_t arrival_ns = entries[i].arrival_ns;
+        uint16_t k = 0;
+        for (; i < n && entries[i].arrival_ns == arrival_ns; ++i) mbufs[k++] = entries[i].mbuf;
+        admit_burst(in, mbufs, k, arrival_ns, now_ns(*task.clock), *task.clock);
+    }
     return n;
 }
 
@@ -415,6 +463,12 @@ struct WakeMargin {
     }
 };
 
+bool handoffs_empty(const LcoreTask &task) {
+    for (IngressRuntime *in : task.classify_ports)
+        if (rte_ring_count(in->handoff) != 0) return false;
+    return true;
+}
+
 bool arenas_empty(const LcoreTask &task) {
     for (EgressRuntime *out : task.tx_ports)
         for (Lane *lane : out->lanes)
@@ -428,7 +482,7 @@ int lcore_main(void *arg) {
     const LcoreTask &task = *static_cast<const LcoreTask *>(arg);
     PipelineControl &control = *task.control;
     prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: sleeps end close to when asked
-    bool receiving = !task.rx_ports.empty();
+    bool receiving = !task.rx_ports.empty() || !task.receive_ports.empty() || !task.classify_ports.empty();
     uint32_t idle_polls = 0;
     WakeMargin margin;
 
@@ -438,14 +492,21 @@ int lcore_main(void *arg) {
         uint32_t moved = 0;
         for (EgressRuntime *out : task.tx_ports) moved += tx_stage(*out, task, now);
 
-        /* 2. Admit a burst from each port this lcore receives on. */
-        if (receiving)
+        /* 2. Admit a burst from each port this lcore receives on (or hand it
+              over, or take it from a handoff ring). */
+        if (receiving) {
             for (IngressRuntime *in : task.rx_ports) moved += rx_stage(*in, task);
+            for (IngressRuntime *in : task.receive_ports) moved += receive_stage(*in, task);
+            for (IngressRuntime *in : task.classify_ports) moved += classify_stage(*in, task);
+        }
 
-        /* 3. Every 16 iterations: stop requests. */
+        /* 3. Every 16 iterations: stop requests. A classify lcore stops
+              receiving only once no lcore feeds its rings and they are empty. */
         if ((iter & 0xF) == 0) {
-            if (receiving && control.stop_rx.load(std::memory_order_acquire)) {
+            if (receiving && control.stop_rx.load(std::memory_order_acquire) &&
+                (task.classify_ports.empty() || (control.feeding.load(std::memory_order_acquire) == 0 && handoffs_empty(task)))) {
                 receiving = false;
+                if (!task.receive_ports.empty()) control.feeding.fetch_sub(1, std::memory_order_acq_rel);
                 control.receiving.fetch_sub(1, std::memory_order_acq_rel);
             }
             if (!receiving) {

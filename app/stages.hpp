@@ -9,6 +9,10 @@
 //     hops one after the other (a hop's release time is the next hop's
 //     arrival); mangle and copy the survivors into the last hop's arena (its
 //     lane); free every mbuf; count.
+//   With a classify lcore, the rx stage is split at its first step: the
+//     receive stage (rx lcore) puts each packet with its burst's arrival time
+//     on the port's handoff ring; the classify stage (classify lcore) takes
+//     them off and does the rest.
 //   tx stage, one per destination port (EgressRuntime): take what is due from
 //     every lane that ends at the port, send it in release-time order, observe
 //     each packet sent for its link's fidelity figures.
@@ -35,7 +39,9 @@
 #include <string>
 #include <vector>
 
+struct rte_mbuf;
 struct rte_mempool;
+struct rte_ring;
 
 namespace linkem {
 
@@ -100,6 +106,12 @@ struct PathRuntime {
     FlowTemplate *flows = nullptr;
 };
 
+// One packet on a handoff ring: the mbuf and its burst's arrival time.
+struct HandoffEntry {
+    rte_mbuf *mbuf;
+    uint64_t arrival_ns;
+};
+
 struct IngressRuntime {
     IngressRuntime(std::string port, uint16_t id, const IngressPlan &plan)
         : port_name(std::move(port)),
@@ -116,6 +128,7 @@ struct IngressRuntime {
     bool needs_fields = false;         // parse every frame's headers
     std::vector<PathRuntime *> paths;  // by RoutePlan path index
     IngressCounters counters;
+    rte_ring *handoff = nullptr;                                        // with a classify lcore: receive stage -> classify stage
     std::vector<PacketFields> fields = std::vector<PacketFields>(512);  // a burst's parsed headers (no allocation per burst)
 };
 
@@ -129,12 +142,15 @@ struct EgressRuntime {
 struct PipelineControl {
     std::atomic<bool> stop_rx{false};  // stop receiving; keep releasing what is held
     std::atomic<bool> stop_tx{false};  // grace period over: stop releasing
-    std::atomic<int> receiving{0};     // lcores that still receive
+    std::atomic<int> receiving{0};     // lcores that still receive (from a port or a handoff ring)
+    std::atomic<int> feeding{0};       // lcores that still put packets on handoff rings
     std::atomic<int> running{0};       // lcores still in their loop
 };
 
 struct LcoreTask {
-    std::vector<IngressRuntime *> rx_ports;
+    std::vector<IngressRuntime *> rx_ports;        // whole rx stages
+    std::vector<IngressRuntime *> receive_ports;   // receive stages: to the handoff ring
+    std::vector<IngressRuntime *> classify_ports;  // classify stages: from the handoff ring
     std::vector<EgressRuntime *> tx_ports;
     const TscClock *clock = nullptr;
     uint32_t burst = 32;

@@ -220,7 +220,7 @@ const std::vector<std::string> kRuleKeys = {"match", "link", "chain", "action"};
 const std::vector<std::string> kMatchKeys = {"port", "ether_type", "vlan",     "inner_vlan", "src",
                                              "dst",  "proto",      "src_port", "dst_port",   "dscp"};
 const std::vector<std::string> kQueueKeys = {"packets", "bytes"};
-const std::vector<std::string> kPipelineKeys = {"burst", "lcores", "sleep_threshold"};
+const std::vector<std::string> kPipelineKeys = {"burst", "lcores", "sleep_threshold", "classify_lcore"};
 const std::vector<std::string> kStatsKeys = {"lateness_tolerance"};
 
 Config Loader::load(const YAML::Node &root) {
@@ -971,6 +971,10 @@ void Loader::load_pipeline(const Entry &e, Config &c) {
                       fmt::format("{} is out of range (0 to {})", d->to_string(), Duration{kMaxSleepThresholdNs}.to_string()));
         }
     }
+    if (auto it = fields.find("classify_lcore"); it != fields.end()) {
+        if (auto id = whole_number(it->second, "pipeline.classify_lcore", 0, kMaxLcore))
+            c.pipeline.classify_lcore = static_cast<uint32_t>(*id);
+    }
     if (auto it = fields.find("lcores"); it != fields.end()) {
         const YAML::Node v = it->second.value;
         if (v.IsScalar() && v.Scalar() == "auto") return;
@@ -985,6 +989,8 @@ void Loader::load_pipeline(const Entry &e, Config &c) {
             const auto id = whole_number(Entry{it->second.key, v[i]}, path, 0, kMaxLcore);
             if (!id) continue;
             if (!seen.insert(*id).second) error(v[i], path, fmt::format("lcore {} is listed twice", *id));
+            if (c.pipeline.classify_lcore == *id)
+                error(v[i], path, fmt::format("lcore {} is also pipeline.classify_lcore: the classify lcore must be another one", *id));
             c.pipeline.lcores.push_back(static_cast<uint32_t>(*id));
         }
     }

@@ -132,7 +132,8 @@ std::string to_yaml(const Config &c) {
     }
     std::string lcores = "auto";
     if (!c.pipeline.lcores.empty()) lcores = fmt::format("[{}]", fmt::join(c.pipeline.lcores, ", "));
-    out += fmt::format("pipeline: {{burst: {}, lcores: {}, sleep_threshold: {}}}\n", c.pipeline.burst, lcores,
+    const std::string classify = c.pipeline.classify_lcore ? fmt::format(", classify_lcore: {}", *c.pipeline.classify_lcore) : "";
+    out += fmt::format("pipeline: {{burst: {}, lcores: {}{}, sleep_threshold: {}}}\n", c.pipeline.burst, lcores, classify,
                        c.pipeline.sleep_threshold.to_string());
     out += fmt::format("stats: {{lateness_tolerance: {}}}\n", c.stats.lateness_tolerance.to_string());
     out += fmt::format("capture: {}\n", c.capture ? "true" : "false");

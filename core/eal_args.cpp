@@ -80,10 +80,14 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
         if (lcores.empty())
             lcores.assign(host.allowed_cpus.begin(),
                           host.allowed_cpus.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(2, host.allowed_cpus.size())));
+        if (config.pipeline.classify_lcore && std::find(lcores.begin(), lcores.end(), *config.pipeline.classify_lcore) == lcores.end())
+            lcores.push_back(*config.pipeline.classify_lcore);
         for (unsigned id : lcores)
             if (!host.allowed_cpus.empty() && std::find(host.allowed_cpus.begin(), host.allowed_cpus.end(), id) == host.allowed_cpus.end())
                 plan.warnings.push_back(
-                    fmt::format("pipeline.lcores names CPU {}, which this process may not run on (allowed: {}); EAL will refuse to start",
+                    fmt::format("pipeline.lcores or classify_lcore names CPU {}, which this process may not run on (allowed: {}); EAL will "
+                                "refuse to start "
+                                "(EAL's --lcores can map lcore ids onto CPUs: -- --lcores 0@0,1@1,2@1)",
                                 id, fmt::join(host.allowed_cpus, ",")));
         if (!lcores.empty()) plan.args.insert(plan.args.end(), {"-l", fmt::format("{}", fmt::join(lcores, ","))});
     }

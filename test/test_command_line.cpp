@@ -108,6 +108,14 @@ TEST_CASE("lcores come from the configuration, the host, or the user", "[unit][e
     const EalPlan user = plan_eal_arguments(c, {"-l", "1"}, HostFacts{true, {0, 1}});
     CHECK(std::count(user.args.begin(), user.args.end(), "-l") == 1);
     CHECK(contains(user.args, "--in-memory"));  // choosing lcores says nothing about memory
+    c.pipeline.lcores = {0, 1};
+    c.pipeline.classify_lcore = 2;
+    CHECK(value_after(plan_eal_arguments(c, {}, HostFacts{true, {0, 1, 2}}).args, "-l") == "0,1,2");  // the classify lcore joins
+    c.pipeline.lcores.clear();
+    CHECK(value_after(plan_eal_arguments(c, {}, HostFacts{true, {0, 1, 2, 3}}).args, "-l") == "0,1,2");
+    const EalPlan absent = plan_eal_arguments(c, {}, HostFacts{true, {0, 1}});
+    REQUIRE(absent.warnings.size() == 1);
+    CHECK_THAT(absent.warnings[0], Catch::Contains("CPU 2") && Catch::Contains("--lcores"));
 }
 
 TEST_CASE("PCI devices are allow-listed, anything else is a vdev", "[unit][eal]") {

@@ -156,6 +156,8 @@ TEST_CASE("queue limits in packets, bytes or both; overhead as a word or a byte 
     CHECK(must_load(with_link_lines("pipeline: {lcores: auto}\n")).pipeline.lcores.empty());
     CHECK(must_load(with_link_lines("    arena: 1M packets\n")).links[0].arena_packets == 1'000'000u);
     CHECK(must_load(with_link_lines("pipeline: {sleep_threshold: 20us}\n")).pipeline.sleep_threshold == Duration{20'000});
+    CHECK(must_load(with_link_lines("pipeline: {lcores: [0, 1], classify_lcore: 2}\n")).pipeline.classify_lcore == 2u);
+    CHECK(!must_load(with_link_lines("pipeline: {lcores: [0, 1]}\n")).pipeline.classify_lcore);
 }
 
 TEST_CASE("unknown keys name the nearest known key", "[unit][config][errors]") {
@@ -197,6 +199,9 @@ TEST_CASE("values out of range say what the range is", "[unit][config][errors]")
     require_one_error(with_link_lines("pipeline: {sleep_threshold: 2s}\n"), 8, 29, "pipeline.sleep_threshold",
                       "2s is out of range (0 to 1s)");
     require_one_error(with_link_lines("pipeline: {lcores: [1, 1]}\n"), 8, 24, "pipeline.lcores[1]", "lcore 1 is listed twice");
+    require_one_error(with_link_lines("pipeline: {lcores: [0, 1], classify_lcore: 1}\n"), 8, 24, "pipeline.lcores[1]",
+                      "lcore 1 is also pipeline.classify_lcore");
+    require_one_error(with_link_lines("pipeline: {classify_lcore: 4096}\n"), 8, 28, "pipeline.classify_lcore", "from 0 to 1023");
 }
 
 TEST_CASE("cross-field checks: endpoints, names, directions, devices", "[unit][config][errors]") {
@@ -311,6 +316,10 @@ TEST_CASE("the effective configuration prints as YAML that loads back to itself"
     const std::string quoted = to_yaml(plugin);
     CHECK_THAT(quoted, Catch::Contains("{plugin: \"./my model.so\", drop: [1, 2], note: \"a: b\"}"));
     CHECK(to_yaml(must_load(quoted)) == quoted);
+
+    const std::string classify = to_yaml(must_load(with_link_lines("pipeline: {lcores: [0, 1], classify_lcore: 3}\n")));
+    CHECK_THAT(classify, Catch::Contains("lcores: [0, 1], classify_lcore: 3"));
+    CHECK(to_yaml(must_load(classify)) == classify);
 }
 
 TEST_CASE("corner cases: exact paths, no cascades, no hidden characters", "[unit][config][errors]") {

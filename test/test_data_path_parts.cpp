@@ -8,6 +8,7 @@
 #include "linkem/stats.hpp"
 #include "linkem/tsc_clock.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -202,6 +203,32 @@ TEST_CASE("the lcore plan gives every stage exactly one lcore", "[unit][plan]") 
     CHECK(three[0].rx_stages == std::vector<size_t>{0});
     CHECK(three[1].tx_stages == std::vector<size_t>{0});
     CHECK(three[2].tx_stages == std::vector<size_t>{1});
+}
+
+TEST_CASE("with a classify lcore, the others only receive and it classifies for every port", "[unit][plan]") {
+    const auto three = plan_lcores(3, 2, 2, 2);  // lcores 0 and 1 as a 2-lcore plan, the third classifies
+    REQUIRE(three.size() == 3);
+    CHECK(three[0].receive_stages == std::vector<size_t>{0, 1});
+    CHECK(three[0].rx_stages.empty());
+    CHECK(three[1].tx_stages == std::vector<size_t>{0, 1});
+    CHECK(three[2].classify_stages == std::vector<size_t>{0, 1});
+    CHECK(three[2].tx_stages.empty());
+    CHECK(three[2].receive_stages.empty());
+    const auto first = plan_lcores(2, 1, 1, 0);  // the classify lcore first in the list
+    CHECK(first[0].classify_stages == std::vector<size_t>{0});
+    CHECK(first[1].receive_stages == std::vector<size_t>{0});
+    CHECK(first[1].tx_stages == std::vector<size_t>{0});
+    for (const auto &plan : {three, first})  // every stage exactly once, and nothing runs whole rx stages
+        for (size_t stage : {size_t{0}}) {
+            size_t receive = 0, classify = 0;
+            for (const LcoreRole &r : plan) {
+                receive += static_cast<size_t>(std::count(r.receive_stages.begin(), r.receive_stages.end(), stage));
+                classify += static_cast<size_t>(std::count(r.classify_stages.begin(), r.classify_stages.end(), stage));
+                CHECK(r.rx_stages.empty());
+            }
+            CHECK(receive == 1);
+            CHECK(classify == 1);
+        }
 }
 
 TEST_CASE("the release tracker measures lateness, order and the rate while backlogged", "[unit][stats]") {

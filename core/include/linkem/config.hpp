@@ -140,6 +140,9 @@ struct Pipeline {
     static constexpr uint32_t kDefaultBurst = 32;
     uint32_t burst = kDefaultBurst;
     std::vector<uint32_t> lcores;  // empty: linkem picks from the CPUs it may run on
+    // Classification, link models and mangling on an lcore of their own (the
+    // other lcores receive and hand bursts over through a ring); none: on the rx lcores.
+    std::optional<uint32_t> classify_lcore;
     // An lcore with nothing to do for longer than this sleeps instead of spinning.
     static constexpr int64_t kDefaultSleepThresholdNs = 50'000;
     Duration sleep_threshold{kDefaultSleepThresholdNs};
