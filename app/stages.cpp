@@ -1,5 +1,7 @@
 #include "stages.hpp"
 
+#include "linkem/path_admit.hpp"
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -43,6 +45,33 @@ struct Group {
     uint32_t count;
 };
 
+// Counts one hop's verdicts on its link (once per burst).
+void count_hop(LinkRuntime &link, const PacketIn *in, const Verdict *verdicts, uint32_t n, bool inner_hop) {
+    uint32_t forwarded = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
+    uint64_t bytes = 0;
+    for (uint32_t j = 0; j < n; ++j) {
+        bytes += in[j].len_bytes;
+        switch (verdicts[j].fate) {
+        case Fate::kForward:
+            link.rx.delay_ns.record(verdicts[j].release_ns - in[j].arrival_ns);
+            ++forwarded;
+            break;
+        case Fate::kDropQueue: ++n_queue; break;
+        case Fate::kDropLoss: ++n_loss; break;
+        case Fate::kDropArenaFull: ++n_arena_full; break;
+        case Fate::kDropOrder: ++n_order; break;
+        }
+    }
+    link.rx.packets.add(n);
+    link.rx.bytes.add(bytes);
+    if (n_queue != 0) link.rx.drop_queue.add(n_queue);
+    if (n_loss != 0) link.rx.drop_loss.add(n_loss);
+    if (n_order != 0) link.rx.drop_order.add(n_order);
+    if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
+    link.rx.queue_depth.set(link.model.queue_depth());
+    if (inner_hop) link.rx.handed_on.add(forwarded);
+}
+
 // Runs one group's packets through the path's hops and puts the survivors,
 // mangled, into the last hop's lanes. idx: the group's packets in arrival order.
 void run_group(const Group &g, const uint16_t *idx, rte_mbuf *const *mbufs, const PacketFields *fields, uint64_t arrival_ns) {
@@ -69,38 +98,11 @@ void run_group(const Group &g, const uint16_t *idx, rte_mbuf *const *mbufs, cons
     const uint64_t room = free > record ? (free - record) / record : 0;
 
     Verdict verdicts[kMaxBurst];
-    uint32_t n = m;
-    for (size_t h = 0; h < hops && n != 0; ++h) {
-        LinkRuntime &link = h == 0 ? *g.first : *g.path->hops[h];
-        link.model.admit_burst(in, n, verdicts, h == 0 ? room : UINT64_MAX);
-        uint32_t kept = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
-        uint64_t bytes = 0;
-        for (uint32_t j = 0; j < n; ++j) {
-            bytes += in[j].len_bytes;
-            switch (verdicts[j].fate) {
-            case Fate::kForward:
-                link.rx.delay_ns.record(verdicts[j].release_ns - in[j].arrival_ns);
-                in[kept] = {verdicts[j].release_ns, in[j].len_bytes, in[j].ecn_capable};
-                at[kept] = at[j];
-                ce[kept] = ce[j] || verdicts[j].ce_marked;
-                verdicts[kept++] = verdicts[j];
-                break;
-            case Fate::kDropQueue: ++n_queue; break;
-            case Fate::kDropLoss: ++n_loss; break;
-            case Fate::kDropArenaFull: ++n_arena_full; break;
-            case Fate::kDropOrder: ++n_order; break;
-            }
-        }
-        link.rx.packets.add(n);
-        link.rx.bytes.add(bytes);
-        if (n_queue != 0) link.rx.drop_queue.add(n_queue);
-        if (n_loss != 0) link.rx.drop_loss.add(n_loss);
-        if (n_order != 0) link.rx.drop_order.add(n_order);
-        if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
-        link.rx.queue_depth.set(link.model.queue_depth());
-        if (h + 1 < hops) link.rx.handed_on.add(kept);
-        n = kept;
-    }
+    const auto hop_link = [&](size_t h) -> LinkRuntime & { return h == 0 ? *g.first : *g.path->hops[h]; };
+    const uint32_t n = admit_along_path([&](size_t h) -> LinkModel & { return hop_link(h).model; }, hops, in, verdicts, at, ce, m, room,
+                                        [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) {
+                                            count_hop(hop_link(h), hop_in, v, count, h + 1 < hops);
+                                        });
 
     // Copy the survivors into the last hop's lanes, mangling on the way.
     LinkMangler &mg = last->mangle;

@@ -2,6 +2,7 @@
 // built-in plugins: exact exit and release times and drop decisions for given
 // arrival sequences.
 #include "link_fixture.hpp"
+#include "linkem/path_admit.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -129,4 +130,69 @@ TEST_CASE("link tags number the packets that take link time and mark those that 
     CHECK(LinkTag::sequence(lossy[2].tag) == 2);
     // Without a bandwidth model no packet ever waits for the link.
     for (const Verdict &x : TestLink("delay: 1ms").run({{0, 125}, {0, 125}})) CHECK_FALSE(LinkTag::waited(x.tag));
+}
+
+namespace {
+
+// Runs a burst through TestLinks as a chain; returns the survivors' release
+// times from the last hop (by original index; 0 for a drop) and each hop's fates.
+struct ChainRun {
+    std::vector<uint64_t> release_ns;
+    std::vector<std::vector<Fate>> fates;  // by hop, in the order the hop saw its packets
+};
+
+ChainRun run_chain(std::vector<TestLink *> hops, const std::vector<PacketIn> &pkts, uint64_t room = UINT64_MAX) {
+    std::vector<PacketIn> in(pkts);
+    std::vector<Verdict> verdicts(pkts.size());
+    std::vector<uint16_t> at(pkts.size());
+    std::unique_ptr<bool[]> ce(new bool[pkts.size()]());
+    for (size_t i = 0; i < at.size(); ++i) at[i] = static_cast<uint16_t>(i);
+    ChainRun r{std::vector<uint64_t>(pkts.size(), 0), std::vector<std::vector<Fate>>(hops.size())};
+    const uint32_t n = admit_along_path([&](size_t h) -> LinkModel & { return hops[h]->model(); }, hops.size(), in.data(), verdicts.data(),
+                                        at.data(), ce.get(), static_cast<uint32_t>(pkts.size()), room,
+                                        [&](size_t h, const PacketIn *, const Verdict *v, uint32_t count) {
+                                            for (uint32_t j = 0; j < count; ++j) r.fates[h].push_back(v[j].fate);
+                                        });
+    for (uint32_t j = 0; j < n; ++j) {
+        CHECK(in[j].arrival_ns == verdicts[j].release_ns);  // what leaves the last hop carries its release time
+        r.release_ns[at[j]] = verdicts[j].release_ns;
+    }
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("a chain's times are computed hop by hop: one link's release is the next one's arrival", "[golden][model][chain]") {
+    // Hop 1: 125 bytes at 1 Gbit/s (1000 ns) + 10 us: released at 11, 12, 13 us.
+    // Hop 2: at 500 Mbit/s (2000 ns each) from those arrivals: exits 13, 15, 17 us; + 5 us.
+    TestLink access("bandwidth: 1Gbit/s, delay: 10us"), core("bandwidth: 500Mbit/s, delay: 5us");
+    const ChainRun r = run_chain({&access, &core}, {{0, 125}, {0, 125}, {0, 125}});
+    CHECK(r.release_ns == std::vector<uint64_t>{18000, 20000, 22000});
+    // Three hops, the middle one a plain delay: the delays add, the bottleneck spaces them.
+    TestLink a("bandwidth: 1Gbit/s"), b("delay: 1ms"), c("bandwidth: 250Mbit/s");
+    CHECK(run_chain({&a, &b, &c}, {{0, 125}, {0, 125}}).release_ns == std::vector<uint64_t>{1'005'000, 1'009'000});
+}
+
+TEST_CASE("a chain's drops happen at the hop that decides them; later hops never see the packet", "[golden][model][chain]") {
+    // Hop 1 forwards all four back to back (1 us apart); hop 2 is slower
+    // (4 us each) with room for 2 packets: the 3rd and 4th arrive (3 and 4 us)
+    // while the first two (exits at 5 and 9 us) are still queued, and are
+    // dropped there.
+    TestLink fast("bandwidth: 1Gbit/s"), slow("bandwidth: 250Mbit/s, queue: 2 packets");
+    const ChainRun r = run_chain({&fast, &slow}, {{0, 125}, {0, 125}, {0, 125}, {0, 125}});
+    CHECK(r.fates[0] == std::vector<Fate>(4, Fate::kForward));
+    CHECK(r.fates[1] == std::vector<Fate>{Fate::kForward, Fate::kForward, Fate::kDropQueue, Fate::kDropQueue});
+    CHECK(r.release_ns == std::vector<uint64_t>{5000, 9000, 0, 0});
+    // A first hop that loses everything leaves the second hop untouched.
+    TestLink lossy("loss: 100%"), after("delay: 1ms");
+    const ChainRun lost = run_chain({&lossy, &after}, {{0, 100}, {10, 100}});
+    CHECK(lost.fates[0] == std::vector<Fate>(2, Fate::kDropLoss));
+    CHECK(lost.fates[1].empty());
+    // The last hop's arena room is taken before any hop spends link time: the
+    // first hop drops what would not fit (arena_full), the second never sees it.
+    TestLink first("bandwidth: 1Gbit/s"), second("delay: 1ms");
+    const ChainRun full = run_chain({&first, &second}, {{0, 125}, {0, 125}, {0, 125}}, 2);
+    CHECK(full.fates[0] == std::vector<Fate>{Fate::kForward, Fate::kForward, Fate::kDropArenaFull});
+    CHECK(full.fates[1].size() == 2);
+    CHECK(full.release_ns == std::vector<uint64_t>{1'001'000, 1'002'000, 0});
 }
