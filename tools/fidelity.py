@@ -10,7 +10,10 @@ capture of what entered linkem is run through linkem-sim with the same
 configuration and seed: that is the model's own answer for these very
 packets, to compare with (delay per packet and its CDF, losses and their
 bursts). A baseline run forwards the same probes through dpdk-testpmd (no
-emulation): what the kernel and the I/O path add by themselves.
+emulation): what the kernel and the I/O path add by themselves. The perflow
+scenario makes the link a per-flow template and sends several flows at once
+(one UDP destination port each); each flow is judged on its own, against
+linkem-sim run on that flow's packets alone.
 
 Subcommands used inside the namespaces: `send` and `receive`.
 """
@@ -29,13 +32,14 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("LINKEM_BUILD_DIR", os.path.join(ROOT, "build"))
 PREFIX = "lkf"  # namespaces lkf-ns-a, lkf-ns-b; interfaces lkf-a, lkf-b
 IP_B = "10.77.0.2"
-PROBE_PORT, SATURATE_PORT = 9000, 9001
+PROBE_PORT, SATURATE_PORT = 9000, 9001  # saturating stream k (1, 2, ...) goes to SATURATE_PORT + k - 1
 MAGIC = b"LKMF"
-HEADER = struct.Struct("!4sBIQ")  # magic, stream (0 probe, 1 saturating), sequence, send time (ns)
+HEADER = struct.Struct("!4sBIQ")  # magic, stream (0 probe, 1.. saturating), sequence, send time (ns)
 ETHERNET_OVERHEAD = 24
 
 # Each scenario: the a-to-b link's fields (YAML), the probe stream, an
-# optional saturating stream, and what is judged.
+# optional saturating stream (or several: saturate_streams), and what is
+# judged. `per_flow` makes the link a template (perflow()).
 SCENARIOS = {
     "constant": dict(
         about="constant 10 ms delay",
@@ -60,21 +64,41 @@ SCENARIOS = {
         probe_pps=197, size=200, seconds=10, saturate_bps=30e6, saturate_size=1200, trace="tools/fidelity/varying.trace", overhead=0,
         note="the trace repeats from linkem's start, in linkem-sim from the first packet: the model's per-probe figures are for "
              "another phase of the trace; compare the rates"),
+    "perflow": dict(
+        about="per-flow template keyed by UDP destination port: each flow its own 20 Mbit/s link (Ethernet framing, 100-packet "
+              "queue, 5 ms delay); two saturating flows and a probe flow at once",
+        link="bandwidth: 20Mbit/s\n    overhead: ethernet\n    queue: 100 packets\n    delay: 5ms",
+        per_flow="{key: {dst_port: true}, max_flows: 4, idle_timeout: 10s}",
+        probe_pps=197, size=200, seconds=10, saturate_bps=30e6, saturate_size=1200, saturate_streams=2, rate_bps=20e6,
+        overhead=ETHERNET_OVERHEAD,
+        note="the model of each flow is linkem-sim (one link, virtual time) on the template as a plain link, fed only that flow's "
+             "packets as captured entering linkem: instances share nothing, so that is the flow's own model. The models are "
+             "deterministic on purpose: an instance's random streams are seeded by its name (a-to-b#k), which a plain link in "
+             "linkem-sim cannot have, so random models would differ packet by packet"),
 }
+
+
+def stream_port(stream):
+    return PROBE_PORT if stream == 0 else SATURATE_PORT + stream - 1
+
+
+def linkem_fields(sc):
+    """The a-to-b link's fields as linkem gets them: a per-flow scenario's template and its per_flow."""
+    return sc["link"] + (f"\n    per_flow: {sc['per_flow']}" if sc.get("per_flow") else "")
 
 
 # ---------------------------------------------------------------- traffic
 
 def send(args):
-    """Paced probes (and a saturating stream) to IP_B, each with its sequence and send time."""
+    """Paced probes (and saturating streams) to IP_B, each with its sequence and send time."""
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     probe.connect((IP_B, PROBE_PORT))
-    flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    flood.connect((IP_B, SATURATE_PORT))
-    flood.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
     streams = [(probe, 0, 1e9 / args.pps, args.size)]
-    if args.saturate_bps > 0:
-        streams.append((flood, 1, args.saturate_size * 8 * 1e9 / args.saturate_bps, args.saturate_size))
+    for k in range(1, (args.saturate_streams if args.saturate_bps > 0 else 0) + 1):
+        flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        flood.connect((IP_B, stream_port(k)))
+        flood.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        streams.append((flood, k, args.saturate_size * 8 * 1e9 / args.saturate_bps, args.saturate_size))
     pad = {s: b"\0" * max(0, size - 42 - HEADER.size) for _, s, _, size in streams}  # frame = 14 + 20 + 8 + payload
     start = time.monotonic_ns() + 100_000_000
     end = start + int(args.seconds * 1e9)
@@ -98,13 +122,13 @@ def send(args):
             pass
         seq[k] += 1
         nxt[k] += int(gap_ns)
-    print(json.dumps({"probes": seq[0], "saturating": seq[1] if len(seq) > 1 else 0}))
+    print(json.dumps({"probes": seq[0], "saturating": sum(seq[1:]), "streams": seq}))
 
 
 def receive(args):
     """Binds the probe and saturating ports so nothing answers with ICMP; discards what arrives."""
     socks = []
-    for port in (PROBE_PORT, SATURATE_PORT):
+    for port in [stream_port(k) for k in range(args.saturate_streams + 1)]:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         s.bind(("0.0.0.0", port))
@@ -126,13 +150,12 @@ def receive(args):
 
 # ---------------------------------------------------------------- pcap
 
-def read_pcap(path):
-    """[(t_ns, frame length, stream, seq)] of our UDP frames in a (nanosecond or microsecond) pcap."""
-    out = []
+def pcap_records(path):
+    """The pcap's file header and, for each of our UDP frames in it, (t_ns, frame length, stream, seq, record bytes)."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 24:
-        return out
+        return data, []
     magic = struct.unpack("<I", data[:4])[0]
     if magic == 0xA1B23C4D:
         scale = 1
@@ -140,10 +163,12 @@ def read_pcap(path):
         scale = 1000
     else:
         raise SystemExit(f"fidelity: {path}: not a little-endian pcap")
+    out = []
     at = 24
     while at + 16 <= len(data):
         sec, frac, incl, orig = struct.unpack_from("<IIII", data, at)
-        frame = data[at + 16:at + 16 + incl]
+        record = data[at:at + 16 + incl]
+        frame = record[16:]
         at += 16 + incl
         if len(frame) < 14 + 20 + 8 + HEADER.size or frame[12:14] != b"\x08\x00":
             continue
@@ -154,8 +179,23 @@ def read_pcap(path):
         if len(payload) < HEADER.size or payload[:4] != MAGIC:
             continue
         _, stream, seq, _ = HEADER.unpack_from(payload)
-        out.append((sec * 1_000_000_000 + frac * scale, orig, stream, seq))
-    return out
+        out.append((sec * 1_000_000_000 + frac * scale, orig, stream, seq, record))
+    return data[:24], out
+
+
+def read_pcap(path):
+    """[(t_ns, frame length, stream, seq)] of our UDP frames in a (nanosecond or microsecond) pcap."""
+    return [r[:4] for r in pcap_records(path)[1]]
+
+
+def write_stream_pcap(path, out, stream):
+    """Copies the frames of one stream (one flow) of a pcap into another, as they are."""
+    header, records = pcap_records(path)
+    with open(out, "wb") as f:
+        f.write(header)
+        for r in records:
+            if r[2] == stream:
+                f.write(r[4])
 
 
 # ---------------------------------------------------------------- statistics
@@ -286,14 +326,16 @@ def run_traffic(sc, work, tag, forwarder, config):
         dumps.append(subprocess.Popen(
             ["ip", "netns", "exec", f"{PREFIX}-ns-{side}", "tcpdump", "-i", f"{PREFIX}-{side}-ns", "-n", "-s", snap,
              "--time-stamp-precision=nano", "-B", "16384", "-w", path, "udp and dst host 10.77.0.2"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"{tag}-{side}.tcpdump.log"), "w")))
     time.sleep(1.0)
     proc, log = start_forwarder(forwarder, config, work)
+    streams = sc.get("saturate_streams", 1)
     receiver = subprocess.Popen(["ip", "netns", "exec", f"{PREFIX}-ns-b", sys.executable, __file__, "receive",
-                                 "--seconds", str(sc["seconds"] + 5)])
+                                 "--seconds", str(sc["seconds"] + 5), "--saturate-streams", str(streams)])
     time.sleep(0.5)
     sent = sh(f"ip netns exec {PREFIX}-ns-a {sys.executable} {__file__} send --pps {sc['probe_pps']} --size {sc['size']} "
-              f"--seconds {sc['seconds']} --saturate-bps {sc.get('saturate_bps', 0)} --saturate-size {sc.get('saturate_size', 1200)}")
+              f"--seconds {sc['seconds']} --saturate-bps {sc.get('saturate_bps', 0)} --saturate-size {sc.get('saturate_size', 1200)} "
+              f"--saturate-streams {streams}")
     if sent.returncode != 0:
         raise SystemExit("fidelity: sender failed: " + sent.stderr)
     time.sleep(0.5)  # the longest delay here plus a full queue
@@ -302,6 +344,9 @@ def run_traffic(sc, work, tag, forwarder, config):
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+    # tcpdump reads its ring a block at a time, and a block that does not fill is handed over after 1 s: what it
+    # has not read when it stops is lost ("received by filter" but not "captured", in TAG-SIDE.tcpdump.log).
+    time.sleep(1.5)
     for d in dumps:
         d.send_signal(2)
         d.wait(timeout=10)
@@ -318,16 +363,37 @@ def owd_of(at_a, at_b, stream=0):
     return sent, got
 
 
-def model_delays(config, work, tag):
-    """linkem-sim on what entered linkem: the model's delay for each forwarded probe."""
+def model_delays(config, work, tag, stream=0, capture=None):
+    """linkem-sim on what entered linkem (or on `capture`): the model's delay for each forwarded packet of `stream`."""
+    capture = capture or os.path.join(work, f"{tag}-a.pcap")
     out = os.path.join(work, f"{tag}-model.pcap")
-    r = sh(f"'{BUILD}/app/linkem-sim' '{config}' --link a-to-b --in '{os.path.join(work, tag + '-a.pcap')}' --out '{out}'")
+    r = sh(f"'{BUILD}/app/linkem-sim' '{config}' --link a-to-b --in '{capture}' --out '{out}'")
     if r.returncode != 0:
         raise SystemExit("fidelity: linkem-sim failed: " + r.stdout + r.stderr)
-    return owd_of(read_pcap(os.path.join(work, f"{tag}-a.pcap")), read_pcap(out))
+    return owd_of(read_pcap(capture), read_pcap(out), stream)
 
 
-def plots(name, work, rows, model, throughput, configured_bps):
+def saturated_rate(at_b, streams, saturating, overhead):
+    """The rate at the receiver of the frames of `streams`, bytes as the link counts them, while the `saturating`
+    streams all kept it backlogged: from the last of their first frames received to the first of their last
+    frames, less 1 s at each end. Returns (bit/s, [(t_ns, bytes)] of those frames)."""
+    frames = sorted((t, length + overhead) for t, length, s, _ in at_b if s in streams)
+    t1 = max(min(t for t, _, s, _ in at_b if s == k) for k in saturating) + 1_000_000_000
+    t2 = min(max(t for t, _, s, _ in at_b if s == k) for k in saturating) - 1_000_000_000
+    window = [(t, b) for t, b in frames if t1 <= t <= t2]
+    return sum(b for _, b in window) * 8 / ((t2 - t1) / 1e9), frames
+
+
+def throughput_bins(frames):
+    """[(seconds since the first frame, bit/s)] in 100 ms bins, the partial first and last left out."""
+    t0 = frames[0][0]
+    bins = {}
+    for t, b in frames:
+        bins[(t - t0) // 100_000_000] = bins.get((t - t0) // 100_000_000, 0) + b
+    return [(k / 10, v * 8 / 0.1) for k, v in sorted(bins.items())][1:-1]
+
+
+def plots(name, work, rows, model, throughput, configured_bps, what="probe"):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -342,7 +408,7 @@ def plots(name, work, rows, model, throughput, configured_bps):
                     alpha=0.5, label="model (linkem-sim)")
         ax.set_xlabel("time (s)")
         ax.set_ylabel("one-way delay (ms)")
-        ax.set_title(f"{name}: one-way delay of each probe")
+        ax.set_title(f"{name}: one-way delay of each {what}")
         ax.legend()
         paths.append(os.path.join(work, f"{name}-delay-over-time.png"))
         fig.savefig(paths[-1], dpi=100)
@@ -380,12 +446,18 @@ def table_row(cells):
     return "| " + " | ".join(cells) + " |"
 
 
-def scenario(name, args):
+def extra_yaml(args):
+    return args.extra.replace("\\n", "\n") + "\n" if args.extra else ""
+
+
+def measure(name, args):
+    """The namespaces, the baseline pass (testpmd, probes only) and linkem's pass of a scenario.
+    Returns (work, config, base delays, what the sender sent, captures at a and b, linkem's links' stats)."""
     sc = SCENARIOS[name]
     work = os.path.join(args.out, name)
     os.makedirs(work, exist_ok=True)
     config = os.path.join(work, "linkem.yaml")
-    write_config(config, sc["link"], args.seed, args.extra.replace("\\n", "\n") + "\n" if args.extra else "")
+    write_config(config, linkem_fields(sc), args.seed, extra_yaml(args))
     base_config = os.path.join(work, "baseline.yaml")
     write_config(base_config, "delay: 0ms", args.seed)
     netns("netns_up")
@@ -400,7 +472,13 @@ def scenario(name, args):
         sent_info, at_a, at_b, log = run_traffic(sc, work, "linkem", "linkem", config)
     finally:
         netns("netns_clean_up")
-    stats = json.load(open(os.path.join(work, "stats.json")))["links"][0]
+    return work, config, base, sent_info, at_a, at_b, json.load(open(os.path.join(work, "stats.json")))["links"]
+
+
+def scenario(name, args):
+    sc = SCENARIOS[name]
+    work, config, base, sent_info, at_a, at_b, links = measure(name, args)
+    stats = links[0]
     sent, got = owd_of(at_a, at_b)
     model_sent, model_got = model_delays(config, work, "linkem")
     seqs = sorted(q for (_, q) in sent)
@@ -463,21 +541,11 @@ def scenario(name, args):
 
     throughput, configured_bps = [], None
     if sc.get("saturate_bps"):
-        overhead = sc.get("overhead", 0)
-        frames = sorted((t, length + overhead) for t, length, _, _ in at_b)
-        # The backlogged window: from the first saturating frame received to the last, less 1 s at each end.
-        sat = [t for t, _, s, _ in at_b if s == 1]
-        t1, t2 = min(sat) + 1_000_000_000, max(sat) - 1_000_000_000
-        window = [(t, b) for t, b in frames if t1 <= t <= t2]
-        achieved = sum(b for _, b in window) * 8 / ((t2 - t1) / 1e9)
+        achieved, frames = saturated_rate(at_b, (0, 1), (1,), sc.get("overhead", 0))
         configured_bps = sc.get("rate_bps") or trace_rate_bps(sc["trace"])
         print(table_row(["rate while saturated (receiver, bytes as the link counts them)", f"{configured_bps / 1e6:.3f} Mbit/s",
                          f"{achieved / 1e6:.3f} Mbit/s", f"{100 * (achieved / configured_bps - 1):+.2f}%"]))
-        t0 = frames[0][0]
-        bins = {}
-        for t, b in frames:
-            bins[(t - t0) // 100_000_000] = bins.get((t - t0) // 100_000_000, 0) + b
-        throughput = [(k / 10, v * 8 / 0.1) for k, v in sorted(bins.items())][1:-1]
+        throughput = throughput_bins(frames)
     lat = stats["lateness_ns"]
     print(table_row(["linkem inside: lateness p50 / p99 / p99.9 / max", "", f"{lat['p50']} / {lat['p99']} / {lat['p999']} / {lat['max']} ns",
                      f"{100 * lat['late_fraction']:.3f}% later than {lat['tolerance_ns'] / 1000:g} us"]))
@@ -491,6 +559,111 @@ def scenario(name, args):
     paths = plots(name, work, rows, model, throughput, configured_bps)
     print("\nplots: " + ", ".join(paths))
     print(f"files: {work} (linkem.yaml, captures, linkem.log, stats.json)")
+
+
+def perflow(name, args):
+    """A per-flow template: one instance per flow (stream, told apart by its destination port), each flow judged on its
+    own against linkem-sim on the template as a plain link, fed that flow's packets alone."""
+    sc = SCENARIOS[name]
+    work, config, base, sent_info, at_a, at_b, links = measure(name, args)
+    template = os.path.join(work, "template.yaml")
+    write_config(template, sc["link"], args.seed, extra_yaml(args))
+    overhead, rate_bps = sc["overhead"], sc["rate_bps"]
+    streams = list(range(sc["saturate_streams"] + 1))
+    keys = {k: f"dst_port {stream_port(k)}" for k in streams}
+    instances = [l for l in links if l["name"].startswith("a-to-b#")]
+    by_key = {l["flow"]["key"]: l for l in instances if "flow" in l}
+    entering = {k: sum(1 for _, _, s, _ in at_a if s == k) for k in streams}
+    leaving = {k: sum(1 for _, _, s, _ in at_b if s == k) for k in streams}
+
+    print(f"\n## fidelity: {name}: {sc['about']}\n")
+    print(f"linkem link a-to-b: {linkem_fields(sc).replace(chr(10) + '    ', ', ')}; seed {args.seed}")
+    print(f"flows for {sc['seconds']} s: {keys[0]} probes {sc['probe_pps']}/s of {sc['size']}-byte frames; " +
+          ", ".join(keys[k] for k in streams[1:]) + f" saturating, {sc['saturate_bps'] / 1e6:.0f} Mbit/s each of "
+          f"{sc['saturate_size']}-byte frames; sent " + " / ".join(str(n) for n in sent_info["streams"]) +
+          ", captured entering " + " / ".join(str(entering[k]) for k in streams) +
+          ", leaving " + " / ".join(str(leaving[k]) for k in streams) + "\n")
+    print(f"note: {sc['note']}\n")
+    print(table_row(["measure", "model / configured", "measured", "error"]))
+    print(table_row(["---"] * 4))
+    same = len(instances) == len(streams) and sorted(by_key) == sorted(keys.values())
+    print(table_row(["linkem's instances of a-to-b (stats): one per flow, keyed by it", f"{len(streams)}: " + ", ".join(keys.values()),
+                     f"{len(instances)}: " + ", ".join(f"{l['name']} {l.get('flow', {}).get('key', '(no key)')}" for l in instances),
+                     "one per flow" if same else "DIFFER"]))
+    paths, reordered = [], []
+    qs = (0.5, 0.99, 1.0)
+    for k in streams:
+        label = f"{keys[k]} ({'probes' if k == 0 else 'saturating'})"
+        sent, got = owd_of(at_a, at_b, k)
+        capture = os.path.join(work, f"linkem-a-{stream_port(k)}.pcap")
+        write_stream_pcap(os.path.join(work, "linkem-a.pcap"), capture, k)
+        _, model_got = model_delays(template, work, f"linkem-{stream_port(k)}", k, capture)
+        seqs = sorted(q for (_, q) in sent)
+        lost_flags = [0 if (k, q) in got else 1 for q in seqs]
+        model_lost_flags = [0 if (k, q) in model_got else 1 for q in seqs]
+        rows = {q: (sent[(k, q)], got[(k, q)]) for q in seqs if (k, q) in got}
+        model = {q: model_got[(k, q)] for (_, q) in model_got}
+        errors = sorted(rows[q][1] - model[q] for q in rows if q in model)
+        delays = sorted(v for _, v in rows.values())
+        model_sorted = sorted(model.values())
+        order, highest = [q for _, _, s, q in sorted(at_b) if s == k], -1
+        reordered.append(0)
+        for q in order:
+            reordered[-1] += q < highest
+            highest = max(highest, q)
+
+        inst = by_key.get(keys[k])
+        if inst:
+            print(table_row([f"{label}: its instance (stats)", keys[k], f"{inst['name']}: {inst['flow']['key']}, "
+                             f"{inst['flow']['flows_served']} flow served, tx {inst['tx_packets']} packets",
+                             "tx = captured leaving" if inst["tx_packets"] == leaving[k] else f"captured leaving: {leaving[k]}"]))
+        else:
+            print(table_row([f"{label}: its instance (stats)", keys[k], "none", "MISSING"]))
+        throughput = []
+        if k:
+            achieved, frames = saturated_rate(at_b, (k,), (k,), overhead)
+            throughput = throughput_bins(frames)
+            print(table_row([f"{label}: rate while saturated (receiver, bytes as the link counts them)", f"{rate_bps / 1e6:.3f} Mbit/s",
+                             f"{achieved / 1e6:.3f} Mbit/s", f"{100 * (achieved / rate_bps - 1):+.2f}%"]))
+        print(table_row([f"{label}: one-way delay p50 / p99 / max",
+                         " / ".join(f"{quantile(model_sorted, q) / 1e6:.3f}" for q in qs) + " ms",
+                         " / ".join(f"{quantile(delays, q) / 1e6:.3f}" for q in qs) + " ms",
+                         " / ".join(us(quantile(delays, q) - quantile(model_sorted, q)) for q in qs)]))
+        if errors:
+            abs_err = sorted(abs(e) for e in errors)
+            print(table_row([f"{label}: delay error per packet (measured - model), median / p99 / max of abs", "0",
+                             f"{us(quantile(errors, 0.5))} / {us(quantile(abs_err, 0.99))} / {us(abs_err[-1])}", ""]))
+        print(table_row([f"{label}: packets lost (a full queue): model (linkem-sim, same packets) / linkem", str(sum(model_lost_flags)),
+                         f"{sum(lost_flags)}" + (f" (linkem counts {inst['drops']['queue']} queue drops)" if inst else ""),
+                         "same packets" if model_lost_flags == lost_flags else "differ"]))
+        if inst:
+            lat, rate = inst["lateness_ns"], inst["rate"]
+            if k and rate["achieved_bps"]:  # the probes' link is idle but for a probe now and then
+                print(table_row([f"{label}: linkem inside: rate while backlogged", f"{rate['configured_bps'] / 1e6:.3f} Mbit/s",
+                                 f"{rate['achieved_bps'] / 1e6:.3f} Mbit/s",
+                                 f"{100 * (rate['achieved_bps'] / rate['configured_bps'] - 1):+.2f}%"]))
+            print(table_row([f"{label}: linkem inside: lateness p50 / p99 / p99.9 / max", "",
+                             f"{lat['p50']} / {lat['p99']} / {lat['p999']} / {lat['max']} ns",
+                             f"{100 * lat['late_fraction']:.3f}% later than {lat['tolerance_ns'] / 1000:g} us"]))
+        paths += plots(f"{name}-{stream_port(k)}", work, rows, model, throughput, rate_bps if k else None, "packet")
+
+    # All flows together, and what one link shared by them would have done with the same packets (linkem-sim on all).
+    achieved, _ = saturated_rate(at_b, streams, streams[1:], overhead)
+    configured = len(streams[1:]) * rate_bps + sc["probe_pps"] * (sc["size"] + overhead) * 8
+    print(table_row(["all flows: rate at the receiver while saturated", f"{configured / 1e6:.3f} Mbit/s", f"{achieved / 1e6:.3f} Mbit/s",
+                     f"{100 * (achieved / configured - 1):+.2f}%"]))
+    _, shared_got = model_delays(template, work, "linkem-shared", 0, os.path.join(work, "linkem-a.pcap"))
+    shared_bps, _ = saturated_rate(read_pcap(os.path.join(work, "linkem-shared-model.pcap")), streams, streams[1:], overhead)
+    _, probes_got = owd_of(at_a, at_b, 0)
+    print(table_row(["for contrast, one plain link shared by all flows (linkem-sim, the same packets): all flows' rate / "
+                     f"{keys[0]} delay p50", f"{shared_bps / 1e6:.3f} Mbit/s / {ms(quantile(sorted(shared_got.values()), 0.5))}",
+                     f"{achieved / 1e6:.3f} Mbit/s / {ms(quantile(sorted(probes_got.values()), 0.5))} (per flow, above)", ""]))
+    print(table_row(["packets reordered within a flow, each flow", "0", " / ".join(str(n) for n in reordered), ""]))
+    if base:
+        print(table_row(["kernel + I/O path alone (testpmd, no emulation): p50 / p99 / max", "",
+                         f"{us(quantile(base, 0.5))} / {us(quantile(base, 0.99))} / {us(base[-1])}", ""]))
+    print("\nplots: " + ", ".join(paths))
+    print(f"files: {work} (linkem.yaml, template.yaml, captures whole and per flow, linkem.log, stats.json)")
 
 
 def internal(args):
@@ -546,8 +719,10 @@ def main():
     s.add_argument("--seconds", type=float, required=True)
     s.add_argument("--saturate-bps", type=float, default=0)
     s.add_argument("--saturate-size", type=int, default=1200)
+    s.add_argument("--saturate-streams", type=int, default=1)
     r = sub.add_parser("receive")
     r.add_argument("--seconds", type=float, required=True)
+    r.add_argument("--saturate-streams", type=int, default=1)
     run = sub.add_parser("run")
     run.add_argument("scenario", choices=sorted(SCENARIOS) + ["internal", "all"])
     run.add_argument("--out", default=os.path.join(BUILD, "fidelity"))
@@ -562,7 +737,12 @@ def main():
         return receive(a)
     names = sorted(SCENARIOS) + ["internal"] if a.scenario == "all" else [a.scenario]
     for name in names:
-        internal(a) if name == "internal" else scenario(name, a)
+        if name == "internal":
+            internal(a)
+        elif SCENARIOS[name].get("per_flow"):
+            perflow(name, a)
+        else:
+            scenario(name, a)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 # How faithful linkem is, measured from outside the process and inside it.
 #
 #   tools/fidelity.sh SCENARIO [--seed N] [--no-baseline] [--out DIR]
-#   SCENARIO: constant, jitter, bernoulli, gilbert, rate, trace, internal, or all
+#   SCENARIO: constant, jitter, bernoulli, gilbert, rate, trace, perflow, internal, or all
 #
 # Each scenario but `internal` runs linkem between two network namespaces
 # (veth + net_af_packet), sends a paced UDP probe stream (and, for rate and
@@ -12,6 +12,10 @@
 # confidence interval and burst lengths, reordering, the achieved rate, and
 # linkem's own figures; a baseline pass through dpdk-testpmd shows what the
 # kernel path adds without emulation. Plots (PNG) go to build/fidelity/SCENARIO/.
+# `perflow` makes the link a per-flow template (keyed by UDP destination port)
+# and sends the probes and two saturating streams at once: per flow, its own
+# instance in linkem's stats, its rate, delay and losses against linkem-sim on
+# that flow's packets alone, and all flows together beside one link's rate.
 # `internal` measures lateness at 1 Mpps on net_null ports beside the host's
 # own floor (linkem-host-gaps). Needs root; see docs/ARCHITECTURE.md "Fidelity".
 set -uo pipefail
