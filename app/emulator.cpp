@@ -315,6 +315,7 @@ bool Emulator::build_links(const std::vector<size_t> &port_ids) {
                 std::make_unique<FlowTemplate>(l.per_flow->key, l.per_flow->max_flows, static_cast<uint64_t>(l.per_flow->idle_timeout.ns)));
             FlowTemplate *t = flow_templates_.back().get();
             template_of[i] = t;
+            if (plan.aggregate) t->aggregate = add_link(l.name + "/aggregate", *plan.aggregate, nullptr, port_of(l.to), nullptr, nullptr);
             for (uint32_t k = 0; k < l.per_flow->max_flows; ++k) {
                 uint8_t *mine = block + each * lanes * k;
                 LinkRuntime *link = add_link(fmt::format("{}#{}", l.name, k), plan.flow_instances[k], &l, port_of(l.to), mine,
@@ -324,8 +325,9 @@ bool Emulator::build_links(const std::vector<size_t> &port_ids) {
                 link->flow_index = k;
                 t->instances.push_back(link);
             }
-            fmt::print("linkem: link {}: {} -> {}, per flow: up to {} instances, arenas {} in all\n", l.name, l.from, l.to,
-                       l.per_flow->max_flows, ByteSize{each * lanes * l.per_flow->max_flows}.to_string());
+            fmt::print("linkem: link {}: {} -> {}, per flow: up to {} instances{}, arenas {} in all\n", l.name, l.from, l.to,
+                       l.per_flow->max_flows, plan.aggregate ? " behind " + l.name + "/aggregate" : "",
+                       ByteSize{each * lanes * l.per_flow->max_flows}.to_string());
             continue;
         }
         void *arena = ends ? reserve("link " + l.name, plan.arena_bytes) : nullptr;
@@ -351,6 +353,8 @@ bool Emulator::build_links(const std::vector<size_t> &port_ids) {
                 add_link(fmt::format("pass-{}", config_.ports[p.from_port].name), kPassPlan, nullptr, p.to_port, arena, nullptr));
         } else if (template_of[p.hops.front()] != nullptr) {
             path->flows = template_of[p.hops.front()];
+            if (path->flows->aggregate != nullptr) path->hops.push_back(path->flows->aggregate);
+            path->flow_hop = path->hops.size();
             path->hops.push_back(path->flows->instances.front());  // replaced per packet by the flow's instance
         } else {
             for (size_t i : p.hops) path->hops.push_back(by_config_link_[i]);
@@ -512,6 +516,7 @@ int Emulator::run(const EalPlan &eal) {
             const LinkPlan &p = plans_[i];
             stay_ns += std::min(p.max_delay_ns, p.min_delay_ns + kMaxGraceBeyondDelayNs) +
                        static_cast<uint64_t>(config_.links[i].mangle.reorder_extra_delay.ns);
+            if (p.aggregate) stay_ns += std::min(p.aggregate->max_delay_ns, kMaxGraceBeyondDelayNs);
         }
         grace_ns = std::max(grace_ns, stay_ns);
     }

@@ -114,8 +114,11 @@ int main(int argc, char **argv) {
                 if (m != nullptr) fmt::print(" {} model \"{}\" ({});", kind_name(m->model().kind), m->model().name, m->path());
             fmt::print(" delay arena {} ({})", ByteSize{plans[i].arena_bytes}.to_string(), plans[i].arena_reason);
             if (const Link &l = config.links[i]; l.per_flow)
-                fmt::print("; per flow: {} instances, {} of arenas", l.per_flow->max_flows,
-                           ByteSize{plans[i].arena_bytes * l.per_flow->max_flows * (l.mangle.reorder ? 2 : 1)}.to_string());
+                fmt::print("; per flow: {} instances, {} of arenas{}", l.per_flow->max_flows,
+                           ByteSize{plans[i].arena_bytes * l.per_flow->max_flows * (l.mangle.reorder ? 2 : 1)}.to_string(),
+                           l.per_flow->aggregate ? fmt::format(", behind one {} link shared by every flow ({}/aggregate)",
+                                                               l.per_flow->aggregate->to_string(), l.name)
+                                                 : "");
             else if (l.mangle.reorder)
                 fmt::print("; a second arena of the same size holds what reorder holds back");
             fmt::print("\n");

@@ -38,11 +38,11 @@ size_t first_match(const IngressRuntime &in, const PacketFields &f) {
     return n;
 }
 
-// One burst's packets that enter the same first link, as indexes into the burst.
+// One burst's packets that take the same path, as indexes into the burst.
 struct Group {
     PathRuntime *path;
-    LinkRuntime *first;
     uint32_t count;
+    LinkRuntime *busy;  // where the group's share of the stage's time is counted: the path's first link
 };
 
 // Counts one hop's verdicts on its link (once per burst).
@@ -72,37 +72,28 @@ void count_hop(LinkRuntime &link, const PacketIn *in, const Verdict *verdicts, u
     if (inner_hop) link.rx.handed_on.add(forwarded);
 }
 
-// Runs one group's packets through the path's hops and puts the survivors,
-// mangled, into the last hop's lanes. idx: the group's packets in arrival order.
-void run_group(const Group &g, const uint16_t *idx, rte_mbuf *const *mbufs, const PacketFields *fields, uint64_t arrival_ns) {
-    const uint32_t m = g.count;
-    const size_t hops = g.path->hops.size();
-    LinkRuntime *last = hops == 1 ? g.first : g.path->hops.back();
-    PacketIn in[kMaxBurst];
-    uint16_t at[kMaxBurst];  // in[j] is the burst's packet at[j]
-    bool ce[kMaxBurst];
+// Runs packets through a path's hops from flow_hop on, where their hop is
+// `link` (for a per-flow path, their flow's instance), and puts the survivors,
+// mangled, into the last hop's lanes. in[j] is the burst's packet at[j], at
+// its arrival at hop flow_hop; ce[j] says whether an earlier hop marked it.
+void run_tail(const PathRuntime &path, LinkRuntime &link, PacketIn *in, uint16_t *at, bool *ce, uint32_t m, rte_mbuf *const *mbufs,
+              const PacketFields *fields) {
+    const size_t first = path.flow_hop, hops = path.hops.size() - first;
+    const auto hop = [&](size_t h) -> LinkRuntime & { return h == 0 ? link : *path.hops[first + h]; };
+    LinkRuntime *last = &hop(hops - 1);
     uint32_t longest = 0;
-    for (uint32_t j = 0; j < m; ++j) {
-        const rte_mbuf *mb = mbufs[idx[j]];
-        const bool ecn_capable = last->mangle.ecn && fields[idx[j]].ip_version != 0 && ecn_capable_frame(mb, fields[idx[j]]);
-        in[j] = {arrival_ns, mb->pkt_len, ecn_capable};
-        at[j] = idx[j];
-        ce[j] = false;
-        longest = std::max(longest, mb->pkt_len);
-    }
+    for (uint32_t j = 0; j < m; ++j) longest = std::max(longest, mbufs[at[j]]->pkt_len);
     // The last lane's room, in records of the longest frame (one spare for a
-    // wrap), goes to the first hop: a packet that would not fit is dropped
-    // before it takes link time or queue space anywhere on the path.
+    // wrap), goes to the first of these hops: a packet that would not fit is
+    // dropped before it takes link time or queue space there or after.
     const uint64_t record = DelayArena::record_bytes(longest);
     const uint64_t free = last->lane->arena.free_bytes(record * (m + 1));
     const uint64_t room = free > record ? (free - record) / record : 0;
 
     Verdict verdicts[kMaxBurst];
-    const auto hop_link = [&](size_t h) -> LinkRuntime & { return h == 0 ? *g.first : *g.path->hops[h]; };
-    const uint32_t n = admit_along_path([&](size_t h) -> LinkModel & { return hop_link(h).model; }, hops, in, verdicts, at, ce, m, room,
-                                        [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) {
-                                            count_hop(hop_link(h), hop_in, v, count, h + 1 < hops);
-                                        });
+    const uint32_t n = admit_along_path(
+        [&](size_t h) -> LinkModel & { return hop(h).model; }, hops, in, verdicts, at, ce, m, room,
+        [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) { count_hop(hop(h), hop_in, v, count, h + 1 < hops); });
 
     // Copy the survivors into the last hop's lanes, mangling on the way.
     LinkMangler &mg = last->mangle;
@@ -155,12 +146,64 @@ void run_group(const Group &g, const uint16_t *idx, rte_mbuf *const *mbufs, cons
     }
     if (n_duplicated != 0) last->rx.duplicated.add(n_duplicated);
     if (n_reordered != 0) last->rx.reordered.add(n_reordered);
+    last->lane->arena.publish();
+    if (last->reorder_lane != nullptr) last->reorder_lane->arena.publish();
 }
 
-// The first link of the packet's path: the path's first hop, or for a
-// per-flow path the flow's instance (nullptr: no instance free, dropped).
-LinkRuntime *first_link(PathRuntime &path, const PacketFields &f, uint64_t now_ns) {
-    if (path.flows == nullptr) return path.hops.front();
+// Runs one group's packets through its path. idx: the group's packets in
+// arrival order; link_of: each packet's hop flow_hop. The hops before
+// flow_hop (a per-flow template's aggregate) take every packet of the path in
+// arrival order; from flow_hop on, each link's packets go on together.
+void run_group(const Group &g, const uint16_t *idx, LinkRuntime *const *link_of, rte_mbuf *const *mbufs, const PacketFields *fields,
+               uint64_t arrival_ns) {
+    const PathRuntime &path = *g.path;
+    const bool ecn = path.hops.back()->mangle.ecn;  // every instance of a template mangles alike
+    PacketIn in[kMaxBurst];
+    uint16_t at[kMaxBurst];  // in[j] is the burst's packet at[j]
+    bool ce[kMaxBurst];
+    for (uint32_t j = 0; j < g.count; ++j) {
+        const rte_mbuf *mb = mbufs[idx[j]];
+        in[j] = {arrival_ns, mb->pkt_len, ecn && fields[idx[j]].ip_version != 0 && ecn_capable_frame(mb, fields[idx[j]])};
+        at[j] = idx[j];
+        ce[j] = false;
+    }
+    uint32_t n = g.count;
+    if (path.flow_hop != 0) {
+        Verdict verdicts[kMaxBurst];
+        n = admit_along_path(
+            [&](size_t h) -> LinkModel & { return path.hops[h]->model; }, path.flow_hop, in, verdicts, at, ce, n, UINT64_MAX,
+            [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) { count_hop(*path.hops[h], hop_in, v, count, true); });
+    }
+    if (path.flows == nullptr) {
+        if (n != 0) run_tail(path, *path.hops[path.flow_hop], in, at, ce, n, mbufs, fields);
+        return;
+    }
+    while (n != 0) {  // one flow instance at a time, its packets in arrival order
+        LinkRuntime *link = link_of[at[0]];
+        PacketIn mine_in[kMaxBurst];
+        uint16_t mine_at[kMaxBurst];
+        bool mine_ce[kMaxBurst];
+        uint32_t mine = 0, rest = 0;
+        for (uint32_t j = 0; j < n; ++j) {
+            if (link_of[at[j]] == link) {
+                mine_in[mine] = in[j];
+                mine_at[mine] = at[j];
+                mine_ce[mine++] = ce[j];
+            } else {
+                in[rest] = in[j];
+                at[rest] = at[j];
+                ce[rest++] = ce[j];
+            }
+        }
+        run_tail(path, *link, mine_in, mine_at, mine_ce, mine, mbufs, fields);
+        n = rest;
+    }
+}
+
+// The link that names the packet's group: the path's hop flow_hop, which for
+// a per-flow path is the flow's instance (nullptr: no instance free, dropped).
+LinkRuntime *group_link(PathRuntime &path, const PacketFields &f, uint64_t now_ns) {
+    if (path.flows == nullptr) return path.hops[path.flow_hop];
     FlowTemplate &t = *path.flows;
     bool created = false;
     const uint32_t i = t.table.find_or_add(
@@ -187,6 +230,7 @@ void admit_burst(IngressRuntime &in, rte_mbuf **mbufs, uint16_t n, uint64_t arri
     Group groups[kMaxBurst];
     uint32_t n_groups = 0;
     uint16_t group_index[kMaxBurst];  // by packet: its group (kNoGroup: dropped)
+    LinkRuntime *link_of[kMaxBurst];  // by packet: its path's hop flow_hop (its flow's instance)
     constexpr uint16_t kNoGroup = UINT16_MAX;
     uint64_t bytes = 0;
     uint32_t notes[kParseNotes] = {};
@@ -211,14 +255,15 @@ void admit_burst(IngressRuntime &in, rte_mbuf **mbufs, uint16_t n, uint64_t arri
             continue;
         }
         PathRuntime &path = *in.paths[action.path];
-        LinkRuntime *first = first_link(path, fields[i], arrival_ns);
-        if (first == nullptr) {
+        LinkRuntime *link = group_link(path, fields[i], arrival_ns);
+        if (link == nullptr) {
             ++n_flow_limit;
             continue;
         }
+        link_of[i] = link;
         uint32_t g = 0;
-        while (g < n_groups && groups[g].first != first) ++g;
-        if (g == n_groups) groups[n_groups++] = {&path, first, 0};
+        while (g < n_groups && groups[g].path != &path) ++g;
+        if (g == n_groups) groups[n_groups++] = {&path, 0, path.flow_hop == 0 ? link : path.hops.front()};
         ++groups[g].count;
         group_index[i] = static_cast<uint16_t>(g);
     }
@@ -230,12 +275,7 @@ void admit_burst(IngressRuntime &in, rte_mbuf **mbufs, uint16_t n, uint64_t arri
         uint32_t k = 0;
         for (uint16_t i = 0; i < n; ++i)
             if (group_index[i] == g) idx[k++] = i;
-        run_group(groups[g], idx, mbufs, fields, arrival_ns);
-    }
-    for (uint32_t g = 0; g < n_groups; ++g) {
-        LinkRuntime *last = groups[g].path->hops.size() == 1 ? groups[g].first : groups[g].path->hops.back();
-        last->lane->arena.publish();
-        if (last->reorder_lane != nullptr) last->reorder_lane->arena.publish();
+        run_group(groups[g], idx, link_of, mbufs, fields, arrival_ns);
     }
     rte_pktmbuf_free_bulk(mbufs, n);
 
@@ -249,7 +289,7 @@ void admit_burst(IngressRuntime &in, rte_mbuf **mbufs, uint16_t n, uint64_t arri
         if (notes[b] != 0) c.notes[b].add(notes[b]);
     const uint64_t done_ns = now_ns(clock);
     c.classify_ns.add(classified_ns - start_ns);
-    for (uint32_t g = 0; g < n_groups; ++g) groups[g].first->rx.busy_ns.add((done_ns - classified_ns) * groups[g].count / n);
+    for (uint32_t g = 0; g < n_groups; ++g) groups[g].busy->rx.busy_ns.add((done_ns - classified_ns) * groups[g].count / n);
 }
 
 // rx stage of one arrival port: receive a burst (one clock read) and admit it.

@@ -98,12 +98,15 @@ struct FlowTemplate {
     const FlowKeySpec key;
     FlowTable table;                       // rx lcore only
     std::vector<LinkRuntime *> instances;  // by flow table index
+    LinkRuntime *aggregate = nullptr;      // per_flow.aggregate: the hop before the instance
 };
 
-// The links a packet crosses, in order; a per-flow path picks its one hop per packet.
+// The links a packet crosses, in order. A per-flow path's hop `flow_hop` is
+// the flow's instance, picked per packet (the template's aggregate, if any, before it).
 struct PathRuntime {
     std::vector<LinkRuntime *> hops;
     FlowTemplate *flows = nullptr;
+    size_t flow_hop = 0;
 };
 
 // One packet on a handoff ring: the mbuf and its burst's arrival time.

@@ -214,7 +214,7 @@ const std::vector<std::string> kLinkKeys = {"name",  "from", "to",    "bandwidth
 const std::vector<std::string> kMangleKeys = {"duplicate", "corrupt", "truncate", "ecn", "reorder"};
 const std::vector<std::string> kCorruptKeys = {"probability", "ber"};
 const std::vector<std::string> kReorderKeys = {"probability", "extra_delay"};
-const std::vector<std::string> kPerFlowKeys = {"key", "max_flows", "idle_timeout"};
+const std::vector<std::string> kPerFlowKeys = {"key", "max_flows", "idle_timeout", "aggregate"};
 const std::vector<std::string> kFlowKeyKeys = {"src", "dst", "src6", "dst6", "proto", "src_port", "dst_port"};
 const std::vector<std::string> kRuleKeys = {"match", "link", "chain", "action"};
 const std::vector<std::string> kMatchKeys = {"port", "ether_type", "vlan",     "inner_vlan", "src",
@@ -716,6 +716,15 @@ void Loader::load_per_flow(const Entry &e, const std::string &path, Link &link) 
     }
     if (auto it = fields.find("idle_timeout"); it != fields.end()) {
         if (auto d = unit_value<Duration>(it->second, child(path, "idle_timeout"), "a duration such as 10s")) pf.idle_timeout = *d;
+    }
+    if (auto it = fields.find("aggregate"); it != fields.end()) {
+        if (auto r = unit_value<Rate>(it->second, child(path, "aggregate"), "a rate such as 100Mbit/s")) {
+            if (r->bits_per_s == 0)
+                error(it->second.value, child(path, "aggregate"),
+                      "a rate of 0 would pass nothing; leave aggregate out for no shared limit");
+            else
+                pf.aggregate = *r;
+        }
     }
     link.per_flow = pf;
 }

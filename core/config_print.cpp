@@ -89,7 +89,8 @@ std::string per_flow(const PerFlow &pf) {
     if (k.proto) key.push_back("proto: true");
     if (k.src_port) key.push_back("src_port: true");
     if (k.dst_port) key.push_back("dst_port: true");
-    return fmt::format("{{key: {{{}}}, max_flows: {}, idle_timeout: {}}}", fmt::join(key, ", "), pf.max_flows, pf.idle_timeout.to_string());
+    return fmt::format("{{key: {{{}}}, max_flows: {}, idle_timeout: {}{}}}", fmt::join(key, ", "), pf.max_flows,
+                       pf.idle_timeout.to_string(), pf.aggregate ? ", aggregate: " + pf.aggregate->to_string() : "");
 }
 
 std::string rule(const Config &c, const Rule &r) {

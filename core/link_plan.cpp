@@ -99,6 +99,22 @@ bool plan_flow_instances(const Config &config, size_t link_index, uint64_t seed,
         if (!instance) return false;
         plan.flow_instances.push_back(std::move(*instance));
     }
+    if (link.per_flow->aggregate) {
+        // The template with a constant rate and nothing else, planned like any link.
+        Config shared = config;
+        Link &l = shared.links.at(link_index);
+        ModelSpec rate{"constant", true, {}, fmt::format("links[{}].per_flow.aggregate", link_index), link.pos};
+        rate.params.push_back({"rate", rate.path, link.pos, {link.per_flow->aggregate->to_string()}, false});
+        l.bandwidth = rate;
+        l.delay.reset();
+        l.loss.reset();
+        l.mangle = Mangle{};
+        l.mangle.ecn = link.mangle.ecn;  // a full shared queue marks CE too
+        l.per_flow.reset();
+        std::optional<LinkPlan> aggregate = plan_link(shared, link_index, seed, host, errors, link.name + "/aggregate");
+        if (!aggregate) return false;
+        plan.aggregate = std::make_unique<LinkPlan>(std::move(*aggregate));
+    }
     return true;
 }
 

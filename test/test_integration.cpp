@@ -446,6 +446,44 @@ TEST_CASE("a per-source-/24 template makes one link per subnet; a chain adds its
     CHECK(json.find("\"balanced\": false") == std::string::npos);
 }
 
+TEST_CASE("a per-flow template's aggregate is one bottleneck in front of every flow's link", "[eal][classify]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    const fs::path in = dir / "in.pcap", config = dir / "aggregate.yaml", stats = dir / "stats.json";
+    // Two subnets' frames (78 bytes, 624 us each at 1 Mbit/s), alternating, all
+    // arriving within a few ms: the shared queue of 50 packets takes about 50
+    // of the 600 and drops the rest; each flow's own link then adds 2 ms.
+    std::vector<std::vector<uint8_t>> frames;
+    for (int i = 0; i < 600; ++i) frames.push_back(ipv4_frame(17, 9000, -1, 0, static_cast<uint8_t>(i % 2)));
+    write_pcap_frames(in, frames);
+    std::ofstream(config) << "ports:\n  a: {device: \"net_pcap0,rx_pcap=" << in.string() << "\"}\n  b: {device: net_null1}\n"
+                          << "links:\n  - {name: subnet, from: a, to: b, delay: 2ms, queue: 50 packets,"
+                          << " per_flow: {key: {src: /24}, max_flows: 4, aggregate: 1Mbit/s}}\n";
+    const Run r = run_linkem(config.string() + " --duration 1s --stats-interval 0 --stats-json " + stats.string(), 60);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const std::string json = read_file(stats);
+    const std::string shared = link_object(json, "subnet/aggregate");
+    const std::string shared_all = json.substr(json.find("{\"name\": \"subnet/aggregate\""));
+    CHECK(number(shared, "rx_packets") == 600);
+    const uint64_t passed = number(shared_all, "handed_on");
+    CHECK(passed + number(shared, "queue") == 600);
+    CHECK(passed >= 50);
+    CHECK(passed <= 70);                             // 50 queued, plus what left while the rest arrived
+    const uint64_t most_ns = number(shared, "max");  // delay_ns: the last one admitted waited for about 50 ahead of it
+    CHECK(most_ns >= 50 * 624'000 * 9 / 10);
+    CHECK(most_ns <= 70 * 624'000);
+    // Each subnet's own instance got its share of what passed, and sent all of it 2 ms later.
+    const std::string flow0 = link_object(json, "subnet#0"), flow1 = link_object(json, "subnet#1");
+    CHECK(number(flow0, "rx_packets") + number(flow1, "rx_packets") == passed);
+    CHECK(number(flow0, "tx_packets") + number(flow1, "tx_packets") == passed);
+    CHECK(std::abs(static_cast<double>(number(flow0, "rx_packets")) - static_cast<double>(number(flow1, "rx_packets"))) <= 1);
+    CHECK(number(flow0, "max") == 2'000'000);
+    CHECK(json.find(fmt_key(0)) != std::string::npos);
+    CHECK(json.find(fmt_key(1)) != std::string::npos);
+    CHECK(json.find("\"balanced\": false") == std::string::npos);
+}
+
 TEST_CASE("each mangler's count matches its configuration (seeded, 5 sigma)", "[eal][mangle]") {
     if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;

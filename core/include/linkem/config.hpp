@@ -106,6 +106,9 @@ struct PerFlow {
     FlowKeySpec key;
     uint32_t max_flows = kDefaultMaxFlows;
     Duration idle_timeout{kDefaultIdleTimeoutNs};
+    // A bottleneck every instance's packets cross first, at this rate, with
+    // the template's queue limits and overhead; none: the instances share nothing.
+    std::optional<Rate> aggregate;
 };
 
 struct Link {

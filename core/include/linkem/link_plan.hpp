@@ -40,9 +40,14 @@ struct LinkPlan {
     // A per-flow template: one plan per instance (each with its own model
     // instances and random streams, "name#k"), made by plan_flow_instances().
     std::vector<LinkPlan> flow_instances;
+    // With per_flow.aggregate: the shared bottleneck in front of the
+    // instances ("name/aggregate": the rate, the template's queue limits and
+    // overhead, no loss or delay), also made by plan_flow_instances().
+    std::unique_ptr<LinkPlan> aggregate;
 };
 
-// The instances of a per-flow template (links[i].per_flow), appended to plan.flow_instances.
+// The instances of a per-flow template (links[i].per_flow), appended to
+// plan.flow_instances, and its aggregate's plan when it has one.
 bool plan_flow_instances(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host, LinkPlan &plan,
                          std::vector<ConfigError> *errors);
 
