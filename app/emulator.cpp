@@ -373,6 +373,8 @@ bool Emulator::build_links(const std::vector<size_t> &port_ids) {
         };
         for (const CompiledRule &r : plan.rules) in->needs_fields = in->needs_fields || path_needs_fields(r.action);
         in->needs_fields = in->needs_fields || path_needs_fields(plan.default_action);
+        if (plan.rules.empty() && !in->needs_fields && plan.default_action.kind == RouteAction::Kind::kPath)
+            in->direct = paths_[plan.default_action.path].get();  // flows need fields, so it has none
         ingress_.push_back(std::move(in));
     }
     for (size_t port : routes_.egress_ports) {

@@ -225,57 +225,69 @@ LinkRuntime *group_link(PathRuntime &path, const PacketFields &f, uint64_t now_n
 void admit_burst(IngressRuntime &in, rte_mbuf **mbufs, uint16_t n, uint64_t arrival_ns, uint64_t start_ns, const TscClock &clock) {
     IngressCounters &c = in.counters;
 
-    // Classify: each packet's path and first link (nullptr: dropped here).
+    // Classify: each packet's path, and the link that names its group.
     PacketFields *fields = in.fields.data();  // filled only when in.needs_fields
     Group groups[kMaxBurst];
     uint32_t n_groups = 0;
-    uint16_t group_index[kMaxBurst];  // by packet: its group (kNoGroup: dropped)
+    uint16_t order[kMaxBurst];        // the admitted packets, group after group, each group in arrival order
     LinkRuntime *link_of[kMaxBurst];  // by packet: its path's hop flow_hop (its flow's instance)
-    constexpr uint16_t kNoGroup = UINT16_MAX;
     uint64_t bytes = 0;
     uint32_t notes[kParseNotes] = {};
     uint32_t n_default = 0, n_rule_drop = 0, n_unclassified = 0, n_flow_limit = 0;
-    for (uint16_t i = 0; i < n; ++i) {
-        bytes += mbufs[i]->pkt_len;
-        if (in.needs_fields) {
-            parse_packet(rte_pktmbuf_mtod(mbufs[i], const uint8_t *), mbufs[i]->data_len, &fields[i]);
-            for (uint32_t note = fields[i].notes; note != 0; note &= note - 1) ++notes[__builtin_ctz(note)];
+    if (in.direct != nullptr) {  // nothing to look at: every packet takes the one path
+        for (uint16_t i = 0; i < n; ++i) {
+            bytes += mbufs[i]->pkt_len;
+            order[i] = i;
         }
-        const size_t r = in.rules.empty() ? 0 : first_match(in, fields[i]);
-        RouteAction action = in.default_action;
-        if (r < in.rules.size()) {
-            c.rule_hits[r].add(1);
-            action = in.rules[r].action;
-        } else {
-            ++n_default;
+        groups[n_groups++] = {in.direct, n, in.direct->hops.front()};
+        n_default = n;
+    } else {
+        constexpr uint16_t kNoGroup = UINT16_MAX;
+        uint16_t group_index[kMaxBurst];  // by packet: its group (kNoGroup: dropped)
+        for (uint16_t i = 0; i < n; ++i) {
+            bytes += mbufs[i]->pkt_len;
+            if (in.needs_fields) {
+                parse_packet(rte_pktmbuf_mtod(mbufs[i], const uint8_t *), mbufs[i]->data_len, &fields[i]);
+                for (uint32_t note = fields[i].notes; note != 0; note &= note - 1) ++notes[__builtin_ctz(note)];
+            }
+            const size_t r = in.rules.empty() ? 0 : first_match(in, fields[i]);
+            RouteAction action = in.default_action;
+            if (r < in.rules.size()) {
+                c.rule_hits[r].add(1);
+                action = in.rules[r].action;
+            } else {
+                ++n_default;
+            }
+            group_index[i] = kNoGroup;
+            if (action.kind == RouteAction::Kind::kDrop) {
+                ++(r < in.rules.size() ? n_rule_drop : n_unclassified);
+                continue;
+            }
+            PathRuntime &path = *in.paths[action.path];
+            LinkRuntime *link = group_link(path, fields[i], arrival_ns);
+            if (link == nullptr) {
+                ++n_flow_limit;
+                continue;
+            }
+            link_of[i] = link;
+            uint32_t g = 0;
+            while (g < n_groups && groups[g].path != &path) ++g;
+            if (g == n_groups) groups[n_groups++] = {&path, 0, path.flow_hop == 0 ? link : path.hops.front()};
+            ++groups[g].count;
+            group_index[i] = static_cast<uint16_t>(g);
         }
-        group_index[i] = kNoGroup;
-        if (action.kind == RouteAction::Kind::kDrop) {
-            ++(r < in.rules.size() ? n_rule_drop : n_unclassified);
-            continue;
-        }
-        PathRuntime &path = *in.paths[action.path];
-        LinkRuntime *link = group_link(path, fields[i], arrival_ns);
-        if (link == nullptr) {
-            ++n_flow_limit;
-            continue;
-        }
-        link_of[i] = link;
-        uint32_t g = 0;
-        while (g < n_groups && groups[g].path != &path) ++g;
-        if (g == n_groups) groups[n_groups++] = {&path, 0, path.flow_hop == 0 ? link : path.hops.front()};
-        ++groups[g].count;
-        group_index[i] = static_cast<uint16_t>(g);
+        uint32_t k = 0;
+        for (uint32_t g = 0; g < n_groups; ++g)
+            for (uint16_t i = 0; i < n; ++i)
+                if (group_index[i] == g) order[k++] = i;
     }
     const uint64_t classified_ns = now_ns(clock);
 
-    // Each group through its path, in arrival order within the group.
-    uint16_t idx[kMaxBurst];
+    // Each group through its path.
+    const uint16_t *idx = order;
     for (uint32_t g = 0; g < n_groups; ++g) {
-        uint32_t k = 0;
-        for (uint16_t i = 0; i < n; ++i)
-            if (group_index[i] == g) idx[k++] = i;
         run_group(groups[g], idx, link_of, mbufs, fields, arrival_ns);
+        idx += groups[g].count;
     }
     rte_pktmbuf_free_bulk(mbufs, n);
 

@@ -129,6 +129,7 @@ struct IngressRuntime {
     const RouteAction default_action;
     const std::string default_text;
     bool needs_fields = false;         // parse every frame's headers
+    PathRuntime *direct = nullptr;     // no rules, no header needed, no per-flow template: every packet takes this path
     std::vector<PathRuntime *> paths;  // by RoutePlan path index
     IngressCounters counters;
     rte_ring *handoff = nullptr;                                        // with a classify lcore: receive stage -> classify stage
