@@ -205,6 +205,7 @@ class Loader {
     std::string file_;
     std::vector<ConfigError> errors_;
     std::vector<std::string> port_names_;  // every key under ports, in file order
+    std::vector<std::string> link_names_;  // every link name written, loaded or not
 };
 
 const std::vector<std::string> kTopKeys = {"ports", "links", "rules", "pipeline", "stats", "capture", "seed", "eal"};
@@ -545,6 +546,7 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
             scalar(it->second, child(path, key), std::string_view(key) == "name" ? "a link name such as a-to-b" : "a port name");
         if (!text) continue;
         if (std::string_view(key) == "name") {
+            link_names_.push_back(*text);  // rules name it, valid or not: no second error for a bad link
             if (!is_identifier(*text))
                 error(it->second.value, child(path, key),
                       fmt::format("link name \"{}\" must be 1 to {} letters, digits, '_', '-' or '.'", *text, kMaxNameLength));
@@ -582,7 +584,10 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
         }
     }
 
-    if (auto it = fields.find("mangle"); it != fields.end()) load_mangle(it->second, child(path, "mangle"), link);
+    if (auto it = fields.find("mangle"); it != fields.end()) {
+        link.mangle_pos = pos_of(it->second.value);
+        load_mangle(it->second, child(path, "mangle"), link);
+    }
     if (auto it = fields.find("per_flow"); it != fields.end()) load_per_flow(it->second, child(path, "per_flow"), link);
 
     if (errors_.size() != errors_before) return std::nullopt;
@@ -615,7 +620,8 @@ std::optional<uint8_t> Loader::prefix_bits(const Entry &e, const std::string &pa
     const std::string_view digits = !text->empty() && text->front() == '/' ? std::string_view(*text).substr(1) : std::string_view(*text);
     const Parsed<uint64_t> bits = parse_uint(digits, max);
     if (!bits) {
-        error(e.value, path, fmt::format("\"{}\" is not a prefix length from /0 to /{} (example: /24)", *text, max));
+        error(e.value, path,
+              fmt::format("\"{}\" is not a prefix length from /0 to /{} (example: {})", *text, max, max == 32 ? "/24" : "/64"));
         return std::nullopt;
     }
     return static_cast<uint8_t>(*bits.value);
@@ -722,6 +728,9 @@ void Loader::load_per_flow(const Entry &e, const std::string &path, Link &link) 
             if (r->bits_per_s == 0)
                 error(it->second.value, child(path, "aggregate"),
                       "a rate of 0 would pass nothing; leave aggregate out for no shared limit");
+            else if (r->bits_per_s > kMaxBandwidthBitsPerS)
+                error(it->second.value, child(path, "aggregate"),
+                      fmt::format("{} is out of range (1bit/s to {})", r->to_string(), Rate{kMaxBandwidthBitsPerS}.to_string()));
             else
                 pf.aggregate = *r;
         }
@@ -754,13 +763,21 @@ std::optional<Rule> Loader::load_rule(const YAML::Node &node, const std::string 
     rule.path = path;
     rule.pos = pos_of(node);
     const auto fields = entries(node, path, &kRuleKeys);
+    bool resolved = true;  // false: a name refers to a link or port whose own error is already reported
     const auto link_index = [&](const Entry &le, const std::string &p) -> std::optional<size_t> {
         const auto name = scalar(le, p, "a link name");
         if (!name) return std::nullopt;
         std::vector<std::string> names;
         for (size_t i = 0; i < c.links.size(); ++i) {
-            if (c.links[i].name == *name) return i;
+            if (c.links[i].name == *name) {
+                rule.link_pos.push_back(pos_of(le.value));
+                return i;
+            }
             names.push_back(c.links[i].name);
+        }
+        if (link_names_.empty() || std::find(link_names_.begin(), link_names_.end(), *name) != link_names_.end()) {
+            resolved = false;
+            return std::nullopt;
         }
         const auto guess = nearest_word(*name, names);
         error(le.value, p,
@@ -782,7 +799,8 @@ std::optional<Rule> Loader::load_rule(const YAML::Node &node, const std::string 
         const YAML::Node v = it->second.value;
         if (!v.IsSequence() || v.size() < 2 || v.size() > kMaxChainHops) {
             error(v.IsNull() ? it->second.key : v, child(path, "chain"),
-                  fmt::format("expected a list of 2 to {} link names, such as [access, core], got {}", kMaxChainHops, describe(v)));
+                  fmt::format("expected a list of 2 to {} link names, such as [access, core], got {}", kMaxChainHops,
+                              v.IsSequence() && v.size() > 0 ? fmt::format("a list of {}", v.size()) : describe(v)));
         } else {
             for (size_t i = 0; i < v.size(); ++i)
                 if (auto li = link_index(Entry{it->second.key, v[i]}, item(child(path, "chain"), i))) rule.links.push_back(*li);
@@ -796,8 +814,8 @@ std::optional<Rule> Loader::load_rule(const YAML::Node &node, const std::string 
             error(it->second.value, child(path, "action"),
                   fmt::format("\"{}\" is not an action: pass (forward untouched) or drop (to name a link, use link: or chain:)", *a));
     }
-    if (auto it = fields.find("match"); it != fields.end()) load_match(it->second, child(path, "match"), c, rule);
-    if (errors_.size() != errors_before) return std::nullopt;
+    if (auto it = fields.find("match"); it != fields.end() && !load_match(it->second, child(path, "match"), c, rule)) resolved = false;
+    if (!resolved || errors_.size() != errors_before) return std::nullopt;
     return rule;
 }
 
@@ -810,6 +828,7 @@ bool Loader::load_match(const Entry &e, const std::string &path, const Config &c
     std::vector<std::string> order;
     const auto fields = entries(e.value, path, &kMatchKeys, &order);
     RuleMatch &m = rule.match;
+    bool resolved = true;
     for (const std::string &name : order) {
         const Entry &f = fields.at(name);
         const std::string p = child(path, name);
@@ -819,6 +838,10 @@ bool Loader::load_match(const Entry &e, const std::string &path, const Config &c
         const auto fail = [&](const std::string &message) { error(f.value, p, message); };
         if (name == "port") {
             const Port *port = c.find_port(*text);
+            if (port == nullptr && (port_names_.empty() || std::find(port_names_.begin(), port_names_.end(), *text) != port_names_.end())) {
+                resolved = false;  // the port's own error is reported
+                continue;
+            }
             if (port == nullptr) {
                 const auto guess = nearest_word(*text, port_names_);
                 fail(fmt::format("unknown port \"{}\"{} (defined ports: {})", *text,
@@ -827,6 +850,7 @@ bool Loader::load_match(const Entry &e, const std::string &path, const Config &c
             }
             m.fields |= RuleMatch::kPort;
             m.port = static_cast<uint16_t>(port - c.ports.data());
+            rule.port_pos = pos_of(f.value);
         } else if (name == "ether_type") {
             const Parsed<uint16_t> t = parse_ether_type(*text);
             if (!t) {
@@ -886,7 +910,7 @@ bool Loader::load_match(const Entry &e, const std::string &path, const Config &c
         }
         rule.match_text.emplace_back(name, canonical);
     }
-    return true;
+    return resolved;
 }
 
 // Checks of how links are used: by rules, chains and as a port's default.
@@ -906,11 +930,11 @@ void Loader::check_paths(const Config &c) {
             named[i] = true;
             const Link &l = c.links[i];
             if (l.from.empty() || l.to.empty())
-                error(rule.pos, child(rule.path, "link"),
+                error(rule.link_pos.front(), child(rule.path, "link"),
                       fmt::format("link \"{}\" needs from and to to be used on its own (it has {}); name it in a chain, or give it both",
                                   l.name, l.from.empty() ? "no from" : "no to"));
             else if ((rule.match.fields & RuleMatch::kPort) != 0 && c.ports[rule.match.port].name != l.from)
-                error(rule.pos, child(child(rule.path, "match"), "port"),
+                error(rule.port_pos, child(child(rule.path, "match"), "port"),
                       fmt::format("link \"{}\" starts at port \"{}\", so this rule can only match packets arriving there, not at \"{}\"",
                                   l.name, l.from, c.ports[rule.match.port].name));
         }
@@ -920,25 +944,27 @@ void Loader::check_paths(const Config &c) {
                 const Link &l = c.links[i];
                 const std::string hop = item(child(rule.path, "chain"), h);
                 if (chain_of[i] >= 0 && chain_of[i] != static_cast<int>(r))
-                    error(rule.pos, hop,
+                    error(rule.link_pos[h], hop,
                           fmt::format("link \"{}\" is already a hop of the chain in rules[{}]; a chained link belongs to one chain", l.name,
                                       chain_of[i]));
                 else if (chain_of[i] == static_cast<int>(r))
-                    error(rule.pos, hop, fmt::format("link \"{}\" appears twice in this chain", l.name));
+                    error(rule.link_pos[h], hop, fmt::format("link \"{}\" appears twice in this chain", l.name));
                 chain_of[i] = static_cast<int>(r);
-                if (l.per_flow) error(rule.pos, hop, fmt::format("link \"{}\" is a per-flow template, which a chain cannot hold", l.name));
+                if (l.per_flow)
+                    error(rule.link_pos[h], hop, fmt::format("link \"{}\" is a per-flow template, which a chain cannot hold", l.name));
                 if (h == 0 && l.from.empty())
-                    error(rule.pos, hop, fmt::format("the chain's first link, \"{}\", needs from: (the port it receives on)", l.name));
+                    error(rule.link_pos[h], hop,
+                          fmt::format("the chain's first link, \"{}\", needs from: (the port it receives on)", l.name));
                 if (h + 1 == rule.links.size() && l.to.empty())
-                    error(rule.pos, hop, fmt::format("the chain's last link, \"{}\", needs to: (the port it sends to)", l.name));
+                    error(rule.link_pos[h], hop, fmt::format("the chain's last link, \"{}\", needs to: (the port it sends to)", l.name));
                 if (h + 1 < rule.links.size() && l.mangle.any())
                     error(
-                        l.pos, child(link_path(i), "mangle"),
+                        l.mangle_pos, child(link_path(i), "mangle"),
                         fmt::format("link \"{}\" is not the last hop of the chain in {}; only the last hop may mangle", l.name, rule.path));
             }
             const Link &first = c.links[rule.links.front()];
             if ((rule.match.fields & RuleMatch::kPort) != 0 && !first.from.empty() && c.ports[rule.match.port].name != first.from)
-                error(rule.pos, child(child(rule.path, "match"), "port"),
+                error(rule.port_pos, child(child(rule.path, "match"), "port"),
                       fmt::format("the chain starts at port \"{}\" (link \"{}\"), so this rule can only match packets arriving there",
                                   first.from, first.name));
         }
@@ -946,7 +972,7 @@ void Loader::check_paths(const Config &c) {
             const std::string &port = c.ports[rule.match.port].name;
             const bool receives = std::any_of(c.links.begin(), c.links.end(), [&](const Link &l) { return l.from == port; });
             if (!receives)
-                error(rule.pos, child(child(rule.path, "match"), "port"),
+                error(rule.port_pos, child(child(rule.path, "match"), "port"),
                       fmt::format("port \"{}\" receives nothing: no link starts there", port));
         }
     }
@@ -956,7 +982,8 @@ void Loader::check_paths(const Config &c) {
             error(
                 l.name_pos, child(link_path(i), "name"),
                 fmt::format("link \"{}\" is a hop of the chain in rules[{}] and is also named on its own by a rule", l.name, chain_of[i]));
-        if (chain_of[i] < 0 && (l.from.empty() || l.to.empty()))
+        // A link a rule names on its own has that rule's error already.
+        if (chain_of[i] < 0 && !named[i] && (l.from.empty() || l.to.empty()))
             error(l.pos, link_path(i), fmt::format("link \"{}\" needs from and to (it is not a hop of any chain)", l.name));
     }
 }

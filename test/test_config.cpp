@@ -34,6 +34,16 @@ std::string with_link_lines(const std::string &lines) {
     return "ports:\n  a: {device: net_null0}\n  b: {device: net_null1}\nlinks:\n  - name: ab\n    from: a\n    to: b\n" + lines;
 }
 
+// Links ab (a to b) and ba (b to a), then `rules:` and these lines (the first rule on line 10).
+std::string with_rule_lines(const std::string &lines) { return with_link_lines("  - {name: ba, from: b, to: a}\nrules:\n") + lines; }
+
+// Three ports, then `links:` and these lines (the first link on line 6).
+std::string with_three_ports(const std::string &lines) {
+    return "ports:\n  a: {device: net_null0}\n  b: {device: net_null1}\n  c: {device: net_null2}\nlinks:\n" + lines;
+}
+
+constexpr uint64_t kPercent = Probability::kOne / 100;
+
 Config must_load(const std::string &text) {
     LoadResult r = load_config_text(text, "t.yaml");
     for (const auto &e : r.errors) UNSCOPED_INFO(e.to_string());
@@ -354,4 +364,479 @@ TEST_CASE("long unknown names cost no more than short ones", "[unit][config][mal
     const LoadResult r = load_config_text(text, "t.yaml");
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
     CHECK_FALSE(r.config);
+}
+
+TEST_CASE("rules: every match field, each action and a chain load typed", "[unit][config]") {
+    const Config c = must_load(
+        with_three_ports("  - name: ab\n    from: a\n    to: b\n"
+                         "  - {name: ba, from: b, to: a}\n"
+                         "  - {name: in, from: a}\n  - {name: mid}\n  - {name: out, to: c, mangle: {ecn: true}}\n"
+                         "rules:\n"
+                         "  - {match: {port: a, ether_type: ipv4, vlan: 10, inner_vlan: 20, src: 10.1.0.0/16, dst: 10.2.3.4, proto: udp, "
+                         "src_port: 53, dst_port: 5000-6000, dscp: 8-15}, link: ab}\n"
+                         "  - match: {ether_type: 0x86DD, src: \"2001:db8::/32\", dst: \"::1\", proto: 58}\n    chain: [in, mid, out]\n"
+                         "  - {match: {port: b, dscp: 46}, action: pass}\n"
+                         "  - {match: {port: a}, link: ab}\n"
+                         "  - {action: drop}\n"));
+    REQUIRE(c.links.size() == 5);
+    CHECK(c.links[2].from == "a");
+    CHECK(c.links[2].to.empty());
+    CHECK(c.links[3].from.empty());
+    CHECK(c.links[3].to.empty());
+    CHECK(c.links[4].from.empty());
+    CHECK(c.links[4].to == "c");
+    REQUIRE(c.rules.size() == 5);
+
+    const Rule &all = c.rules[0];
+    CHECK(all.action == Rule::Action::kLink);
+    CHECK(all.links == std::vector<size_t>{0});
+    CHECK(all.path == "rules[0]");
+    CHECK(all.pos.line == 14);
+    CHECK(all.pos.column == 5);
+    const RuleMatch &m = all.match;
+    CHECK(m.fields == (RuleMatch::kPort | RuleMatch::kEtherType | RuleMatch::kVlan | RuleMatch::kInnerVlan | RuleMatch::kSrc |
+                       RuleMatch::kDst | RuleMatch::kProto | RuleMatch::kSrcPort | RuleMatch::kDstPort | RuleMatch::kDscp));
+    CHECK(m.port == 0);
+    CHECK(m.ether_type == 0x0800);
+    CHECK(m.vlan == 10);
+    CHECK(m.inner_vlan == 20);
+    CHECK(m.src.version == 4);
+    CHECK(m.src.length == 16);
+    CHECK((m.src.bytes[0] == 10 && m.src.bytes[1] == 1 && m.src.bytes[2] == 0));
+    CHECK(m.dst.version == 4);
+    CHECK(m.dst.length == 32);
+    CHECK((m.dst.bytes[0] == 10 && m.dst.bytes[1] == 2 && m.dst.bytes[2] == 3 && m.dst.bytes[3] == 4));
+    CHECK(m.proto == 17);
+    CHECK((m.src_port.lo == 53 && m.src_port.hi == 53));
+    CHECK((m.dst_port.lo == 5000 && m.dst_port.hi == 6000));
+    CHECK(m.dscp_set == 0xff00u);  // 8 to 15
+    const std::vector<std::pair<std::string, std::string>> canonical = {
+        {"port", "a"},          {"ether_type", "0x0800"}, {"vlan", "10"},     {"inner_vlan", "20"},      {"src", "10.1.0.0/16"},
+        {"dst", "10.2.3.4/32"}, {"proto", "17"},          {"src_port", "53"}, {"dst_port", "5000-6000"}, {"dscp", "8-15"}};
+    CHECK(all.match_text == canonical);
+
+    const Rule &chain = c.rules[1];
+    CHECK(chain.action == Rule::Action::kChain);
+    CHECK(chain.links == std::vector<size_t>{2, 3, 4});
+    CHECK(chain.match.fields == (RuleMatch::kEtherType | RuleMatch::kSrc | RuleMatch::kDst | RuleMatch::kProto));
+    CHECK(chain.match.ether_type == 0x86dd);
+    CHECK(chain.match.src.version == 6);
+    CHECK(chain.match.src.length == 32);
+    CHECK((chain.match.src.bytes[0] == 0x20 && chain.match.src.bytes[1] == 0x01 && chain.match.src.bytes[2] == 0x0d &&
+           chain.match.src.bytes[3] == 0xb8));
+    CHECK(chain.match.dst.version == 6);
+    CHECK(chain.match.dst.length == 128);
+    CHECK(chain.match.dst.bytes[15] == 1);
+    CHECK(chain.match.proto == 58);
+
+    const Rule &pass = c.rules[2];
+    CHECK(pass.action == Rule::Action::kPass);
+    CHECK(pass.links.empty());
+    CHECK(pass.match.fields == (RuleMatch::kPort | RuleMatch::kDscp));
+    CHECK(pass.match.port == 1);
+    CHECK(pass.match.dscp_set == uint64_t{1} << 46);
+
+    CHECK(c.rules[3].action == Rule::Action::kLink);  // `link: X` with X's own from port
+    CHECK(c.rules[3].match.fields == RuleMatch::kPort);
+
+    const Rule &drop = c.rules[4];
+    CHECK(drop.action == Rule::Action::kDrop);
+    CHECK(drop.match.fields == 0);
+    CHECK(drop.match_text.empty());
+    CHECK(drop.path == "rules[4]");
+
+    CHECK(must_load(with_link_lines("rules: []\n")).rules.empty());
+    CHECK(must_load(with_link_lines("rules:\n  - {match: {ether_type: 2048, proto: ICMPv6, src_port: \" 80 \"}, action: drop}\n"))
+              .rules[0]
+              .match_text ==
+          std::vector<std::pair<std::string, std::string>>{{"ether_type", "0x0800"}, {"proto", "58"}, {"src_port", "80"}});
+    // A link may be named by a rule and still be its port's default; per-flow templates may be named.
+    const Config named = must_load(with_rule_lines("  - {match: {dst: 10.0.0.0/8}, link: ba}\n"));
+    CHECK(named.rules[0].links == std::vector<size_t>{1});
+    CHECK(must_load(with_link_lines("    per_flow: {key: {dst: /24}}\nrules: [{link: ab}]\n")).rules.size() == 1);
+    // The longest chain: 8 hops.
+    const Config eight = must_load(with_link_lines(
+        "  - {name: h1, from: b}\n  - {name: h2}\n  - {name: h3}\n  - {name: h4}\n  - {name: h5}\n  - {name: h6}\n  - {name: h7}\n"
+        "  - {name: h8, to: a}\nrules: [{chain: [h1, h2, h3, h4, h5, h6, h7, h8]}]\n"));
+    CHECK(eight.rules[0].links == std::vector<size_t>{1, 2, 3, 4, 5, 6, 7, 8});
+    std::string many = with_link_lines("rules:\n");
+    for (size_t i = 0; i < kMaxRules; ++i) many += "  - {action: pass}\n";
+    CHECK(must_load(many).rules.size() == kMaxRules);
+}
+
+TEST_CASE("mangle: every form loads to its typed value", "[unit][config]") {
+    const Mangle m = must_load(with_link_lines("    mangle: {duplicate: 1%, corrupt: 0.5%, truncate: 128B, ecn: true, "
+                                               "reorder: {probability: 2%, extra_delay: 5ms}}\n"))
+                         .links[0]
+                         .mangle;
+    CHECK(m.any());
+    CHECK(m.duplicate == Probability{kPercent});
+    CHECK(m.corrupt == Probability{kPercent / 2});
+    CHECK_FALSE(m.corrupt_ber);
+    CHECK(m.truncate_bytes == 128u);
+    CHECK(m.ecn);
+    CHECK(m.reorder == Probability{2 * kPercent});
+    CHECK(m.reorder_extra_delay == Duration{5'000'000});
+
+    const Mangle per_packet = must_load(with_link_lines("    mangle:\n      corrupt: {probability: 0.1%}\n")).links[0].mangle;
+    CHECK(per_packet.corrupt == Probability{kPercent / 10});
+    CHECK_FALSE(per_packet.corrupt_ber);
+    const Mangle ber = must_load(with_link_lines("    mangle: {corrupt: {ber: 0.000001}}\n")).links[0].mangle;
+    CHECK_FALSE(ber.corrupt);
+    CHECK(ber.corrupt_ber == Probability{1'000'000'000'000});
+    CHECK_FALSE(ber.duplicate);
+    CHECK_FALSE(ber.reorder);
+    CHECK(ber.any());
+
+    CHECK(must_load(with_link_lines("    mangle: {truncate: 14B}\n")).links[0].mangle.truncate_bytes == 14u);
+    CHECK(must_load(with_link_lines("    mangle: {truncate: 65535B}\n")).links[0].mangle.truncate_bytes == 65535u);
+    CHECK(must_load(with_link_lines("    mangle: {reorder: {probability: 100%, extra_delay: 60s}}\n")).links[0].mangle.reorder ==
+          Probability{Probability::kOne});
+    CHECK_FALSE(must_load(with_link_lines("")).links[0].mangle.any());
+    CHECK_FALSE(must_load(with_link_lines("    mangle: {ecn: false}\n")).links[0].mangle.any());
+    CHECK_FALSE(must_load(with_link_lines("    mangle: {}\n")).links[0].mangle.any());
+    // The last hop of a chain may mangle.
+    const Config chain =
+        must_load(with_link_lines("  - {name: h1, from: b}\n  - {name: h2, to: a, mangle: {duplicate: 1%}}\nrules: [{chain: [h1, h2]}]\n"));
+    CHECK(chain.links[2].mangle.duplicate == Probability{kPercent});
+}
+
+TEST_CASE("per_flow: every key field, the limits and the aggregate load typed", "[unit][config]") {
+    const Link l = must_load(with_link_lines("    per_flow:\n      key: {src: /24, dst: 16, src6: /64, dst6: /128, proto: true, "
+                                             "src_port: true, dst_port: false}\n"
+                                             "      max_flows: 65536\n      idle_timeout: 2s\n      aggregate: 12.5MB/s\n"))
+                       .links[0];
+    REQUIRE(l.per_flow);
+    const FlowKeySpec &k = l.per_flow->key;
+    CHECK(k.src_bits == 24);
+    CHECK(k.dst_bits == 16);
+    CHECK(k.src6_bits == 64);
+    CHECK(k.dst6_bits == 128);
+    CHECK(k.proto);
+    CHECK(k.src_port);
+    CHECK_FALSE(k.dst_port);
+    CHECK(l.per_flow->max_flows == 65536u);
+    CHECK(l.per_flow->idle_timeout == Duration{2'000'000'000});
+    CHECK(l.per_flow->aggregate == Rate{100'000'000});
+
+    const PerFlow defaults = *must_load(with_link_lines("    per_flow: {key: {dst_port: true}}\n")).links[0].per_flow;
+    CHECK(defaults.key.dst_port);
+    CHECK_FALSE(defaults.key.proto);
+    CHECK(defaults.key.src_bits == 0);
+    CHECK(defaults.max_flows == PerFlow::kDefaultMaxFlows);
+    CHECK(defaults.idle_timeout == Duration{PerFlow::kDefaultIdleTimeoutNs});
+    CHECK_FALSE(defaults.aggregate);
+    CHECK_FALSE(must_load(with_link_lines("")).links[0].per_flow);
+
+    const PerFlow small = *must_load(with_link_lines("    per_flow: {key: {dst: /0, src6: 0}, max_flows: 1, idle_timeout: 0, "
+                                                     "aggregate: 1bit/s}\n"))
+                               .links[0]
+                               .per_flow;
+    CHECK(small.max_flows == 1u);
+    CHECK(small.key.dst_bits == 0);
+    CHECK(small.idle_timeout == Duration{0});
+    CHECK(small.aggregate == Rate{1});
+    CHECK(must_load(with_link_lines("    per_flow: {key: {dst: /32}, aggregate: 1Tbit/s}\n")).links[0].per_flow->aggregate ==
+          Rate{kMaxBandwidthBitsPerS});
+}
+
+TEST_CASE("rules errors: position, path and message of each", "[unit][config][errors]") {
+    require_one_error(with_link_lines("rules: 5\n"), 8, 8, "rules", "expected a list of rules, such as [{match:");
+    require_one_error(with_link_lines("rules:\n"), 8, 1, "rules", "expected a list of rules");
+    std::string many = with_link_lines("rules:\n");
+    for (size_t i = 0; i <= kMaxRules; ++i) many += "  - {action: pass}\n";
+    require_one_error(many, 9, 3, "rules", "1025 rules; at most 1024 are allowed");
+
+    require_one_error(with_rule_lines("  - 5\n"), 10, 5, "rules[0]",
+                      "expected a rule such as {match: {proto: udp}, link: slow}, got \"5\"");
+    require_one_error(with_rule_lines("  - {action: drop, links: ab}\n"), 10, 20, "rules[0].links",
+                      "unknown key \"links\"; did you mean \"link\"? (known keys: match, link, chain, action)");
+    require_one_error(with_rule_lines("  - {match: {port: a}}\n"), 10, 5, "rules[0]",
+                      "a rule needs exactly one of link, chain or action (example: {match: {proto: udp}, link: slow}); it has 0");
+    require_one_error(with_rule_lines("  - {action: drop}\n  - {link: ab, action: drop}\n"), 11, 5, "rules[1]",
+                      "exactly one of link, chain or action (example: {match: {proto: udp}, link: slow}); it has 2");
+
+    require_one_error(with_rule_lines("  - {link: abc}\n"), 10, 12, "rules[0].link",
+                      "unknown link \"abc\"; did you mean \"ab\"? (defined links: ab, ba)");
+    require_one_error(with_rule_lines("  - {link: zzz}\n"), 10, 12, "rules[0].link", "unknown link \"zzz\" (defined links: ab, ba)");
+    require_one_error(with_rule_lines("  - {link: [ab]}\n"), 10, 12, "rules[0].link", "expected a link name, got a list");
+    require_one_error(with_rule_lines("  - link:\n"), 10, 5, "rules[0].link", "expected a link name, got nothing");
+
+    require_one_error(with_rule_lines("  - {chain: ab}\n"), 10, 13, "rules[0].chain",
+                      "expected a list of 2 to 8 link names, such as [access, core], got \"ab\"");
+    require_one_error(with_rule_lines("  - {chain: []}\n"), 10, 13, "rules[0].chain", "got an empty list");
+    require_one_error(with_rule_lines("  - {chain: [ab]}\n"), 10, 13, "rules[0].chain",
+                      "2 to 8 link names, such as [access, core], got a list of 1");
+    require_one_error(with_rule_lines("  - {chain: [ab, ba, ab, ba, ab, ba, ab, ba, ab]}\n"), 10, 13, "rules[0].chain", "got a list of 9");
+    require_one_error(with_rule_lines("  - chain:\n"), 10, 5, "rules[0].chain", "got nothing");
+    require_one_error(with_rule_lines("  - {chain: [ab, bx]}\n"), 10, 18, "rules[0].chain[1]",
+                      "unknown link \"bx\"; did you mean \"ba\"? (defined links: ab, ba)");
+    require_one_error(with_rule_lines("  - chain:\n      - ab\n      - [ba]\n"), 12, 9, "rules[0].chain[1]",
+                      "expected a link name, got a list");
+
+    require_one_error(with_rule_lines("  - {action: forward}\n"), 10, 14, "rules[0].action",
+                      "\"forward\" is not an action: pass (forward untouched) or drop (to name a link, use link: or chain:)");
+    require_one_error(with_rule_lines("  - {action: [pass]}\n"), 10, 14, "rules[0].action", "expected pass or drop, got a list");
+}
+
+TEST_CASE("rules errors: each match field", "[unit][config][errors]") {
+    // `  - {match: {` is 13 columns: a field's key is at column 14.
+    const auto match = [](const std::string &fields) { return with_rule_lines("  - {match: {" + fields + "}, action: drop}\n"); };
+    require_one_error(with_rule_lines("  - {match: 5, action: drop}\n"), 10, 13, "rules[0].match",
+                      "expected a mapping of header fields such as {proto: udp, dst_port: 5000-6000}, got \"5\"");
+    require_one_error(with_rule_lines("  - match:\n    action: drop\n"), 10, 5, "rules[0].match", "got nothing");
+    require_one_error(match("prot: udp"), 10, 14, "rules[0].match.prot",
+                      "did you mean \"port\"? (known keys: port, ether_type, vlan, inner_vlan, src, dst, proto, src_port, dst_port, dscp)");
+    require_one_error(match("proto: [udp]"), 10, 21, "rules[0].match.proto", "expected a value, got a list");
+    require_one_error(match("vlan: 1, dscp:"), 10, 23, "rules[0].match.dscp", "expected a value, got nothing");
+
+    require_one_error(match("port: c"), 10, 20, "rules[0].match.port", "unknown port \"c\" (defined ports: a, b)");
+    require_one_error(match("port: bb"), 10, 20, "rules[0].match.port", "unknown port \"bb\"; did you mean \"b\"?");
+    require_one_error(match("ether_type: ipv5"), 10, 26, "rules[0].match.ether_type", "\"ipv5\" is not an EtherType (did you mean ipv4?)");
+    require_one_error(match("ether_type: 0x12345"), 10, 26, "rules[0].match.ether_type",
+                      "\"0x12345\" is not an EtherType: expected a 16-bit value such as 0x0800 or 2048");
+    require_one_error(match("ether_type: 1500"), 10, 26, "rules[0].match.ether_type",
+                      "0x05DC is below 0x0600 (smaller values are 802.3 lengths)");
+    require_one_error(match("vlan: 4096"), 10, 20, "rules[0].match.vlan", "\"4096\" is not a VLAN id (0 to 4095)");
+    require_one_error(match("inner_vlan: -1"), 10, 26, "rules[0].match.inner_vlan", "\"-1\" is not a VLAN id (0 to 4095)");
+    require_one_error(match("src: 10.1.2.3/24"), 10, 19, "rules[0].match.src", "10.1.2.3/24 has host bits set; did you mean 10.1.2.0/24?");
+    require_one_error(match("src: 10.1.2"), 10, 19, "rules[0].match.src", "\"10.1.2\" is not an IP address or prefix");
+    require_one_error(match("dst: 10.0.0.0/33"), 10, 19, "rules[0].match.dst",
+                      "has a bad prefix length \"/33\": an IPv4 prefix length is 0 to 32");
+    require_one_error(match("dst: \"2001:db8::/129\""), 10, 19, "rules[0].match.dst", "an IPv6 prefix length is 0 to 128");
+    require_one_error(match("dst: \"\""), 10, 19, "rules[0].match.dst", "empty value: expected an IP address or prefix");
+    require_one_error(match("proto: tpc"), 10, 21, "rules[0].match.proto", "\"tpc\" is not an IP protocol (did you mean tcp?)");
+    require_one_error(match("proto: 256"), 10, 21, "rules[0].match.proto", "\"256\" is not an IP protocol: numbers are 0 to 255");
+    require_one_error(match("src_port: 70000"), 10, 24, "rules[0].match.src_port",
+                      "\"70000\" is not a port or port range: ports are 0 to 65535");
+    require_one_error(match("dst_port: 6000-5000"), 10, 24, "rules[0].match.dst_port",
+                      "the range is empty (6000 is above 5000); write the low end first");
+    require_one_error(match("dst_port: http"), 10, 24, "rules[0].match.dst_port", "expected a port 0-65535 or a range lo-hi");
+    require_one_error(match("src_port: \"\""), 10, 24, "rules[0].match.src_port", "\"\" is not a port or port range: it is empty");
+    require_one_error(match("dscp: 64"), 10, 20, "rules[0].match.dscp",
+                      "\"64\" is not a DSCP value or range from 0 to 63 (examples: 46, 8-15)");
+    require_one_error(match("dscp: 15-8"), 10, 20, "rules[0].match.dscp", "\"15-8\" is not a DSCP value or range");
+    require_one_error(match("dscp: ef"), 10, 20, "rules[0].match.dscp", "\"ef\" is not a DSCP value or range");
+}
+
+TEST_CASE("rules errors: how rules use links, at the node the path names", "[unit][config][errors]") {
+    // A link named on its own needs from and to: one error, at the name in the rule.
+    require_one_error(
+        with_three_ports("  - {name: ab, from: a, to: b}\n  - {name: x, from: a}\nrules:\n  - match: {proto: udp}\n    link: x\n"), 10, 11,
+        "rules[0].link", "link \"x\" needs from and to to be used on its own (it has no to); name it in a chain");
+    require_one_error(with_three_ports("  - {name: ab, from: a, to: b}\n  - {name: x, to: b}\nrules:\n  - {link: x}\n"), 9, 12,
+                      "rules[0].link", "(it has no from)");
+    // `link: X` applies at X's from port.
+    require_one_error(
+        with_three_ports("  - {name: ab, from: a, to: b}\nrules:\n  - match:\n      proto: udp\n      port: b\n    link: ab\n"), 10, 13,
+        "rules[0].match.port", "link \"ab\" starts at port \"a\", so this rule can only match packets arriving there, not at \"b\"");
+    // A chain applies at its first hop's from port.
+    require_one_error(with_three_ports("  - {name: h1, from: a}\n  - {name: h2, to: b}\nrules:\n  - {match: {port: b}, chain: [h1, h2]}\n"),
+                      9, 20, "rules[0].match.port",
+                      "the chain starts at port \"a\" (link \"h1\"), so this rule can only match packets arriving there");
+    // pass and drop at a port no link starts from.
+    require_one_error(with_three_ports("  - {name: ab, from: a, to: b}\nrules:\n  - {match: {port: c}, action: pass}\n"), 8, 20,
+                      "rules[0].match.port", "port \"c\" receives nothing: no link starts there");
+    require_one_error(
+        with_three_ports("  - {name: ab, from: a, to: b}\nrules:\n  - {action: pass}\n  - {match: {port: b}, action: drop}\n"), 9, 20,
+        "rules[1].match.port", "port \"b\" receives nothing");
+    // A link belongs to one chain, once.
+    require_one_error(with_three_ports("  - {name: h1, from: a}\n  - {name: h2, to: b}\n  - {name: h3, to: c}\nrules:\n"
+                                       "  - {chain: [h1, h2]}\n  - chain:\n      - h1\n      - h3\n"),
+                      12, 9, "rules[1].chain[0]",
+                      "link \"h1\" is already a hop of the chain in rules[0]; a chained link belongs to one chain");
+    require_one_error(
+        with_three_ports("  - {name: h1, from: a, to: b}\n  - {name: h2, from: b, to: c}\nrules:\n  - {chain: [h1, h2, h1]}\n"), 9, 22,
+        "rules[0].chain[2]", "link \"h1\" appears twice in this chain");
+    require_one_error(
+        with_three_ports("  - {name: h1, from: a, to: b}\n  - {name: h2, to: c}\nrules:\n  - {chain: [h1, h2]}\n  - {link: h1}\n"), 6, 12,
+        "links[0].name", "link \"h1\" is a hop of the chain in rules[0] and is also named on its own by a rule");
+    // A per-flow template cannot be a hop.
+    require_one_error(with_three_ports("  - {name: h1, from: a}\n  - {name: h2, to: b, per_flow: {key: {src: /24}}}\nrules:\n"
+                                       "  - {chain: [h1, h2]}\n"),
+                      9, 18, "rules[0].chain[1]", "link \"h2\" is a per-flow template, which a chain cannot hold");
+    // from is needed on the first hop, to on the last.
+    require_one_error(
+        with_three_ports("  - {name: ab, from: a, to: b}\n  - {name: h1}\n  - {name: h2, to: b}\nrules:\n  - {chain: [h1, h2]}\n"), 10, 14,
+        "rules[0].chain[0]", "the chain's first link, \"h1\", needs from: (the port it receives on)");
+    require_one_error(
+        with_three_ports("  - {name: ab, from: a, to: b}\n  - {name: h1, from: a}\n  - {name: h2}\nrules:\n  - {chain: [h1, h2]}\n"), 10,
+        18, "rules[0].chain[1]", "the chain's last link, \"h2\", needs to: (the port it sends to)");
+    // Only the last hop may mangle.
+    require_one_error(
+        with_three_ports("  - name: h1\n    from: a\n    mangle: {ecn: true}\n  - {name: h2, to: b}\nrules:\n  - {chain: [h1, h2]}\n"), 8,
+        13, "links[0].mangle", "link \"h1\" is not the last hop of the chain in rules[0]; only the last hop may mangle");
+    // A link in no chain needs both ends.
+    require_one_error(with_three_ports("  - {name: ab, from: a, to: b}\n  - {name: x, to: c}\n"), 7, 5, "links[1]",
+                      "link \"x\" needs from and to (it is not a hop of any chain)");
+}
+
+TEST_CASE("rules errors: a link or port that failed is not reported again by the rules naming it", "[unit][config][errors]") {
+    require_one_error(
+        with_link_lines("    delay: 5 parsecs\n  - {name: ba, from: b, to: a}\nrules:\n  - {link: ab}\n  - {chain: [ba, ab]}\n"), 8, 12,
+        "links[0].delay", "is not a duration");
+    require_one_error(
+        "ports:\n  a: {device: n0}\n  b: {device: \"\"}\nlinks: [{name: ab, from: a, to: b}]\n"
+        "rules: [{match: {port: b}, action: drop}]\n",
+        3, 15, "ports.b.device", "the device string is empty");
+    require_one_error("ports: {a: {device: n0}, b: {device: n1}}\nlinks: {a: 1}\nrules: [{link: ab}, {match: {port: a}, chain: [x, y]}]\n",
+                      2, 8, "links", "expected a list of links");
+    require_one_error("ports: 7\nlinks: [{name: x, from: a, to: b}]\nrules: [{match: {port: a}, link: x}]\n", 1, 8, "ports",
+                      "expected a mapping of port names");
+    // A name that was never written is still unknown.
+    require_one_error(with_link_lines("    delay: 1ms\nrules: [{link: ba}]\n"), 9, 16, "rules[0].link",
+                      "unknown link \"ba\"; did you mean \"ab\"? (defined links: ab)");
+}
+
+TEST_CASE("mangle errors: position, path and message of each", "[unit][config][errors]") {
+    require_one_error(with_link_lines("    mangle: 5\n"), 8, 13, "links[0].mangle",
+                      "expected a mapping such as {duplicate: 1%, corrupt: 0.1%, truncate: 128B, ecn: true, reorder: {probability: 1%, "
+                      "extra_delay: 5ms}}, got \"5\"");
+    require_one_error(with_link_lines("    mangle:\n"), 8, 5, "links[0].mangle", "got nothing");
+    require_one_error(with_link_lines("    mangle: {dupliate: 1%}\n"), 8, 14, "links[0].mangle.dupliate",
+                      "unknown key \"dupliate\"; did you mean \"duplicate\"? (known keys: duplicate, corrupt, truncate, ecn, reorder)");
+    require_one_error(with_link_lines("    mangle: {duplicate: 200%}\n"), 8, 25, "links[0].mangle.duplicate",
+                      "\"200%\" is not a probability: it is above the largest, 100%");
+    require_one_error(with_link_lines("    mangle: {duplicate: [1%]}\n"), 8, 25, "links[0].mangle.duplicate",
+                      "expected a probability such as 1% or 0.001, got a list");
+    require_one_error(with_link_lines("    mangle: {corrupt: lots}\n"), 8, 23, "links[0].mangle.corrupt", "\"lots\" is not a probability");
+    require_one_error(with_link_lines("    mangle: {corrupt: {probability: 1%, ber: 0.1%}}\n"), 8, 23, "links[0].mangle.corrupt",
+                      "give one of probability (per packet: one bit flipped) or ber (every bit: a bit error rate)");
+    require_one_error(with_link_lines("    mangle: {corrupt: {}}\n"), 8, 23, "links[0].mangle.corrupt", "give one of probability");
+    require_one_error(with_link_lines("    mangle: {corrupt: {probability: 1%, bre: 1%}}\n"), 8, 41, "links[0].mangle.corrupt.bre",
+                      "unknown key \"bre\"; did you mean \"ber\"? (known keys: probability, ber)");
+    require_one_error(with_link_lines("    mangle: {corrupt: {ber: 2}}\n"), 8, 29, "links[0].mangle.corrupt.ber",
+                      "\"2\" is not a probability: it is above the largest, 100%");
+    require_one_error(with_link_lines("    mangle: {corrupt: {probability: x}}\n"), 8, 37, "links[0].mangle.corrupt.probability",
+                      "\"x\" is not a probability");
+    require_one_error(with_link_lines("    mangle: {truncate: 13B}\n"), 8, 24, "links[0].mangle.truncate",
+                      "13B is out of range (14B, an Ethernet header, to 65535B)");
+    require_one_error(with_link_lines("    mangle: {truncate: 65536B}\n"), 8, 24, "links[0].mangle.truncate", "64KiB is out of range");
+    require_one_error(with_link_lines("    mangle: {truncate: big}\n"), 8, 24, "links[0].mangle.truncate", "\"big\" is not a size");
+    require_one_error(with_link_lines("    mangle: {truncate: [1]}\n"), 8, 24, "links[0].mangle.truncate",
+                      "expected a size such as 128B, got a list");
+    require_one_error(with_link_lines("    mangle: {ecn: yes}\n"), 8, 19, "links[0].mangle.ecn", "expected true or false, got \"yes\"");
+    require_one_error(with_link_lines("    mangle: {reorder: 1%}\n"), 8, 23, "links[0].mangle.reorder",
+                      "expected a mapping such as {probability: 1%, extra_delay: 5ms}, got \"1%\"");
+    require_one_error(with_link_lines("    mangle:\n      reorder:\n"), 9, 7, "links[0].mangle.reorder", "got nothing");
+    require_one_error(with_link_lines("    mangle: {reorder: {probability: 1%}}\n"), 8, 23, "links[0].mangle.reorder",
+                      "reorder needs both probability and extra_delay (example: {probability: 1%, extra_delay: 5ms})");
+    require_one_error(with_link_lines("    mangle: {reorder: {extra_delay: 5ms}}\n"), 8, 23, "links[0].mangle.reorder",
+                      "needs both probability and extra_delay");
+    require_one_error(with_link_lines("    mangle: {reorder: {probability: 1%, extra_delay: 0}}\n"), 8, 54,
+                      "links[0].mangle.reorder.extra_delay", "0ns is out of range (above 0, up to 60s)");
+    require_one_error(with_link_lines("    mangle: {reorder: {probability: 1%, extra_delay: 61s}}\n"), 8, 54,
+                      "links[0].mangle.reorder.extra_delay", "61s is out of range (above 0, up to 60s)");
+    require_one_error(with_link_lines("    mangle: {reorder: {probability: 1%, extra_delay: soon}}\n"), 8, 54,
+                      "links[0].mangle.reorder.extra_delay", "\"soon\" is not a duration");
+    require_one_error(with_link_lines("    mangle: {reorder: {probability: 101%, extra_delay: 1ms}}\n"), 8, 37,
+                      "links[0].mangle.reorder.probability", "\"101%\" is not a probability");
+    require_one_error(with_link_lines("    mangle: {reorder: {probability: 1%, extra_delay: 1ms, jitter: 1ms}}\n"), 8, 59,
+                      "links[0].mangle.reorder.jitter", "unknown key \"jitter\" (known keys: probability, extra_delay)");
+}
+
+TEST_CASE("per_flow errors: position, path and message of each", "[unit][config][errors]") {
+    require_one_error(with_link_lines("    per_flow: 5\n"), 8, 15, "links[0].per_flow",
+                      "expected a mapping such as {key: {src: /24}, max_flows: 256, idle_timeout: 10s}, got \"5\"");
+    require_one_error(with_link_lines("    per_flow:\n"), 8, 5, "links[0].per_flow", "got nothing");
+    require_one_error(with_link_lines("    per_flow: {max_flows: 4}\n"), 8, 15, "links[0].per_flow.key",
+                      "missing required key \"key\" (example: key: {src: /24}, one link per source /24)");
+    require_one_error(with_link_lines("    per_flow: {key: src}\n"), 8, 21, "links[0].per_flow.key",
+                      "expected a mapping of header fields such as {src: /24, dst_port: true}, got \"src\"");
+    require_one_error(with_link_lines("    per_flow:\n      key:\n"), 9, 7, "links[0].per_flow.key", "got nothing");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, flows: 4}\n"), 8, 33, "links[0].per_flow.flows",
+                      "unknown key \"flows\" (known keys: key, max_flows, idle_timeout, aggregate)");
+    require_one_error(with_link_lines("    per_flow: {key: {sport: true}}\n"), 8, 22, "links[0].per_flow.key.sport",
+                      "unknown key \"sport\" (known keys: src, dst, src6, dst6, proto, src_port, dst_port)");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /33}}\n"), 8, 27, "links[0].per_flow.key.src",
+                      "\"/33\" is not a prefix length from /0 to /32 (example: /24)");
+    require_one_error(with_link_lines("    per_flow: {key: {dst: 33}}\n"), 8, 27, "links[0].per_flow.key.dst", "from /0 to /32");
+    require_one_error(with_link_lines("    per_flow: {key: {src6: /129}}\n"), 8, 28, "links[0].per_flow.key.src6",
+                      "\"/129\" is not a prefix length from /0 to /128 (example: /64)");
+    require_one_error(with_link_lines("    per_flow: {key: {dst6: /-1}}\n"), 8, 28, "links[0].per_flow.key.dst6",
+                      "\"/-1\" is not a prefix length");
+    require_one_error(with_link_lines("    per_flow: {key: {src: [24]}}\n"), 8, 27, "links[0].per_flow.key.src",
+                      "expected a prefix length such as /24 (0 to 32), got a list");
+    require_one_error(with_link_lines("    per_flow: {key: {proto: yes}}\n"), 8, 29, "links[0].per_flow.key.proto",
+                      "expected true or false, got \"yes\"");
+    require_one_error(with_link_lines("    per_flow: {key: {src_port: 1}}\n"), 8, 32, "links[0].per_flow.key.src_port",
+                      "expected true or false");
+    require_one_error(with_link_lines("    per_flow: {key: {dst_port: {a: 1}}}\n"), 8, 32, "links[0].per_flow.key.dst_port",
+                      "expected true or false, got a mapping");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, max_flows: 0}\n"), 8, 44, "links[0].per_flow.max_flows",
+                      "0 is below the smallest allowed, 1 (range 1 to 65536)");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, max_flows: 65537}\n"), 8, 44, "links[0].per_flow.max_flows",
+                      "65537 is above the largest allowed, 65536");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, max_flows: many}\n"), 8, 44, "links[0].per_flow.max_flows",
+                      "\"many\" is not a whole number");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, idle_timeout: 10}\n"), 8, 47, "links[0].per_flow.idle_timeout",
+                      "\"10\" is not a duration: the unit is missing");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, idle_timeout: [1s]}\n"), 8, 47, "links[0].per_flow.idle_timeout",
+                      "expected a duration such as 10s, got a list");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, aggregate: 0bit/s}\n"), 8, 44, "links[0].per_flow.aggregate",
+                      "a rate of 0 would pass nothing; leave aggregate out for no shared limit");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, aggregate: 2Tbit/s}\n"), 8, 44, "links[0].per_flow.aggregate",
+                      "2Tbit/s is out of range (1bit/s to 1Tbit/s)");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, aggregate: fast}\n"), 8, 44, "links[0].per_flow.aggregate",
+                      "\"fast\" is not a rate");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24}, aggregate: [1Mbit/s]}\n"), 8, 44, "links[0].per_flow.aggregate",
+                      "expected a rate such as 100Mbit/s, got a list");
+}
+
+TEST_CASE("duplicate and non-word keys inside rules, mangle and per_flow", "[unit][config][errors]") {
+    require_one_error(with_rule_lines("  - {action: drop, action: pass}\n"), 10, 20, "rules[0].action",
+                      "duplicate key \"action\" (first at line 10, column 6)");
+    require_one_error(with_rule_lines("  - {match: {dscp: 1, dscp: 2}, action: drop}\n"), 10, 23, "rules[0].match.dscp",
+                      "duplicate key \"dscp\" (first at line 10, column 14)");
+    require_one_error(with_rule_lines("  - {match: {[x]: 1}, action: drop}\n"), 10, 14, "rules[0].match",
+                      "a key must be a plain word, not a list");
+    require_one_error(with_link_lines("    mangle: {ecn: true, ecn: false}\n"), 8, 25, "links[0].mangle.ecn",
+                      "duplicate key \"ecn\" (first at line 8, column 14)");
+    require_one_error(with_link_lines("    per_flow: {key: {src: /24, src: /16}}\n"), 8, 32, "links[0].per_flow.key.src",
+                      "duplicate key \"src\" (first at line 8, column 22)");
+}
+
+TEST_CASE("rules, mangle and per_flow print as YAML that loads back to itself", "[unit][config]") {
+    const Config c = must_load(
+        "ports:\n  a: {device: net_null0}\n  b: {device: net_null1}\nlinks:\n"
+        "  - name: ab\n    from: a\n    to: b\n"
+        "    mangle: {duplicate: 0.01, corrupt: {probability: 0.5%}, truncate: 1500B, ecn: true, reorder: {probability: 2%, extra_delay: "
+        "5ms}}\n"
+        "  - {name: hop1, from: b, delay: 1ms}\n"
+        "  - {name: hop2, to: a, mangle: {corrupt: {ber: 0.0001}}}\n"
+        "  - name: pf\n    from: b\n    to: a\n"
+        "    per_flow: {key: {src: 24, dst: /16, src6: /64, dst6: /48, proto: true, src_port: true, dst_port: true}, max_flows: 256, "
+        "idle_timeout: 2000ms, aggregate: 12.5MB/s}\n"
+        "  - {name: ba, from: b, to: a, per_flow: {key: {dst_port: true, proto: false}}}\n"
+        "rules:\n"
+        "  - {match: {port: a, ether_type: ipv4, vlan: 10, inner_vlan: 20, src: 10.1.0.0/16, dst: 10.2.3.4, proto: udp, src_port: 53, "
+        "dst_port: 5000-6000, dscp: 8-15}, link: ab}\n"
+        "  - {match: {port: b, dst: \"2001:db8::/32\"}, chain: [hop1, hop2]}\n"
+        "  - {match: {proto: tcp}, link: pf}\n"
+        "  - {match: {port: b, dscp: 46}, action: pass}\n"
+        "  - action: drop\n");
+    const std::string printed = to_yaml(c);
+    CHECK_THAT(
+        printed,
+        Catch::Contains("    mangle: {duplicate: 1%, corrupt: 0.5%, truncate: 1.5KB, ecn: true, "
+                        "reorder: {probability: 2%, extra_delay: 5ms}}\n") &&
+            Catch::Contains("    mangle: {corrupt: {ber: 0.01%}}\n") &&
+            Catch::Contains("    per_flow: {key: {src: /24, dst: /16, src6: /64, dst6: /48, proto: true, src_port: true, dst_port: true}, "
+                            "max_flows: 256, idle_timeout: 2s, aggregate: 100Mbit/s}\n") &&
+            Catch::Contains("    per_flow: {key: {dst_port: true}, max_flows: 64, idle_timeout: 10s}\n") &&
+            Catch::Contains("rules:\n  - {match: {port: a, ether_type: 0x0800, vlan: 10, inner_vlan: 20, src: 10.1.0.0/16, "
+                            "dst: 10.2.3.4/32, proto: 17, src_port: 53, dst_port: 5000-6000, dscp: 8-15}, link: ab}\n"
+                            "  - {match: {port: b, dst: \"2001:db8::/32\"}, chain: [hop1, hop2]}\n"
+                            "  - {match: {proto: 6}, link: pf}\n"
+                            "  - {match: {port: b, dscp: 46}, action: pass}\n"
+                            "  - {match: {}, action: drop}\n"));
+    const Config again = must_load(printed);
+    CHECK(to_yaml(again) == printed);
+    REQUIRE(again.rules.size() == 5);
+    CHECK(again.rules[1].links == std::vector<size_t>{1, 2});
+    CHECK(again.rules[4].action == Rule::Action::kDrop);
+    CHECK(again.links[0].mangle.reorder_extra_delay == Duration{5'000'000});
+    CHECK(again.links[2].mangle.corrupt_ber == Probability{kPercent / 100});
+    CHECK(again.links[3].per_flow->aggregate == Rate{100'000'000});
+    CHECK(again.links[3].per_flow->key.dst6_bits == 48);
 }

@@ -126,6 +126,7 @@ struct Link {
     std::optional<PerFlow> per_flow;  // a template: one instance per flow key
     SourcePos pos;                    // of the link's mapping
     SourcePos name_pos;               // of its name
+    SourcePos mangle_pos;             // of its mangle value, when given
 };
 
 // A classification rule (top-level `rules`): first match wins.
@@ -137,6 +138,8 @@ struct Rule {
     std::vector<size_t> links;  // kLink: one index into Config::links; kChain: the hops in order
     std::string path;           // "rules[2]"
     SourcePos pos;
+    std::vector<SourcePos> link_pos;  // of each name in `links`, as written
+    SourcePos port_pos;               // of match.port, when given
 };
 
 struct Pipeline {
