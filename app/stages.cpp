@@ -95,11 +95,12 @@ void run_tail(const PathRuntime &path, LinkRuntime &link, PacketIn *in, uint16_t
         [&](size_t h) -> LinkModel & { return hop(h).model; }, hops, in, verdicts, at, ce, m, room,
         [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) { count_hop(hop(h), hop_in, v, count, h + 1 < hops); });
 
-    // Copy the survivors into the last hop's lanes, mangling on the way.
+    // Copy what the last hop forwards into its lanes, mangling on the way.
     LinkMangler &mg = last->mangle;
     uint32_t n_arena_full = 0, n_truncated = 0, n_ce = 0, n_corrupted = 0, n_duplicated = 0, n_reordered = 0;
     uint64_t corrupted_bits = 0;
     for (uint32_t j = 0; j < n; ++j) {
+        if (verdicts[j].fate != Fate::kForward) continue;
         const rte_mbuf *mb = mbufs[at[j]];
         uint32_t len = mb->pkt_len;
         if (len > mg.truncate_bytes) {
@@ -120,7 +121,8 @@ void run_tail(const PathRuntime &path, LinkRuntime &link, PacketIn *in, uint16_t
         }
         const void *data = rte_pktmbuf_read(mb, 0, len, r->data());  // copies only a chained mbuf
         if (data != r->data()) rte_memcpy(r->data(), data, len);
-        if (ce[j] && fields[at[j]].ecn != 3 && mark_ce(r->data(), len, fields[at[j]].l3_offset, fields[at[j]].ip_version))
+        if ((ce[j] || verdicts[j].ce_marked) && fields[at[j]].ecn != 3 &&
+            mark_ce(r->data(), len, fields[at[j]].l3_offset, fields[at[j]].ip_version))
             ++n_ce;  // 3: already CE
         if (mg.corrupt) {
             const uint32_t bits = mg.corrupt->apply(r->data(), len);
@@ -173,6 +175,7 @@ void run_group(const Group &g, const uint16_t *idx, LinkRuntime *const *link_of,
         n = admit_along_path(
             [&](size_t h) -> LinkModel & { return path.hops[h]->model; }, path.flow_hop, in, verdicts, at, ce, n, UINT64_MAX,
             [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) { count_hop(*path.hops[h], hop_in, v, count, true); });
+        n = keep_forwarded(in, verdicts, at, ce, n);
     }
     if (path.flows == nullptr) {
         if (n != 0) run_tail(path, *path.hops[path.flow_hop], in, at, ce, n, mbufs, fields);
