@@ -45,15 +45,17 @@ struct Group {
     LinkRuntime *busy;  // where the group's share of the stage's time is counted: the path's first link
 };
 
-// Counts one hop's verdicts on its link (once per burst).
-void count_hop(LinkRuntime &link, const PacketIn *in, const Verdict *verdicts, uint32_t n, bool inner_hop) {
-    uint32_t forwarded = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
+// One hop's verdicts over a burst, added to its link's counters at once.
+struct HopTally {
+    uint32_t packets = 0, forwarded = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
     uint64_t bytes = 0;
-    for (uint32_t j = 0; j < n; ++j) {
-        bytes += in[j].len_bytes;
-        switch (verdicts[j].fate) {
+
+    void add(LinkRuntime &link, const PacketIn &in, const Verdict &v) {
+        ++packets;
+        bytes += in.len_bytes;
+        switch (v.fate) {
         case Fate::kForward:
-            link.rx.delay_ns.record(verdicts[j].release_ns - in[j].arrival_ns);
+            link.rx.delay_ns.record(v.release_ns - in.arrival_ns);
             ++forwarded;
             break;
         case Fate::kDropQueue: ++n_queue; break;
@@ -62,14 +64,23 @@ void count_hop(LinkRuntime &link, const PacketIn *in, const Verdict *verdicts, u
         case Fate::kDropOrder: ++n_order; break;
         }
     }
-    link.rx.packets.add(n);
-    link.rx.bytes.add(bytes);
-    if (n_queue != 0) link.rx.drop_queue.add(n_queue);
-    if (n_loss != 0) link.rx.drop_loss.add(n_loss);
-    if (n_order != 0) link.rx.drop_order.add(n_order);
-    if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
-    link.rx.queue_depth.set(link.model.queue_depth());
-    if (inner_hop) link.rx.handed_on.add(forwarded);
+    void flush(LinkRuntime &link, bool inner_hop) const {
+        link.rx.packets.add(packets);
+        link.rx.bytes.add(bytes);
+        if (n_queue != 0) link.rx.drop_queue.add(n_queue);
+        if (n_loss != 0) link.rx.drop_loss.add(n_loss);
+        if (n_order != 0) link.rx.drop_order.add(n_order);
+        if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
+        link.rx.queue_depth.set(link.model.queue_depth());
+        if (inner_hop) link.rx.handed_on.add(forwarded);
+    }
+};
+
+// Counts an inner hop's verdicts on its link (its packets go on to the next hop).
+void count_inner_hop(LinkRuntime &link, const PacketIn *in, const Verdict *verdicts, uint32_t n) {
+    HopTally tally;
+    for (uint32_t j = 0; j < n; ++j) tally.add(link, in[j], verdicts[j]);
+    tally.flush(link, true);
 }
 
 // Runs packets through a path's hops from flow_hop on, where their hop is
@@ -91,15 +102,20 @@ void run_tail(const PathRuntime &path, LinkRuntime &link, PacketIn *in, uint16_t
     const uint64_t room = free > record ? (free - record) / record : 0;
 
     Verdict verdicts[kMaxBurst];
-    const uint32_t n = admit_along_path(
-        [&](size_t h) -> LinkModel & { return hop(h).model; }, hops, in, verdicts, at, ce, m, room,
-        [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) { count_hop(hop(h), hop_in, v, count, h + 1 < hops); });
+    const uint32_t n =
+        admit_along_path([&](size_t h) -> LinkModel & { return hop(h).model; }, hops, in, verdicts, at, ce, m, room,
+                         [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) {
+                             if (h + 1 < hops)
+                                 count_inner_hop(hop(h), hop_in, v, count);  // the last hop is counted below, as its packets are copied
+                         });
 
     // Copy what the last hop forwards into its lanes, mangling on the way.
     LinkMangler &mg = last->mangle;
     uint32_t n_arena_full = 0, n_truncated = 0, n_ce = 0, n_corrupted = 0, n_duplicated = 0, n_reordered = 0;
     uint64_t corrupted_bits = 0;
+    HopTally tally;
     for (uint32_t j = 0; j < n; ++j) {
+        tally.add(*last, in[j], verdicts[j]);
         if (verdicts[j].fate != Fate::kForward) continue;
         const rte_mbuf *mb = mbufs[at[j]];
         uint32_t len = mb->pkt_len;
@@ -139,6 +155,7 @@ void run_tail(const PathRuntime &path, LinkRuntime &link, PacketIn *in, uint16_t
             rte_memcpy(copy->data(), r->data(), len);
         }
     }
+    tally.flush(*last, false);
     if (n_arena_full != 0) last->rx.drop_arena_full.add(n_arena_full);
     if (n_truncated != 0) last->rx.truncated.add(n_truncated);
     if (n_ce != 0) last->rx.ce_marked.add(n_ce);
@@ -174,7 +191,7 @@ void run_group(const Group &g, const uint16_t *idx, LinkRuntime *const *link_of,
         Verdict verdicts[kMaxBurst];
         n = admit_along_path(
             [&](size_t h) -> LinkModel & { return path.hops[h]->model; }, path.flow_hop, in, verdicts, at, ce, n, UINT64_MAX,
-            [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) { count_hop(*path.hops[h], hop_in, v, count, true); });
+            [&](size_t h, const PacketIn *hop_in, const Verdict *v, uint32_t count) { count_inner_hop(*path.hops[h], hop_in, v, count); });
         n = keep_forwarded(in, verdicts, at, ce, n);
     }
     if (path.flows == nullptr) {
