@@ -705,6 +705,8 @@ void Loader::load_per_flow(const Entry &e, const std::string &path, Link &link) 
               fmt::format("expected a mapping of header fields such as {{src: /24, dst_port: true}}, got {}", describe(key->second.value)));
     } else {
         const std::string kp = child(path, "key");
+        if (key->second.value.size() == 0)
+            error(key->second.value, kp, "an empty key would make every packet one flow; name at least one field, such as {src: /24}");
         const auto k = entries(key->second.value, kp, &kFlowKeyKeys);
         for (const auto &[name, entry] : k) {
             const std::string fp = child(kp, name);

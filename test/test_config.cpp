@@ -751,6 +751,8 @@ TEST_CASE("per_flow errors: position, path and message of each", "[unit][config]
     require_one_error(with_link_lines("    per_flow: {key: {src: /33}}\n"), 8, 27, "links[0].per_flow.key.src",
                       "\"/33\" is not a prefix length from /0 to /32 (example: /24)");
     require_one_error(with_link_lines("    per_flow: {key: {dst: 33}}\n"), 8, 27, "links[0].per_flow.key.dst", "from /0 to /32");
+    require_one_error(with_link_lines("    per_flow: {key: {}}\n"), 8, 21, "links[0].per_flow.key",
+                      "an empty key would make every packet one flow");
     require_one_error(with_link_lines("    per_flow: {key: {src6: /129}}\n"), 8, 28, "links[0].per_flow.key.src6",
                       "\"/129\" is not a prefix length from /0 to /128 (example: /64)");
     require_one_error(with_link_lines("    per_flow: {key: {dst6: /-1}}\n"), 8, 28, "links[0].per_flow.key.dst6",
