@@ -22,13 +22,13 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-// The fields of an IPv4 packet, as parse_packet() would give them.
-PacketFields v4(const char *src, const char *dst, uint8_t proto = 17, uint16_t src_port = 1234, uint16_t dst_port = 5001) {
+// The fields of an IP packet (family AF_INET or AF_INET6), as parse_packet() would give them.
+PacketFields ip_fields(int family, const char *src, const char *dst, uint8_t proto, uint16_t src_port, uint16_t dst_port) {
     PacketFields f;
-    f.ether_type = 0x0800;
-    f.ip_version = 4;
-    REQUIRE(inet_pton(AF_INET, src, f.src_ip) == 1);
-    REQUIRE(inet_pton(AF_INET, dst, f.dst_ip) == 1);
+    f.ether_type = family == AF_INET ? 0x0800 : 0x86DD;
+    f.ip_version = family == AF_INET ? 4 : 6;
+    REQUIRE(inet_pton(family, src, f.src_ip) == 1);
+    REQUIRE(inet_pton(family, dst, f.dst_ip) == 1);
     f.has_proto = true;
     f.ip_proto = proto;
     f.has_ports = proto == 6 || proto == 17;
@@ -39,20 +39,12 @@ PacketFields v4(const char *src, const char *dst, uint8_t proto = 17, uint16_t s
     return f;
 }
 
+PacketFields v4(const char *src, const char *dst, uint8_t proto = 17, uint16_t src_port = 1234, uint16_t dst_port = 5001) {
+    return ip_fields(AF_INET, src, dst, proto, src_port, dst_port);
+}
+
 PacketFields v6(const char *src, const char *dst, uint8_t proto = 17, uint16_t src_port = 1234, uint16_t dst_port = 5001) {
-    PacketFields f;
-    f.ether_type = 0x86DD;
-    f.ip_version = 6;
-    REQUIRE(inet_pton(AF_INET6, src, f.src_ip) == 1);
-    REQUIRE(inet_pton(AF_INET6, dst, f.dst_ip) == 1);
-    f.has_proto = true;
-    f.ip_proto = proto;
-    f.has_ports = proto == 6 || proto == 17;
-    if (f.has_ports) {
-        f.src_port = src_port;
-        f.dst_port = dst_port;
-    }
-    return f;
+    return ip_fields(AF_INET6, src, dst, proto, src_port, dst_port);
 }
 
 void put16(Bytes &b, uint16_t v) {
