@@ -157,6 +157,25 @@ TEST_CASE("normal: mean, standard deviation, and the share within one sigma", "[
     CHECK(within == Approx(0.6827).margin(0.01));
 }
 
+TEST_CASE("normal: the share of draws between quantiles, out to the tails", "[stats][plugin]") {
+    // 10^6 draws counted between z-boundaries, 3.654 being where the ziggurat's
+    // tail method takes over; each count within 5 binomial standard deviations
+    // of what the standard normal gives.
+    constexpr size_t kN = 1'000'000;
+    const auto d = delays_ms("delay: {plugin: normal, mean: 20ms, stddev: 2ms}", kN, 17);
+    const std::array<double, 9> edges = {-4.5, -3.6541528853610088, -2, -1, 0, 1, 2, 3.6541528853610088, 4.5};
+    std::array<size_t, edges.size() + 1> counts{};
+    for (double x : d) counts[std::upper_bound(edges.begin(), edges.end(), (x - 20) / 2) - edges.begin()]++;
+    double below = 0;
+    for (size_t k = 0; k < counts.size(); ++k) {
+        const double cdf = k < edges.size() ? 0.5 * std::erfc(-edges[k] / std::sqrt(2.0)) : 1.0;
+        const double p = cdf - below, expected = p * kN;
+        below = cdf;
+        INFO("bin " << k << ": " << counts[k] << " draws, " << expected << " expected");
+        CHECK(std::abs(static_cast<double>(counts[k]) - expected) <= 5 * std::sqrt(expected * (1 - p)) + 1);
+    }
+}
+
 TEST_CASE("pareto: mean, median and minimum of the standardised shape-3 Pareto", "[stats][plugin]") {
     constexpr size_t kN = 200'000;
     const auto d = delays_ms("delay: {plugin: pareto, mean: 20ms, jitter: 2ms}", kN);

@@ -11,7 +11,7 @@
  *           back so that none is reordered; drop loses it instead, so the
  *           delay distribution stays exact (TLEM's option)
  *
- * Formula: delay = max(0, mean + jitter X), with X standard normal (inverse CDF, Acklam's approximation: relative error below 1.2e-9).
+ * Formula: delay = max(0, mean + jitter X), with X standard normal (drawn by the ziggurat method: normal_draw.h).
  *
  * See also: constant, uniform, normal, pareto, paretonormal, exponential, empirical.
  */
@@ -19,4 +19,5 @@
 #define JITTER_DESCRIPTION "normally distributed jitter (netem's normal)"
 #define JITTER_DRAW(rng) (draw_normal((rng)))
 #define JITTER_STDDEV_ALIAS 1
+#include "normal_draw.h"
 #include "jitter_model.inc"

@@ -20,4 +20,5 @@
 #define JITTER_DESCRIPTION "a mix of normal and Pareto jitter (netem's paretonormal)"
 #define JITTER_DRAW(rng) ((3.0 * draw_normal((rng)) + draw_pareto((rng))) / 3.1622776601683795)
 #define JITTER_STDDEV_ALIAS 1
+#include "normal_draw.h"
 #include "jitter_model.inc"
