@@ -500,25 +500,34 @@ uint32_t tx_stage(EgressRuntime &out, const LcoreTask &task, uint64_t now) {
 // How long this lcore may sleep. A nap that ends at a release deadline (the
 // earliest next release minus the threshold; a new packet is never due before
 // the head of its arena, nor sooner than the link's constant delay after
-// arriving) is shortened by the lcore's wake margin. While it receives, the
-// lcore also naps at most one threshold between polls; that nap has no
-// deadline, so it is not shortened. 0 means spin.
+// arriving) is shortened by the lcore's wake margin. A poll nap of at most one
+// threshold has no deadline, so it is not shortened: a receiving lcore takes
+// it between polls, and so does a tx lcore with an empty lane whose link
+// states no delay longer than the threshold (a delay model such as normal
+// jitter has no floor above 0): a packet admitted meanwhile is released up to
+// one nap late if its delay is shorter than the nap, and on time otherwise.
+// 0 means spin.
 struct Nap {
     uint64_t deadline_ns;  // sleep until this much before the deadline (0: none within the horizon)
-    uint64_t poll_ns;      // or this long, for a receiving lcore
+    uint64_t poll_ns;      // or this long, with no deadline
 };
 
 Nap plan_nap(const LcoreTask &task, bool receiving, uint64_t now) {
     uint64_t horizon = now + kLongestSleepNs;
+    bool poll = receiving;
     for (EgressRuntime *out : task.tx_ports) {
         for (Lane *lane : out->lanes) {
             const ArenaRecord *head = lane->arena.front();
-            const uint64_t earliest = head != nullptr ? head->release_ns : now + lane->link->min_delay_ns;
-            if (earliest < horizon) horizon = earliest;
+            if (head != nullptr)
+                horizon = std::min(horizon, head->release_ns);
+            else if (lane->link->min_delay_ns > task.sleep_threshold_ns)
+                horizon = std::min(horizon, now + lane->link->min_delay_ns);
+            else
+                poll = true;
         }
     }
     const uint64_t to_deadline = horizon > now + task.sleep_threshold_ns ? horizon - now - task.sleep_threshold_ns : 0;
-    return {to_deadline, receiving ? task.sleep_threshold_ns : UINT64_MAX};
+    return {to_deadline, poll ? task.sleep_threshold_ns : UINT64_MAX};
 }
 
 void sleep_ns(uint64_t ns) {

@@ -277,6 +277,46 @@ TEST_CASE("lateness is recorded for every packet sent, and an injected stall sho
     CHECK(number(lateness, "p50") < 1'000'000);  // the stall is a tail, not the rule
 }
 
+namespace {
+
+// User plus system CPU seconds of a process, all its threads.
+double cpu_seconds(pid_t pid) {
+    const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    std::vector<std::string> f;
+    while (fields >> field) f.push_back(field);
+    REQUIRE(f.size() > 12);
+    return static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+TEST_CASE("an idle linkem with jitter on its links sleeps on both lcores instead of polling", "[eal][pacing]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    const fs::path config = dir / "idle.yaml";
+    // No traffic at all (ring ports nobody writes to). A normal jitter model
+    // has no delay floor, so the tx lcore naps a threshold at a time; were
+    // either lcore to spin, it alone would use a whole CPU.
+    std::ofstream(config) << "ports:\n  a: {device: net_ring0}\n  b: {device: net_ring1}\n"
+                             "links:\n  - {name: a-to-b, from: a, to: b, delay: {plugin: normal, mean: 10ms, stddev: 1ms}}\n"
+                             "  - {name: b-to-a, from: b, to: a, delay: {plugin: normal, mean: 10ms, stddev: 1ms}}\n"
+                             "pipeline: {lcores: [0, 1]}\n";
+    double share = -1;
+    const Run r = run_linkem_and(config.string() + " --duration 3s --stats-interval 0", 60, [&](pid_t pid) {
+        usleep(1'200'000);  // past EAL's start-up
+        const double before = cpu_seconds(pid);
+        usleep(1'000'000);
+        share = cpu_seconds(pid) - before;
+    });
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    INFO("CPU seconds used in one idle second: " << share);
+    CHECK(share >= 0);
+    CHECK(share < 0.9);
+}
+
 TEST_CASE("the fidelity figures set rate and loss beside the configuration", "[eal][fidelity]") {
     if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;

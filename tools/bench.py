@@ -13,6 +13,12 @@ Each link's arena is sized for its delay (arena_packets below). Each row runs --
 of the per-second delivered rate in the steady window, and repeats --repeats
 times; the table shows the median of the repeats. It is a benchmark, not a
 test: nothing here asserts a speed.
+
+Then CPU use at low load (linkem's pacing: it sleeps when it has nothing to
+do): linkem between two network namespaces (veth + net_af_packet, both
+directions as (b)), idle and carrying 10 kpps of UDP (iperf3), as a share of
+one CPU from /proc/PID/stat over the window, beside dpdk-testpmd idle on the
+same ports (it polls without sleeping).
 """
 import argparse
 import json
@@ -22,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 UNITS = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}
@@ -98,11 +105,102 @@ def rules_config():
             f"links:\n{links}rules:\n{rules}pipeline: {{burst: 32, lcores: [0, 1]}}\nseed: 1\n")
 
 
+NETNS = os.path.join(ROOT, "tools/netns.sh")
+NETNS_PREFIX = "lkmbench"
+
+
+def netns(command):
+    """Runs a function of tools/netns.sh; returns its stdout."""
+    env = dict(os.environ, NETNS_PREFIX=NETNS_PREFIX)
+    return subprocess.run(["bash", "-c", f"source '{NETNS}'; {command}"], env=env, capture_output=True, text=True).stdout.strip()
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process, all its threads."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_share(pid, seconds):
+    """The process's CPU use over `seconds`, in % of one CPU."""
+    c0, t0 = cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    return 100 * (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+
+
+def in_ns(side, cmd, **kw):
+    return subprocess.Popen(["ip", "netns", "exec", f"{NETNS_PREFIX}-ns-{side}"] + cmd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, **kw)
+
+
+def cpu_rows(seconds):
+    """[(row, % of one CPU or None, note)]: linkem idle and at 10 kpps, testpmd idle."""
+    missing = netns("netns_missing")
+    if missing:
+        return [("CPU use", None, f"skipped: needs {missing}")]
+    rows = []
+    model = "delay: {plugin: normal, mean: 10ms, stddev: 1ms}, loss: 1%"
+    with tempfile.TemporaryDirectory() as d:
+        cfg, log = os.path.join(d, "cpu.yaml"), os.path.join(d, "linkem.log")
+        open(cfg, "w").write(
+            f"ports:\n  a: {{device: \"net_af_packet0,iface={NETNS_PREFIX}-a\"}}\n  b: {{device: \"net_af_packet1,iface={NETNS_PREFIX}-b\"}}\n"
+            f"links:\n  - {{name: a-to-b, from: a, to: b, {model}}}\n  - {{name: b-to-a, from: b, to: a, {model}}}\n"
+            "pipeline: {burst: 32, lcores: [0, 1]}\nseed: 1\n")
+        netns("netns_up")
+        linkem_run = server = client = None
+        try:
+            linkem_run = subprocess.Popen([os.path.join(ROOT, "build/app/linkem"), cfg, "--stats-interval", "0"],
+                                          stdout=open(log, "w"), stderr=subprocess.STDOUT)
+            if netns(f"netns_wait_running '{log}' {linkem_run.pid} && echo ok") != "ok":
+                sys.exit(f"bench: linkem did not start on the namespaces' ports:\n{open(log).read()}")
+            time.sleep(1)
+            rows.append(("linkem idle (both directions as (b))", cpu_share(linkem_run.pid, seconds), ""))
+            # 10 kpps: 36-byte UDP payloads (78-byte frames) at 2.88 Mbit/s of payload.
+            server = in_ns("b", ["iperf3", "-s", "-1"])
+            time.sleep(0.5)
+            client = in_ns("a", ["iperf3", "-c", "10.77.0.2", "-u", "-l", "36", "-b", "2880000", "-t", str(seconds + 3)])
+            time.sleep(1.5)
+            rx0 = packets_in(linkem_run.pid)
+            c0, t0 = cpu_seconds(linkem_run.pid), time.monotonic()
+            time.sleep(seconds)
+            share = 100 * (cpu_seconds(linkem_run.pid) - c0) / (time.monotonic() - t0)
+            rate = (packets_in(linkem_run.pid) - rx0) / (time.monotonic() - t0)
+            rows.append(("linkem at 10 kpps of UDP a to b", share, f"{rate / 1e3:.1f} kpps arrived at port a"))
+        finally:
+            for p in (client, server):
+                if p is not None and p.poll() is None:
+                    p.kill()
+            if linkem_run is not None and linkem_run.poll() is None:
+                linkem_run.send_signal(2)
+                linkem_run.wait(timeout=30)
+        pmd = subprocess.Popen(["dpdk-testpmd", "-l", "0,1", "--in-memory", "--no-pci", "--log-level=lib.eal:error",
+                                f"--vdev=net_af_packet0,iface={NETNS_PREFIX}-a", f"--vdev=net_af_packet1,iface={NETNS_PREFIX}-b", "--",
+                                "--forward-mode=io", "--auto-start", "--nb-cores=1", "--stats-period=1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(2)
+            rows.append(("testpmd io idle, same ports, 1 forwarding core", cpu_share(pmd.pid, seconds), "polls without sleeping"))
+        finally:
+            pmd.send_signal(2)
+            try:
+                pmd.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pmd.kill()
+            netns("netns_down")
+    return rows
+
+
+def packets_in(pid):
+    """Packets port a's kernel end has sent into linkem (the veth's tx counter on the host side is its rx)."""
+    return int(open(f"/sys/class/net/{NETNS_PREFIX}-a/statistics/rx_packets").read())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--cpu-seconds", type=int, default=5, help="window of each CPU-use measurement")
     a = ap.parse_args()
 
     one = statistics.median([testpmd(1, a.seconds, a.warmup) for _ in range(a.repeats)])
@@ -142,6 +240,15 @@ def main():
         mem = stats["memory"]
         print(f"| {name} | {mpps:.2f} | {mpps / ceiling if ceiling else 0:.2f} | {classify_ns:.1f} | {rx_ns:.1f} | {tx_ns:.1f} | {drop_text} | "
               f"{mem['arena_bytes'] / 2**20:.0f} | {mem['pool_bytes'] / 2**20:.0f} | {mem['bytes_per_packet_in_flight']} |")
+
+
+
+    print("\nCPU use at low load: linkem between two network namespaces (veth, net_af_packet), "
+          f"share of one CPU over {a.cpu_seconds} s (/proc/PID/stat; this machine has {os.cpu_count()} CPUs)\n")
+    print("| case | CPU % of one core | note |")
+    print("|---|---|---|")
+    for name, share, note in cpu_rows(a.cpu_seconds):
+        print(f"| {name} | {'' if share is None else f'{share:.0f}'} | {note} |")
 
 
 if __name__ == "__main__":
