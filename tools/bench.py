@@ -220,25 +220,29 @@ def main():
 
     print(f"\nlinkem benchmark: net_null ports, 64-byte frames unless noted; median of {a.repeats} runs of "
           f"{a.seconds} s, steady window after {a.warmup} s\n")
-    print("| row | Mpps per direction | vs testpmd | classify ns/pkt | rx+model ns/pkt | tx ns/pkt | drops | arena MiB | pools MiB | "
-          "B/pkt in flight |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| row | Mpps per direction | vs testpmd | classify ns/pkt | rx+model ns/pkt | tx ns/pkt | lateness p50 / p99 us | drops | "
+          "arena MiB | pools MiB | B/pkt in flight |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, mpps, ceiling, stats in rows:
         if stats is None:
-            print(f"| {name} | {mpps:.2f} | 1.00 | | | | | | | |")
+            print(f"| {name} | {mpps:.2f} | 1.00 | | | | | | | | |")
             continue
         links = stats["links"]
         rx_ns = sum(l["rx_stage_ns"] for l in links) / max(1, sum(l["rx_packets"] for l in links))
         ports = stats.get("classify", [])
         classify_ns = sum(p["classify_ns"] for p in ports) / max(1, sum(p["packets"] for p in ports))
         tx_ns = sum(l["tx_stage_ns"] for l in links) / max(1, sum(l["tx_packets"] for l in links))
+        # The worst link's, over the whole run: how late packets left while linkem ran at this speed.
+        late_p50 = max(l["lateness_ns"]["p50"] for l in links) / 1e3
+        late_p99 = max(l["lateness_ns"]["p99"] for l in links) / 1e3
         drops = {}
         for l in links:
             for k, v in l["drops"].items():
                 drops[k] = drops.get(k, 0) + v
         drop_text = ", ".join(f"{k} {v}" for k, v in drops.items() if v) or "none"
         mem = stats["memory"]
-        print(f"| {name} | {mpps:.2f} | {mpps / ceiling if ceiling else 0:.2f} | {classify_ns:.1f} | {rx_ns:.1f} | {tx_ns:.1f} | {drop_text} | "
+        print(f"| {name} | {mpps:.2f} | {mpps / ceiling if ceiling else 0:.2f} | {classify_ns:.1f} | {rx_ns:.1f} | {tx_ns:.1f} | "
+              f"{late_p50:.1f} / {late_p99:.1f} | {drop_text} | "
               f"{mem['arena_bytes'] / 2**20:.0f} | {mem['pool_bytes'] / 2**20:.0f} | {mem['bytes_per_packet_in_flight']} |")
 
 
