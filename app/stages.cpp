@@ -502,10 +502,11 @@ uint32_t tx_stage(EgressRuntime &out, const LcoreTask &task, uint64_t now) {
 // the head of its arena, nor sooner than the link's constant delay after
 // arriving) is shortened by the lcore's wake margin. A poll nap of at most one
 // threshold has no deadline, so it is not shortened: a receiving lcore takes
-// it between polls, and so does a tx lcore with an empty lane whose link
-// states no delay longer than the threshold (a delay model such as normal
-// jitter has no floor above 0): a packet admitted meanwhile is released up to
-// one nap late if its delay is shorter than the nap, and on time otherwise.
+// it between polls, and so does a tx lcore with an empty lane whose link has
+// no constant delay longer than the threshold (no delay, a short one, or a
+// model such as normal jitter, which has no floor above 0). A packet admitted
+// during such a nap whose delay is shorter than the nap plus the wake-up's
+// own lateness leaves that much late; one with a longer delay, on time.
 // 0 means spin.
 struct Nap {
     uint64_t deadline_ns;  // sleep until this much before the deadline (0: none within the horizon)

@@ -10,5 +10,5 @@ out=$(python3 "$top/tools/bench.py" --seconds 2 --warmup 0 --repeats 1 --cpu-sec
 status=$?
 echo "$out"
 rows=$(echo "$out" | grep -cE '^\| (testpmd io, |\([a-f]\))')
-cpu_rows=$(echo "$out" | grep -cE '^\| (linkem idle|linkem at 10 kpps|testpmd io idle)|^\| CPU use \| \| skipped: ')
+cpu_rows=$(echo "$out" | grep -cE '^\| (linkem idle|linkem at 10 kpps|testpmd io idle)|^\| CPU use \| +\| skipped: ')
 [ "$status" -eq 0 ] && [ "$rows" -eq 8 ] && { [ "$cpu_rows" -eq 3 ] || [ "$cpu_rows" -eq 1 ]; }

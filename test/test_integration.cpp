@@ -279,14 +279,16 @@ TEST_CASE("lateness is recorded for every packet sent, and an injected stall sho
 
 namespace {
 
-// User plus system CPU seconds of a process, all its threads.
+// User plus system CPU seconds of a process, all its threads; -1 when /proc
+// has no such process (the caller checks, outside the child's callback).
 double cpu_seconds(pid_t pid) {
     const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-    std::string field;
+    const size_t name_end = stat.rfind(')');
+    if (name_end == std::string::npos) return -1;
+    std::istringstream fields(stat.substr(name_end + 1));
     std::vector<std::string> f;
-    while (fields >> field) f.push_back(field);
-    REQUIRE(f.size() > 12);
+    for (std::string field; fields >> field;) f.push_back(field);
+    if (f.size() <= 12) return -1;
     return static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
@@ -308,13 +310,14 @@ TEST_CASE("an idle linkem with jitter on its links sleeps on both lcores instead
         usleep(1'200'000);  // past EAL's start-up
         const double before = cpu_seconds(pid);
         usleep(1'000'000);
-        share = cpu_seconds(pid) - before;
+        const double after = cpu_seconds(pid);
+        if (before >= 0 && after >= 0) share = after - before;
     });
     INFO(r.output);
     REQUIRE(r.status == 0);
     INFO("CPU seconds used in one idle second: " << share);
-    CHECK(share >= 0);
-    CHECK(share < 0.9);
+    REQUIRE(share >= 0);  // else /proc could not be read while linkem ran
+    CHECK(share < 1.0);
 }
 
 TEST_CASE("the fidelity figures set rate and loss beside the configuration", "[eal][fidelity]") {

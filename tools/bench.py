@@ -133,6 +133,30 @@ def in_ns(side, cmd, **kw):
                             stderr=subprocess.DEVNULL, **kw)
 
 
+def stop(process, timeout_s):
+    """SIGINT, then SIGKILL if it has not ended within timeout_s; always reaped."""
+    if process is None:
+        return
+    if process.poll() is None:
+        process.send_signal(2)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def started(process, seconds):
+    """Whether `process` is still running after `seconds` (a DPDK app that cannot start exits early)."""
+    time.sleep(seconds)
+    return process.poll() is None
+
+
+def packets_into_linkem():
+    """Packets that entered linkem at port a: what the veth's host end received from the namespace."""
+    return int(open(f"/sys/class/net/{NETNS_PREFIX}-a/statistics/rx_packets").read())
+
+
 def cpu_rows(seconds):
     """[(row, % of one CPU or None, note)]: linkem idle and at 10 kpps, testpmd idle."""
     missing = netns("netns_missing")
@@ -146,9 +170,9 @@ def cpu_rows(seconds):
             f"ports:\n  a: {{device: \"net_af_packet0,iface={NETNS_PREFIX}-a\"}}\n  b: {{device: \"net_af_packet1,iface={NETNS_PREFIX}-b\"}}\n"
             f"links:\n  - {{name: a-to-b, from: a, to: b, {model}}}\n  - {{name: b-to-a, from: b, to: a, {model}}}\n"
             "pipeline: {burst: 32, lcores: [0, 1]}\nseed: 1\n")
-        netns("netns_up")
-        linkem_run = server = client = None
+        linkem_run = server = client = pmd = None
         try:
+            netns("netns_up")
             linkem_run = subprocess.Popen([os.path.join(ROOT, "build/app/linkem"), cfg, "--stats-interval", "0"],
                                           stdout=open(log, "w"), stderr=subprocess.STDOUT)
             if netns(f"netns_wait_running '{log}' {linkem_run.pid} && echo ok") != "ok":
@@ -160,39 +184,28 @@ def cpu_rows(seconds):
             time.sleep(0.5)
             client = in_ns("a", ["iperf3", "-c", "10.77.0.2", "-u", "-l", "36", "-b", "2880000", "-t", str(seconds + 3)])
             time.sleep(1.5)
-            rx0 = packets_in(linkem_run.pid)
-            c0, t0 = cpu_seconds(linkem_run.pid), time.monotonic()
+            packets0, c0, t0 = packets_into_linkem(), cpu_seconds(linkem_run.pid), time.monotonic()
             time.sleep(seconds)
-            share = 100 * (cpu_seconds(linkem_run.pid) - c0) / (time.monotonic() - t0)
-            rate = (packets_in(linkem_run.pid) - rx0) / (time.monotonic() - t0)
+            elapsed = time.monotonic() - t0
+            share = 100 * (cpu_seconds(linkem_run.pid) - c0) / elapsed
+            rate = (packets_into_linkem() - packets0) / elapsed
             rows.append(("linkem at 10 kpps of UDP a to b", share, f"{rate / 1e3:.1f} kpps arrived at port a"))
-        finally:
             for p in (client, server):
-                if p is not None and p.poll() is None:
-                    p.kill()
-            if linkem_run is not None and linkem_run.poll() is None:
-                linkem_run.send_signal(2)
-                linkem_run.wait(timeout=30)
-        pmd = subprocess.Popen(["dpdk-testpmd", "-l", "0,1", "--in-memory", "--no-pci", "--log-level=lib.eal:error",
-                                f"--vdev=net_af_packet0,iface={NETNS_PREFIX}-a", f"--vdev=net_af_packet1,iface={NETNS_PREFIX}-b", "--",
-                                "--forward-mode=io", "--auto-start", "--nb-cores=1", "--stats-period=1"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            time.sleep(2)
-            rows.append(("testpmd io idle, same ports, 1 forwarding core", cpu_share(pmd.pid, seconds), "polls without sleeping"))
+                stop(p, 5)
+            stop(linkem_run, 30)
+            pmd = subprocess.Popen(["dpdk-testpmd", "-l", "0,1", "--in-memory", "--no-pci", "--log-level=lib.eal:error",
+                                    f"--vdev=net_af_packet0,iface={NETNS_PREFIX}-a", f"--vdev=net_af_packet1,iface={NETNS_PREFIX}-b",
+                                    "--", "--forward-mode=io", "--auto-start", "--nb-cores=1", "--stats-period=1"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if started(pmd, 2):
+                rows.append(("testpmd io idle, same ports, 1 forwarding core", cpu_share(pmd.pid, seconds), "polls without sleeping"))
+            else:
+                rows.append(("testpmd io idle, same ports, 1 forwarding core", None, f"testpmd exited with status {pmd.returncode}"))
         finally:
-            pmd.send_signal(2)
-            try:
-                pmd.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pmd.kill()
+            for p in (client, server, linkem_run, pmd):
+                stop(p, 30)
             netns("netns_down")
     return rows
-
-
-def packets_in(pid):
-    """Packets port a's kernel end has sent into linkem (the veth's tx counter on the host side is its rx)."""
-    return int(open(f"/sys/class/net/{NETNS_PREFIX}-a/statistics/rx_packets").read())
 
 
 def main():

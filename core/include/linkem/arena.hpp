@@ -98,7 +98,8 @@ class DelayArena {
     void prefetch_for_write(uint64_t distance) {
         uint64_t from = producer_.prefetched > producer_.tail_local ? producer_.prefetched : producer_.tail_local;
         const uint64_t free_end = producer_.cached_head + capacity_bytes();
-        const uint64_t to = producer_.tail_local + distance < free_end ? producer_.tail_local + distance : free_end;
+        // Whole lines only: the line holding the free end may still be read by the consumer.
+        const uint64_t to = (producer_.tail_local + distance < free_end ? producer_.tail_local + distance : free_end) & ~uint64_t{63};
         for (from &= ~uint64_t{63}; from < to; from += 64) __builtin_prefetch(base_ + (from & mask_), 1);
         producer_.prefetched = from;
     }
@@ -130,7 +131,10 @@ class DelayArena {
     // read: without fetching ahead by bytes, every header is a serial miss.
     void prefetch_ahead(uint64_t distance) {
         uint64_t from = consumer_.prefetched > consumer_.head_local ? consumer_.prefetched : consumer_.head_local;
-        const uint64_t to = consumer_.head_local + distance < consumer_.cached_tail ? consumer_.head_local + distance : consumer_.cached_tail;
+        // Whole lines only: the line holding the published end may still be
+        // written by the producer, and fetching it would take it away.
+        const uint64_t end = consumer_.head_local + distance < consumer_.cached_tail ? consumer_.head_local + distance : consumer_.cached_tail;
+        const uint64_t to = end & ~uint64_t{63};
         for (from &= ~uint64_t{63}; from < to; from += 64) __builtin_prefetch(base_ + (from & mask_));
         consumer_.prefetched = from;
     }
