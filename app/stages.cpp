@@ -18,10 +18,9 @@
 namespace linkem {
 namespace {
 
-constexpr uint32_t kMaxBurst = 512;  // Pipeline's upper bound (config.hpp kMaxBurst)
-constexpr uint64_t kTxPrefetchBytes = 4096;
-constexpr uint64_t kRxPrefetchBytes = 4096;
-constexpr int kTxAttempts = 8;       // tx_burst calls before the rest counts as tx_full
+constexpr uint32_t kMaxBurst = 512;             // Pipeline's upper bound (config.hpp kMaxBurst)
+constexpr uint64_t kArenaPrefetchBytes = 4096;  // how far ahead each side fetches its arena (docs/ARCHITECTURE.md "Delay arena")
+constexpr int kTxAttempts = 8;                  // tx_burst calls before the rest counts as tx_full
 constexpr uint32_t kIdlePollsBeforeSleep = 256;
 constexpr uint64_t kLongestSleepNs = 10'000'000;  // so stop requests are seen within ~10 ms
 constexpr uint64_t kMaxWakeMarginNs = 2'000'000;  // never wake earlier than this for fear of oversleeping
@@ -116,7 +115,7 @@ void run_tail(const PathRuntime &path, LinkRuntime &link, PacketIn *in, uint16_t
     uint32_t n_arena_full = 0, n_truncated = 0, n_ce = 0, n_corrupted = 0, n_duplicated = 0, n_reordered = 0;
     uint64_t corrupted_bits = 0;
     HopTally tally;
-    last->lane->arena.prefetch_for_write(kRxPrefetchBytes);
+    last->lane->arena.prefetch_for_write(kArenaPrefetchBytes);
     for (uint32_t j = 0; j < n; ++j) {
         tally.add(*last, in[j], verdicts[j]);
         if (verdicts[j].fate != Fate::kForward) continue;
@@ -425,7 +424,7 @@ uint32_t tx_stage(EgressRuntime &out, const LcoreTask &task, uint64_t now) {
     for (Lane *lane : out.lanes) {
         const uint32_t before = n;
         for (const ArenaRecord *r; n < task.burst && (r = lane->arena.front()) != nullptr && r->release_ns <= now; lane->arena.pop()) {
-            if (n == before) lane->arena.prefetch_ahead(kTxPrefetchBytes);
+            if (n == before) lane->arena.prefetch_ahead(kArenaPrefetchBytes);
             lane_of[n] = lane;
             due[n++] = r;
         }

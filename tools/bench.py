@@ -9,8 +9,9 @@ way, and both ways) as the I/O ceiling, then linkem rows:
   (d) both directions at once, as (b)
   (e) as (b) with 1500-byte frames
   (f) as (d) with two links per direction and ten rules
-Each link's arena is sized for its delay (arena_packets below). Each row runs --seconds, ignores the first --warmup seconds, takes the median
-of the per-second delivered rate in the steady window, and repeats --repeats
+Each link's arena is sized for its delay (arena_packets below). Each row
+runs --seconds, ignores the first --warmup seconds, takes the median of the
+per-second delivered rate in the steady window, and repeats --repeats
 times; the table shows the median of the repeats. It is a benchmark, not a
 test: nothing here asserts a speed.
 
@@ -74,7 +75,7 @@ SIZING_MPPS, SIZING_GBPS = 40, 100
 
 
 def arena_packets(delay_ms, jitter_ms, size=64):
-    record_bytes = (16 + size + 15) // 16 * 16
+    record_bytes = (16 + size + 15) // 16 * 16  # DelayArena::record_bytes
     pps = min(SIZING_MPPS * 1e6, SIZING_GBPS * 1e9 / (8 * (size + 24)))
     return int(pps * (delay_ms + 5 * jitter_ms) / 1e3 * record_bytes / 80)
 
@@ -128,9 +129,10 @@ def cpu_share(pid, seconds):
     return 100 * (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
 
 
-def in_ns(side, cmd, **kw):
+def in_ns(side, cmd):
+    """Starts cmd in namespace a or b, output discarded."""
     return subprocess.Popen(["ip", "netns", "exec", f"{NETNS_PREFIX}-ns-{side}"] + cmd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, **kw)
+                            stderr=subprocess.DEVNULL)
 
 
 def stop(process, timeout_s):

@@ -32,9 +32,9 @@
 #define NORMAL_TAIL_START 3.6541528853610088 /* R: with it, layer 0 and the top layer come out of the same area */
 
 static struct {
-    double x[NORMAL_LAYERS + 1];  /* layer i spans [0, x[i]] */
-    double inner[NORMAL_LAYERS];  /* x[i + 1] / x[i]: |u| below it is under the curve for sure */
-    double f[NORMAL_LAYERS + 1];  /* f(x[i]): layer i >= 1 spans heights [f[i], f[i + 1]] */
+    double x[NORMAL_LAYERS + 1]; /* layer i spans [0, x[i]] */
+    double inner[NORMAL_LAYERS]; /* x[i + 1] / x[i]: |u| below it is under the curve for sure */
+    double f[NORMAL_LAYERS + 1]; /* f(x[i]): layer i >= 1 spans heights [f[i], f[i + 1]] */
 } normal_layers;
 
 __attribute__((constructor)) static void normal_layers_init(void) {

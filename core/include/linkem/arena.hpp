@@ -96,12 +96,8 @@ class DelayArena {
     // read by the consumer's core long ago; without this, each record's
     // first store waits for its line to come from memory.
     void prefetch_for_write(uint64_t distance) {
-        uint64_t from = producer_.prefetched > producer_.tail_local ? producer_.prefetched : producer_.tail_local;
-        const uint64_t free_end = producer_.cached_head + capacity_bytes();
-        // Whole lines only: the line holding the free end may still be read by the consumer.
-        const uint64_t to = (producer_.tail_local + distance < free_end ? producer_.tail_local + distance : free_end) & ~uint64_t{63};
-        for (from &= ~uint64_t{63}; from < to; from += 64) __builtin_prefetch(base_ + (from & mask_), 1);
-        producer_.prefetched = from;
+        // Up to the free end: the line holding it may still be read by the consumer.
+        fetch_lines<true>(producer_.prefetched, producer_.tail_local, producer_.cached_head + capacity_bytes(), distance);
     }
 
     // [producer] Makes every appended record visible to the consumer.
@@ -130,13 +126,8 @@ class DelayArena {
     // next record's address is known only once this one's header has been
     // read: without fetching ahead by bytes, every header is a serial miss.
     void prefetch_ahead(uint64_t distance) {
-        uint64_t from = consumer_.prefetched > consumer_.head_local ? consumer_.prefetched : consumer_.head_local;
-        // Whole lines only: the line holding the published end may still be
-        // written by the producer, and fetching it would take it away.
-        const uint64_t end = consumer_.head_local + distance < consumer_.cached_tail ? consumer_.head_local + distance : consumer_.cached_tail;
-        const uint64_t to = end & ~uint64_t{63};
-        for (from &= ~uint64_t{63}; from < to; from += 64) __builtin_prefetch(base_ + (from & mask_));
-        consumer_.prefetched = from;
+        // Up to the published end: the line holding it may still be written by the producer.
+        fetch_lines<false>(consumer_.prefetched, consumer_.head_local, consumer_.cached_tail, distance);
     }
 
     // [consumer] Drops the record front() returned (its space is reused after publish_consumed()).
@@ -161,6 +152,17 @@ class DelayArena {
 
   private:
     ArenaRecord *at(uint64_t index) const { return reinterpret_cast<ArenaRecord *>(base_ + (index & mask_)); }
+
+    // Prefetches the whole cache lines in [index, min(index + distance, end)),
+    // skipping those up to `prefetched` (already asked for), which it advances.
+    // The line holding `end` is left alone: the other side may still use it.
+    template <bool kForWrite>
+    void fetch_lines(uint64_t &prefetched, uint64_t index, uint64_t end, uint64_t distance) const {
+        uint64_t from = (prefetched > index ? prefetched : index) & ~uint64_t{63};
+        const uint64_t to = (index + distance < end ? index + distance : end) & ~uint64_t{63};
+        for (; from < to; from += 64) __builtin_prefetch(base_ + (from & mask_), kForWrite ? 1 : 0);
+        prefetched = from;
+    }
 
     uint8_t *const base_;
     const uint64_t mask_;
