@@ -9,6 +9,7 @@
 #include "linkem/link_plan.hpp"
 #include "linkem/route_plan.hpp"
 #include "linkem/plugin_host.hpp"
+#include "linkem/seed.hpp"
 #include "linkem_version.h"
 
 #include <fmt/format.h>
@@ -16,7 +17,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <random>
 #include <tuple>
 #include <string>
 #include <vector>
@@ -88,8 +88,7 @@ int main(int argc, char **argv) {
     const LoadResult loaded = load_config_file(cl.config_path);
     if (!loaded.config) return report_errors(loaded.errors, loaded.error_count, cl.config_path);
     const Config &config = *loaded.config;
-    // `seed: random` draws one now and reports it, so the run can be repeated.
-    const uint64_t seed = config.seed_random ? (uint64_t{std::random_device{}()} << 32) | std::random_device{}() : config.seed;
+    const uint64_t seed = resolve_seed(config);  // reported, so a `seed: random` run can be repeated
 
     // Every model is loaded and given its parameters now, for --check as for a run.
     const PluginHost host;
