@@ -49,7 +49,7 @@ struct Group {
 
 // One hop's verdicts over a burst, added to its link's counters at once.
 struct HopTally {
-    uint32_t packets = 0, forwarded = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
+    uint32_t packets = 0, forwarded = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0, n_model_error = 0;
     uint64_t bytes = 0;
 
     void add(LinkRuntime &link, const PacketIn &in, const Verdict &v) {
@@ -64,6 +64,7 @@ struct HopTally {
         case Fate::kDropLoss: ++n_loss; break;
         case Fate::kDropArenaFull: ++n_arena_full; break;
         case Fate::kDropOrder: ++n_order; break;
+        case Fate::kDropModelError: ++n_model_error; break;
         }
     }
     void flush(LinkRuntime &link, bool inner_hop) const {
@@ -73,6 +74,7 @@ struct HopTally {
         if (n_loss != 0) link.rx.drop_loss.add(n_loss);
         if (n_order != 0) link.rx.drop_order.add(n_order);
         if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
+        if (n_model_error != 0) link.rx.drop_model_error.add(n_model_error);
         link.rx.queue_depth.set(link.model.queue_depth());
         if (inner_hop) link.rx.handed_on.add(forwarded);
     }
