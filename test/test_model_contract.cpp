@@ -210,7 +210,8 @@ TEST_CASE("a model writing past the n entries of its output array is caught and 
     TempDir dir;
     for (const auto &[fields, message] :
          {std::pair<std::string, std::string>{bad("loss", "overrun"), "loss model \"bad_loss\" wrote past the"},
-          {bad("delay", "overrun"), "delay model \"bad_delay\" wrote past the"}}) {
+          {bad("delay", "overrun"), "delay model \"bad_delay\" wrote past the"},
+          {bad("delay", "flood"), "delay model \"bad_delay\" wrote past the"}}) {  // 16 KiB
         const std::string config = dir.write("c.yaml", kPorts + "links:\n  - {name: ab, from: a, to: b, " + fields + "}\n");
         const Run r = run_program("LINKEM_SIM_BIN", config + " --synthetic rate=1Mpps,size=64,count=100", 60);
         INFO(r.output);
@@ -234,6 +235,7 @@ TEST_CASE("each plugin a configuration names is opened once, however many instan
     REQUIRE(plan_flow_instances(*loaded.config, 0, 1, host, *plan, &errors));
     CHECK(plan->flow_instances.size() == 300);
     CHECK(dlopen_calls - before == 3);  // lkm_bandwidth_constant, lkm_delay_normal, lkm_loss_bernoulli
+    CHECK(host.files_opened() == 3);
 }
 
 TEST_CASE("a shared object that crashes when opened does not affect a configuration that does not name it", "[model-contract][plugin]") {

@@ -16,7 +16,8 @@
  *     loss:      two (drop[i] = 2), overrun (writes n + 1 entries);
  *     delay:     max (delay UINT64_MAX), wrap (a delay that makes
  *                exit_ns + delay wrap to 1), overrun (writes 512 entries
- *                whatever n is, as a model that assumes the largest burst).
+ *                whatever n is, as a model that assumes the largest burst),
+ *                flood (writes 2048 entries: 16 KiB).
  */
 #include <linkem/plugin.h>
 
@@ -29,20 +30,20 @@ __attribute__((constructor)) static void crash_when_opened(void) { abort(); }
 #endif
 
 #if defined(MISBEHAVE)
-enum mode { MODE_EARLY, MODE_HUGE, MODE_TWO, MODE_MAX, MODE_WRAP, MODE_OVERRUN };
+enum mode { MODE_EARLY, MODE_HUGE, MODE_TWO, MODE_MAX, MODE_WRAP, MODE_OVERRUN, MODE_FLOOD };
 typedef struct misbehaving { enum mode mode; } misbehaving;
 
 static int create(const lkm_create_args *args, void **state) {
     const char *text = "";
     if (args->string(args, "mode", 0, &text) != LKM_OK) {
-        args->fail(args, "mode", "missing: early, huge, two, max, wrap or overrun");
+        args->fail(args, "mode", "missing: early, huge, two, max, wrap, overrun or flood");
         return -1;
     }
-    static const char *const names[] = {"early", "huge", "two", "max", "wrap", "overrun"};
+    static const char *const names[] = {"early", "huge", "two", "max", "wrap", "overrun", "flood"};
     misbehaving *s = malloc(sizeof *s);
     if (s == NULL) return -1;
     s->mode = MODE_EARLY;
-    for (int m = 0; m < 6; ++m)
+    for (int m = 0; m < 7; ++m)
         if (strcmp(text, names[m]) == 0) s->mode = (enum mode)m;
     *state = s;
     return 0;
@@ -60,7 +61,7 @@ __attribute__((unused)) static void loss_burst(void *state, const lkm_pkt *pkts,
 }
 __attribute__((unused)) static void delay_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *delay_ns) {
     const enum mode mode = ((misbehaving *)state)->mode;
-    const uint32_t count = mode == MODE_OVERRUN ? 512 : n;
+    const uint32_t count = mode == MODE_OVERRUN ? 512 : mode == MODE_FLOOD ? 2048 : n;
     for (uint32_t i = 0; i < count; ++i)
         delay_ns[i] = mode == MODE_MAX ? UINT64_MAX : mode == MODE_WRAP && i < n ? UINT64_MAX - pkts[i].exit_ns + 2 : 1000;
 }
