@@ -419,6 +419,7 @@ std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
         if (l->flows != nullptr && l->flows->flows_served(l->flow_index) == 0) continue;
         const uint64_t in_flight = (l->lane ? l->lane->arena.occupancy() : 0) + (l->reorder_lane ? l->reorder_lane->arena.occupancy() : 0);
         LinkSnapshot s = snapshot(l->name, l->expected, l->rx, l->tx, in_flight, with_histograms);
+        s.model_error = l->model.first_model_error();
         if (l->flows != nullptr) {
             s.flow = to_string(*l->flow_key_spec, l->flows->key_of(l->flow_index));
             s.flows_served = l->flows->flows_served(l->flow_index);

@@ -58,6 +58,10 @@ int list_plugins() {
             fmt::print("          {:<16} {:<12} {}\n", p.name, p.type, p.description);
         }
         fmt::print("          ({})\n", m.path);
+        const std::string file = m.path.substr(m.path.rfind('/') + 1), name = m.model->name;
+        if (file != PluginHost::file_name_for(m.model->kind, name) && file != name + ".so")
+            fmt::print("          (usable by path only: by name it is looked for as {} or {}.so)\n",
+                       PluginHost::file_name_for(m.model->kind, name), name);
     }
     for (const std::string &p : problems) fmt::print(stderr, "linkem: refused {}\n", p);
     return problems.empty() ? kExitOk : kExitRuntime;

@@ -283,6 +283,7 @@ int main(int argc, char **argv) {
             case Fate::kDropLoss: rx.drop_loss.add(1); break;
             case Fate::kDropOrder: rx.drop_order.add(1); break;
             case Fate::kDropArenaFull: rx.drop_arena_full.add(1); break;
+            case Fate::kDropModelError: rx.drop_model_error.add(1); break;
             }
         }
     }
@@ -292,7 +293,8 @@ int main(int argc, char **argv) {
     }
 
     add_tally(tx, tally);
-    const LinkSnapshot s = snapshot(config.links[link_index].name, expected, rx, tx, 0, true);
+    LinkSnapshot s = snapshot(config.links[link_index].name, expected, rx, tx, 0, true);
+    s.model_error = model.first_model_error();
     const uint64_t span_ns = input.frames.empty() ? 0 : input.frames.back().arrival_ns;
     fmt::print("linkem-sim: link {} (seed {}), {} packets over {} of input\n{}", s.name, seed, s.rx_packets,
                Duration{static_cast<int64_t>(span_ns)}.to_string(), summary_text({s}));
