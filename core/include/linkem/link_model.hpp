@@ -112,6 +112,10 @@ class LinkModel {
     uint64_t queue_depth() const { return count_; }
     // The number of queue slots the model reserved (its memory is 16 bytes each).
     uint64_t queue_slots() const { return slots_.size(); }
+    // The slots a model with these parameters reserves (0: no queue ring).
+    static uint64_t queue_slots_for(const LinkModelParams &params);
+    // The shortest frame on the wire, with the overhead (Ethernet pads to 60 bytes).
+    static uint64_t min_wire_bytes(uint32_t overhead_bytes);
 
   private:
     struct Slot {
