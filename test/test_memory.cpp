@@ -191,3 +191,33 @@ TEST_CASE("an arena in ordinary memory is resident and locked before the first p
     CHECK_THAT(r.output, Catch::Contains("link ab: arena of 256 MiB in ordinary memory (transparent hugepages advised), touched in"));
     CHECK(locked >= (256ULL << 20));
 }
+
+TEST_CASE("a cgroup memory limit lowers what the budget counts as available: an 8 GiB arena under 6 GiB is refused", "[eal][memory]") {
+    std::string why;
+    if (!can_unshare(&why)) LINKEM_SKIP(why);
+    TempDir dir;
+    // 4 000 000 packets of queue at 100 Gbit/s: an 8 GiB arena.
+    const std::string config =
+        dir.write("8g.yaml", std::string(kTwoNullPorts) +
+                                 "links:\n  - {name: ab, from: a, to: b, bandwidth: 100Gbit/s, queue: 4000000 packets, delay: 10ms}\n"
+                                 "  - {name: ba, from: b, to: a, delay: 1ms}\n");
+    const std::string limit = dir.write("limit", std::to_string(6ULL << 30) + "\n");
+    // Inside a private mount namespace, the process's cgroup limit file (v1
+    // memory.limit_in_bytes or v2 memory.max) reads 6 GiB; the cgroup itself is untouched.
+    const std::string script =
+        "v1=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup); v2=$(sed -n 's/^0:://p' /proc/self/cgroup)\n"
+        "f=/sys/fs/cgroup/memory$v1/memory.limit_in_bytes; [ -n \"$v1\" ] && [ -e \"$f\" ] || f=/sys/fs/cgroup$v2/memory.max\n"
+        "[ -e \"$f\" ] || exit 98\n"
+        "mount --bind " +
+        shell_quote(limit) + " \"$f\" || exit 97\nexec " + shell_quote(std::getenv("LINKEM_BIN")) + " " + shell_quote(config) +
+        " --check\n";
+    const Run r = run_shell("exec unshare -m sh -c " + shell_quote(script));
+    INFO(r.output);
+    if (r.status == 98) LINKEM_SKIP("no cgroup memory limit file for this process");
+    CHECK(r.status == 2);
+    CHECK_THAT(r.output, Catch::Contains("of ordinary memory is needed") && Catch::Contains("The biggest: link ab: delay arena 8 GiB"));
+    const size_t has = r.output.find("the host has ");
+    REQUIRE(has != std::string::npos);
+    CHECK(std::stod(r.output.substr(has + 13)) <= 6.0);  // GiB: the limit less what the cgroup already uses
+    CHECK(r.output.substr(has + 13).find(" GiB available") < 6);
+}
