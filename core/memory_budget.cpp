@@ -67,8 +67,8 @@ std::vector<MemoryItem> memory_items(const Config &config, const std::vector<Lin
             const uint64_t flows = l.per_flow->max_flows;
             items.push_back({"link " + l.name + ": delay arenas of its per-flow instances",
                              saturating_multiply(saturating_multiply(plan.arena_bytes, lanes), flows),
-                             fmt::format("max_flows {} x {}{} (the link's arena)", flows, bytes_text(plan.arena_bytes), lanes_text),
-                             Kind::kArena});
+                             fmt::format("max_flows {} x {}{}", flows, bytes_text(plan.arena_bytes), lanes_text), Kind::kArena});
+            items.back().derivation = plan.arena_reason;
             const uint64_t ring = queue_ring_bytes(plan);
             const uint64_t aggregate_ring = plan.aggregate ? queue_ring_bytes(*plan.aggregate) : 0;
             if (ring + aggregate_ring != 0)
@@ -80,9 +80,13 @@ std::vector<MemoryItem> memory_items(const Config &config, const std::vector<Lin
                      Kind::kOrdinary});
             continue;
         }
-        if (i < routes.ends_path.size() && routes.ends_path[i])
-            items.push_back({"link " + l.name + ": delay arena", saturating_multiply(plan.arena_bytes, lanes),
-                             fmt::format("{}{} (see the link's line)", bytes_text(plan.arena_bytes), lanes_text), Kind::kArena});
+        if (i < routes.ends_path.size() && routes.ends_path[i]) {
+            items.push_back(
+                {"link " + l.name + ": delay arena", saturating_multiply(plan.arena_bytes, lanes),
+                 lanes == 2 ? fmt::format("2 x {}, reorder's second arena", bytes_text(plan.arena_bytes)) : std::string("one arena"),
+                 Kind::kArena});
+            items.back().derivation = plan.arena_reason;
+        }
         if (const uint64_t ring = queue_ring_bytes(plan); ring != 0)
             rings.push_back({"link " + l.name + ": queue ring", ring,
                              fmt::format("{} slots x {}B", ring / kQueueSlotBytes, kQueueSlotBytes), Kind::kOrdinary});
@@ -139,7 +143,8 @@ MemoryBudget plan_memory(std::vector<MemoryItem> items, const MemoryHost &host) 
         std::stable_sort(biggest.begin(), biggest.end(), [](const MemoryItem *x, const MemoryItem *y) { return x->bytes > y->bytes; });
         std::vector<std::string> named;
         for (size_t k = 0; k < biggest.size() && k < 3; ++k)
-            named.push_back(fmt::format("{} {} ({})", biggest[k]->name, bytes_text(biggest[k]->bytes), biggest[k]->how));
+            named.push_back(fmt::format("{} {} ({}{})", biggest[k]->name, bytes_text(biggest[k]->bytes), biggest[k]->how,
+                                        biggest[k]->derivation.empty() ? "" : "; derived: " + biggest[k]->derivation));
         b.problem = fmt::format("the run needs {} of memory in all and the host cannot give it: {}. The biggest: {}",
                                 bytes_text(b.total_bytes), fmt::join(short_of, "; "), fmt::join(named, "; "));
     }

@@ -44,6 +44,7 @@ struct MemoryItem {
     std::string how;  // the arithmetic, for --check
     Kind kind = Kind::kOrdinary;
     bool in_dpdk_heap = false;  // decided by plan_memory()
+    std::string derivation = {};  // an arena's size as the link plan derived it, for a refusal (--check prints it on the link's line)
 };
 
 // What the host can give, from HostFacts and the EAL plan.
