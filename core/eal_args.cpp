@@ -104,8 +104,11 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
     const bool no_huge = !hugepages_usable && !has_option(user, {"--no-huge", "-m", "--socket-mem", "--huge-dir"});
     // DPDK 22.11: --no-huge implies --legacy-mem, which --in-memory refuses;
     // --no-shconf keeps what --in-memory is for here (no files to share, side-by-side runs).
+    const bool legacy_memory = no_huge || has_option(user, {"--no-huge", "--legacy-mem"});
     if (!chooses_sharing)
-        plan.args.push_back(config.capture ? "--file-prefix=" + std::string(kCaptureFilePrefix) : no_huge ? "--no-shconf" : "--in-memory");
+        plan.args.push_back(config.capture  ? "--file-prefix=" + std::string(kCaptureFilePrefix)
+                            : legacy_memory ? "--no-shconf"
+                                            : "--in-memory");
     if (config.capture && has_option(user, {"--in-memory", "--no-shconf"}))
         plan.warnings.push_back("capture: true, but the EAL arguments say --in-memory or --no-shconf: dpdk-dumpcap will not find linkem");
     if (no_huge) {
@@ -116,7 +119,7 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
                                     : "too few free hugepages for linkem's mbuf pools: running with --no-huge (slower; tools/setup.sh "
                                       "reserves them)");
     }
-    if ((no_huge || has_option(user, {"--no-huge"})) && has_option(user, {"--in-memory"}))
+    if (legacy_memory && has_option(user, {"--in-memory"}))
         plan.warnings.push_back("DPDK 22.11 refuses --in-memory with --no-huge (which implies --legacy-mem): use --no-shconf instead");
     if (config.capture && (no_huge || has_option(user, {"--no-huge"})))
         plan.warnings.push_back(

@@ -108,6 +108,10 @@ TEST_CASE("the user's memory arguments decide DPDK's heap; --in-memory with --no
     CHECK(own.warnings.empty());
     CHECK(plan_eal_arguments(c, {"--no-huge", "--no-shconf"}, HostFacts{true, {0, 1}}).dpdk_heap_limit_bytes == 64ULL << 20);
     CHECK(plan_eal_arguments(c, {"-m256"}, HostFacts{true, {0, 1}}).dpdk_heap_limit_bytes == 0);  // dynamic hugepage memory grows
+    // The user's own --no-huge: linkem's default sharing is --no-shconf, not --in-memory (DPDK would refuse).
+    const EalPlan user_no_huge = plan_eal_arguments(c, {"--no-huge"}, HostFacts{true, {0, 1}});
+    CHECK(contains(user_no_huge.args, "--no-shconf"));
+    CHECK_FALSE(contains(user_no_huge.args, "--in-memory"));
     const EalPlan refused = plan_eal_arguments(c, {"--in-memory"}, HostFacts{false, {0, 1}});
     REQUIRE(refused.warnings.size() == 2);
     CHECK_THAT(refused.warnings[1], Catch::Contains("use --no-shconf"));
