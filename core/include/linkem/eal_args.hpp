@@ -12,7 +12,8 @@
 //    anonymously), --no-huge -m 1024 with a warning unless they choose the
 //    memory (--no-huge, -m, --socket-mem, --huge-dir). DPDK 22.11 refuses
 //    --in-memory beside --no-huge (which implies --legacy-mem), so the
-//    fallback shares nothing with --no-shconf instead of --in-memory.
+//    fallback shares nothing with --no-shconf instead of --in-memory (as
+//    it does when the user's own arguments say --no-huge or --legacy-mem).
 //  - Unless the arguments already choose lcores (-l, -c, --lcores), linkem adds
 //    `-l` with pipeline.lcores, or with the first two CPUs it may run on.
 //  - Each port's device is added: a PCI address as `-a DEV`, anything else as
