@@ -82,7 +82,7 @@ struct ArenaMemory {
         }
         // Aligned to 2 MiB, so that transparent hugepages can back all of it.
         mapping_bytes = (size + kHugeBytes - 1) / kHugeBytes * kHugeBytes + kHugeBytes;
-        mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (mapping == MAP_FAILED) {
             mapping = nullptr;
             return false;
