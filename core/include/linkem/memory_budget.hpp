@@ -43,7 +43,7 @@ struct MemoryItem {
     uint64_t bytes = 0;
     std::string how;  // the arithmetic, for --check
     Kind kind = Kind::kOrdinary;
-    bool in_dpdk_heap = false;  // decided by plan_memory()
+    bool in_dpdk_heap = false;    // decided by plan_memory()
     std::string derivation = {};  // an arena's size as the link plan derived it, for a refusal (--check prints it on the link's line)
 };
 
