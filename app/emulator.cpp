@@ -18,6 +18,8 @@
 #include <rte_ring_elem.h>
 #include <rte_memzone.h>
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -41,6 +43,10 @@ extern "C" void on_stop_signal(int signal) {
 constexpr unsigned kPoolMbufs = 16383;                       // per port: its rings, lcore caches and bursts (about 36 MB)
 constexpr uint64_t kMaxGraceBeyondDelayNs = 10'000'000'000;  // a slow link's full queue is not waited for longer than 10 s
 constexpr unsigned kPoolCache = 256;
+// EAL's and the drivers' own DPDK memory beside the pools, rings and arenas:
+// measured 8 MiB with two net_null ports (88 MiB of hugepages taken in all),
+// allowed four times that.
+constexpr uint64_t kEalOwnBytes = 32ULL << 20;
 // A handoff ring's slots (with a classify lcore): half a port's pool, so the
 // rx queue keeps mbufs to receive into while the classify lcore catches up.
 constexpr unsigned kHandoffRingSlots = 2048;
@@ -53,29 +59,48 @@ int log_level_number(const std::string &name) {
     return RTE_LOG_NOTICE;
 }
 
-// Memory for one arena: a memzone (hugepages when EAL has them), else the heap.
+// Memory for one arena: a memzone when EAL has hugepages and the memzone
+// fits, else ordinary memory advised to use transparent hugepages, touched
+// page by page and locked now, so the data path never faults a page in
+// (docs/CONFIG.md "Memory").
 struct ArenaMemory {
+    static constexpr uint64_t kHugeBytes = 2ULL << 20;
     const rte_memzone *zone = nullptr;
-    void *heap = nullptr;
+    void *mapping = nullptr;
+    uint64_t mapping_bytes = 0;
     void *bytes = nullptr;
     uint64_t size_bytes = 0;
 
     bool allocate(const std::string &name, uint64_t size) {
         size_bytes = size;
-        zone = rte_memzone_reserve_aligned(name.c_str(), size, SOCKET_ID_ANY, 0, RTE_CACHE_LINE_SIZE);
-        if (zone != nullptr) {
-            bytes = zone->addr;
-            return true;
+        if (rte_eal_has_hugepages() != 0) {
+            zone = rte_memzone_reserve_aligned(name.c_str(), size, SOCKET_ID_ANY, 0, RTE_CACHE_LINE_SIZE);
+            if (zone != nullptr) {
+                bytes = zone->addr;
+                return true;
+            }
         }
-        heap = std::aligned_alloc(RTE_CACHE_LINE_SIZE, size);  // size is a power of two >= 4 KiB
-        bytes = heap;
-        return heap != nullptr;
+        // Aligned to 2 MiB, so that transparent hugepages can back all of it.
+        mapping_bytes = (size + kHugeBytes - 1) / kHugeBytes * kHugeBytes + kHugeBytes;
+        mapping = mmap(nullptr, mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mapping == MAP_FAILED) {
+            mapping = nullptr;
+            return false;
+        }
+        const uintptr_t start = (reinterpret_cast<uintptr_t>(mapping) + kHugeBytes - 1) / kHugeBytes * kHugeBytes;
+        bytes = reinterpret_cast<void *>(start);
+        madvise(bytes, size, MADV_HUGEPAGE);  // best effort: THP may be off
+        volatile uint8_t *page = static_cast<uint8_t *>(bytes);
+        for (uint64_t at = 0; at < size; at += 4096) page[at] = 0;
+        mlock(bytes, size);  // best effort: no swapping, no reclaim of these pages
+        return true;
     }
+    bool in_hugepages() const { return zone != nullptr; }
     void release() {
         if (zone != nullptr) rte_memzone_free(zone);
-        std::free(heap);
+        if (mapping != nullptr) munmap(mapping, mapping_bytes);
         zone = nullptr;
-        heap = nullptr;
+        mapping = nullptr;
     }
 };
 
@@ -291,10 +316,14 @@ bool Emulator::build_links(const std::vector<size_t> &port_ids) {
     };
     const auto reserve = [&](const std::string &what, uint64_t bytes) -> void * {
         ArenaMemory memory;
+        const auto began = std::chrono::steady_clock::now();
         if (!memory.allocate(fmt::format("lkm_arena_{}", arena_memory_.size()), bytes)) {
             fmt::print(stderr, "linkem: {}: cannot allocate {} of delay arena\n", what, ByteSize{bytes}.to_string());
             return nullptr;
         }
+        if (!memory.in_hugepages())
+            fmt::print("linkem: {}: arena of {} in ordinary memory (transparent hugepages advised), touched in {:.2f} s\n", what,
+                       bytes_text(bytes), std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
         arena_memory_.push_back(memory);
         return memory.bytes;
     };
@@ -341,7 +370,7 @@ bool Emulator::build_links(const std::vector<size_t> &port_ids) {
     // Paths; a pass lane is a link with no model, released as it arrives.
     static const LinkPlan kPassPlan = [] {
         LinkPlan p;
-        p.arena_bytes = 4 << 20;
+        p.arena_bytes = kPassLaneArenaBytes;
         return p;
     }();
     for (const Path &p : routes_.paths) {
@@ -628,6 +657,20 @@ void Emulator::clean_up() {
 }
 
 }  // namespace
+
+DpdkCosts dpdk_costs() {
+    DpdkCosts c;
+    rte_mempool_objsz size{};
+    const uint32_t element = static_cast<uint32_t>(sizeof(rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE);
+    const uint32_t per_mbuf = rte_mempool_calc_obj_size(element, 0, &size);
+    // The mbufs, the pool's ring of pointers, and its header with a cache per possible lcore.
+    c.pool_bytes_per_port = uint64_t{per_mbuf} * kPoolMbufs + static_cast<uint64_t>(rte_ring_get_memsize(rte_align32pow2(kPoolMbufs + 1))) +
+                            sizeof(rte_mempool) + uint64_t{RTE_MAX_LCORE} * sizeof(rte_mempool_cache);
+    c.pool_how = fmt::format("{} mbufs of {}B, their ring and per-lcore caches", kPoolMbufs, per_mbuf);
+    c.handoff_ring_bytes = static_cast<uint64_t>(rte_ring_get_memsize_elem(sizeof(HandoffEntry), kHandoffRingSlots));
+    c.eal_bytes = kEalOwnBytes;
+    return c;
+}
 
 int run_emulator(const Config &config, const std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed) {
     Emulator emulator(config, plans, cl, seed);

@@ -6,6 +6,7 @@
 #include "linkem/config.hpp"
 #include "linkem/eal_args.hpp"
 #include "linkem/link_plan.hpp"
+#include "linkem/memory_budget.hpp"
 
 #include <vector>
 
@@ -13,6 +14,10 @@ namespace linkem {
 
 // Returns the process exit status: 0 when the run ended cleanly with every
 // link balanced and every mbuf back in its pool, 1 otherwise.
+// The sizes of the DPDK objects a run creates (pools, rings, EAL's own), for
+// the memory budget; needs no EAL.
+DpdkCosts dpdk_costs();
+
 int run_emulator(const Config &config, const std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed);
 
 }  // namespace linkem

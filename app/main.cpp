@@ -7,6 +7,7 @@
 #include "emulator.hpp"
 #include "linkem/eal_args.hpp"
 #include "linkem/link_plan.hpp"
+#include "linkem/memory_budget.hpp"
 #include "linkem/route_plan.hpp"
 #include "linkem/plugin_host.hpp"
 #include "linkem/seed.hpp"
@@ -107,7 +108,22 @@ int main(int argc, char **argv) {
         return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
     });
     if (!plan_errors.empty()) return report_errors(plan_errors, plan_errors.size(), cl.config_path);
-    const EalPlan eal = plan_eal_arguments(config, cl.eal_args, probe_host());
+    // Memory: what the run will allocate against what the host can give.
+    const DpdkCosts costs = dpdk_costs();
+    HostFacts host_facts = probe_host();
+    // Too few free hugepages for DPDK's own objects: --no-huge (eal_args.hpp).
+    host_facts.hugepages_available = host_facts.hugepage_free_bytes >= dpdk_fixed_bytes(config, costs);
+    const EalPlan eal = plan_eal_arguments(config, cl.eal_args, host_facts);
+    const MemoryHost memory_host{eal.hugepages, host_facts.hugepage_free_bytes, eal.dpdk_heap_limit_bytes,
+                                 host_facts.memory_available_bytes};
+    const MemoryBudget budget = plan_memory(memory_items(config, plans, plan_routes(config), costs), memory_host);
+    if (!budget.fits) {
+        fmt::print(stderr,
+                   "{}: {}.\nlinkem: smaller queues, delays, max_flows or links[].arena, or more hugepages (tools/setup.sh), would fit; "
+                   "nothing was started\n",
+                   cl.config_path, budget.problem);
+        return kExitUsage;
+    }
 
     if (cl.check) {
         fmt::print("# {}: valid. The effective configuration, defaults filled in:\n{}", cl.config_path, to_yaml(config));
@@ -132,6 +148,7 @@ int main(int argc, char **argv) {
         for (const std::string &a : eal.args) shown.push_back(quote_arg(a));
         fmt::print("# EAL arguments: {}\n", fmt::join(shown.begin() + 1, shown.end(), " "));
         for (const std::string &w : eal.warnings) fmt::print("# warning: {}\n", w);
+        fmt::print("{}", budget_text(budget, memory_host));
         return kExitOk;
     }
 

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sched.h>
 #include <sstream>
@@ -36,14 +40,45 @@ bool is_pci_address(std::string_view device) {
 
 HostFacts probe_host() {
     HostFacts facts;
+    // Free hugepages of every size: /sys/kernel/mm/hugepages/hugepages-<kB>kB/free_hugepages.
+    std::error_code error;
+    for (const auto &entry : std::filesystem::directory_iterator("/sys/kernel/mm/hugepages", error)) {
+        const std::string name = entry.path().filename().string();  // hugepages-2048kB
+        uint64_t page_kib = 0, free_pages = 0;
+        if (std::sscanf(name.c_str(), "hugepages-%" SCNu64 "kB", &page_kib) != 1) continue;
+        std::ifstream(entry.path() / "free_hugepages") >> free_pages;
+        facts.hugepage_free_bytes += free_pages * page_kib * 1024;
+    }
     std::ifstream meminfo("/proc/meminfo");
-    long free_pages = 0;
     for (std::string line; std::getline(meminfo, line);)
-        if (line.rfind("HugePages_Free:", 0) == 0) free_pages = std::stol(line.substr(15));
+        if (line.rfind("MemAvailable:", 0) == 0) facts.memory_available_bytes = std::stoull(line.substr(13)) * 1024;  // kB
+    // A cgroup memory limit (a container's) may leave less than that: the
+    // limit less the usage, at the process's cgroup and each one above it
+    // (v2: memory.max, memory.current; v1: memory.limit_in_bytes, memory.usage_in_bytes).
+    const auto limit_room = [&](const std::filesystem::path &top, const std::filesystem::path &own, const char *limit_file,
+                                const char *usage_file) {
+        for (std::filesystem::path dir = top / own.relative_path();; dir = dir.parent_path()) {
+            std::string limit_text;
+            uint64_t usage = 0;
+            if (std::ifstream(dir / limit_file) >> limit_text && limit_text != "max" && std::ifstream(dir / usage_file) >> usage) {
+                const uint64_t limit = std::strtoull(limit_text.c_str(), nullptr, 10);
+                facts.memory_available_bytes = std::min(facts.memory_available_bytes, limit > usage ? limit - usage : 0);
+            }
+            if (dir == top || !dir.has_relative_path() || dir.parent_path() == dir) break;
+        }
+    };
+    std::ifstream cgroup("/proc/self/cgroup");
+    for (std::string line; std::getline(cgroup, line);) {
+        if (line.rfind("0::", 0) == 0) limit_room("/sys/fs/cgroup", line.substr(3), "memory.max", "memory.current");
+        const size_t v1 = line.find(":memory:");
+        if (v1 != std::string::npos)
+            limit_room("/sys/fs/cgroup/memory", line.substr(v1 + 8), "memory.limit_in_bytes", "memory.usage_in_bytes");
+    }
     std::ifstream mounts("/proc/mounts");
     bool mounted = false;
     for (std::string line; std::getline(mounts, line);) mounted = mounted || line.find(" hugetlbfs ") != std::string::npos;
-    facts.hugepages_available = free_pages > 0 && mounted;
+    facts.hugetlbfs_mounted = mounted;
+    facts.hugepages_available = facts.hugepage_free_bytes > 0;
 
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -62,15 +97,30 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
     // Each default steps aside for any user argument about the same thing.
     // Live capture needs EAL's multi-process mode (dpdk-dumpcap attaches as a
     // secondary process), so it shares its memory under a file prefix.
-    if (!has_option(user, {"--in-memory", "--file-prefix", "--proc-type", "--no-shconf"}))
-        plan.args.push_back(config.capture ? "--file-prefix=" + std::string(kCaptureFilePrefix) : "--in-memory");
+    // Without a hugetlbfs mount, only --in-memory maps hugepages (anonymously).
+    const bool chooses_sharing = has_option(user, {"--in-memory", "--file-prefix", "--proc-type", "--no-shconf"});
+    const bool in_memory = chooses_sharing ? has_option(user, {"--in-memory"}) : !config.capture;
+    const bool hugepages_usable = host.hugepages_available && (host.hugetlbfs_mounted || in_memory);
+    const bool no_huge = !hugepages_usable && !has_option(user, {"--no-huge", "-m", "--socket-mem", "--huge-dir"});
+    // DPDK 22.11: --no-huge implies --legacy-mem, which --in-memory refuses;
+    // --no-shconf keeps what --in-memory is for here (no files to share, side-by-side runs).
+    const bool legacy_memory = no_huge || has_option(user, {"--no-huge", "--legacy-mem"});
+    if (!chooses_sharing)
+        plan.args.push_back(config.capture  ? "--file-prefix=" + std::string(kCaptureFilePrefix)
+                            : legacy_memory ? "--no-shconf"
+                                            : "--in-memory");
     if (config.capture && has_option(user, {"--in-memory", "--no-shconf"}))
         plan.warnings.push_back("capture: true, but the EAL arguments say --in-memory or --no-shconf: dpdk-dumpcap will not find linkem");
-    const bool no_huge = !host.hugepages_available && !has_option(user, {"--no-huge", "-m", "--socket-mem", "--huge-dir"});
     if (no_huge) {
         plan.args.insert(plan.args.end(), {"--no-huge", "-m", "1024"});
-        plan.warnings.push_back("no hugepages are reserved: running with --no-huge (slower; tools/setup.sh reserves them)");
+        plan.warnings.push_back(host.hugepages_available ? "no hugetlbfs mount: running with --no-huge (slower; tools/setup.sh mounts one)"
+                                : host.hugepage_free_bytes == 0
+                                    ? "no free hugepages: running with --no-huge (slower; tools/setup.sh reserves them)"
+                                    : "too few free hugepages for linkem's mbuf pools: running with --no-huge (slower; tools/setup.sh "
+                                      "reserves them)");
     }
+    if (legacy_memory && has_option(user, {"--in-memory"}))
+        plan.warnings.push_back("DPDK 22.11 refuses --in-memory with --no-huge (which implies --legacy-mem): use --no-shconf instead");
     if (config.capture && (no_huge || has_option(user, {"--no-huge"})))
         plan.warnings.push_back(
             "capture: true without hugepages: dpdk-dumpcap cannot share linkem's memory (tools/setup.sh reserves them)");
@@ -104,6 +154,19 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
     if (!any_pci && !has_option(user, {"-a", "-b", "--allow", "--block", "--no-pci"})) plan.args.push_back("--no-pci");
 
     plan.args.insert(plan.args.end(), user.begin(), user.end());
+    plan.hugepages = !has_option(plan.args, {"--no-huge"});
+    if (!plan.hugepages || has_option(plan.args, {"--legacy-mem"})) {
+        // -m N or -mN (MiB): the heap EAL maps at start-up, fixed in these modes.
+        uint64_t mib = plan.hugepages ? 0 : 64;  // DPDK's MEMSIZE_IF_NO_HUGE_PAGE
+        for (size_t k = 1; k < plan.args.size(); ++k) {
+            const std::string &a = plan.args[k];
+            if (a == "-m" && k + 1 < plan.args.size())
+                mib = std::strtoull(plan.args[k + 1].c_str(), nullptr, 10);
+            else if (a.size() > 2 && a.compare(0, 2, "-m") == 0)
+                mib = std::strtoull(a.c_str() + 2, nullptr, 10);
+        }
+        plan.dpdk_heap_limit_bytes = mib << 20;
+    }
     return plan;
 }
 

@@ -63,15 +63,21 @@ uint32_t wire_length(uint32_t len_bytes, uint32_t overhead_bytes) {
     return static_cast<uint32_t>(frame + overhead_bytes);
 }
 
-LinkModel::LinkModel(const LinkModelParams &params) : p_(params) {
-    if (!p_.bandwidth) return;  // no bottleneck, no queue
-    uint64_t slots = UINT64_MAX;
-    if (p_.queue_limit_packets != 0) slots = p_.queue_limit_packets;
-    const uint64_t min_wire = (p_.overhead_bytes == kEthernetFraming ? kMinEthernetFrame : kMinFrame) + p_.overhead_bytes;
-    if (p_.queue_limit_bytes != 0) slots = std::min(slots, p_.queue_limit_bytes / min_wire + 1);
-    if (slots != UINT64_MAX && p_.ecn_mark) slots *= 2;  // marked packets may fill the queue to twice its limits
-    if (slots != UINT64_MAX) slots_.resize(std::min(slots, kMaxQueueSlots));
+uint64_t LinkModel::min_wire_bytes(uint32_t overhead_bytes) {
+    return (overhead_bytes == kEthernetFraming ? kMinEthernetFrame : kMinFrame) + overhead_bytes;
 }
+
+uint64_t LinkModel::queue_slots_for(const LinkModelParams &p) {
+    if (!p.bandwidth) return 0;  // no bottleneck, no queue
+    uint64_t slots = UINT64_MAX;
+    if (p.queue_limit_packets != 0) slots = p.queue_limit_packets;
+    if (p.queue_limit_bytes != 0) slots = std::min(slots, p.queue_limit_bytes / min_wire_bytes(p.overhead_bytes) + 1);
+    if (slots == UINT64_MAX) return 0;
+    if (p.ecn_mark) slots *= 2;  // marked packets may fill the queue to twice its limits
+    return std::min(slots, kMaxQueueSlots);
+}
+
+LinkModel::LinkModel(const LinkModelParams &params) : p_(params) { slots_.resize(queue_slots_for(p_)); }
 
 void LinkModel::reset() {
     last_exit_ns_ = 0;

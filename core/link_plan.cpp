@@ -1,5 +1,7 @@
 #include "linkem/link_plan.hpp"
 
+#include "linkem/memory_budget.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,7 +20,18 @@ std::optional<T> constant_param(const std::optional<ModelSpec> &spec, const char
     return ((*spec).*get)(key).value;
 }
 
+uint64_t saturating_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 }  // namespace
+
+uint64_t arena_record_bytes(uint64_t packets, uint64_t wire_bytes, uint32_t overhead_bytes) {
+    // A record is a 16-byte header and the frame padded to 16 bytes: at most
+    // the frame + 31 bytes, and a frame is its wire bytes less the overhead.
+    if (packets == 0) return 0;
+    const uint64_t extra_each = overhead_bytes >= 31 ? 0 : 31 - overhead_bytes;
+    const u128 bound = static_cast<u128>(wire_bytes) + static_cast<u128>(packets) * extra_each;
+    return bound > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(bound);
+}
 
 std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host,
                                   std::vector<ConfigError> *errors, const std::string &stream_name) {
@@ -52,40 +65,59 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
     }
     if (errors->size() != errors_before) return std::nullopt;
 
-    // Sizing: the constant rate and delay when known, assumed values otherwise.
+    // Sizing (link_plan.hpp): the constant rate and delay when known, assumed values otherwise.
     const std::optional<Rate> rate = constant_param<Rate>(link.bandwidth, "rate", &ModelSpec::rate);
     const std::optional<Duration> delay =
         link.delay ? constant_param<Duration>(link.delay, "delay", &ModelSpec::duration) : std::optional<Duration>(Duration{0});
     const uint64_t delay_ns = delay ? static_cast<uint64_t>(delay->ns) : kAssumedDelayNs;
     plan.min_delay_ns = delay ? delay_ns : 0;
-    uint64_t drain_ns = 0;
-    if (rate) {
-        uint64_t queue_bytes = p.queue_limit_bytes;
-        if (p.queue_limit_packets != 0) {
-            const uint64_t by_packets = p.queue_limit_packets * (kMaxFrameBytes + p.overhead_bytes);
-            queue_bytes = queue_bytes == 0 ? by_packets : std::min(queue_bytes, by_packets);
-        }
-        const u128 exact = static_cast<u128>(queue_bytes) * 8 * 1'000'000'000u / rate->bits_per_s;
-        drain_ns = exact > static_cast<u128>(INT64_MAX) ? static_cast<uint64_t>(INT64_MAX) : static_cast<uint64_t>(exact);
+
+    // The queue: what its limits let in (a bandwidth model's queue has the same limits, whatever its rate).
+    const uint64_t overhead = p.overhead_bytes;
+    const uint64_t queue_packets = LinkModel::queue_slots_for(p);
+    uint64_t queue_wire_bytes = 0;
+    if (queue_packets != 0) {
+        queue_wire_bytes = queue_packets * (kMaxFrameBytes + overhead);
+        if (p.queue_limit_bytes != 0) queue_wire_bytes = std::min(queue_wire_bytes, p.queue_limit_bytes * (p.ecn_mark ? 2 : 1));
     }
+    uint64_t drain_ns = 0;
+    if (rate && queue_wire_bytes != 0) {
+        const u128 exact = static_cast<u128>(queue_wire_bytes) * 8 * 1'000'000'000u / rate->bits_per_s;
+        drain_ns = exact > static_cast<u128>(INT64_MAX) ? static_cast<uint64_t>(INT64_MAX) : static_cast<uint64_t>(exact);
+    }  // a bandwidth model's drain time is unknown: the longest stay counts the delay alone
     plan.max_delay_ns = std::min<uint64_t>(delay_ns + drain_ns, INT64_MAX);
 
-    const uint64_t sizing_rate = rate ? rate->bits_per_s : kAssumedLineRateBps;
-    const uint64_t min_wire_bytes = 60 + p.overhead_bytes;
-    const uint64_t needed =
-        static_cast<uint64_t>(static_cast<u128>(sizing_rate) * plan.max_delay_ns / (8 * min_wire_bytes) / 1'000'000'000u) +
-        2ULL * config.pipeline.burst;
+    // The delay line: what leaves the link during one delay, at the link's
+    // constant rate, else at the assumed line rate, in frames of at least 60 bytes.
+    const uint64_t line_rate = rate ? rate->bits_per_s : kAssumedLineRateBps;
+    const uint64_t line_min_wire = 60 + overhead;
+    const u128 line_bytes_exact = static_cast<u128>(line_rate) * delay_ns / (8 * 1'000'000'000ULL);
+    const uint64_t line_wire_bytes = line_bytes_exact > (u128{1} << 62) ? uint64_t{1} << 62 : static_cast<uint64_t>(line_bytes_exact);
+    const uint64_t line_packets = (line_wire_bytes + line_min_wire - 1) / line_min_wire;
+
+    const uint64_t burst_bytes = 2ULL * config.pipeline.burst * DelayArena::record_bytes(kMaxFrameBytes);
+    const uint64_t queue_records = arena_record_bytes(queue_packets, queue_wire_bytes, overhead);
+    const uint64_t line_records = arena_record_bytes(line_packets, line_wire_bytes, overhead);
     const uint64_t min_record = DelayArena::record_bytes(64);
     if (link.arena_packets) {
         plan.arena_bytes = DelayArena::round_capacity(*link.arena_packets * min_record);
         plan.arena_reason = fmt::format("set by links[{}].arena, {}B per minimum-size packet", link_index, min_record);
     } else {
-        plan.arena_bytes = DelayArena::round_capacity(std::min(needed, kMaxArenaPackets) * min_record);
-        plan.arena_reason =
-            fmt::format("{}{} x ({} delay{} + {} queue drain) / {}B frames + 2 bursts = {} packets of {}B", Rate{sizing_rate}.to_string(),
-                        rate ? "" : " (assumed line rate)", Duration{static_cast<int64_t>(delay_ns)}.to_string(),
-                        delay ? "" : " (assumed; set arena: to size it)", Duration{static_cast<int64_t>(drain_ns)}.to_string(),
-                        min_wire_bytes, needed, min_record);
+        const uint64_t needed =
+            saturating_add(saturating_add(queue_records, line_records), burst_bytes + DelayArena::record_bytes(kMaxFrameBytes));
+        plan.arena_bytes = DelayArena::round_capacity(needed);
+        const std::string queue_text =
+            queue_packets == 0
+                ? std::string(link.bandwidth ? "no queue limit" : "no queue (no bandwidth limit)")
+                : fmt::format("queue {} packets, {} of wire bytes{}: {} as records", queue_packets, bytes_text(queue_wire_bytes),
+                              p.ecn_mark ? " (twice the limits: ecn)" : "", bytes_text(queue_records));
+        plan.arena_reason = fmt::format(
+            "{} + delay line {}{} x {}{} = {} of frames, {} as records + 2 bursts and a wrap of {}B records, {} = {}, rounded up to a "
+            "power of two",
+            queue_text, Rate{line_rate}.to_string(), rate ? "" : " (assumed line rate)",
+            Duration{static_cast<int64_t>(delay_ns)}.to_string(), delay ? "" : " (assumed delay; set arena: to size it)",
+            bytes_text(line_wire_bytes), bytes_text(line_records), DelayArena::record_bytes(kMaxFrameBytes),
+            bytes_text(burst_bytes + DelayArena::record_bytes(kMaxFrameBytes)), bytes_text(needed));
     }
     return plan;
 }

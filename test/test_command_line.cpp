@@ -67,16 +67,54 @@ TEST_CASE("command line mistakes are named", "[unit][cli]") {
 TEST_CASE("with no EAL arguments linkem picks working defaults", "[unit][eal]") {
     Config c = two_ports("net_null0", "net_null1");
     c.pipeline.lcores = {0, 1};
+    // DPDK 22.11 refuses --in-memory beside --no-huge (it implies --legacy-mem):
+    // the fallback shares nothing with --no-shconf instead.
     const EalPlan no_huge = plan_eal_arguments(c, {}, HostFacts{false, {0, 1}});
-    CHECK(no_huge.args == std::vector<std::string>{"linkem", "--in-memory", "--no-huge", "-m", "1024", "-l", "0,1", "--vdev=net_null0",
+    CHECK(no_huge.args == std::vector<std::string>{"linkem", "--no-shconf", "--no-huge", "-m", "1024", "-l", "0,1", "--vdev=net_null0",
                                                    "--vdev=net_null1", "--no-pci"});
+    CHECK_FALSE(no_huge.hugepages);
+    CHECK(no_huge.dpdk_heap_limit_bytes == 1024ULL << 20);
     REQUIRE(no_huge.warnings.size() == 1);
     CHECK_THAT(no_huge.warnings[0], Catch::Contains("--no-huge"));
 
     const EalPlan huge = plan_eal_arguments(c, {}, HostFacts{true, {0, 1}});
     CHECK_FALSE(contains(huge.args, "--no-huge"));
     CHECK(contains(huge.args, "--in-memory"));
+    CHECK(huge.hugepages);
+    CHECK(huge.dpdk_heap_limit_bytes == 0);
     CHECK(huge.warnings.empty());
+}
+
+TEST_CASE("without a hugetlbfs mount, hugepages are used only by --in-memory, which maps them anonymously", "[unit][eal]") {
+    Config c = two_ports("net_null0", "net_null1");
+    HostFacts unmounted{true, {0, 1}};
+    unmounted.hugetlbfs_mounted = false;
+    const EalPlan in_memory = plan_eal_arguments(c, {}, unmounted);
+    CHECK(contains(in_memory.args, "--in-memory"));
+    CHECK_FALSE(contains(in_memory.args, "--no-huge"));
+    c.capture = true;  // multi-process mode needs the mount
+    const EalPlan shared = plan_eal_arguments(c, {}, unmounted);
+    CHECK(contains(shared.args, "--file-prefix=linkem"));
+    CHECK(contains(shared.args, "--no-huge"));
+    CHECK_FALSE(shared.hugepages);
+    CHECK_THAT(shared.warnings[0], Catch::Contains("no hugetlbfs mount"));
+}
+
+TEST_CASE("the user's memory arguments decide DPDK's heap; --in-memory with --no-huge is warned about", "[unit][eal]") {
+    Config c = two_ports("net_null0", "net_null1");
+    const EalPlan own = plan_eal_arguments(c, {"--no-huge", "--no-shconf", "-m", "512"}, HostFacts{true, {0, 1}});
+    CHECK_FALSE(own.hugepages);
+    CHECK(own.dpdk_heap_limit_bytes == 512ULL << 20);
+    CHECK(own.warnings.empty());
+    CHECK(plan_eal_arguments(c, {"--no-huge", "--no-shconf"}, HostFacts{true, {0, 1}}).dpdk_heap_limit_bytes == 64ULL << 20);
+    CHECK(plan_eal_arguments(c, {"-m256"}, HostFacts{true, {0, 1}}).dpdk_heap_limit_bytes == 0);  // dynamic hugepage memory grows
+    // The user's own --no-huge: linkem's default sharing is --no-shconf, not --in-memory (DPDK would refuse).
+    const EalPlan user_no_huge = plan_eal_arguments(c, {"--no-huge"}, HostFacts{true, {0, 1}});
+    CHECK(contains(user_no_huge.args, "--no-shconf"));
+    CHECK_FALSE(contains(user_no_huge.args, "--in-memory"));
+    const EalPlan refused = plan_eal_arguments(c, {"--in-memory"}, HostFacts{false, {0, 1}});
+    REQUIRE(refused.warnings.size() == 2);
+    CHECK_THAT(refused.warnings[1], Catch::Contains("use --no-shconf"));
 }
 
 TEST_CASE("capture: true puts EAL in multi-process mode under a file prefix dpdk-dumpcap can name", "[unit][eal]") {

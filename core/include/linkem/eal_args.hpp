@@ -7,9 +7,13 @@
 //  - linkem adds --in-memory unless they choose how EAL shares its memory
 //    (--in-memory, --file-prefix, --proc-type, --no-shconf); with `capture:
 //    true` it adds --file-prefix=linkem instead (multi-process mode, so that
-//    dpdk-dumpcap can attach). When no
-//    hugepages are reserved, --no-huge -m 1024 with a warning unless they
-//    choose the memory (--no-huge, -m, --socket-mem, --huge-dir).
+//    dpdk-dumpcap can attach). When EAL cannot use hugepages (none free,
+//    or no hugetlbfs mount outside --in-memory mode, which maps them
+//    anonymously), --no-huge -m 1024 with a warning unless they choose the
+//    memory (--no-huge, -m, --socket-mem, --huge-dir). DPDK 22.11 refuses
+//    --in-memory beside --no-huge (which implies --legacy-mem), so the
+//    fallback shares nothing with --no-shconf instead of --in-memory (as
+//    it does when the user's own arguments say --no-huge or --legacy-mem).
 //  - Unless the arguments already choose lcores (-l, -c, --lcores), linkem adds
 //    `-l` with pipeline.lcores, or with the first two CPUs it may run on.
 //  - Each port's device is added: a PCI address as `-a DEV`, anything else as
@@ -26,13 +30,19 @@ namespace linkem {
 constexpr const char *kCaptureFilePrefix = "linkem";
 
 struct HostFacts {
-    bool hugepages_available = false;    // free 2 MiB (or 1 GiB) pages and a hugetlbfs mount
-    std::vector<unsigned> allowed_cpus;  // from the process's CPU affinity
+    bool hugepages_available = false;     // free hugepages of some size (enough for DPDK's own memory: see main.cpp)
+    std::vector<unsigned> allowed_cpus;   // from the process's CPU affinity
+    bool hugetlbfs_mounted = true;        // false: only --in-memory can map hugepages (anonymously)
+    uint64_t hugepage_free_bytes = 0;     // free hugepages of every size, count x size (sysfs)
+    uint64_t memory_available_bytes = 0;  // MemAvailable (/proc/meminfo)
 };
 
 struct EalPlan {
     std::vector<std::string> args;      // args[0] is the program name
     std::vector<std::string> warnings;  // one line each, for the user
+    // What the final arguments (linkem's and the user's) mean for memory.
+    bool hugepages = true;               // false with --no-huge: DPDK's heap is ordinary memory
+    uint64_t dpdk_heap_limit_bytes = 0;  // with --no-huge: -m (DPDK's default 64 MiB without it); 0: no limit but the hugepages
 };
 
 HostFacts probe_host();

@@ -148,6 +148,10 @@ class LinkModel {
     // once by the lcore that runs admit_burst(), published with release order,
     // so the control thread may read it at any time.
     std::optional<ModelError> first_model_error() const;
+    // The slots a model with these parameters reserves (0: no queue ring).
+    static uint64_t queue_slots_for(const LinkModelParams &params);
+    // The shortest frame on the wire, with the overhead (Ethernet pads to 60 bytes).
+    static uint64_t min_wire_bytes(uint32_t overhead_bytes);
 
   private:
     struct Slot {

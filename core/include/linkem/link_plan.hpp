@@ -4,13 +4,16 @@
 // gave it (for --check), and the longest a packet can stay in the link.
 //
 // Arena size (docs/ARCHITECTURE.md "Delay arena"): room for every packet that
-// can be in the link at once when it is full of minimum-size frames,
-//   packets = rate x (delay + queue drain time) / (8 x (60 + overhead) bytes) + 2 bursts,
-// at 80 bytes each (a 64-byte frame's record), rounded up to a power of two
-// bytes; larger frames carry more bytes per record, so they fit too. The rate is the constant bandwidth when there
-// is one, else an assumed line rate of 10 Gbit/s; the delay is the constant
-// delay when there is one, else an assumed 100 ms. `arena: N packets`
-// overrides the result.
+// can be in the link at once, whatever its bandwidth model:
+//  - the queue: what its limits let in (packets, and wire bytes: 1514-byte
+//    frames when only packets are limited; twice the limits with ecn);
+//  - the delay line: what leaves the link during one delay, at the constant
+//    rate, else (a bandwidth model, or no bandwidth limit) at an assumed line
+//    rate of 10 Gbit/s, in frames of at least 60 bytes; the delay is the
+//    constant delay, else an assumed 100 ms;
+//  - two bursts and one wrap (a skip record) of 1514-byte frames;
+// each in record bytes (arena_record_bytes), summed and rounded up to a power
+// of two. `arena: N packets` overrides the result.
 #pragma once
 
 #include "linkem/arena.hpp"
@@ -27,8 +30,9 @@
 namespace linkem {
 
 constexpr uint64_t kAssumedLineRateBps = 10'000'000'000ULL;
-constexpr uint64_t kAssumedDelayNs = 100'000'000;  // for sizing, when the delay model is not constant
-constexpr uint64_t kMaxFrameBytes = 1514;          // for the queue's drain time
+constexpr uint64_t kAssumedDelayNs = 100'000'000;     // for sizing, when the delay model is not constant
+constexpr uint64_t kMaxFrameBytes = 1514;             // for the queue's drain time and its arena bytes
+constexpr uint64_t kPassLaneArenaBytes = 4ULL << 20;  // the arena of a port's pass lane
 
 struct LinkPlan {
     std::unique_ptr<ModelInstance> bandwidth, loss, delay;  // owned; model holds references to them
@@ -45,6 +49,10 @@ struct LinkPlan {
     // overhead, no loss or delay), also made by plan_flow_instances().
     std::unique_ptr<LinkPlan> aggregate;
 };
+
+// An upper bound of the arena bytes `packets` frames of `wire_bytes` wire
+// bytes in all take as records (16-byte header, frame padded to 16 bytes).
+uint64_t arena_record_bytes(uint64_t packets, uint64_t wire_bytes, uint32_t overhead_bytes);
 
 // The instances of a per-flow template (links[i].per_flow), appended to
 // plan.flow_instances, and its aggregate's plan when it has one.
