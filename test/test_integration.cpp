@@ -164,7 +164,15 @@ TEST_CASE("pcap in, ring between, pcap out: the capture shows the configured rat
     for (size_t i = 0; i + kWindow < times.size(); ++i) per_frame.push_back((times[i + kWindow] - times[i]) / kWindow);
     std::sort(per_frame.begin(), per_frame.end());
     const double expected = (1000.0 + 24) * 8 / 10e6;  // 819.2 us per frame on the wire
-    CHECK(per_frame[per_frame.size() / 2] == Approx(expected).epsilon(0.02));
+    const double median = per_frame[per_frame.size() / 2];
+    // A timing figure: when it misses while linkem's own p99 lateness says the
+    // host did not let it keep its schedule, skip with both figures.
+    const size_t a_to_b = json.find("{\"name\": \"a-to-b\"");
+    const uint64_t lateness_p99_ns = number(json.substr(json.find("\"lateness_ns\"", a_to_b)), "p99");
+    if (median != Approx(expected).epsilon(0.02) && lateness_p99_ns > 1'000'000)
+        LINKEM_SKIP(fmt::format("host too busy for the capture's rate: {:.1f} us per frame for 819.2, lateness p99 {} ns", median * 1e6,
+                                lateness_p99_ns));
+    CHECK(median == Approx(expected).epsilon(0.02));
 }
 
 TEST_CASE("a port that cannot start is named, and linkem exits cleanly", "[eal]") {
