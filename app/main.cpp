@@ -5,6 +5,8 @@
 #include "linkem/command_line.hpp"
 #include "linkem/config.hpp"
 #include "emulator.hpp"
+#include "interface_lock.hpp"
+#include "linkem/device_iface.hpp"
 #include "linkem/eal_args.hpp"
 #include "linkem/link_plan.hpp"
 #include "linkem/route_plan.hpp"
@@ -130,6 +132,16 @@ int main(int argc, char **argv) {
         fmt::print("# EAL arguments: {}\n", fmt::join(shown.begin() + 1, shown.end(), " "));
         for (const std::string &w : eal.warnings) fmt::print("# warning: {}\n", w);
         return kExitOk;
+    }
+
+    // One linkem per kernel interface: a second one would duplicate or black-hole its traffic.
+    std::vector<std::string> interfaces;
+    for (const Port &p : config.ports)
+        for (const std::string &iface : kernel_interfaces(p.device)) interfaces.push_back(iface);
+    InterfaceLocks locks;
+    if (std::string error; !locks.acquire(interfaces, cl.config_path, &error)) {
+        fmt::print(stderr, "linkem: {}; nothing was started\n", error);
+        return kExitUsage;
     }
 
     for (const std::string &w : eal.warnings) fmt::print(stderr, "linkem: warning: {}\n", w);

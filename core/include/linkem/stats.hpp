@@ -81,6 +81,10 @@ struct LinkSnapshot {
     uint64_t backlogged_wire_bytes = 0, backlogged_sent_ns = 0, backlogged_model_ns = 0;
     Histogram delay_ns, lateness_ns;
     LinkExpectations expected;
+    // order keep (link_model.hpp OrderKeepStats): packets held back behind a predecessor released
+    // later, the delay that added, and the model's own delay distribution (set with the histograms).
+    uint64_t held_back = 0, held_back_added_ns = 0, held_back_max_ns = 0;
+    Histogram model_delay_ns;
 
     uint64_t dropped() const;
     // Packets the loss model judged: those that took link time.
@@ -88,6 +92,12 @@ struct LinkSnapshot {
     // Duplicates add packets; a chain's inner hop hands its packets on instead of sending them.
     bool balanced() const { return rx_packets + duplicated == tx_packets + handed_on + dropped() + in_flight; }
 };
+
+// Adds order keep's figures to a snapshot: the model's delay distribution is
+// the delivered one with the held packets' delivered delays replaced by their
+// model delays (when the snapshot has its histograms).
+void add_order_keep(LinkSnapshot &s, uint64_t held_back, uint64_t added_ns, uint64_t added_max_ns, const Histogram &held_model_delay_ns,
+                    const Histogram &held_delivered_delay_ns, bool with_histograms);
 
 // Histograms are copied only when asked: do so only when both writers are stopped.
 LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected, const RxCounters &rx, const TxCounters &tx,
