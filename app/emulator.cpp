@@ -61,6 +61,16 @@ struct DriverCounters {
     uint64_t errors() const { return imissed + ierrors + oerrors + rx_nombuf; }
 };
 
+// A string for our JSON: quotes and backslashes escaped (an interface name may hold them).
+std::string json_text(const std::string &text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
 std::string driver_text(const DriverCounters &d) {
     std::string out = fmt::format("port {} (driver): ipackets {}, opackets {}, imissed {}, ierrors {}, oerrors {}, rx_nombuf {}\n", d.port,
                                   d.ipackets, d.opackets, d.imissed, d.ierrors, d.oerrors, d.rx_nombuf);
@@ -146,9 +156,9 @@ class Emulator {
     bool pdump_ready_ = false;
     std::vector<rte_mempool *> pools_;  // one per port, for what it receives
     std::vector<OpenPort> ports_;
-    std::vector<std::vector<std::string>> port_interfaces_;      // the kernel interfaces of each port's device
-    std::vector<std::vector<LinkStateChange>> link_history_;     // per port: the state at the start and every change
-    std::vector<std::string> eal_args_;                          // as EAL got them, for the runtime files at the end
+    std::vector<std::vector<std::string>> port_interfaces_;   // the kernel interfaces of each port's device
+    std::vector<std::vector<LinkStateChange>> link_history_;  // per port: the state at the start and every change
+    std::vector<std::string> eal_args_;                       // as EAL got them, for the runtime files at the end
     std::vector<ArenaMemory> arena_memory_;
     bool build_links(const std::vector<size_t> &port_ids);
     LinkRuntime *add_link(const std::string &name, const LinkPlan &plan, const Link *config_link, size_t to_port, void *arena,
@@ -642,11 +652,12 @@ int Emulator::finish() {
         std::string history;
         for (const LinkStateChange &c : link_history_[i])
             history += fmt::format("{}{{\"t_ns\": {}, \"up\": {}, \"speed_mbps\": {}, \"state\": \"{}\"}}", history.empty() ? "" : ", ",
-                                   c.t_ns, c.up ? "true" : "false", c.speed_mbps, c.text);
+                                   c.t_ns, c.up ? "true" : "false", c.speed_mbps, json_text(c.text));
         port_json += fmt::format(
             "{}{{\"name\": \"{}\", \"ipackets\": {}, \"opackets\": {}, \"imissed\": {}, \"ierrors\": {}, \"rx_nombuf\": {}, \"oerrors\": "
             "{}, \"driver_errors\": {}, \"link\": [{}]}}",
-            port_json.empty() ? "" : ", ", d.port, d.ipackets, d.opackets, d.imissed, d.ierrors, d.rx_nombuf, d.oerrors, d.errors(), history);
+            port_json.empty() ? "" : ", ", d.port, d.ipackets, d.opackets, d.imissed, d.ierrors, d.rx_nombuf, d.oerrors, d.errors(),
+            history);
         close_port(ports_[i]);
     }
     uint64_t pool_size = 0, available = 0;
@@ -702,14 +713,18 @@ int Emulator::finish() {
             fmt::print(stderr, "linkem: DRIVER ERRORS: port {}: {} frames were accepted by the driver but not delivered (oerrors)\n",
                        d.port, d.oerrors);
         if (d.imissed + d.ierrors + d.rx_nombuf != 0)
-            fmt::print(stderr, "linkem: warning: port {}: {} frames were dropped by the port before any link saw them (imissed {}, ierrors {}, rx_nombuf {})\n",
+            fmt::print(stderr,
+                       "linkem: warning: port {}: {} frames were dropped by the port before any link saw them (imissed {}, ierrors {}, "
+                       "rx_nombuf {})\n",
                        d.port, d.imissed + d.ierrors + d.rx_nombuf, d.imissed, d.ierrors, d.rx_nombuf);
     }
     for (size_t i = 0; i < ports_.size(); ++i)
         if (link_history_[i].size() > 1 || !link_history_[i].front().up)
             fmt::print(stderr, "linkem: warning: port {}: link was {} at the start{}; now {}\n", ports_[i].name,
                        link_history_[i].front().text,
-                       link_history_[i].size() > 1 ? fmt::format(" and changed {} time{}", link_history_[i].size() - 1, link_history_[i].size() == 2 ? "" : "s") : "",
+                       link_history_[i].size() > 1
+                           ? fmt::format(" and changed {} time{}", link_history_[i].size() - 1, link_history_[i].size() == 2 ? "" : "s")
+                           : "",
                        link_history_[i].back().text);
     if (delivery_errors != 0) fmt::print(stderr, "linkem: exit status 1: driver errors (frames counted as sent were not delivered)\n");
     return balanced && mbufs_back && delivery_errors == 0 ? 0 : 1;

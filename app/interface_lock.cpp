@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -46,11 +47,14 @@ bool InterfaceLocks::acquire(const std::vector<std::string> &interfaces, const s
     const std::filesystem::path config_abs = std::filesystem::absolute(config_path, abs_ec);
     const std::string owner = fmt::format("pid {}, config {}\n", getpid(), abs_ec ? config_path : config_abs.string());
     for (const std::string &iface : interfaces) {
-        const std::string path = fmt::format("{}/iface-{}-{}.lock", kLockDir, netns, iface);
+        std::string file_name = iface;  // a kernel interface name has no '/', but the configuration's string might
+        std::replace(file_name.begin(), file_name.end(), '/', '_');
+        const std::string path = fmt::format("{}/iface-{}-{}.lock", kLockDir, netns, file_name);
         const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            *error = fmt::format("cannot open {} to lock kernel interface {}: {}", path, iface, std::strerror(errno));
-            return false;
+        if (fd < 0) {  // no lock to take (a read-only /run, no permission): say so, and run unguarded
+            warnings_.push_back(fmt::format("cannot open {} to lock kernel interface {} ({}): another linkem on it would not be refused",
+                                            path, iface, std::strerror(errno)));
+            continue;
         }
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             const int why = errno;

@@ -21,10 +21,14 @@ class InterfaceLocks {
 
     // Locks every interface or none; on refusal returns false with `error`
     // naming the interface and the other instance.
+    // An interface whose lock file cannot be opened (a read-only /run, no
+    // permission) is not locked: warnings() says which.
     bool acquire(const std::vector<std::string> &interfaces, const std::string &config_path, std::string *error);
+    const std::vector<std::string> &warnings() const { return warnings_; }
 
   private:
     std::vector<int> fds_;
+    std::vector<std::string> warnings_;
 };
 
 }  // namespace linkem

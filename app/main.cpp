@@ -143,6 +143,7 @@ int main(int argc, char **argv) {
         fmt::print(stderr, "linkem: {}; nothing was started\n", error);
         return kExitUsage;
     }
+    for (const std::string &w : locks.warnings()) fmt::print(stderr, "linkem: warning: {}\n", w);
 
     for (const std::string &w : eal.warnings) fmt::print(stderr, "linkem: warning: {}\n", w);
     return run_emulator(config, plans, cl, eal, seed);

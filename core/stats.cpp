@@ -145,10 +145,11 @@ std::string fidelity_text(const LinkSnapshot &s) {
     if (s.held_back != 0) {
         // order keep: a packet due before its predecessor's release waits for it, which changes the delay distribution.
         const auto ms = [](double ns) { return fmt::format("{:.3f} ms", ns / 1e6); };
-        out += fmt::format("  order keep held back {} of {} packets behind a predecessor released later (mean +{}, max +{}): "
-                           "the delivered delay differs from the model's\n",
-                           s.held_back, s.delay_ns.total(), ms(static_cast<double>(s.held_back_added_ns) / static_cast<double>(s.held_back)),
-                           ms(static_cast<double>(s.held_back_max_ns)));
+        out += fmt::format(
+            "  order keep held back {} of {} packets behind a predecessor released later (mean +{}, max +{}): "
+            "the delivered delay differs from the model's\n",
+            s.held_back, s.delay_ns.total(), ms(static_cast<double>(s.held_back_added_ns) / static_cast<double>(s.held_back)),
+            ms(static_cast<double>(s.held_back_max_ns)));
         if (s.model_delay_ns.total() != 0)
             out += fmt::format("  delay ns, model (before the hold): p50 {} p99 {} max {}; delivered: p50 {} p99 {} max {}\n",
                                s.model_delay_ns.percentile(0.5), s.model_delay_ns.percentile(0.99), s.model_delay_ns.max(),

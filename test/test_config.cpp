@@ -851,12 +851,14 @@ TEST_CASE("one kernel interface under two device names is refused at the second 
     CHECK(linkem::kernel_interfaces("net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap").empty());
     CHECK(linkem::kernel_interfaces("net_null0").empty());
     CHECK(linkem::kernel_interfaces("0000:01:00.0").empty());
-    require_one_error("ports:\n  a: {device: \"net_af_packet0,iface=x\"}\n  b: {device: \"net_af_packet1,iface=x\"}\n"
-                      "links: [{name: ab, from: a, to: b}]\n",
-                      3, 15, "ports.b.device", "kernel interface \"x\" is already used by port \"a\"");
-    require_one_error("ports:\n  a: {device: \"net_tap0,iface=t\"}\n  b: {device: \"net_pcap0,rx_iface=u,tx_iface=t\"}\n"
-                      "links: [{name: ab, from: a, to: b}]\n",
-                      3, 15, "ports.b.device", "kernel interface \"t\" is already used by port \"a\"");
+    require_one_error(
+        "ports:\n  a: {device: \"net_af_packet0,iface=x\"}\n  b: {device: \"net_af_packet1,iface=x\"}\n"
+        "links: [{name: ab, from: a, to: b}]\n",
+        3, 15, "ports.b.device", "kernel interface \"x\" is already used by port \"a\"");
+    require_one_error(
+        "ports:\n  a: {device: \"net_tap0,iface=t\"}\n  b: {device: \"net_pcap0,rx_iface=u,tx_iface=t\"}\n"
+        "links: [{name: ab, from: a, to: b}]\n",
+        3, 15, "ports.b.device", "kernel interface \"t\" is already used by port \"a\"");
     // One port may read and write one interface.
     CHECK(must_load("ports:\n  a: {device: \"net_pcap0,rx_iface=x,tx_iface=x\"}\n  b: {device: net_null0}\n"
                     "links: [{name: ab, from: a, to: b}]\n")

@@ -154,16 +154,16 @@ TEST_CASE("link state: an administratively down interface is down at the start, 
     CHECK(b.substr(third).find("\"up\": false") == b.substr(third).find("\"up\""));
 }
 
-TEST_CASE("a second linkem on a kernel interface in use is refused, naming the first; two ports on one are refused",
-          "[eal][silent]") {
+TEST_CASE("a second linkem on a kernel interface in use is refused, naming the first; two ports on one are refused", "[eal][silent]") {
     if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
     VethNamespace ns;
     if (!ns.ok()) LINKEM_SKIP("needs `ip` and network namespaces (ip netns add / veth failed)");
     TempDir dir;
     const std::string first = dir.write("first.yaml", flood_into_veth_config());
-    const std::string second = dir.write("second.yaml", "ports:\n  a: {device: \"net_af_packet0,iface=lkms-a\"}\n"
-                                                        "  b: {device: \"net_af_packet1,iface=lkms-b\"}\n"
-                                                        "links:\n  - {name: a-to-b, from: a, to: b}\n");
+    const std::string second = dir.write("second.yaml",
+                                         "ports:\n  a: {device: \"net_af_packet0,iface=lkms-a\"}\n"
+                                         "  b: {device: \"net_af_packet1,iface=lkms-b\"}\n"
+                                         "links:\n  - {name: a-to-b, from: a, to: b}\n");
     Run refused;
     pid_t first_pid = 0;
     const Run r = run_linkem_and(
@@ -171,7 +171,8 @@ TEST_CASE("a second linkem on a kernel interface in use is refused, naming the f
         [&](pid_t pid) {
             first_pid = pid;
             usleep(1'000'000);
-            refused = run_linkem_and(shell_quote(second) + " --duration 1s --stats-interval 0", 30, [](pid_t) {}, ns.prefix());
+            refused = run_linkem_and(
+                shell_quote(second) + " --duration 1s --stats-interval 0", 30, [](pid_t) {}, ns.prefix());
         },
         ns.prefix());
     INFO(r.output);
@@ -180,9 +181,10 @@ TEST_CASE("a second linkem on a kernel interface in use is refused, naming the f
     CHECK(refused.status == 2);
     CHECK_THAT(refused.output, Catch::Contains("kernel interface lkms-a is in use by another linkem (pid " + std::to_string(first_pid) +
                                                ", config " + first + ")"));
-    const std::string twice = dir.write("twice.yaml", "ports:\n  a: {device: \"net_af_packet0,iface=lkms-a\"}\n"
-                                                      "  b: {device: \"net_af_packet1,iface=lkms-a\"}\n"
-                                                      "links:\n  - {name: a-to-b, from: a, to: b}\n");
+    const std::string twice = dir.write("twice.yaml",
+                                        "ports:\n  a: {device: \"net_af_packet0,iface=lkms-a\"}\n"
+                                        "  b: {device: \"net_af_packet1,iface=lkms-a\"}\n"
+                                        "links:\n  - {name: a-to-b, from: a, to: b}\n");
     const Run config_error = run_linkem(shell_quote(twice) + " --duration 1s", 30);
     INFO(config_error.output);
     CHECK(config_error.status == 2);
@@ -199,8 +201,7 @@ std::string null_config() {
 
 }  // namespace
 
-TEST_CASE("SIGHUP stops cleanly with the summary and the JSON; SIGUSR1 prints the summary so far and the run goes on",
-          "[eal][silent]") {
+TEST_CASE("SIGHUP stops cleanly with the summary and the JSON; SIGUSR1 prints the summary so far and the run goes on", "[eal][silent]") {
     if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;
     const std::string config = dir.write("null.yaml", null_config()), stats = (dir / "stats.json").string();
@@ -210,8 +211,8 @@ TEST_CASE("SIGHUP stops cleanly with the summary and the JSON; SIGUSR1 prints th
     });
     INFO(hup.output);
     CHECK(hup.status == 0);
-    CHECK_THAT(hup.output, Catch::Contains("stopping") && Catch::Contains("accounting: rx = tx + drops + in flight:") &&
-                               Catch::Contains(": balanced"));
+    CHECK_THAT(hup.output,
+               Catch::Contains("stopping") && Catch::Contains("accounting: rx = tx + drops + in flight:") && Catch::Contains(": balanced"));
     CHECK(read_file(stats).find("\"balanced\": true") != std::string::npos);
 
     const Run usr1 = run_linkem_and(shell_quote(config) + " --duration 3s --stats-interval 0", 60, [](pid_t pid) {
@@ -224,7 +225,7 @@ TEST_CASE("SIGHUP stops cleanly with the summary and the JSON; SIGUSR1 prints th
     REQUIRE(so_far != std::string::npos);
     CHECK(usr1.output.find("link a-to-b: rx ", so_far) != std::string::npos);
     CHECK(usr1.output.find("linkem: ran 3", so_far) != std::string::npos);  // it went on to the end of --duration
-    CHECK(count_of(usr1.output, "link a-to-b: rx ") == 2);                   // the summary so far, and the final one
+    CHECK(count_of(usr1.output, "link a-to-b: rx ") == 2);                  // the summary so far, and the final one
 }
 
 namespace {

@@ -108,9 +108,10 @@ TEST_CASE("linkem-sim names what is wrong with its input", "[sim]") {
 TEST_CASE("linkem-sim shows what order keep held back, and the model's delay beside the delivered one", "[sim]") {
     TempDir dir;
     // The issue's case: 10 kpps into 2 ms of jitter; keeping order holds most packets back.
-    const std::string config = dir.write("jitter.yaml", "ports: {a: {device: net_null0}, b: {device: net_null1}}\n"
-                                                        "links:\n  - {name: ab, from: a, to: b, delay: {plugin: normal, mean: 10ms, "
-                                                        "stddev: 2ms}}\nseed: 7\n");
+    const std::string config = dir.write("jitter.yaml",
+                                         "ports: {a: {device: net_null0}, b: {device: net_null1}}\n"
+                                         "links:\n  - {name: ab, from: a, to: b, delay: {plugin: normal, mean: 10ms, "
+                                         "stddev: 2ms}}\nseed: 7\n");
     const std::string json = (dir / "s.json").string();
     const Run r = sim(config + " --synthetic rate=10kpps,size=64,count=50000 --stats-json " + json);
     INFO(r.output);
@@ -131,6 +132,6 @@ TEST_CASE("linkem-sim shows what order keep held back, and the model's delay bes
     const size_t model = stats.find("\"model_delay_ns\": {", keep);
     REQUIRE(model != std::string::npos);
     CHECK(number("count", model) == 50'000);
-    CHECK(number("p50", model) == Approx(10e6).epsilon(0.07));  // the configured mean, within the histogram's 1/16
+    CHECK(number("p50", model) == Approx(10e6).epsilon(0.07));                          // the configured mean, within the histogram's 1/16
     CHECK(number("p50", stats.find("\"delay_ns\": {")) > 1.15 * number("p50", model));  // delivered: shifted by the hold
 }
