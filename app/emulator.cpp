@@ -475,8 +475,8 @@ std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
         LinkSnapshot s = snapshot(l->name, l->expected, l->rx, l->tx, in_flight, with_histograms);
         const OrderKeepStats &held = l->model.order_keep();
         add_order_keep(s, held.held_back.load(std::memory_order_relaxed), held.added_ns.load(std::memory_order_relaxed),
-                       held.added_max_ns.load(std::memory_order_relaxed), held.held_model_delay_ns, held.held_delivered_delay_ns,
-                       with_histograms);
+                       held.added_max_ns.load(std::memory_order_relaxed), held.held_model_delay_ns.get(),
+                       held.held_delivered_delay_ns.get(), with_histograms);
         if (l->flows != nullptr) {
             s.flow = to_string(*l->flow_key_spec, l->flows->key_of(l->flow_index));
             s.flows_served = l->flows->flows_served(l->flow_index);

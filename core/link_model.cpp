@@ -25,6 +25,10 @@ uint32_t wire_length(uint32_t len_bytes, uint32_t overhead_bytes) {
 }
 
 LinkModel::LinkModel(const LinkModelParams &params) : p_(params) {
+    if (p_.delay && !p_.order_drop) {  // the only links that can hold a packet back (OrderKeepStats)
+        held_.held_model_delay_ns = std::make_unique<Histogram>();
+        held_.held_delivered_delay_ns = std::make_unique<Histogram>();
+    }
     if (!p_.bandwidth) return;  // no bottleneck, no queue
     uint64_t slots = UINT64_MAX;
     if (p_.queue_limit_packets != 0) slots = p_.queue_limit_packets;
@@ -138,8 +142,10 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
             ++held;
             added_ns += added;
             added_max_ns = std::max(added_max_ns, added);
-            held_.held_model_delay_ns.record(due - admitted[j].arrival_ns);
-            held_.held_delivered_delay_ns.record(last_release_ns_ - admitted[j].arrival_ns);
+            if (held_.held_model_delay_ns) {
+                held_.held_model_delay_ns->record(due - admitted[j].arrival_ns);
+                held_.held_delivered_delay_ns->record(last_release_ns_ - admitted[j].arrival_ns);
+            }
         } else {
             last_release_ns_ = due;
         }

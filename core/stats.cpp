@@ -69,14 +69,15 @@ LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected,
     return s;
 }
 
-void add_order_keep(LinkSnapshot &s, uint64_t held_back, uint64_t added_ns, uint64_t added_max_ns, const Histogram &held_model_delay_ns,
-                    const Histogram &held_delivered_delay_ns, bool with_histograms) {
+void add_order_keep(LinkSnapshot &s, uint64_t held_back, uint64_t added_ns, uint64_t added_max_ns, const Histogram *held_model_delay_ns,
+                    const Histogram *held_delivered_delay_ns, bool with_histograms) {
     s.held_back = held_back;
     s.held_back_added_ns = added_ns;
     s.held_back_max_ns = added_max_ns;
     if (!with_histograms) return;
     s.model_delay_ns = s.delay_ns;
-    s.model_delay_ns.replace(held_delivered_delay_ns, held_model_delay_ns);
+    if (held_model_delay_ns != nullptr && held_delivered_delay_ns != nullptr)
+        s.model_delay_ns.replace(*held_delivered_delay_ns, *held_model_delay_ns);
 }
 
 namespace {

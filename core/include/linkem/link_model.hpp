@@ -35,6 +35,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace linkem {
@@ -98,11 +99,14 @@ struct Verdict {
 // (Histogram::replace), at no cost for a packet that is not held back.
 // Written by the link's lcore once per burst (the histograms per held packet);
 // read by the control thread (relaxed loads; histograms when the lcore stopped).
+// Only a link with a delay model and order keep can hold a packet back (exit
+// times never decrease), so only such a link gets the histograms (16 KB; a
+// per-flow template has up to 65536 instances).
 struct OrderKeepStats {
-    std::atomic<uint64_t> held_back{0};     // packets
-    std::atomic<uint64_t> added_ns{0};      // the delay added to them, summed
-    std::atomic<uint64_t> added_max_ns{0};  // the most added to one packet
-    Histogram held_model_delay_ns, held_delivered_delay_ns;
+    std::atomic<uint64_t> held_back{0};                                       // packets
+    std::atomic<uint64_t> added_ns{0};                                        // the delay added to them, summed
+    std::atomic<uint64_t> added_max_ns{0};                                    // the most added to one packet
+    std::unique_ptr<Histogram> held_model_delay_ns, held_delivered_delay_ns;  // made at construction, or none
 };
 
 // A frame's length on the wire: padded to the Ethernet minimum when the

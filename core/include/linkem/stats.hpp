@@ -96,8 +96,9 @@ struct LinkSnapshot {
 // Adds order keep's figures to a snapshot: the model's delay distribution is
 // the delivered one with the held packets' delivered delays replaced by their
 // model delays (when the snapshot has its histograms).
-void add_order_keep(LinkSnapshot &s, uint64_t held_back, uint64_t added_ns, uint64_t added_max_ns, const Histogram &held_model_delay_ns,
-                    const Histogram &held_delivered_delay_ns, bool with_histograms);
+// The histograms may be null (a link that cannot hold a packet back).
+void add_order_keep(LinkSnapshot &s, uint64_t held_back, uint64_t added_ns, uint64_t added_max_ns, const Histogram *held_model_delay_ns,
+                    const Histogram *held_delivered_delay_ns, bool with_histograms);
 
 // Histograms are copied only when asked: do so only when both writers are stopped.
 LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected, const RxCounters &rx, const TxCounters &tx,
