@@ -473,6 +473,7 @@ std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
         if (l->flows != nullptr && l->flows->flows_served(l->flow_index) == 0) continue;
         const uint64_t in_flight = (l->lane ? l->lane->arena.occupancy() : 0) + (l->reorder_lane ? l->reorder_lane->arena.occupancy() : 0);
         LinkSnapshot s = snapshot(l->name, l->expected, l->rx, l->tx, in_flight, with_histograms);
+        s.model_error = l->model.first_model_error();
         const OrderKeepStats &held = l->model.order_keep();
         add_order_keep(s, held.held_back.load(std::memory_order_relaxed), held.added_ns.load(std::memory_order_relaxed),
                        held.added_max_ns.load(std::memory_order_relaxed), held.held_model_delay_ns.get(),

@@ -11,6 +11,7 @@
 #include "linkem/link_plan.hpp"
 #include "linkem/route_plan.hpp"
 #include "linkem/plugin_host.hpp"
+#include "linkem/seed.hpp"
 #include "linkem_version.h"
 
 #include <fmt/format.h>
@@ -18,7 +19,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <random>
 #include <tuple>
 #include <string>
 #include <vector>
@@ -60,6 +60,10 @@ int list_plugins() {
             fmt::print("          {:<16} {:<12} {}\n", p.name, p.type, p.description);
         }
         fmt::print("          ({})\n", m.path);
+        const std::string file = m.path.substr(m.path.rfind('/') + 1), name = m.model->name;
+        if (file != PluginHost::file_name_for(m.model->kind, name) && file != name + ".so")
+            fmt::print("          (usable by path only: by name it is looked for as {} or {}.so)\n",
+                       PluginHost::file_name_for(m.model->kind, name), name);
     }
     for (const std::string &p : problems) fmt::print(stderr, "linkem: refused {}\n", p);
     return problems.empty() ? kExitOk : kExitRuntime;
@@ -90,8 +94,7 @@ int main(int argc, char **argv) {
     const LoadResult loaded = load_config_file(cl.config_path);
     if (!loaded.config) return report_errors(loaded.errors, loaded.error_count, cl.config_path);
     const Config &config = *loaded.config;
-    // `seed: random` draws one now and reports it, so the run can be repeated.
-    const uint64_t seed = config.seed_random ? (uint64_t{std::random_device{}()} << 32) | std::random_device{}() : config.seed;
+    const uint64_t seed = resolve_seed(config);  // reported, so a `seed: random` run can be repeated
 
     // Every model is loaded and given its parameters now, for --check as for a run.
     const PluginHost host;

@@ -12,14 +12,17 @@
 // arena_full. Same configuration, seed and input: byte-identical output.
 #include "linkem/config.hpp"
 #include "linkem/link_plan.hpp"
+#include "linkem/pcap_reader.hpp"
 #include "linkem/release_tracker.hpp"
 #include "linkem/plugin_host.hpp"
+#include "linkem/seed.hpp"
 #include "linkem/stats.hpp"
 #include "linkem/suggest.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -59,35 +62,21 @@ struct Input {
     std::string error;
 };
 
-uint32_t swap32(uint32_t v) { return __builtin_bswap32(v); }
-
+// Every record of a pcap capture, checked by PcapReader before anything is
+// allocated for it; arrival times relative to the first record.
 Input read_pcap(const std::string &path) {
     Input in;
     std::ifstream f(path, std::ios::binary);
     if (!f) return {{}, 0, fmt::format("{}: cannot read: {}", path, std::strerror(errno))};
-    uint32_t header[6];
-    if (!f.read(reinterpret_cast<char *>(header), sizeof header)) return {{}, 0, fmt::format("{}: too short for a pcap file", path)};
-    const bool swapped = header[0] == 0xd4c3b2a1 || header[0] == 0x4d3cb2a1;
-    const uint32_t magic = swapped ? swap32(header[0]) : header[0];
-    if (magic != 0xa1b2c3d4 && magic != 0xa1b23c4d)
-        return {{},
-                0,
-                fmt::format("{}: not a pcap file (magic {:#x}; pcapng is not supported: convert with editcap -F pcap)", path, header[0])};
-    const uint64_t fraction_ns = magic == 0xa1b23c4d ? 1 : 1000;
-    bool first = true;
-    for (uint32_t record[4]; f.read(reinterpret_cast<char *>(record), sizeof record);) {
-        if (swapped)
-            for (uint32_t &r : record) r = swap32(r);
-        Frame frame;
-        const uint64_t t = uint64_t{record[0]} * 1'000'000'000 + uint64_t{record[1]} * fraction_ns;
-        if (first) in.base_ns = t, first = false;
-        if (t < in.base_ns) return {{}, 0, fmt::format("{}: packet {} goes back in time", path, in.frames.size() + 1)};
-        frame.arrival_ns = t - in.base_ns;
-        frame.bytes.resize(record[2]);
-        if (!f.read(frame.bytes.data(), record[2])) return {{}, 0, fmt::format("{}: truncated packet {}", path, in.frames.size() + 1)};
-        if (!in.frames.empty() && frame.arrival_ns < in.frames.back().arrival_ns)
+    PcapReader reader(f, path);
+    if (!reader.open()) return {{}, 0, reader.error()};
+    PcapReader::Record record;
+    for (PcapReader::Next next; (next = reader.next(&record)) != PcapReader::Next::kEnd;) {
+        if (next == PcapReader::Next::kError) return {{}, 0, reader.error()};
+        if (in.frames.empty()) in.base_ns = record.time_ns;
+        if (record.time_ns < in.base_ns || (!in.frames.empty() && record.time_ns - in.base_ns < in.frames.back().arrival_ns))
             return {{}, 0, fmt::format("{}: packet {} is older than the one before: sort the capture", path, in.frames.size() + 1)};
-        in.frames.push_back(std::move(frame));
+        in.frames.push_back({record.time_ns - in.base_ns, std::move(record.bytes)});
     }
     return in;
 }
@@ -188,9 +177,11 @@ std::optional<Options> parse_options(int argc, char **argv, std::string *error) 
         else if (a == "--stats-json")
             o.stats_json = v;
         else if (a == "--seed") {
-            if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
-                return *error = "--seed needs a whole number", std::nullopt;
-            o.seed = std::stoull(v);
+            uint64_t seed = 0;
+            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seed);
+            if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+                return *error = fmt::format("--seed \"{}\" is not a whole number from 0 to 18446744073709551615", v), std::nullopt;
+            o.seed = seed;
         } else {
             const auto guess = nearest_word(a, known);
             return *error = fmt::format("unknown option \"{}\"{}", a, guess ? "; did you mean " + *guess + "?" : ""), std::nullopt;
@@ -229,7 +220,7 @@ int main(int argc, char **argv) {
         }
         link_index = static_cast<size_t>(it - names.begin());
     }
-    const uint64_t seed = opt->seed.value_or(config.seed);
+    const uint64_t seed = opt->seed ? *opt->seed : resolve_seed(config);
     std::vector<ConfigError> errors;
     std::optional<LinkPlan> plan = plan_link(config, link_index, seed, PluginHost(), &errors);
     if (!plan) {
@@ -292,6 +283,7 @@ int main(int argc, char **argv) {
             case Fate::kDropLoss: rx.drop_loss.add(1); break;
             case Fate::kDropOrder: rx.drop_order.add(1); break;
             case Fate::kDropArenaFull: rx.drop_arena_full.add(1); break;
+            case Fate::kDropModelError: rx.drop_model_error.add(1); break;
             }
         }
     }
@@ -302,6 +294,7 @@ int main(int argc, char **argv) {
 
     add_tally(tx, tally);
     LinkSnapshot s = snapshot(config.links[link_index].name, expected, rx, tx, 0, true);
+    s.model_error = model.first_model_error();
     const OrderKeepStats &held = model.order_keep();
     add_order_keep(s, held.held_back.load(), held.added_ns.load(), held.added_max_ns.load(), held.held_model_delay_ns.get(),
                    held.held_delivered_delay_ns.get(), true);

@@ -1,5 +1,6 @@
 #include "stages.hpp"
 
+#include "linkem/burst_split.hpp"
 #include "linkem/path_admit.hpp"
 
 #include <rte_cycles.h>
@@ -48,7 +49,7 @@ struct Group {
 
 // One hop's verdicts over a burst, added to its link's counters at once.
 struct HopTally {
-    uint32_t packets = 0, forwarded = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0;
+    uint32_t packets = 0, forwarded = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0, n_model_error = 0;
     uint64_t bytes = 0;
 
     void add(LinkRuntime &link, const PacketIn &in, const Verdict &v) {
@@ -63,6 +64,7 @@ struct HopTally {
         case Fate::kDropLoss: ++n_loss; break;
         case Fate::kDropArenaFull: ++n_arena_full; break;
         case Fate::kDropOrder: ++n_order; break;
+        case Fate::kDropModelError: ++n_model_error; break;
         }
     }
     void flush(LinkRuntime &link, bool inner_hop) const {
@@ -72,6 +74,7 @@ struct HopTally {
         if (n_loss != 0) link.rx.drop_loss.add(n_loss);
         if (n_order != 0) link.rx.drop_order.add(n_order);
         if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
+        if (n_model_error != 0) link.rx.drop_model_error.add(n_model_error);
         link.rx.queue_depth.set(link.model.queue_depth());
         if (inner_hop) link.rx.handed_on.add(forwarded);
     }
@@ -200,26 +203,21 @@ void run_group(const Group &g, const uint16_t *idx, LinkRuntime *const *link_of,
         if (n != 0) run_tail(path, *path.hops[path.flow_hop], in, at, ce, n, mbufs, fields);
         return;
     }
-    while (n != 0) {  // one flow instance at a time, its packets in arrival order
-        LinkRuntime *link = link_of[at[0]];
-        PacketIn mine_in[kMaxBurst];
-        uint16_t mine_at[kMaxBurst];
-        bool mine_ce[kMaxBurst];
-        uint32_t mine = 0, rest = 0;
-        for (uint32_t j = 0; j < n; ++j) {
-            if (link_of[at[j]] == link) {
-                mine_in[mine] = in[j];
-                mine_at[mine] = at[j];
-                mine_ce[mine++] = ce[j];
-            } else {
-                in[rest] = in[j];
-                at[rest] = at[j];
-                ce[rest++] = ce[j];
+    // One flow instance at a time, its packets in arrival order (a sort by
+    // instance: O(n log n), however many flows the burst carries).
+    PacketIn mine_in[kMaxBurst];
+    uint16_t mine_at[kMaxBurst];
+    bool mine_ce[kMaxBurst];
+    for_each_key_run<kMaxBurst>(
+        n, [&](uint32_t j) { return link_of[at[j]]->flow_index; },
+        [&](const uint16_t *positions, uint32_t mine) {
+            for (uint32_t r = 0; r < mine; ++r) {
+                mine_in[r] = in[positions[r]];
+                mine_at[r] = at[positions[r]];
+                mine_ce[r] = ce[positions[r]];
             }
-        }
-        run_tail(path, *link, mine_in, mine_at, mine_ce, mine, mbufs, fields);
-        n = rest;
-    }
+            run_tail(path, *link_of[mine_at[0]], mine_in, mine_at, mine_ce, mine, mbufs, fields);
+        });
 }
 
 // The link that names the packet's group: the path's hop flow_hop, which for
@@ -298,10 +296,10 @@ void admit_burst(IngressRuntime &in, rte_mbuf **mbufs, uint16_t n, uint64_t arri
             ++groups[g].count;
             group_index[i] = static_cast<uint16_t>(g);
         }
-        uint32_t k = 0;
-        for (uint32_t g = 0; g < n_groups; ++g)
-            for (uint16_t i = 0; i < n; ++i)
-                if (group_index[i] == g) order[k++] = i;
+        uint32_t next[kMaxBurst];  // by group: where its next packet goes in order[] (a counting sort)
+        for (uint32_t g = 0, k = 0; g < n_groups; k += groups[g++].count) next[g] = k;
+        for (uint16_t i = 0; i < n; ++i)
+            if (group_index[i] != kNoGroup) order[next[group_index[i]]++] = i;
     }
     const uint64_t classified_ns = now_ns(clock);
 

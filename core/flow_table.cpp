@@ -67,16 +67,6 @@ uint64_t FlowTable::hash(const FlowKey &key) {
     return h;
 }
 
-uint32_t FlowTable::idle_longest(uint64_t now_ns) const {
-    uint32_t best = kNone;
-    for (uint32_t i = 0; i < instances_.size(); ++i) {
-        const Instance &in = instances_[i];
-        if (now_ns - in.last_seen_ns < idle_timeout_ns_) continue;
-        if (best == kNone || in.last_seen_ns < instances_[best].last_seen_ns) best = i;
-    }
-    return best;
-}
-
 // Removes a key, shifting later entries of its probe run back (no tombstones).
 void FlowTable::erase(const FlowKey &key) {
     uint64_t slot = hash(key) & mask_;

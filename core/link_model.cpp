@@ -1,9 +1,48 @@
 #include "linkem/link_model.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+// The canary after a model's output array (link_model.hpp): on unless NDEBUG
+// (meson's debug and debugoptimized builds, the tests' build).
+#if !defined(LINKEM_PLUGIN_GUARD) && !defined(NDEBUG)
+#define LINKEM_PLUGIN_GUARD 1
+#endif
 
 namespace linkem {
 namespace {
+
+#if defined(LINKEM_PLUGIN_GUARD) && LINKEM_PLUGIN_GUARD
+constexpr bool kPluginGuard = true;
+#else
+constexpr bool kPluginGuard = false;
+#endif
+constexpr uint32_t kGuardEntries = 8;                  // canary entries after the n a model is given
+constexpr uint8_t kLossCanary = 0xA5;                  // never a valid verdict
+constexpr uint64_t kDelayCanary = 0xA5C3A5C3A5C3A5C3;  // beyond kModelTimeLimitNs: never a valid delay
+
+template <class T>
+void set_guard(T *out, uint32_t n, T canary) {
+    if constexpr (kPluginGuard)
+        for (uint32_t g = 0; g < kGuardEntries; ++g) out[n + g] = canary;
+}
+
+// A model that wrote past its n outputs may have corrupted anything near
+// them: say which one, and stop.
+template <class T>
+void check_guard(const T *out, uint32_t n, T canary, const ModelRef &model, const char *array) {
+    if constexpr (kPluginGuard) {
+        for (uint32_t g = 0; g < kGuardEntries; ++g)
+            if (out[n + g] != canary) {
+                std::fprintf(stderr,
+                             "linkem: %s model \"%s\" wrote past the %u entries of %s[] it was given (entry %u): a plugin bug "
+                             "(it must write exactly n entries); stopping\n",
+                             model.model->kind == LKM_KIND_LOSS ? "loss" : "delay", model.model->name, n, array, n + g);
+                std::abort();
+            }
+    }
+}
 
 constexpr uint64_t kMinEthernetFrame = 60;        // without FCS: shorter frames are padded on an Ethernet wire
 constexpr uint64_t kEthernetFraming = 24;         // preamble, SFD, FCS, inter-frame gap
@@ -44,6 +83,17 @@ void LinkModel::reset() {
     head_ = 0;
     count_ = 0;
     queued_bytes_ = 0;
+}
+
+std::optional<ModelError> LinkModel::first_model_error() const {
+    if (!has_model_error_.load(std::memory_order_acquire)) return std::nullopt;
+    return model_error_;
+}
+
+void LinkModel::record_model_error(ModelError::What what, uint32_t kind, const ModelRef &model, uint64_t value, uint64_t packet_ns) {
+    if (has_model_error_.load(std::memory_order_relaxed)) return;  // the first one only; this lcore is the one writer
+    model_error_ = {what, kind, model.model->name, value, packet_ns};
+    has_model_error_.store(true, std::memory_order_release);
 }
 
 void LinkModel::drain_until(uint64_t now_ns) {
@@ -92,8 +142,15 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
                 }
                 marked = true;
             }
+            const uint64_t start = std::max(last_exit_ns_, arrival);
+            exit = p_.bandwidth.model->finish_ns(p_.bandwidth.state, start, wire);
+            if (exit < start || exit > kModelTimeLimitNs) [[unlikely]] {  // the frame never enters the link
+                record_model_error(exit < start ? ModelError::What::kFinishBeforeStart : ModelError::What::kFinishBeyondLimit,
+                                   LKM_KIND_BANDWIDTH, p_.bandwidth, exit, start);
+                out[i] = {Fate::kDropModelError, false, 0, 0};
+                continue;
+            }
             waited = last_exit_ns_ >= arrival && link_sequence_ != 0;
-            exit = p_.bandwidth.model->finish_ns(p_.bandwidth.state, std::max(last_exit_ns_, arrival), wire);
             last_exit_ns_ = exit;
             if (!slots_.empty()) {
                 slots_[(head_ + count_) % slots_.size()] = {exit, wire};
@@ -111,12 +168,19 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
 
     // 3. Loss on the wire, one call for the burst; the survivors move up.
     if (p_.loss && k != 0) {
-        uint8_t lost[kMaxBurst];
+        uint8_t lost[kMaxBurst + kGuardEntries];
+        set_guard(lost, k, kLossCanary);
         p_.loss.model->loss_burst(p_.loss.state, admitted, k, lost);
+        check_guard(lost, k, kLossCanary, p_.loss, "drop");
         uint32_t kept = 0;
         for (uint32_t j = 0; j < k; ++j) {
-            if (lost[j]) {
-                out[index[j]] = {Fate::kDropLoss, false, 0, 0};
+            if (lost[j] != 0) {
+                if (lost[j] != 1) [[unlikely]] {
+                    record_model_error(ModelError::What::kLossVerdict, LKM_KIND_LOSS, p_.loss, lost[j], admitted[j].exit_ns);
+                    out[index[j]] = {Fate::kDropModelError, false, 0, 0};
+                } else {
+                    out[index[j]] = {Fate::kDropLoss, false, 0, 0};
+                }
                 continue;
             }
             admitted[kept] = admitted[j];
@@ -128,11 +192,24 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
     }
 
     // 4. Delay, one call for the burst; then release in order.
-    uint64_t delay[kMaxBurst];
-    if (p_.delay && k != 0) p_.delay.model->delay_burst(p_.delay.state, admitted, k, delay);
+    uint64_t delay[kMaxBurst + kGuardEntries];
+    if (p_.delay && k != 0) {
+        set_guard(delay, k, kDelayCanary);
+        p_.delay.model->delay_burst(p_.delay.state, admitted, k, delay);
+        check_guard(delay, k, kDelayCanary, p_.delay, "delay_ns");
+    }
     uint64_t held = 0, added_ns = 0, added_max_ns = 0;  // order keep, for the burst
     for (uint32_t j = 0; j < k; ++j) {
-        const uint64_t due = admitted[j].exit_ns + (p_.delay ? delay[j] : 0);
+        const uint64_t exit = admitted[j].exit_ns;
+        uint64_t due = exit;
+        if (p_.delay) {
+            if (delay[j] > kModelTimeLimitNs || exit > kModelTimeLimitNs - delay[j]) [[unlikely]] {  // no sum: it could wrap
+                record_model_error(ModelError::What::kReleaseBeyondLimit, LKM_KIND_DELAY, p_.delay, delay[j], exit);
+                out[index[j]] = {Fate::kDropModelError, false, 0, 0};
+                continue;
+            }
+            due += delay[j];
+        }
         if (due < last_release_ns_) {
             if (p_.order_drop) {
                 out[index[j]] = {Fate::kDropOrder, false, 0, 0};

@@ -285,6 +285,23 @@ bool PluginHost::load_file(const std::string &path, LoadedModel *out, std::strin
     return true;
 }
 
+bool PluginHost::open(const std::string &path, LoadedModel *out, std::string *error) const {
+    auto it = opened_.find(path);
+    if (it == opened_.end()) {
+        Outcome o;
+        o.ok = load_file(path, &o.loaded, &o.error);
+        it = opened_.emplace(path, std::move(o)).first;
+    }
+    if (!it->second.ok) {
+        *error = it->second.error;
+        return false;
+    }
+    *out = it->second.loaded;
+    return true;
+}
+
+std::string PluginHost::file_name_for(uint32_t kind, const std::string &name) { return fmt::format("lkm_{}_{}.so", kind_name(kind), name); }
+
 std::vector<LoadedModel> PluginHost::discover(std::vector<std::string> *problems) const {
     std::vector<LoadedModel> found;
     std::set<std::pair<uint32_t, std::string>> seen;
@@ -293,7 +310,7 @@ std::vector<LoadedModel> PluginHost::discover(std::vector<std::string> *problems
         for (const std::string &file : shared_objects_in(dir)) {
             LoadedModel loaded;
             std::string error;
-            if (!load_file(file, &loaded, &error)) {
+            if (!open(file, &loaded, &error)) {
                 problems->push_back(error);
                 continue;
             }
@@ -309,30 +326,67 @@ std::vector<LoadedModel> PluginHost::discover(std::vector<std::string> *problems
     return found;
 }
 
-bool PluginHost::find(const std::string &name, uint32_t kind, LoadedModel *out, std::string *error) const {
+PluginHost::Outcome PluginHost::resolve(const std::string &name, uint32_t kind) const {
+    Outcome result;
     std::vector<std::string> problems;
-    const std::vector<LoadedModel> all = discover(&problems);
-    std::vector<std::string> same_kind;
-    for (const LoadedModel &m : all) {
-        if (m.model->kind != kind) continue;
-        if (name == m.model->name) {
-            *out = m;
-            // A duplicate of this very model is an error even when the first would win.
-            for (const std::string &p : problems)
-                if (p.find(fmt::format("duplicate {} model \"{}\"", kind_name(kind), name)) != std::string::npos) {
-                    *error = p;
-                    return false;
-                }
-            return true;
+    for (const std::string &dir : search_path_) {
+        std::vector<std::string> holders;  // the files here that hold this very model
+        for (const std::string &file : {file_name_for(kind, name), name + ".so"}) {
+            const fs::path path = fs::path(dir) / file;
+            std::error_code ec;
+            if (!fs::is_regular_file(path, ec)) continue;
+            LoadedModel loaded;
+            std::string error;
+            if (!open(path.string(), &loaded, &error)) {
+                problems.push_back(error);
+                continue;
+            }
+            if (loaded.model->kind != kind || name != loaded.model->name) {
+                problems.push_back(fmt::format("{}: holds {} model \"{}\", not {} model \"{}\"", path.string(),
+                                               kind_name(loaded.model->kind), loaded.model->name, kind_name(kind), name));
+                continue;
+            }
+            if (holders.empty()) result.loaded = loaded;
+            holders.push_back(path.string());
         }
-        same_kind.push_back(m.model->name);
+        if (holders.size() > 1) {
+            result.error = fmt::format("{}: duplicate {} model \"{}\" (also in {})", holders[1], kind_name(kind), name, holders[0]);
+            return result;
+        }
+        if (!holders.empty()) {
+            result.ok = true;
+            return result;
+        }
     }
+    // Not found: the models of this kind that the file names promise, for the suggestion (nothing opened).
+    std::vector<std::string> same_kind;
+    const std::string prefix = fmt::format("lkm_{}_", kind_name(kind));
+    for (const std::string &dir : search_path_)
+        for (const std::string &file : shared_objects_in(dir)) {
+            const std::string base = fs::path(file).filename().string();
+            if (base.size() > prefix.size() + 3 && base.compare(0, prefix.size(), prefix) == 0) {
+                std::string model = base.substr(prefix.size(), base.size() - prefix.size() - 3);
+                if (std::find(same_kind.begin(), same_kind.end(), model) == same_kind.end()) same_kind.push_back(std::move(model));
+            }
+        }
     const auto guess = nearest_word(name, same_kind);
-    *error = fmt::format("no {} model named \"{}\"{} (available: {}; searched: {})", kind_name(kind), name,
-                         guess ? fmt::format("; did you mean \"{}\"?", *guess) : "", same_kind.empty() ? "none" : join(same_kind),
-                         search_path_.empty() ? "nothing" : join(search_path_, ":"));
-    if (!problems.empty()) *error += fmt::format("; refused on the way: {}", join(problems, "; "));
-    return false;
+    result.error = fmt::format("no {} model named \"{}\"{} (available: {}; searched for {} and {}.so in: {})", kind_name(kind), name,
+                               guess ? fmt::format("; did you mean \"{}\"?", *guess) : "", same_kind.empty() ? "none" : join(same_kind),
+                               file_name_for(kind, name), name, search_path_.empty() ? "nothing" : join(search_path_, ":"));
+    if (!problems.empty()) result.error += fmt::format("; refused on the way: {}", join(problems, "; "));
+    return result;
+}
+
+bool PluginHost::find(const std::string &name, uint32_t kind, LoadedModel *out, std::string *error) const {
+    const auto key = std::make_pair(kind, name);
+    auto it = found_.find(key);
+    if (it == found_.end()) it = found_.emplace(key, resolve(name, kind)).first;
+    if (!it->second.ok) {
+        *error = it->second.error;
+        return false;
+    }
+    *out = it->second.loaded;
+    return true;
 }
 
 std::unique_ptr<ModelInstance> PluginHost::instantiate(const Config &config, const ModelSpec &spec, uint32_t kind,
@@ -346,7 +400,7 @@ std::unique_ptr<ModelInstance> PluginHost::instantiate(const Config &config, con
         // Absolute, so that dlopen() takes it as a file, not a name to look up.
         fs::path p(spec.plugin);
         if (p.is_relative()) p = fs::absolute(fs::path(config.file).parent_path() / p);
-        ok = load_file(p.lexically_normal().string(), &loaded, &error);
+        ok = open(p.lexically_normal().string(), &loaded, &error);
         if (ok && loaded.model->kind != kind) {
             error = fmt::format("{}: model \"{}\" is a {} model, not a {} model", loaded.path, loaded.model->name,
                                 kind_name(loaded.model->kind), kind_name(kind));
@@ -384,6 +438,10 @@ std::unique_ptr<ModelInstance> PluginHost::instantiate(const Config &config, con
     auto instance = std::make_unique<ModelInstance>(loaded, rc == 0 ? state : nullptr);
     if (rc != 0 && errors->size() == ctx.errors_before)
         record(ctx, nullptr, nullptr, fmt::format("model \"{}\" refused its parameters without saying why", loaded.model->name));
+    if (rc == 0 && state == nullptr)  // its burst function would be handed NULL: refused now, not at the first burst
+        record(ctx, nullptr, nullptr,
+               fmt::format("{}: model \"{}\": create() returned 0 but left its state NULL (a plugin bug: set *state, or return -1)",
+                           loaded.path, loaded.model->name));
     // Unread parameters are unknown only when create() went through: a model
     // that gave up early never asked for the rest.
     std::vector<std::string> known;

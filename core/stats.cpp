@@ -14,6 +14,7 @@ const char *drop_reason_name(DropReason r) {
     case DropReason::kArenaFull: return "arena_full";
     case DropReason::kTxFull: return "tx_full";
     case DropReason::kShutdown: return "shutdown";
+    case DropReason::kModelError: return "model_error";
     case DropReason::kCount: break;
     }
     return "?";
@@ -26,7 +27,32 @@ uint64_t LinkSnapshot::dropped() const {
 }
 
 uint64_t LinkSnapshot::offered_to_loss() const {
-    return rx_packets - drops[static_cast<size_t>(DropReason::kQueue)] - drops[static_cast<size_t>(DropReason::kArenaFull)];
+    return rx_packets - drops[static_cast<size_t>(DropReason::kQueue)] - drops[static_cast<size_t>(DropReason::kArenaFull)] -
+           drops[static_cast<size_t>(DropReason::kModelError)];
+}
+
+std::string model_error_text(const ModelError &e) {
+    const char *kind = e.kind == LKM_KIND_LOSS        ? "loss"
+                       : e.kind == LKM_KIND_DELAY     ? "delay"
+                       : e.kind == LKM_KIND_BANDWIDTH ? "bandwidth"
+                                                      : "?";
+    switch (e.what) {
+    case ModelError::What::kFinishBeforeStart:
+        return fmt::format("{} model \"{}\": finish_ns returned {} for a frame starting at {} ns (before its start)", kind, e.model,
+                           e.value, e.packet_ns);
+    case ModelError::What::kFinishBeyondLimit:
+        return fmt::format("{} model \"{}\": finish_ns returned {} for a frame starting at {} ns (beyond the 2^62 ns limit)", kind, e.model,
+                           e.value, e.packet_ns);
+    case ModelError::What::kLossVerdict:
+        return fmt::format("{} model \"{}\": verdict {} for the packet that left the link at {} ns (must be 0 or 1)", kind, e.model,
+                           e.value, e.packet_ns);
+    case ModelError::What::kReleaseBeyondLimit:
+        return fmt::format(
+            "{} model \"{}\": delay_ns {} for the packet that left the link at {} ns (its release would be beyond the "
+            "2^62 ns limit)",
+            kind, e.model, e.value, e.packet_ns);
+    }
+    return "?";
 }
 
 LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected, const RxCounters &rx, const TxCounters &tx,
@@ -51,6 +77,7 @@ LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected,
     s.drops[static_cast<size_t>(DropReason::kLoss)] = rx.drop_loss.get();
     s.drops[static_cast<size_t>(DropReason::kOrder)] = rx.drop_order.get();
     s.drops[static_cast<size_t>(DropReason::kArenaFull)] = rx.drop_arena_full.get();
+    s.drops[static_cast<size_t>(DropReason::kModelError)] = rx.drop_model_error.get();
     s.queue_depth = rx.queue_depth.get();
     s.rx_busy_ns = rx.busy_ns.get();
     s.tx_busy_ns = tx.busy_ns.get();
@@ -217,6 +244,7 @@ std::string summary_text(const std::vector<LinkSnapshot> &links) {
         out += fmt::format("link {}: rx {} packets ({} bytes), tx {} packets ({} bytes), in flight {}\n", s.name, s.rx_packets, s.rx_bytes,
                            s.tx_packets, s.tx_bytes, s.in_flight);
         out += fmt::format("  drops: {}\n", drops_text(s));
+        if (s.model_error) out += fmt::format("  model error (first bad value): {}\n", model_error_text(*s.model_error));
         out += fmt::format("  delay ns (release - arrival): p50 {} p99 {} max {}\n", s.delay_ns.percentile(0.5),
                            s.delay_ns.percentile(0.99), s.delay_ns.max());
         out += fidelity_text(s);
@@ -235,6 +263,30 @@ std::string summary_text(const std::vector<LinkSnapshot> &links) {
     return out;
 }
 
+namespace {
+
+const char *model_error_what(ModelError::What w) {
+    switch (w) {
+    case ModelError::What::kFinishBeforeStart: return "finish_before_start";
+    case ModelError::What::kFinishBeyondLimit: return "finish_beyond_limit";
+    case ModelError::What::kLossVerdict: return "loss_verdict";
+    case ModelError::What::kReleaseBeyondLimit: return "release_beyond_limit";
+    }
+    return "?";
+}
+
+// null, or {"model": "x", "kind": "bandwidth", "what": "finish_before_start", "value": 1, "packet_ns": 1000, "text": "..."}
+std::string model_error_json(const std::optional<ModelError> &e) {
+    if (!e) return "null";
+    std::string text;
+    for (char c : model_error_text(*e)) text += c == '"' ? std::string("\\\"") : std::string(1, c);
+    const char *kind = e->kind == LKM_KIND_LOSS ? "loss" : e->kind == LKM_KIND_DELAY ? "delay" : "bandwidth";
+    return fmt::format("{{\"model\": \"{}\", \"kind\": \"{}\", \"what\": \"{}\", \"value\": {}, \"packet_ns\": {}, \"text\": \"{}\"}}",
+                       e->model, kind, model_error_what(e->what), e->value, e->packet_ns, text);
+}
+
+}  // namespace
+
 std::string stats_json(const std::vector<LinkSnapshot> &links, const std::string &extra_fields) {
     std::string out = "{\n  \"links\": [";
     for (size_t i = 0; i < links.size(); ++i) {
@@ -246,10 +298,10 @@ std::string stats_json(const std::vector<LinkSnapshot> &links, const std::string
             "{}\n    {{\"name\": \"{}\", \"rx_packets\": {}, \"tx_packets\": {}, \"rx_bytes\": {}, \"tx_bytes\": {}, \"drops\": {{{}}}, "
             "\"in_flight\": {}, \"balanced\": {}, \"rx_stage_ns\": {}, \"tx_stage_ns\": {}, \"delay_ns\": {{{}}}, {}, "
             "\"handed_on\": {}, \"mangle\": {{\"duplicated\": {}, \"corrupted\": {}, \"corrupted_bits\": {}, \"truncated\": {}, "
-            "\"ce_marked\": {}, \"reordered\": {}}}{}}}",
+            "\"ce_marked\": {}, \"reordered\": {}}}, \"model_error\": {}{}}}",
             i ? "," : "", s.name, s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, drops, s.in_flight, s.balanced() ? "true" : "false",
             s.rx_busy_ns, s.tx_busy_ns, percentiles_fields(s.delay_ns), fidelity_json(s), s.handed_on, s.duplicated, s.corrupted,
-            s.corrupted_bits, s.truncated, s.ce_marked, s.reordered,
+            s.corrupted_bits, s.truncated, s.ce_marked, s.reordered, model_error_json(s.model_error),
             s.flow.empty() ? std::string() : fmt::format(", \"flow\": {{\"key\": \"{}\", \"flows_served\": {}}}", s.flow, s.flows_served));
     }
     out += "\n  ]";

@@ -180,7 +180,8 @@ TEST_CASE("counter reports balance and name every drop reason", "[unit][stats]")
     const std::string json = stats_json({s}, "\"seed\": 1");
     CHECK_THAT(json, Catch::Contains("\"name\": \"a-to-b\", \"rx_packets\": 100, \"tx_packets\": 90"));
     CHECK_THAT(json,
-               Catch::Contains("\"drops\": {\"queue\": 3, \"loss\": 2, \"order\": 0, \"arena_full\": 0, \"tx_full\": 0, \"shutdown\": 1}"));
+               Catch::Contains("\"drops\": {\"queue\": 3, \"loss\": 2, \"order\": 0, \"arena_full\": 0, \"tx_full\": 0, \"shutdown\": 1, "
+                               "\"model_error\": 0}"));
     CHECK_THAT(json, Catch::Contains("\"in_flight\": 4") && Catch::Contains("\"seed\": 1"));
     CHECK_THAT(summary_text({s}), Catch::Contains("100 = 90 + 6 + 4: balanced"));
 }

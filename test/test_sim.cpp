@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -103,6 +106,98 @@ TEST_CASE("linkem-sim names what is wrong with its input", "[sim]") {
     const Run link = sim(config + " --link nope --synthetic rate=1kpps,size=64,count=1");
     CHECK(link.status == 2);
     CHECK_THAT(link.output, Catch::Contains("no link \"nope\"") && Catch::Contains("links: ab"));
+}
+
+namespace {
+
+// A nanosecond pcap header (snap length `snap`) followed by `records`.
+std::string pcap_bytes(uint32_t snap, const std::string &records) {
+    const uint32_t header[6] = {0xa1b23c4d, 0x00040002, 0, 0, snap, 1};
+    return std::string(reinterpret_cast<const char *>(header), sizeof header) + records;
+}
+
+std::string record(uint32_t seconds, uint32_t ns, uint32_t captured, const std::string &bytes) {
+    const uint32_t h[4] = {seconds, ns, captured, captured};
+    return std::string(reinterpret_cast<const char *>(h), sizeof h) + bytes;
+}
+
+// Lowers this process's address-space limit (inherited by the programs it
+// starts) for one scope, so a child that tries a huge allocation fails fast.
+class AddressSpaceLimit {
+  public:
+    explicit AddressSpaceLimit(rlim_t bytes) {
+        getrlimit(RLIMIT_AS, &saved_);
+        rlimit lower = saved_;
+        lower.rlim_cur = std::min(bytes, saved_.rlim_max);
+        setrlimit(RLIMIT_AS, &lower);
+    }
+    ~AddressSpaceLimit() { setrlimit(RLIMIT_AS, &saved_); }
+
+  private:
+    rlimit saved_{};
+};
+
+}  // namespace
+
+TEST_CASE("linkem-sim checks every record's length before it allocates, and names a truncated record", "[sim]") {
+    TempDir dir;
+    const std::string config = dir.write("sim.yaml", kConfig);
+    const std::string frame(60, 'x');
+    // 176 bytes: a header, two good frames, and a record that claims 4 GiB.
+    const std::string huge = pcap_bytes(0, record(1, 0, 60, frame) + record(1, 10, 0xffffffff, std::string(12, 'y')));
+    Run claim;
+    {
+        const AddressSpaceLimit limit(rlim_t{2} << 30);  // linkem-sim needs far less; 4 GiB can't be had
+        claim = sim(config + " --in " + dir.write("huge.pcap", huge));
+    }
+    INFO(claim.output);
+    CHECK(claim.status == 1);
+    CHECK_THAT(claim.output, Catch::Contains("record 2 at byte 100 claims 4294967295 captured bytes"));
+
+    const Run snap = sim(config + " --in " + dir.write("snap.pcap", pcap_bytes(64, record(1, 0, 65, std::string(65, 'z')))));
+    CHECK(snap.status == 1);
+    CHECK_THAT(snap.output, Catch::Contains("record 1 at byte 24 claims 65 captured bytes, more than the file's snap length 64"));
+
+    // The last record's header stops after 9 bytes; and a last record missing some of its frame.
+    const std::string good = record(1, 0, 60, frame);
+    const Run header_cut = sim(config + " --in " + dir.write("cut1.pcap", pcap_bytes(0, good + good.substr(0, 9))));
+    CHECK(header_cut.status == 1);
+    CHECK_THAT(header_cut.output, Catch::Contains("record 2 at byte 100 is truncated: 9 of its 16 header bytes"));
+    const Run data_cut = sim(config + " --in " + dir.write("cut2.pcap", pcap_bytes(0, good + good.substr(0, 40))));
+    CHECK(data_cut.status == 1);
+    CHECK_THAT(data_cut.output, Catch::Contains("record 2 at byte 100 is truncated: 24 of its 60 captured bytes"));
+
+    const Run ns = sim(config + " --in " + dir.write("ns.pcap", pcap_bytes(0, record(1, 1'000'000'000, 60, frame))));
+    CHECK(ns.status == 1);
+    CHECK_THAT(ns.output, Catch::Contains("sub-second field 1000000000 is not below 1000000000"));
+}
+
+TEST_CASE("linkem-sim refuses a seed it cannot hold, and resolves seed: random as linkem does", "[sim]") {
+    TempDir dir;
+    const std::string fixed = dir.write("sim.yaml", kConfig);
+    const Run big = sim(fixed + " --seed 99999999999999999999999 --synthetic rate=1kpps,size=64,count=1");
+    CHECK(big.status == 2);
+    CHECK_THAT(big.output, Catch::Contains("--seed \"99999999999999999999999\" is not a whole number from 0 to 18446744073709551615"));
+    CHECK(sim(fixed + " --seed 18446744073709551615 --synthetic rate=1kpps,size=64,count=1").status == 0);
+
+    // seed: random draws a seed per run and prints it; that seed repeats the run.
+    std::string random_config = kConfig;
+    random_config.replace(random_config.find("seed: 4"), 7, "seed: random");
+    const std::string config = dir.write("random.yaml", random_config);
+    const std::string args = config + " --synthetic rate=2000pps,size=200,count=5000 --out ";
+    const Run a = sim(args + (dir / "a.pcap").string()), b = sim(args + (dir / "b.pcap").string());
+    REQUIRE(a.status == 0);
+    REQUIRE(b.status == 0);
+    const auto seed_of = [](const std::string &output) {
+        const size_t at = output.find("(seed ");
+        REQUIRE(at != std::string::npos);
+        return output.substr(at + 6, output.find(')', at) - at - 6);
+    };
+    const std::string seed_a = seed_of(a.output);
+    CHECK(seed_a != seed_of(b.output));  // two draws of 64 bits
+    CHECK(read_file(dir / "a.pcap") != read_file(dir / "b.pcap"));
+    REQUIRE(sim(args + (dir / "again.pcap").string() + " --seed " + seed_a).status == 0);
+    CHECK(read_file(dir / "a.pcap") == read_file(dir / "again.pcap"));
 }
 
 TEST_CASE("linkem-sim shows what order keep held back, and the model's delay beside the delivered one", "[sim]") {

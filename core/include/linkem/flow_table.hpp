@@ -8,8 +8,12 @@
 // its caller says it is empty (nothing of the old flow still in its arena);
 // otherwise find_or_add() returns kNone and the caller drops the packet
 // (counted as `flow_limit`). Lookup is a hash and a short linear probe;
-// recycling scans the instances, which happens only when a new flow finds
-// every instance taken (bounded by max_flows).
+// the instances in use are kept in a list by last use (an intrusive LRU list:
+// a hit moves its instance to the newest end), so the one idle longest is the
+// list's oldest end and recycling is O(1), however many instances there are.
+// Times passed to find_or_add() never decrease (one rx lcore, one clock), so
+// the list's order is the order of last_seen; of instances seen at the same
+// time, the one seen first counts as idle longer.
 #pragma once
 
 #include "linkem/config.hpp"
@@ -52,6 +56,7 @@ class FlowTable {
             Instance &in = instances_[table_[slot]];
             if (in.key == key) {
                 in.last_seen_ns = now_ns;
+                make_newest(table_[slot]);
                 return table_[slot];
             }
         }
@@ -60,14 +65,20 @@ class FlowTable {
             i = free_.back();
             free_.pop_back();  // no allocation: capacity reserved at construction
         } else {
-            i = idle_longest(now_ns);
-            if (i == kNone || !can_recycle(i)) return kNone;
+            i = oldest_;  // idle the longest
+            if (i == kNone || now_ns - instances_[i].last_seen_ns < idle_timeout_ns_ || !can_recycle(i)) return kNone;
             erase(instances_[i].key);
+            unlink(i);
             slot = hash(key) & mask_;
             while (table_[slot] != kNone) slot = (slot + 1) & mask_;
         }
         table_[slot] = i;
-        instances_[i] = {key, now_ns, instances_[i].flows_served + 1, true};
+        Instance &in = instances_[i];
+        in.key = key;
+        in.last_seen_ns = now_ns;
+        ++in.flows_served;
+        in.in_use = true;
+        link_newest(i);
         *created = true;
         return i;
     }
@@ -83,15 +94,33 @@ class FlowTable {
         uint64_t last_seen_ns = 0;
         uint64_t flows_served = 0;
         bool in_use = false;
+        uint32_t older = kNone, newer = kNone;  // neighbours in the list by last use
     };
     static uint64_t hash(const FlowKey &key);
-    uint32_t idle_longest(uint64_t now_ns) const;
     void erase(const FlowKey &key);
+    void unlink(uint32_t i) {
+        Instance &in = instances_[i];
+        (in.older != kNone ? instances_[in.older].newer : oldest_) = in.newer;
+        (in.newer != kNone ? instances_[in.newer].older : newest_) = in.older;
+        in.older = in.newer = kNone;
+    }
+    void link_newest(uint32_t i) {
+        instances_[i].older = newest_;
+        instances_[i].newer = kNone;
+        (newest_ != kNone ? instances_[newest_].newer : oldest_) = i;
+        newest_ = i;
+    }
+    void make_newest(uint32_t i) {
+        if (newest_ == i) return;
+        unlink(i);
+        link_newest(i);
+    }
 
     std::vector<uint32_t> table_;  // open addressing, linear probing; kNone is empty
     uint64_t mask_;
     std::vector<Instance> instances_;
     std::vector<uint32_t> free_;
+    uint32_t oldest_ = kNone, newest_ = kNone;  // the list of instances in use, by last use
     uint64_t idle_timeout_ns_;
 };
 

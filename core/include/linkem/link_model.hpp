@@ -25,6 +25,17 @@
 //                    (kDropOrder), so the delay distribution stays exact.
 //      Either way release times never decrease: nothing is reordered.
 //
+// A model result outside the plugin contract (docs/PLUGINS.md, "Results") is
+// never used: a finish time before the frame's start or beyond
+// kModelTimeLimitNs, a loss verdict other than 0 or 1, or a delay that puts
+// the release beyond kModelTimeLimitNs (or would wrap) drops the packet as
+// kDropModelError. A bandwidth error takes no link time (the frame never
+// entered the link); loss and delay errors come after it did. The first bad
+// value is kept (first_model_error()). With LINKEM_PLUGIN_GUARD (debug and
+// debugoptimized builds: on unless NDEBUG), a loss or delay model that writes
+// past the n entries of its output array is caught by a canary after them:
+// linkem prints the model's name and aborts (its memory may be corrupt).
+//
 // Contract: arrival times passed to admit_burst() never decrease; n <= 512; one
 // LinkModel belongs to one lcore (no locks, no allocation after construction).
 #pragma once
@@ -36,6 +47,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace linkem {
@@ -67,7 +79,26 @@ struct PacketIn {
     bool ecn_capable;    // IP with ECT(0), ECT(1) or CE: may be marked instead of dropped (ecn_mark)
 };
 
-enum class Fate : uint8_t { kForward, kDropQueue, kDropLoss, kDropArenaFull, kDropOrder };
+enum class Fate : uint8_t { kForward, kDropQueue, kDropLoss, kDropArenaFull, kDropOrder, kDropModelError };
+
+// The latest time a model may produce (a finish or a release time): 2^62 ns,
+// about 146 years after linkem started. Beyond it a result is a model error.
+constexpr uint64_t kModelTimeLimitNs = LKM_TIME_LIMIT_NS;
+
+// The first result of a link's models that broke the contract.
+struct ModelError {
+    enum class What : uint8_t {
+        kFinishBeforeStart,  // bandwidth: finish_ns returned a time before start_ns
+        kFinishBeyondLimit,  // bandwidth: finish_ns returned a time beyond kModelTimeLimitNs
+        kLossVerdict,        // loss: drop[i] neither 0 nor 1
+        kReleaseBeyondLimit  // delay: exit_ns + delay_ns[i] beyond kModelTimeLimitNs (or wrapping)
+    };
+    What what;
+    uint32_t kind;       // LKM_KIND_*
+    const char *model;   // the model's name (from its descriptor)
+    uint64_t value;      // the bad value: the finish time, the verdict, the delay
+    uint64_t packet_ns;  // the packet's time: its start on the link (bandwidth) or its exit (loss, delay)
+};
 
 // What the tx side needs to measure a link's fidelity without reading the
 // model's state: each packet that took link time gets the next number of a
@@ -137,6 +168,10 @@ class LinkModel {
     uint64_t queue_slots() const { return slots_.size(); }
     // What order keep held back (see OrderKeepStats); never touched with order drop.
     const OrderKeepStats &order_keep() const { return held_; }
+    // The first model result outside the contract, once one was seen. Written
+    // once by the lcore that runs admit_burst(), published with release order,
+    // so the control thread may read it at any time.
+    std::optional<ModelError> first_model_error() const;
 
   private:
     struct Slot {
@@ -144,6 +179,7 @@ class LinkModel {
         uint64_t wire_bytes;
     };
     void drain_until(uint64_t now_ns);
+    void record_model_error(ModelError::What what, uint32_t kind, const ModelRef &model, uint64_t value, uint64_t packet_ns);
 
     LinkModelParams p_;
     uint64_t last_exit_ns_ = 0;
@@ -153,6 +189,8 @@ class LinkModel {
     // The queue as a ring of (exit time, bytes) of admitted packets not yet exited.
     std::vector<Slot> slots_;
     uint64_t head_ = 0, count_ = 0, queued_bytes_ = 0;
+    ModelError model_error_{};
+    std::atomic<bool> has_model_error_{false};
 };
 
 // splitmix64: derives independent stream seeds from one global seed.

@@ -7,19 +7,31 @@
 //   2. otherwise the model of that name and kind found first in:
 //      the directories of LINKEM_PLUGIN_PATH (':'-separated), the build tree's
 //      plugins directory, the install prefix's plugins directory.
-// Two plugins of the same kind and name in one directory are an error; a
-// later directory's model of the same name is shadowed by an earlier one.
+//      In each directory only two files can hold it, found by their names
+//      alone: lkm_<kind>_<name>.so (as the built-in models are named) and
+//      <name>.so. Nothing else on the path is opened: a broken or hostile
+//      shared object there cannot affect a configuration that does not name it.
+// Both files holding the model in one directory are an error; a later
+// directory's model of the same name is shadowed by an earlier one.
+//
+// Each shared object is opened at most once per PluginHost (linkem and
+// linkem-sim make one), and each (kind, name) resolved once: a per-flow
+// template's 65 536 instances open one file per model, not every file each.
+// discover() (--list-plugins) opens every .so on the path. A PluginHost is
+// used by one thread (the control thread).
 //
 // Every refusal names the plugin's path and, when known, the model: dlopen
 // failure (with dlerror()), no lkm_entry symbol, another ABI major or a newer
 // minor, a descriptor smaller than ABI 1.0's, an unknown kind, a missing
-// callback for its kind, an invalid or duplicate name.
+// callback for its kind, an invalid or duplicate name; and, at create(), a
+// model that returns 0 without setting its state (NULL).
 #pragma once
 
 #include "linkem/config.hpp"
 
 #include <linkem/plugin.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,7 +80,13 @@ class PluginHost {
 
     // Every model found on the search path (shadowed ones left out), and the
     // problems met on the way (broken files, duplicates), for --list-plugins.
+    // Opens every .so on the path.
     std::vector<LoadedModel> discover(std::vector<std::string> *problems) const;
+
+    // The file name under which a model is found by name (lkm_<kind>_<name>.so).
+    static std::string file_name_for(uint32_t kind, const std::string &name);
+    // How many shared objects this host has opened (each once at most).
+    size_t files_opened() const { return opened_.size(); }
 
     // Builds the instance for spec (its kind given), with its own random
     // stream from (seed, link name, kind). Errors, each positioned at the
@@ -77,8 +95,17 @@ class PluginHost {
                                                uint64_t seed, std::vector<ConfigError> *errors) const;
 
   private:
+    struct Outcome {
+        bool ok = false;
+        LoadedModel loaded;
+        std::string error;
+    };
+    bool open(const std::string &path, LoadedModel *out, std::string *error) const;  // load_file(), once per path
     bool find(const std::string &name, uint32_t kind, LoadedModel *out, std::string *error) const;
+    Outcome resolve(const std::string &name, uint32_t kind) const;
     std::vector<std::string> search_path_;
+    mutable std::map<std::string, Outcome> opened_;                      // by path
+    mutable std::map<std::pair<uint32_t, std::string>, Outcome> found_;  // by (kind, name)
 };
 
 // The seeded generator state for one instance: (global seed, link, kind).

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "linkem/histogram.hpp"
+#include "linkem/link_model.hpp"
 
 #include <array>
 #include <atomic>
@@ -20,9 +21,10 @@
 
 namespace linkem {
 
-enum class DropReason : uint8_t { kQueue, kLoss, kOrder, kArenaFull, kTxFull, kShutdown, kCount };
+// kModelError: a model's result broke the plugin contract (link_model.hpp, docs/PLUGINS.md "Results").
+enum class DropReason : uint8_t { kQueue, kLoss, kOrder, kArenaFull, kTxFull, kShutdown, kModelError, kCount };
 constexpr size_t kDropReasons = static_cast<size_t>(DropReason::kCount);
-const char *drop_reason_name(DropReason r);  // "queue", "loss", "order", "arena_full", "tx_full", "shutdown"
+const char *drop_reason_name(DropReason r);  // "queue", "loss", "order", "arena_full", "tx_full", "shutdown", "model_error"
 
 // A counter written by one thread and read by others: no read-modify-write.
 class Counter {
@@ -38,7 +40,7 @@ class Counter {
 // Written by the link's rx/model stage.
 struct alignas(64) RxCounters {
     Counter packets, bytes;
-    Counter drop_queue, drop_loss, drop_order, drop_arena_full;
+    Counter drop_queue, drop_loss, drop_order, drop_arena_full, drop_model_error;
     Counter queue_depth;  // packets in the emulated queue at the last arrival
     Counter busy_ns;      // time spent in the rx/model stage on bursts that carried packets
     Histogram delay_ns;   // release - arrival of admitted packets
@@ -85,9 +87,10 @@ struct LinkSnapshot {
     // later, the delay that added, and the model's own delay distribution (set with the histograms).
     uint64_t held_back = 0, held_back_added_ns = 0, held_back_max_ns = 0;
     Histogram model_delay_ns;
+    std::optional<ModelError> model_error;  // the first model result outside the contract (LinkModel::first_model_error())
 
     uint64_t dropped() const;
-    // Packets the loss model judged: those that took link time.
+    // Packets the loss model judged: those that took link time (model_error drops left out).
     uint64_t offered_to_loss() const;
     // Duplicates add packets; a chain's inner hop hands its packets on instead of sending them.
     bool balanced() const { return rx_packets + duplicated == tx_packets + handed_on + dropped() + in_flight; }
@@ -99,6 +102,8 @@ struct LinkSnapshot {
 // The histograms may be null (a link that cannot hold a packet back).
 void add_order_keep(LinkSnapshot &s, uint64_t held_back, uint64_t added_ns, uint64_t added_max_ns, const Histogram *held_model_delay_ns,
                     const Histogram *held_delivered_delay_ns, bool with_histograms);
+// "bandwidth model \"x\": finish_ns returned 1 for a frame starting at 1000 ns (before its start)"
+std::string model_error_text(const ModelError &e);
 
 // Histograms are copied only when asked: do so only when both writers are stopped.
 LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected, const RxCounters &rx, const TxCounters &tx,

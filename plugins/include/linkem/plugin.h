@@ -36,6 +36,12 @@
  *   are bytes. A frame's "wire length" includes the link's configured
  *   framing overhead (for example 24 bytes of Ethernet preamble, FCS and gap).
  *
+ * RESULTS (docs/PLUGINS.md, "Results")
+ *   No time a model produces (a finish time, exit_ns + a delay) may exceed
+ *   LKM_TIME_LIMIT_NS. A result outside a callback's contract (below) is not
+ *   used: linkem drops the packet as `model_error` and reports the model and
+ *   its first bad value. Output arrays are exactly n entries long.
+ *
  * See docs/PLUGINS.md for a walk-through, and plugins/template/ for a model
  * that builds out of the tree.
  */
@@ -53,6 +59,9 @@ extern "C" {
 #define LKM_ABI_MINOR 1
 #define LKM_ABI_VERSION ((LKM_ABI_MAJOR << 16) | LKM_ABI_MINOR)
 #define LKM_ENTRY_SYMBOL "lkm_entry"
+
+/* The latest time a model may produce: 2^62 ns, about 146 years. */
+#define LKM_TIME_LIMIT_NS (UINT64_C(1) << 62)
 
 /* Put this before the descriptor so that it is the one exported symbol. */
 #if defined(__GNUC__)
@@ -166,7 +175,8 @@ typedef struct lkm_model {
     uint32_t param_count;
 
     /* [control thread] Builds an instance for one link. Returns 0 and sets
-     * *state, or returns -1 after calling args->fail(). */
+     * *state to a non-NULL pointer (0 with NULL is refused at load), or
+     * returns -1 after calling args->fail(). */
     int (*create)(const lkm_create_args *args, void **state);
     /* [control thread] Frees an instance; state may be NULL. */
     void (*destroy)(void *state);
@@ -174,21 +184,24 @@ typedef struct lkm_model {
     /* Exactly the one matching `kind` must be set; the others stay NULL. */
 
     /* [lcore, hot path] LKM_KIND_LOSS: for each of n packets, drop[i] = 1 to
-     * lose it, 0 to keep it (drop[] arrives uninitialised: set every entry).
+     * lose it, 0 to keep it (drop[] arrives uninitialised: set every entry,
+     * and no more than n; any other value is a model error).
      * Called in arrival order, after the queue and the bandwidth model, so
      * exit_ns is set. */
     void (*loss_burst)(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *drop);
 
     /* [lcore, hot path] LKM_KIND_DELAY: for each of n packets, the delay in ns
-     * added after it leaves the link (release = exit_ns + delay_ns[i]); set
-     * every entry. Called for the packets the loss model kept. The host keeps
+     * added after it leaves the link (release = exit_ns + delay_ns[i], at most
+     * LKM_TIME_LIMIT_NS: beyond, a model error); set every entry, and no more
+     * than n. Called for the packets the loss model kept. The host keeps
      * releases in order (docs/PLUGINS.md, "order"). */
     void (*delay_burst)(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *delay_ns);
 
     /* [lcore, hot path] LKM_KIND_BANDWIDTH: a frame of wire_bytes starts
      * crossing the link at start_ns (never earlier than the previous frame's
-     * finish): when has it finished? Returns a time >= start_ns. Called once
-     * per packet that the queue admits, in order. */
+     * finish): when has it finished? Returns a time >= start_ns and <=
+     * LKM_TIME_LIMIT_NS (else a model error: the frame is dropped and takes
+     * no link time). Called once per packet that the queue admits, in order. */
     uint64_t (*finish_ns)(void *state, uint64_t start_ns, uint32_t wire_bytes);
 
     /* ---- ABI 1.1 ---- (the host reads these only when struct_size covers them) */

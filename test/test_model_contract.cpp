@@ -1,0 +1,278 @@
+// [model-contract] Models cannot corrupt results (docs/PLUGINS.md "Results"):
+// a result outside the plugin contract drops the packet as model_error,
+// counted, with the first bad value named in the summary, the same in the link
+// model, linkem-sim and linkem; create() returning 0 with a NULL state is
+// refused at load; a model writing past its n outputs is caught by the guard;
+// plugin discovery opens only the plugins a configuration names, once each.
+#include "link_fixture.hpp"
+#include "linkem_process.hpp"
+#include "skip.hpp"
+
+#include "linkem/stats.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+using namespace linkem;
+using namespace linkem::test;
+
+// Every dlopen() of this process, counted on its way to the real one: the
+// plugin host (linked in statically) calls this definition.
+static int dlopen_calls = 0;
+extern "C" void *dlopen(const char *file, int mode) {
+    using Real = void *(*)(const char *, int);
+    static const Real real = reinterpret_cast<Real>(dlsym(RTLD_NEXT, "dlopen"));
+    ++dlopen_calls;
+    return real(file, mode);
+}
+
+namespace {
+
+std::string fixture(const std::string &what) {
+    const char *dir = std::getenv("LINKEM_FIXTURE_DIR");
+    REQUIRE(dir != nullptr);  // set by meson test
+    return std::string(dir) + "/fixture_" + what + ".so";
+}
+
+std::string plugin_dir() {
+    const char *dir = std::getenv("LINKEM_PLUGIN_DIR");
+    REQUIRE(dir != nullptr);
+    return dir;
+}
+
+// A field such as  delay: {plugin: "/path/fixture_bad_delay.so", mode: max}
+std::string bad(const char *kind, const char *mode) {
+    return fmt::format("{}: {{plugin: \"{}\", mode: {}}}", kind, fixture(std::string("bad_") + kind), mode);
+}
+
+// n packets of 100 bytes, one every microsecond from 1 us.
+std::vector<PacketIn> packets(size_t n) {
+    std::vector<PacketIn> p;
+    for (size_t i = 0; i < n; ++i) p.emplace_back(1000 * (i + 1), 100);
+    return p;
+}
+
+// The summary's line naming the first bad value, without its packet time
+// (which differs between virtual and real time).
+std::string model_error_line(const std::string &summary) {
+    const size_t at = summary.find("model error (first bad value): ");
+    if (at == std::string::npos) return "(none)";
+    const std::string line = summary.substr(at, summary.find('\n', at) - at);
+    return line.substr(0, line.find(" at "));
+}
+
+// The "model_error" object of --stats-json without its packet time and text.
+std::string model_error_json(const std::string &json) {
+    const size_t at = json.find("\"model_error\": {");
+    if (at == std::string::npos) return "(none)";
+    return json.substr(at, json.find(", \"packet_ns\"", at) - at);
+}
+
+uint64_t drops_of(const std::string &json, const std::string &reason) {
+    const size_t at = json.find("\"" + reason + "\": ");
+    REQUIRE(at != std::string::npos);
+    return std::stoull(json.substr(at + reason.size() + 4));
+}
+
+bool guarded_build() {
+#if defined(LINKEM_PLUGIN_GUARD) || !defined(NDEBUG)
+    return true;
+#else
+    return false;
+#endif
+}
+
+const std::string kPorts = "ports: {a: {device: \"net_null0,size=64\"}, b: {device: \"net_null1,size=64\"}}\n";
+
+}  // namespace
+
+TEST_CASE("a result outside the contract drops the packet as model_error and the first bad value is kept", "[model-contract]") {
+    struct Case {
+        std::string fields;
+        ModelError::What what;
+        uint32_t kind;
+        const char *model;
+        uint64_t value;
+    };
+    const Case cases[] = {
+        {bad("bandwidth", "early"), ModelError::What::kFinishBeforeStart, LKM_KIND_BANDWIDTH, "bad_bandwidth", 1},
+        {bad("bandwidth", "huge"), ModelError::What::kFinishBeyondLimit, LKM_KIND_BANDWIDTH, "bad_bandwidth", UINT64_MAX},
+        {bad("loss", "two"), ModelError::What::kLossVerdict, LKM_KIND_LOSS, "bad_loss", 2},
+        {bad("delay", "max"), ModelError::What::kReleaseBeyondLimit, LKM_KIND_DELAY, "bad_delay", UINT64_MAX},
+        {bad("delay", "wrap"), ModelError::What::kReleaseBeyondLimit, LKM_KIND_DELAY, "bad_delay", UINT64_MAX - 1000 + 2},
+    };
+    for (const Case &c : cases) {
+        INFO(c.fields);
+        TestLink link(c.fields);
+        const auto verdicts = link.run(packets(100));
+        CHECK(count_fate(verdicts, Fate::kDropModelError) == 100);
+        for (const Verdict &v : verdicts) CHECK((v.fate != Fate::kForward || v.release_ns <= kModelTimeLimitNs));
+        const std::optional<ModelError> e = link.model().first_model_error();
+        REQUIRE(e);
+        CHECK(e->what == c.what);
+        CHECK(e->kind == c.kind);
+        CHECK(std::string(e->model) == c.model);
+        CHECK(e->value == c.value);
+        CHECK(e->packet_ns == 1000);  // the first packet: it starts (and exits) at 1 us
+        // A bandwidth error takes no link time: nothing waits in the queue.
+        if (c.kind == LKM_KIND_BANDWIDTH) CHECK(link.model().queued_packets(1000) == 0);
+    }
+}
+
+TEST_CASE("the summary and the JSON name the model and its first bad value", "[model-contract]") {
+    LinkSnapshot s;
+    s.name = "ab";
+    s.rx_packets = 3;
+    s.drops[static_cast<size_t>(DropReason::kModelError)] = 3;
+    s.model_error = ModelError{ModelError::What::kFinishBeforeStart, LKM_KIND_BANDWIDTH, "late", 5, 1000};
+    const std::string text = summary_text({s});
+    CHECK_THAT(text, Catch::Contains("model_error=3"));
+    CHECK_THAT(text, Catch::Contains("model error (first bad value): bandwidth model \"late\": finish_ns returned 5 for a frame "
+                                     "starting at 1000 ns (before its start)"));
+    CHECK_THAT(text, Catch::Contains("balanced"));
+    const std::string json = stats_json({s}, "");
+    CHECK_THAT(json, Catch::Contains("\"model_error\": 3"));
+    CHECK_THAT(json, Catch::Contains("\"model_error\": {\"model\": \"late\", \"kind\": \"bandwidth\", \"what\": \"finish_before_start\", "
+                                     "\"value\": 5, \"packet_ns\": 1000"));
+}
+
+TEST_CASE("create() returning 0 with a NULL state is refused at load", "[model-contract]") {
+    const std::string yaml = "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, loss: {plugin: \"" +
+                             fixture("null_state") + "\", r: 1%}}\n";
+    LoadResult loaded = load_config_text(yaml, "t.yaml");
+    REQUIRE(loaded.config);
+    std::vector<ConfigError> errors;
+    CHECK_FALSE(plan_link(*loaded.config, 0, 1, PluginHost({plugin_dir()}), &errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].path == "links[0].loss");
+    CHECK_THAT(errors[0].message, Catch::Contains("model \"null_state\": create() returned 0 but left its state NULL") &&
+                                      Catch::Contains("fixture_null_state.so"));
+}
+
+TEST_CASE("linkem-sim drops what breaks the contract as model_error and names the model", "[model-contract][sim]") {
+    TempDir dir;
+    for (const auto &[fields, line] :
+         {std::pair<std::string, std::string>{bad("delay", "max"),
+                                              "model error (first bad value): delay model \"bad_delay\": delay_ns 18446744073709551615 for "
+                                              "the packet that left the link"},
+          {bad("bandwidth", "early"),
+           "model error (first bad value): bandwidth model \"bad_bandwidth\": finish_ns returned 1 for a frame starting"}}) {
+        const std::string config = dir.write("c.yaml", kPorts + "links:\n  - {name: ab, from: a, to: b, " + fields + "}\n");
+        const fs::path stats = dir / "s.json";
+        const Run r =
+            run_program("LINKEM_SIM_BIN", config + " --synthetic rate=1Mpps,size=64,count=1000 --stats-json " + stats.string(), 60);
+        INFO(r.output);
+        CHECK(r.status == 0);  // balanced: every packet is counted
+        CHECK(model_error_line(r.output) == line);
+        const std::string json = read_file(stats);
+        // The first packet of the bandwidth case arrives at 0, where a finish of 1 is within the contract.
+        CHECK(drops_of(json, "model_error") >= 999);
+        CHECK(drops_of(json, "model_error") + drops_of(json, "tx_packets") == 1000);
+    }
+}
+
+TEST_CASE("linkem and linkem-sim agree on model_error: dropped, counted, the same model and value", "[model-contract][eal]") {
+    if (geteuid() != 0) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    for (const std::string &fields : {bad("delay", "max"), bad("bandwidth", "early")}) {
+        INFO(fields);
+        const std::string config =
+            dir.write("c.yaml", kPorts + "links:\n  - {name: ab, from: a, to: b, " + fields + "}\n" + "  - {name: ba, from: b, to: a}\n");
+        const fs::path sim_json = dir / "sim.json", linkem_json = dir / "linkem.json";
+        const Run sim =
+            run_program("LINKEM_SIM_BIN", config + " --synthetic rate=1Mpps,size=64,count=1000 --stats-json " + sim_json.string(), 60);
+        const Run live = run_linkem(config + " --duration 1s --stats-interval 0 --stats-json " + linkem_json.string(), 60);
+        INFO(sim.output);
+        INFO(live.output);
+        REQUIRE(sim.status == 0);
+        REQUIRE(live.status == 0);
+        const std::string ab = read_file(linkem_json).substr(0, read_file(linkem_json).find("\"name\": \"ba\""));
+        CHECK(drops_of(ab, "model_error") > 1000);
+        CHECK(drops_of(ab, "tx_packets") == 0);
+        CHECK(ab.find("\"balanced\": true") != std::string::npos);
+        CHECK(model_error_line(live.output) != "(none)");
+        CHECK(model_error_line(live.output) == model_error_line(sim.output));
+        CHECK(model_error_json(ab) == model_error_json(read_file(sim_json)));
+    }
+}
+
+TEST_CASE("a model writing past the n entries of its output array is caught and named", "[model-contract][sim]") {
+    if (!guarded_build()) LINKEM_SKIP("built with NDEBUG and without LINKEM_PLUGIN_GUARD: the guard is off");
+    TempDir dir;
+    for (const auto &[fields, message] :
+         {std::pair<std::string, std::string>{bad("loss", "overrun"), "loss model \"bad_loss\" wrote past the"},
+          {bad("delay", "overrun"), "delay model \"bad_delay\" wrote past the"},
+          {bad("delay", "flood"), "delay model \"bad_delay\" wrote past the"}}) {  // 16 KiB
+        const std::string config = dir.write("c.yaml", kPorts + "links:\n  - {name: ab, from: a, to: b, " + fields + "}\n");
+        const Run r = run_program("LINKEM_SIM_BIN", config + " --synthetic rate=1Mpps,size=64,count=100", 60);
+        INFO(r.output);
+        CHECK(r.status != 0);
+        CHECK_THAT(r.output, Catch::Contains(message) && Catch::Contains("a plugin bug"));
+    }
+}
+
+TEST_CASE("each plugin a configuration names is opened once, however many instances use it", "[model-contract][plugin]") {
+    const std::string yaml =
+        "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n"
+        "  - {name: ab, from: a, to: b, bandwidth: 10Mbit/s, delay: {plugin: normal, mean: 1ms, stddev: 100us},\n"
+        "     loss: 1%, per_flow: {key: {src: /32}, max_flows: 300}}\n";
+    LoadResult loaded = load_config_text(yaml, "t.yaml");
+    REQUIRE(loaded.config);
+    const PluginHost host({plugin_dir()});
+    std::vector<ConfigError> errors;
+    const int before = dlopen_calls;
+    std::optional<LinkPlan> plan = plan_link(*loaded.config, 0, 1, host, &errors);
+    REQUIRE(plan);
+    REQUIRE(plan_flow_instances(*loaded.config, 0, 1, host, *plan, &errors));
+    CHECK(plan->flow_instances.size() == 300);
+    CHECK(dlopen_calls - before == 3);  // lkm_bandwidth_constant, lkm_delay_normal, lkm_loss_bernoulli
+    CHECK(host.files_opened() == 3);
+}
+
+TEST_CASE("a shared object that crashes when opened does not affect a configuration that does not name it", "[model-contract][plugin]") {
+    TempDir dir;
+    const char *fixture_dir = std::getenv("LINKEM_FIXTURE_DIR");
+    REQUIRE(fixture_dir != nullptr);
+    fs::copy_file(fs::path(fixture_dir) / "fixture_constructor.crash", dir / "lkm_loss_boom.so");
+    fs::copy_file(fs::path(fixture_dir) / "fixture_constructor.crash", dir / "other.so");
+    const std::string config = dir.write("c.yaml", kPorts +
+                                                       "links:\n  - {name: ab, from: a, to: b, bandwidth: 10Mbit/s, "
+                                                       "delay: {plugin: normal, mean: 1ms, stddev: 100us}, loss: 1%}\n");
+    setenv("LINKEM_PLUGIN_PATH", (dir.path().string() + ":" + plugin_dir()).c_str(), 1);
+    const Run check = run_linkem(config + " --check", 60);
+    const Run sim = run_program("LINKEM_SIM_BIN", config + " --synthetic rate=1Mpps,size=64,count=100", 60);
+    // Naming it does open it, and so does --list-plugins: that one crashes, as it must.
+    const std::string named = dir.write("boom.yaml", kPorts + "links:\n  - {name: ab, from: a, to: b, loss: {plugin: boom}}\n");
+    const Run boom = run_linkem(named + " --check", 60);
+    unsetenv("LINKEM_PLUGIN_PATH");
+    INFO(check.output);
+    CHECK(check.status == 0);
+    INFO(sim.output);
+    CHECK(sim.status == 0);
+    INFO(boom.output);
+    CHECK(boom.status != 0);
+}
+
+TEST_CASE("--check with 65 536 per-flow instances completes", "[model-contract][plugin]") {
+    TempDir dir;
+    const std::string config =
+        dir.write("c.yaml", kPorts +
+                                "links:\n  - {name: ab, from: a, to: b, bandwidth: 10Mbit/s, delay: 1ms, loss: 1%,\n"
+                                "     per_flow: {key: {src: /32, dst: /32, src_port: true, dst_port: true}, max_flows: 65536}}\n");
+    setenv("LINKEM_PLUGIN_PATH", plugin_dir().c_str(), 1);
+    const Run r = run_linkem(config + " --check", 240);
+    unsetenv("LINKEM_PLUGIN_PATH");
+    INFO(r.output.substr(0, 2000));
+    CHECK(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("per flow: 65536 instances"));
+    WARN("--check with 65 536 per-flow instances took " << r.seconds << " s");
+}
