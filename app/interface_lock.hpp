@@ -4,7 +4,8 @@
 // configuration there. A second linkem on one of those interfaces in the
 // same network namespace is refused, naming the first (pid and
 // configuration). The kernel drops the locks when the process ends, however
-// it ends, so nothing stale is left to clean up (the empty files stay).
+// it ends, so nothing stale is left to clean up; a linkem that exits removes
+// its lock files (one that is killed leaves a file that locks nothing).
 #pragma once
 
 #include <string>
@@ -28,6 +29,7 @@ class InterfaceLocks {
 
   private:
     std::vector<int> fds_;
+    std::vector<std::string> paths_;  // of each lock in fds_, removed at exit
     std::vector<std::string> warnings_;
 };
 

@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -48,6 +49,12 @@ class VethNamespace {
     bool ok() const { return ok_; }
     std::string in_ns(const std::string &command) const { return "ip netns exec " + ns_ + " " + command; }
     std::string prefix() const { return "ip netns exec " + ns_ + " "; }
+    // linkem's lock file for an interface of this namespace (named by the namespace's inode).
+    fs::path lock_file(const std::string &iface) const {
+        struct stat st {};
+        REQUIRE(stat(("/var/run/netns/" + ns_).c_str(), &st) == 0);
+        return fs::path("/run/linkem") / ("iface-" + std::to_string(st.st_ino) + "-" + iface + ".lock");
+    }
 
   private:
     std::string ns_;
@@ -181,6 +188,7 @@ TEST_CASE("a second linkem on a kernel interface in use is refused, naming the f
     CHECK(refused.status == 2);
     CHECK_THAT(refused.output, Catch::Contains("kernel interface lkms-a is in use by another linkem (pid " + std::to_string(first_pid) +
                                                ", config " + first + ")"));
+    CHECK(!fs::exists(ns.lock_file("lkms-a")));  // the first removed its lock file as it exited
     const std::string twice = dir.write("twice.yaml",
                                         "ports:\n  a: {device: \"net_af_packet0,iface=lkms-a\"}\n"
                                         "  b: {device: \"net_af_packet1,iface=lkms-a\"}\n"
