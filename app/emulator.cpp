@@ -1,8 +1,10 @@
 #include "emulator.hpp"
 
+#include "linkem/device_iface.hpp"
 #include "linkem/lcore_plan.hpp"
 #include "linkem/plugin_host.hpp"
 #include "ports.hpp"
+#include "runtime_files.hpp"
 #include "stages.hpp"
 
 #include <fmt/format.h>
@@ -25,6 +27,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -32,12 +35,54 @@
 namespace linkem {
 namespace {
 
-// The first SIGINT/SIGTERM starts a clean stop; a second one ends the grace period at once.
+// The first SIGINT/SIGTERM/SIGHUP starts a clean stop; a second one ends the grace period at once.
+// SIGUSR1 asks the control thread for the summary so far (printed there, not in the handler).
 volatile std::sig_atomic_t g_stop_signal = 0;
 volatile std::sig_atomic_t g_stop_signals = 0;
+volatile std::sig_atomic_t g_report_requests = 0;
 extern "C" void on_stop_signal(int signal) {
     g_stop_signal = signal;
     g_stop_signals = g_stop_signals + 1;
+}
+extern "C" void on_report_signal(int) { g_report_requests = g_report_requests + 1; }
+
+constexpr uint64_t kLinkStatePollNs = 100'000'000;  // the control thread reads every port's link state this often
+
+// A port's link state since the start: where it began and every change, with the time since the start.
+struct LinkStateChange {
+    uint64_t t_ns;
+    bool up;
+    uint32_t speed_mbps;
+    std::string text;
+};
+
+// A port's driver counters (rte_eth_stats); errors are frames lost inside the port, which no link counts.
+struct DriverCounters {
+    std::string port;
+    uint64_t ipackets = 0, opackets = 0, imissed = 0, ierrors = 0, oerrors = 0, rx_nombuf = 0;
+    uint64_t errors() const { return imissed + ierrors + oerrors + rx_nombuf; }
+};
+
+// A string for our JSON: quotes and backslashes escaped (an interface name may hold them).
+std::string json_text(const std::string &text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+std::string driver_text(const DriverCounters &d) {
+    std::string out = fmt::format("port {} (driver): ipackets {}, opackets {}, imissed {}, ierrors {}, oerrors {}, rx_nombuf {}\n", d.port,
+                                  d.ipackets, d.opackets, d.imissed, d.ierrors, d.oerrors, d.rx_nombuf);
+    if (d.oerrors != 0)
+        out += fmt::format("  {} frames the driver accepted were not delivered (oerrors): the links into port {} counted them as tx\n",
+                           d.oerrors, d.port);
+    if (d.imissed + d.ierrors + d.rx_nombuf != 0)
+        out += fmt::format("  {} frames were dropped by the port before any link saw them (imissed {}, ierrors {}, rx_nombuf {})\n",
+                           d.imissed + d.ierrors + d.rx_nombuf, d.imissed, d.ierrors, d.rx_nombuf);
+    return out;
 }
 
 constexpr unsigned kPoolMbufs = 16383;                       // per port: its rings, lcore caches and bursts (about 36 MB)
@@ -119,7 +164,9 @@ class Emulator {
     void control_loop(uint64_t grace_ns);
     int finish();
     void print_status(std::vector<LinkSnapshot> &previous, uint64_t &previous_ns);
-    void watch_link_state(std::vector<int> &last_up);
+    void watch_link_state(uint64_t now_ns);
+    std::vector<DriverCounters> driver_counters() const;
+    void print_summary_so_far(uint64_t now_ns);
     std::vector<LinkSnapshot> snapshots(bool with_histograms) const;
     std::vector<PortClassifySnapshot> classify_snapshots() const;
     uint64_t drain_receive_queues();
@@ -134,6 +181,9 @@ class Emulator {
     bool pdump_ready_ = false;
     std::vector<rte_mempool *> pools_;  // one per port, for what it receives
     std::vector<OpenPort> ports_;
+    std::vector<std::vector<std::string>> port_interfaces_;   // the kernel interfaces of each port's device
+    std::vector<std::vector<LinkStateChange>> link_history_;  // per port: the state at the start and every change
+    std::vector<std::string> eal_args_;                       // as EAL got them, for the runtime files at the end
     std::vector<ArenaMemory> arena_memory_;
     bool build_links(const std::vector<size_t> &port_ids);
     LinkRuntime *add_link(const std::string &name, const LinkPlan &plan, const Link *config_link, size_t to_port, void *arena,
@@ -159,6 +209,9 @@ bool Emulator::start(const EalPlan &eal) {
     std::vector<std::string> args = eal.args;
     if (std::none_of(args.begin(), args.end(), [](const std::string &a) { return a.rfind("--log-level", 0) == 0; }))
         args.push_back(fmt::format("--log-level={}", log_level_number(cl_.log_level)));
+    for (const std::string &removed : remove_stale_runtime_files(args))
+        fmt::print("linkem: removed {}, left by a run that was killed\n", removed);
+    eal_args_ = args;
     std::vector<char *> argv;
     for (std::string &a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -194,9 +247,10 @@ bool Emulator::start(const EalPlan &eal) {
             fmt::print(stderr, "linkem: {}\n", error);
             return false;
         }
-        bool up = false;
-        const std::string state = link_state_text(port.port_id, &up);
-        fmt::print("linkem: port {} ({}): ethdev {}, mtu {}, link {}\n", port.name, port.device, port.port_id, port.mtu, state);
+        port_interfaces_.push_back(kernel_interfaces(p.device));
+        const PortLinkState state = port_link_state(port.port_id, port_interfaces_.back());
+        fmt::print("linkem: port {} ({}): ethdev {}, mtu {}, link {}\n", port.name, port.device, port.port_id, port.mtu, state.text);
+        link_history_.push_back({LinkStateChange{0, state.up, state.speed_mbps, state.text}});
         ports_.push_back(port);
     }
     std::vector<size_t> port_ids;
@@ -449,6 +503,10 @@ std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
         const uint64_t in_flight = (l->lane ? l->lane->arena.occupancy() : 0) + (l->reorder_lane ? l->reorder_lane->arena.occupancy() : 0);
         LinkSnapshot s = snapshot(l->name, l->expected, l->rx, l->tx, in_flight, with_histograms);
         s.model_error = l->model.first_model_error();
+        const OrderKeepStats &held = l->model.order_keep();
+        add_order_keep(s, held.held_back.load(std::memory_order_relaxed), held.added_ns.load(std::memory_order_relaxed),
+                       held.added_max_ns.load(std::memory_order_relaxed), held.held_model_delay_ns.get(),
+                       held.held_delivered_delay_ns.get(), with_histograms);
         if (l->flows != nullptr) {
             s.flow = to_string(*l->flow_key_spec, l->flows->key_of(l->flow_index));
             s.flows_served = l->flows->flows_served(l->flow_index);
@@ -490,38 +548,63 @@ void Emulator::print_status(std::vector<LinkSnapshot> &previous, uint64_t &previ
     previous_ns = now;
 }
 
-void Emulator::watch_link_state(std::vector<int> &last_up) {
+void Emulator::watch_link_state(uint64_t now_ns) {
     for (size_t i = 0; i < ports_.size(); ++i) {
-        bool up = false;
-        const std::string state = link_state_text(ports_[i].port_id, &up);
-        if (last_up[i] != static_cast<int>(up)) {
-            if (last_up[i] != -1) fmt::print("linkem: port {}: link {}\n", ports_[i].name, state);
-            last_up[i] = up;
-        }
+        const PortLinkState state = port_link_state(ports_[i].port_id, port_interfaces_[i]);
+        const LinkStateChange &last = link_history_[i].back();
+        if (state.up == last.up && state.speed_mbps == last.speed_mbps && state.text == last.text) continue;
+        const uint64_t t_ns = now_ns - started_ns_;
+        fmt::print("linkem: port {}: link {} at {} (was {})\n", ports_[i].name, state.text, seconds_text(t_ns), last.text);
+        std::fflush(stdout);
+        link_history_[i].push_back({t_ns, state.up, state.speed_mbps, state.text});
     }
+}
+
+std::vector<DriverCounters> Emulator::driver_counters() const {
+    std::vector<DriverCounters> out;
+    for (const OpenPort &p : ports_) {
+        rte_eth_stats s{};
+        rte_eth_stats_get(p.port_id, &s);
+        out.push_back({p.name, s.ipackets, s.opackets, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf});
+    }
+    return out;
+}
+
+// SIGUSR1: the summary so far, read while the lcores run (the counters move
+// as they are read, so a link may show packets in neither tx nor in flight).
+void Emulator::print_summary_so_far(uint64_t now_ns) {
+    fmt::print("\nlinkem: summary so far (SIGUSR1), after {}; the run goes on\n{}", seconds_text(now_ns - started_ns_),
+               summary_text(snapshots(true)));
+    for (const DriverCounters &d : driver_counters()) fmt::print("{}", driver_text(d));
+    fmt::print("linkem: end of the summary so far\n\n");
+    std::fflush(stdout);
 }
 
 // The control thread: status lines, link state, and the stop sequence.
 void Emulator::control_loop(uint64_t grace_ns) {
     std::vector<LinkSnapshot> previous = snapshots(false);
     uint64_t previous_ns = clock_->to_ns(rte_rdtsc());
-    std::vector<int> last_up(ports_.size(), -1);
     const uint64_t interval_ns = static_cast<uint64_t>(cl_.stats_interval.ns);
     uint64_t last_state_check_ns = 0;
+    std::sig_atomic_t reports_done = 0;
     for (;;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         const uint64_t now = clock_->to_ns(rte_rdtsc());
         if (g_stop_signal != 0) {
-            fmt::print("linkem: signal {}: stopping (a second one stops without waiting for packets in flight)\n",
-                       static_cast<int>(g_stop_signal));
+            fmt::print("linkem: signal {} ({}): stopping (a second one stops without waiting for packets in flight)\n",
+                       static_cast<int>(g_stop_signal), strsignal(g_stop_signal));
             std::fflush(stdout);
             break;
         }
         if (cl_.duration && now - started_ns_ >= static_cast<uint64_t>(cl_.duration->ns)) break;
         if (interval_ns != 0 && now - previous_ns >= interval_ns) print_status(previous, previous_ns);
-        if (now - last_state_check_ns >= 1'000'000'000) {
-            watch_link_state(last_up);
+        if (now - last_state_check_ns >= kLinkStatePollNs) {
+            watch_link_state(now);
             last_state_check_ns = now;
+        }
+        if (const std::sig_atomic_t asked = g_report_requests; asked != reports_done) {
+            reports_done = asked;
+            print_summary_so_far(now);
         }
     }
     // Stop receiving; release what is held at its due time, for up to the grace period.
@@ -535,6 +618,8 @@ void Emulator::control_loop(uint64_t grace_ns) {
 int Emulator::run(const EalPlan &eal) {
     std::signal(SIGINT, on_stop_signal);  // before start-up: a signal during it stops the run at once
     std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGHUP, on_stop_signal);  // a clean stop, like SIGINT (a later version may make it "reload")
+    std::signal(SIGUSR1, on_report_signal);
     if (!start(eal)) return 1;
 
     // Grace: the longest any packet can stay (delay + a full queue's drain),
@@ -581,6 +666,7 @@ int Emulator::run(const EalPlan &eal) {
 
 int Emulator::finish() {
     const uint64_t ran_ns = clock_->to_ns(rte_rdtsc()) - started_ns_;
+    watch_link_state(started_ns_ + ran_ns);  // a change in the last poll interval is reported too
     uint64_t shutdown_drops = 0;
     for (auto &lane : lanes_) shutdown_drops += drain_lane_at_shutdown(*lane);
     const std::vector<LinkSnapshot> final_stats = snapshots(true);
@@ -589,18 +675,20 @@ int Emulator::finish() {
     if (left_in_ports != 0)
         fmt::print("linkem: freed {} packets found in port receive queues after receiving stopped (they reached no link)\n", left_in_ports);
 
+    const std::vector<DriverCounters> drivers = driver_counters();
     std::string port_json;
-    for (OpenPort &p : ports_) {
-        rte_eth_stats s{};
-        rte_eth_stats_get(p.port_id, &s);
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        const DriverCounters &d = drivers[i];
+        std::string history;
+        for (const LinkStateChange &c : link_history_[i])
+            history += fmt::format("{}{{\"t_ns\": {}, \"up\": {}, \"speed_mbps\": {}, \"state\": \"{}\"}}", history.empty() ? "" : ", ",
+                                   c.t_ns, c.up ? "true" : "false", c.speed_mbps, json_text(c.text));
         port_json += fmt::format(
             "{}{{\"name\": \"{}\", \"ipackets\": {}, \"opackets\": {}, \"imissed\": {}, \"ierrors\": {}, \"rx_nombuf\": {}, \"oerrors\": "
-            "{}}}",
-            port_json.empty() ? "" : ", ", p.name, s.ipackets, s.opackets, s.imissed, s.ierrors, s.rx_nombuf, s.oerrors);
-        if (s.imissed + s.ierrors + s.rx_nombuf != 0)
-            fmt::print("linkem: port {}: the port itself dropped {} missed, {} errors, {} without mbufs (before any link saw them)\n",
-                       p.name, s.imissed, s.ierrors, s.rx_nombuf);
-        close_port(p);
+            "{}, \"driver_errors\": {}, \"link\": [{}]}}",
+            port_json.empty() ? "" : ", ", d.port, d.ipackets, d.opackets, d.imissed, d.ierrors, d.rx_nombuf, d.oerrors, d.errors(),
+            history);
+        close_port(ports_[i]);
     }
     uint64_t pool_size = 0, available = 0;
     for (rte_mempool *pool : pools_) {
@@ -613,6 +701,17 @@ int Emulator::finish() {
                summary_text(final_stats));
     if (!config_.rules.empty() || routes_.paths.size() > routes_.ingress.size() || config_.pipeline.classify_lcore)
         fmt::print("{}", classify_summary_text(classified));
+    for (const DriverCounters &d : drivers) fmt::print("{}", driver_text(d));
+    uint64_t delivery_errors = 0, port_drops = 0;
+    for (const DriverCounters &d : drivers) {
+        delivery_errors += d.oerrors;
+        port_drops += d.imissed + d.ierrors + d.rx_nombuf;
+    }
+    fmt::print("accounting: links count what they hand to a driver as tx; driver errors: {}\n",
+               delivery_errors + port_drops == 0
+                   ? std::string("none")
+                   : fmt::format("{} frames not delivered (oerrors), {} dropped by ports before any link (imissed, ierrors, rx_nombuf)",
+                                 delivery_errors, port_drops));
     fmt::print("mbufs: {} of {} back in the pools{}\n", available, pool_size, mbufs_back ? "" : " (LEAK)");
 
     bool balanced = true;
@@ -634,8 +733,31 @@ int Emulator::finish() {
             return 1;
         }
     }
+    std::fflush(stdout);  // the summary first: the warnings below are the run's last lines
     if (!balanced) fmt::print(stderr, "linkem: the accounting does not balance (see above)\n");
-    return balanced && mbufs_back ? 0 : 1;
+    // Driver errors (docs/ARCHITECTURE.md "Exit status"): frames a driver accepted and did not
+    // deliver make the links' tx counts wrong, so the run fails; frames a port dropped before
+    // any link saw them leave the links' accounting true, and get a warning.
+    for (const DriverCounters &d : drivers) {
+        if (d.oerrors != 0)
+            fmt::print(stderr, "linkem: DRIVER ERRORS: port {}: {} frames were accepted by the driver but not delivered (oerrors)\n",
+                       d.port, d.oerrors);
+        if (d.imissed + d.ierrors + d.rx_nombuf != 0)
+            fmt::print(stderr,
+                       "linkem: warning: port {}: {} frames were dropped by the port before any link saw them (imissed {}, ierrors {}, "
+                       "rx_nombuf {})\n",
+                       d.port, d.imissed + d.ierrors + d.rx_nombuf, d.imissed, d.ierrors, d.rx_nombuf);
+    }
+    for (size_t i = 0; i < ports_.size(); ++i)
+        if (link_history_[i].size() > 1 || !link_history_[i].front().up)
+            fmt::print(stderr, "linkem: warning: port {}: link was {} at the start{}; now {}\n", ports_[i].name,
+                       link_history_[i].front().text,
+                       link_history_[i].size() > 1
+                           ? fmt::format(" and changed {} time{}", link_history_[i].size() - 1, link_history_[i].size() == 2 ? "" : "s")
+                           : "",
+                       link_history_[i].back().text);
+    if (delivery_errors != 0) fmt::print(stderr, "linkem: exit status 1: driver errors (frames counted as sent were not delivered)\n");
+    return balanced && mbufs_back && delivery_errors == 0 ? 0 : 1;
 }
 
 void Emulator::clean_up() {
@@ -652,7 +774,11 @@ void Emulator::clean_up() {
     pools_.clear();
     if (pdump_ready_) rte_pdump_uninit();
     pdump_ready_ = false;
-    if (eal_ready_) rte_eal_cleanup();
+    if (eal_ready_) {
+        rte_eal_cleanup();
+        // Under a file prefix (capture: true) EAL leaves its hugepage files and runtime directory.
+        for (const std::string &left : remove_runtime_files(eal_args_)) fmt::print(stderr, "linkem: could not remove {}\n", left);
+    }
     eal_ready_ = false;
 }
 

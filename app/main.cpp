@@ -5,6 +5,8 @@
 #include "linkem/command_line.hpp"
 #include "linkem/config.hpp"
 #include "emulator.hpp"
+#include "interface_lock.hpp"
+#include "linkem/device_iface.hpp"
 #include "linkem/eal_args.hpp"
 #include "linkem/link_plan.hpp"
 #include "linkem/memory_budget.hpp"
@@ -151,6 +153,17 @@ int main(int argc, char **argv) {
         fmt::print("{}", budget_text(budget, memory_host));
         return kExitOk;
     }
+
+    // One linkem per kernel interface: a second one would duplicate or black-hole its traffic.
+    std::vector<std::string> interfaces;
+    for (const Port &p : config.ports)
+        for (const std::string &iface : kernel_interfaces(p.device)) interfaces.push_back(iface);
+    InterfaceLocks locks;
+    if (std::string error; !locks.acquire(interfaces, cl.config_path, &error)) {
+        fmt::print(stderr, "linkem: {}; nothing was started\n", error);
+        return kExitUsage;
+    }
+    for (const std::string &w : locks.warnings()) fmt::print(stderr, "linkem: warning: {}\n", w);
 
     for (const std::string &w : eal.warnings) fmt::print(stderr, "linkem: warning: {}\n", w);
     return run_emulator(config, plans, cl, eal, seed);

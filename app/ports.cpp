@@ -7,6 +7,14 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace linkem {
 namespace {
 
@@ -107,6 +115,39 @@ std::string link_state_text(uint16_t port_id, bool *is_up) {
                        (link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? std::string("(speed unknown)")
                                                                      : Rate{uint64_t{link.link_speed} * 1'000'000}.to_string()),
                        link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full-duplex" : "half-duplex");
+}
+
+PortLinkState port_link_state(uint16_t port_id, const std::vector<std::string> &kernel_interfaces) {
+    PortLinkState state;
+    state.text = link_state_text(port_id, &state.up);
+    rte_eth_link link{};
+    if (state.up && rte_eth_link_get_nowait(port_id, &link) == 0 && link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+        state.speed_mbps = link.link_speed;
+    // The kernel's view of the interfaces the device sends on: net_af_packet reports "up" whatever they do.
+    for (const std::string &iface : kernel_interfaces) {
+        const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) break;
+        ifreq request{};
+        std::strncpy(request.ifr_name, iface.c_str(), IFNAMSIZ - 1);
+        const int rc = ioctl(fd, SIOCGIFFLAGS, &request);
+        const int why = errno;
+        close(fd);
+        std::string problem;
+        if (rc != 0)
+            problem = why == ENODEV ? fmt::format("gone (interface {} no longer exists)", iface)
+                                    : fmt::format("state unknown (interface {}: {})", iface, std::strerror(why));
+        else if ((request.ifr_flags & IFF_UP) == 0)
+            problem = fmt::format("down (interface {} is administratively down)", iface);
+        else if ((request.ifr_flags & IFF_RUNNING) == 0)
+            problem = fmt::format("down (interface {} has no carrier)", iface);
+        if (!problem.empty()) {
+            state.up = false;
+            state.speed_mbps = 0;
+            state.text = problem;
+            break;
+        }
+    }
+    return state;
 }
 
 }  // namespace linkem

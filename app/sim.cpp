@@ -295,6 +295,9 @@ int main(int argc, char **argv) {
     add_tally(tx, tally);
     LinkSnapshot s = snapshot(config.links[link_index].name, expected, rx, tx, 0, true);
     s.model_error = model.first_model_error();
+    const OrderKeepStats &held = model.order_keep();
+    add_order_keep(s, held.held_back.load(), held.added_ns.load(), held.added_max_ns.load(), held.held_model_delay_ns.get(),
+                   held.held_delivered_delay_ns.get(), true);
     const uint64_t span_ns = input.frames.empty() ? 0 : input.frames.back().arrival_ns;
     fmt::print("linkem-sim: link {} (seed {}), {} packets over {} of input\n{}", s.name, seed, s.rx_packets,
                Duration{static_cast<int64_t>(span_ns)}.to_string(), summary_text({s}));

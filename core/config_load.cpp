@@ -5,6 +5,7 @@
 // exponentially ("billion laughs") cost nothing, and yaml-cpp's own depth guard
 // bounds nesting while parsing.
 #include "linkem/config.hpp"
+#include "linkem/device_iface.hpp"
 #include "linkem/suggest.hpp"
 
 #include <fmt/format.h>
@@ -275,7 +276,7 @@ void Loader::load_ports(const Entry &e, Config &c) {
     std::vector<std::string> order;
     const auto ports = entries(e.value, "ports", nullptr, &order);
     port_names_ = order;  // links name these, valid or not: no second error for a bad port
-    std::map<std::string, std::string> device_owner;
+    std::map<std::string, std::string> device_owner, interface_owner;
     for (const std::string &name : order) {
         const Entry &pe = ports.at(name);
         const std::string path = child("ports", name);
@@ -306,6 +307,13 @@ void Loader::load_ports(const Entry &e, Config &c) {
         if (auto [owner, inserted] = device_owner.emplace(*device, name); !inserted)
             error(dev->second.value, child(path, "device"),
                   fmt::format("device \"{}\" is already used by port \"{}\"", *device, owner->second));
+        // One kernel interface under two device names would duplicate or black-hole its traffic.
+        for (const std::string &iface : kernel_interfaces(*device))
+            if (auto [owner, inserted] = interface_owner.emplace(iface, name); !inserted && owner->second != name)
+                error(dev->second.value, child(path, "device"),
+                      fmt::format("kernel interface \"{}\" is already used by port \"{}\" (one interface, one port: each port "
+                                  "receives all of its traffic)",
+                                  iface, owner->second));
         c.ports.push_back({name, *device, pos_of(pe.key)});
     }
 }

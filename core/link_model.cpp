@@ -77,7 +77,13 @@ uint64_t LinkModel::queue_slots_for(const LinkModelParams &p) {
     return std::min(slots, kMaxQueueSlots);
 }
 
-LinkModel::LinkModel(const LinkModelParams &params) : p_(params) { slots_.resize(queue_slots_for(p_)); }
+LinkModel::LinkModel(const LinkModelParams &params) : p_(params) {
+    if (p_.delay && !p_.order_drop) {  // the only links that can hold a packet back (OrderKeepStats)
+        held_.held_model_delay_ns = std::make_unique<Histogram>();
+        held_.held_delivered_delay_ns = std::make_unique<Histogram>();
+    }
+    slots_.resize(queue_slots_for(p_));
+}
 
 void LinkModel::reset() {
     last_exit_ns_ = 0;
@@ -200,6 +206,7 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
         p_.delay.model->delay_burst(p_.delay.state, admitted, k, delay);
         check_guard(delay, k, kDelayCanary, p_.delay, "delay_ns");
     }
+    uint64_t held = 0, added_ns = 0, added_max_ns = 0;  // order keep, for the burst
     for (uint32_t j = 0; j < k; ++j) {
         const uint64_t exit = admitted[j].exit_ns;
         uint64_t due = exit;
@@ -211,12 +218,29 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
             }
             due += delay[j];
         }
-        if (p_.order_drop && due < last_release_ns_) {
-            out[index[j]] = {Fate::kDropOrder, false, 0, 0};
-            continue;
+        if (due < last_release_ns_) {
+            if (p_.order_drop) {
+                out[index[j]] = {Fate::kDropOrder, false, 0, 0};
+                continue;
+            }
+            const uint64_t added = last_release_ns_ - due;  // held back behind a predecessor released later
+            ++held;
+            added_ns += added;
+            added_max_ns = std::max(added_max_ns, added);
+            if (held_.held_model_delay_ns) {
+                held_.held_model_delay_ns->record(due - admitted[j].arrival_ns);
+                held_.held_delivered_delay_ns->record(last_release_ns_ - admitted[j].arrival_ns);
+            }
+        } else {
+            last_release_ns_ = due;
         }
-        last_release_ns_ = std::max(last_release_ns_, due);
         out[index[j]] = {Fate::kForward, marks[j], tags[j], last_release_ns_};
+    }
+    if (held != 0) {
+        held_.held_back.store(held_.held_back.load(std::memory_order_relaxed) + held, std::memory_order_relaxed);
+        held_.added_ns.store(held_.added_ns.load(std::memory_order_relaxed) + added_ns, std::memory_order_relaxed);
+        if (added_max_ns > held_.added_max_ns.load(std::memory_order_relaxed))
+            held_.added_max_ns.store(added_max_ns, std::memory_order_relaxed);
     }
 }
 

@@ -96,6 +96,17 @@ LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected,
     return s;
 }
 
+void add_order_keep(LinkSnapshot &s, uint64_t held_back, uint64_t added_ns, uint64_t added_max_ns, const Histogram *held_model_delay_ns,
+                    const Histogram *held_delivered_delay_ns, bool with_histograms) {
+    s.held_back = held_back;
+    s.held_back_added_ns = added_ns;
+    s.held_back_max_ns = added_max_ns;
+    if (!with_histograms) return;
+    s.model_delay_ns = s.delay_ns;
+    if (held_model_delay_ns != nullptr && held_delivered_delay_ns != nullptr)
+        s.model_delay_ns.replace(*held_delivered_delay_ns, *held_model_delay_ns);
+}
+
 namespace {
 
 std::string rate_text(double per_s, const char *unit) {
@@ -131,12 +142,13 @@ std::string fidelity_json(const LinkSnapshot &s) {
         "\"lateness_ns\": {{{}, \"tolerance_ns\": {}, \"late\": {}, \"late_fraction\": {}}}, "
         "\"rate\": {{\"backlogged_wire_bytes\": {}, \"backlogged_ns\": {}, \"model_ns\": {}, \"achieved_bps\": {}, \"configured_bps\": "
         "{}}}, "
-        "\"loss\": {{\"offered\": {}, \"lost\": {}, \"measured\": {}, \"expected\": {}}}, \"out_of_order\": {}",
+        "\"loss\": {{\"offered\": {}, \"lost\": {}, \"measured\": {}, \"expected\": {}}}, \"out_of_order\": {}, "
+        "\"order_keep\": {{\"held_back\": {}, \"added_ns\": {}, \"added_max_ns\": {}, \"model_delay_ns\": {{{}}}}}",
         percentiles_fields(s.lateness_ns), s.expected.lateness_tolerance_ns, s.late, json_number(ratio(s.late, s.lateness_ns.total())),
         s.backlogged_wire_bytes, s.backlogged_sent_ns, s.backlogged_model_ns, json_number(rate(s.backlogged_sent_ns)),
         json_number(rate(s.backlogged_model_ns)), s.offered_to_loss(), s.drops[static_cast<size_t>(DropReason::kLoss)],
         json_number(ratio(s.drops[static_cast<size_t>(DropReason::kLoss)], s.offered_to_loss())), json_number(s.expected.loss),
-        s.out_of_order);
+        s.out_of_order, s.held_back, s.held_back_added_ns, s.held_back_max_ns, percentiles_fields(s.model_delay_ns));
 }
 
 std::string fidelity_text(const LinkSnapshot &s) {
@@ -158,6 +170,19 @@ std::string fidelity_text(const LinkSnapshot &s) {
     out += fmt::format("  loss: {} measured ({} of {} on the link), {} expected\n", percent(ratio(lost, s.offered_to_loss())), lost,
                        s.offered_to_loss(), s.expected.loss ? percent(*s.expected.loss) : "not stated by the model");
     out += fmt::format("  order: {} released out of arrival order\n", s.out_of_order);
+    if (s.held_back != 0) {
+        // order keep: a packet due before its predecessor's release waits for it, which changes the delay distribution.
+        const auto ms = [](double ns) { return fmt::format("{:.3f} ms", ns / 1e6); };
+        out += fmt::format(
+            "  order keep held back {} of {} packets behind a predecessor released later (mean +{}, max +{}): "
+            "the delivered delay differs from the model's\n",
+            s.held_back, s.delay_ns.total(), ms(static_cast<double>(s.held_back_added_ns) / static_cast<double>(s.held_back)),
+            ms(static_cast<double>(s.held_back_max_ns)));
+        if (s.model_delay_ns.total() != 0)
+            out += fmt::format("  delay ns, model (before the hold): p50 {} p99 {} max {}; delivered: p50 {} p99 {} max {}\n",
+                               s.model_delay_ns.percentile(0.5), s.model_delay_ns.percentile(0.99), s.model_delay_ns.max(),
+                               s.delay_ns.percentile(0.5), s.delay_ns.percentile(0.99), s.delay_ns.max());
+    }
     return out;
 }
 

@@ -47,7 +47,8 @@ Run run_program(const char *binary_env, const std::string &arguments, int timeou
     return run;
 }
 
-Run run_linkem_and(const std::string &arguments, int timeout_s, const std::function<void(pid_t)> &while_running) {
+Run run_linkem_and(const std::string &arguments, int timeout_s, const std::function<void(pid_t)> &while_running,
+                   const std::string &prefix) {
     const char *bin = std::getenv("LINKEM_BIN");
     REQUIRE(bin != nullptr);
     int fds[2];
@@ -60,7 +61,7 @@ Run run_linkem_and(const std::string &arguments, int timeout_s, const std::funct
         dup2(fds[1], 2);
         close(fds[0]);
         close(fds[1]);
-        const std::string command = "exec " + shell_quote(bin) + " " + arguments;
+        const std::string command = "exec " + prefix + shell_quote(bin) + " " + arguments;
         execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
         _exit(127);
     }

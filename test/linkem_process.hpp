@@ -24,7 +24,10 @@ Run run_linkem(const std::string &arguments, int timeout_s);
 Run run_program(const char *binary_env, const std::string &arguments, int timeout_s);
 // Runs `linkem ARGUMENTS` and calls while_running(pid) as soon as it has
 // started (to send it signals); then waits for it, killing it after timeout_s.
-Run run_linkem_and(const std::string &arguments, int timeout_s, const std::function<void(pid_t)> &while_running);
+// `prefix` (shell words ending in a space, such as "ip netns exec NS ") runs linkem
+// through a program that execs it, so pid stays linkem's.
+Run run_linkem_and(const std::string &arguments, int timeout_s, const std::function<void(pid_t)> &while_running,
+                   const std::string &prefix = "");
 
 std::string read_file(const std::filesystem::path &p);
 

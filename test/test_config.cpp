@@ -1,6 +1,7 @@
 // [unit] config.hpp: the loader's result for valid input, and the exact
 // position, key path and message of every error class.
 #include "linkem/config.hpp"
+#include "linkem/device_iface.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -841,4 +842,25 @@ TEST_CASE("rules, mangle and per_flow print as YAML that loads back to itself", 
     CHECK(again.links[2].mangle.corrupt_ber == Probability{kPercent / 100});
     CHECK(again.links[3].per_flow->aggregate == Rate{100'000'000});
     CHECK(again.links[3].per_flow->key.dst6_bits == 48);
+}
+
+TEST_CASE("one kernel interface under two device names is refused at the second port", "[unit][config][errors]") {
+    CHECK(linkem::kernel_interfaces("net_af_packet0,iface=veth0,qpairs=1") == std::vector<std::string>{"veth0"});
+    CHECK(linkem::kernel_interfaces("net_pcap0,rx_iface=x,tx_iface=y") == std::vector<std::string>{"x", "y"});
+    CHECK(linkem::kernel_interfaces("net_pcap0,iface=x,rx_iface_in=x") == std::vector<std::string>{"x"});
+    CHECK(linkem::kernel_interfaces("net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap").empty());
+    CHECK(linkem::kernel_interfaces("net_null0").empty());
+    CHECK(linkem::kernel_interfaces("0000:01:00.0").empty());
+    require_one_error(
+        "ports:\n  a: {device: \"net_af_packet0,iface=x\"}\n  b: {device: \"net_af_packet1,iface=x\"}\n"
+        "links: [{name: ab, from: a, to: b}]\n",
+        3, 15, "ports.b.device", "kernel interface \"x\" is already used by port \"a\"");
+    require_one_error(
+        "ports:\n  a: {device: \"net_tap0,iface=t\"}\n  b: {device: \"net_pcap0,rx_iface=u,tx_iface=t\"}\n"
+        "links: [{name: ab, from: a, to: b}]\n",
+        3, 15, "ports.b.device", "kernel interface \"t\" is already used by port \"a\"");
+    // One port may read and write one interface.
+    CHECK(must_load("ports:\n  a: {device: \"net_pcap0,rx_iface=x,tx_iface=x\"}\n  b: {device: net_null0}\n"
+                    "links: [{name: ab, from: a, to: b}]\n")
+              .ports.size() == 2);
 }

@@ -4,6 +4,7 @@
 // writer; readers copy it when the writer is stopped or accept a torn view.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -45,6 +46,26 @@ class Histogram {
         for (size_t b = 0; b < counts_.size(); ++b) counts_[b] += other.counts_[b];
         total_ += other.total_;
         if (other.max_ > max_) max_ = other.max_;
+    }
+
+    // Takes out the values of `removed` (each recorded here before) and records
+    // those of `added`. The maximum stays exact when it did not come from
+    // `removed`; otherwise it becomes the bound of the highest bucket left
+    // (within 1/16, as a percentile) or added's maximum, whichever is larger.
+    void replace(const Histogram &removed, const Histogram &added) {
+        if (removed.total_ != 0) {
+            for (size_t b = 0; b < counts_.size(); ++b) counts_[b] -= removed.counts_[b];
+            total_ -= removed.total_;
+            if (removed.max_ == max_) {
+                max_ = 0;
+                for (int b = kBuckets - 1; b >= 0; --b)
+                    if (counts_[static_cast<size_t>(b)] != 0) {
+                        max_ = std::min(upper_bound(b), removed.max_);
+                        break;
+                    }
+            }
+        }
+        merge(added);
     }
 
     static int bucket_of(uint64_t v) {

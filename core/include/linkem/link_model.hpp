@@ -42,8 +42,11 @@
 
 #include <linkem/plugin.h>
 
+#include "linkem/histogram.hpp"
+
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -118,6 +121,25 @@ struct Verdict {
     uint64_t release_ns;  // valid when fate == kForward
 };
 
+// What order keep did: packets whose release a predecessor with a later
+// release held back (t_exit + delay < t_release_prev), and the delay it added.
+// The two histograms hold only those packets: the model's own delay (t_exit +
+// delay - t_arrival) and the delivered one (t_release - t_arrival), so that
+// the delivered delay distribution of every packet, less the held packets'
+// delivered delays, plus their model delays, is the model's distribution
+// (Histogram::replace), at no cost for a packet that is not held back.
+// Written by the link's lcore once per burst (the histograms per held packet);
+// read by the control thread (relaxed loads; histograms when the lcore stopped).
+// Only a link with a delay model and order keep can hold a packet back (exit
+// times never decrease), so only such a link gets the histograms (16 KB; a
+// per-flow template has up to 65536 instances).
+struct OrderKeepStats {
+    std::atomic<uint64_t> held_back{0};                                       // packets
+    std::atomic<uint64_t> added_ns{0};                                        // the delay added to them, summed
+    std::atomic<uint64_t> added_max_ns{0};                                    // the most added to one packet
+    std::unique_ptr<Histogram> held_model_delay_ns, held_delivered_delay_ns;  // made at construction, or none
+};
+
 // A frame's length on the wire: padded to the Ethernet minimum when the
 // overhead is Ethernet's, plus the overhead.
 uint32_t wire_length(uint32_t len_bytes, uint32_t overhead_bytes);
@@ -144,6 +166,8 @@ class LinkModel {
     uint64_t queue_depth() const { return count_; }
     // The number of queue slots the model reserved (its memory is 16 bytes each).
     uint64_t queue_slots() const { return slots_.size(); }
+    // What order keep held back (see OrderKeepStats); never touched with order drop.
+    const OrderKeepStats &order_keep() const { return held_; }
     // The first model result outside the contract, once one was seen. Written
     // once by the lcore that runs admit_burst(), published with release order,
     // so the control thread may read it at any time.
@@ -165,6 +189,7 @@ class LinkModel {
     uint64_t last_exit_ns_ = 0;
     uint64_t last_release_ns_ = 0;
     uint32_t link_sequence_ = 0;  // of the next packet to take link time (LinkTag)
+    OrderKeepStats held_;
     // The queue as a ring of (exit time, bytes) of admitted packets not yet exited.
     std::vector<Slot> slots_;
     uint64_t head_ = 0, count_ = 0, queued_bytes_ = 0;

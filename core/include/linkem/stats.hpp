@@ -83,6 +83,10 @@ struct LinkSnapshot {
     uint64_t backlogged_wire_bytes = 0, backlogged_sent_ns = 0, backlogged_model_ns = 0;
     Histogram delay_ns, lateness_ns;
     LinkExpectations expected;
+    // order keep (link_model.hpp OrderKeepStats): packets held back behind a predecessor released
+    // later, the delay that added, and the model's own delay distribution (set with the histograms).
+    uint64_t held_back = 0, held_back_added_ns = 0, held_back_max_ns = 0;
+    Histogram model_delay_ns;
     std::optional<ModelError> model_error;  // the first model result outside the contract (LinkModel::first_model_error())
 
     uint64_t dropped() const;
@@ -92,6 +96,12 @@ struct LinkSnapshot {
     bool balanced() const { return rx_packets + duplicated == tx_packets + handed_on + dropped() + in_flight; }
 };
 
+// Adds order keep's figures to a snapshot: the model's delay distribution is
+// the delivered one with the held packets' delivered delays replaced by their
+// model delays (when the snapshot has its histograms).
+// The histograms may be null (a link that cannot hold a packet back).
+void add_order_keep(LinkSnapshot &s, uint64_t held_back, uint64_t added_ns, uint64_t added_max_ns, const Histogram *held_model_delay_ns,
+                    const Histogram *held_delivered_delay_ns, bool with_histograms);
 // "bandwidth model \"x\": finish_ns returned 1 for a frame starting at 1000 ns (before its start)"
 std::string model_error_text(const ModelError &e);
 
