@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -392,6 +393,11 @@ std::optional<ModelSpec> Loader::load_model(const Entry &e, const std::string &p
                 ok = false;
             else
                 spec.plugin = *name;
+            continue;
+        }
+        if (has_control_character(key)) {  // no model names a parameter so; refused here so that no message or print carries it
+            error(f.key, path, "a parameter name holds a control character; parameter names are words such as \"mean\"");
+            ok = false;
             continue;
         }
         ModelParam param{key, param_path, pos_of(f.value), {}, f.value.IsSequence()};
@@ -1115,6 +1121,68 @@ bool line_has_tab_indent(std::string_view text, int line) {
     return false;
 }
 
+// Where a second YAML document starts, if the text holds one. yaml-cpp 0.7's
+// YAML::LoadAll never ends on some inputs (a lone ",", "!,#A": the parser
+// yields an endless run of documents without consuming the token; upstream
+// jbeder/yaml-cpp#1040), so the stream is read one document at a time and the
+// reading stops at the second: a configuration is one document, and whatever
+// starts a second one is refused at its position. Syntax errors inside the
+// first document are thrown (YAML::Exception) exactly as YAML::Load throws them.
+class DocumentStarts : public YAML::EventHandler {
+  public:
+    YAML::Mark start;
+    void OnDocumentStart(const YAML::Mark &mark) override { start = mark; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark &, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark &, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark &, const std::string &, YAML::anchor_t, const std::string &) override {}
+    void OnSequenceStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+struct SecondDocument {
+    SourcePos pos;
+    std::string message;
+};
+
+// True when a line before `before` is a YAML document end marker ("...").
+bool has_document_end_line(std::string_view text, size_t before) {
+    for (size_t line = 0; line < before && line < text.size();) {
+        const std::string_view rest = text.substr(line);
+        if (rest.starts_with("...") && (rest.size() == 3 || std::string_view(" \t\r\n#").find(rest[3]) != std::string_view::npos))
+            return true;
+        const size_t end = text.find('\n', line);
+        if (end == std::string_view::npos) break;
+        line = end + 1;
+    }
+    return false;
+}
+
+std::optional<SecondDocument> find_second_document(std::string_view text) {
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    DocumentStarts first;
+    if (!parser.HandleNextDocument(first)) return std::nullopt;
+    DocumentStarts second;
+    second.start.pos = -1;
+    try {
+        if (!parser.HandleNextDocument(second)) return std::nullopt;
+    } catch (const YAML::Exception &) {
+        if (second.start.pos < 0) throw;  // not even a second document's start: a plain syntax error
+    }
+    const SourcePos pos{second.start.line + 1, second.start.column + 1};
+    const size_t at = static_cast<size_t>(second.start.pos);
+    if (text.substr(at).starts_with("---"))
+        return SecondDocument{pos, "a second YAML document: a configuration is one document (remove the \"---\" line)"};
+    if (has_document_end_line(text, at))
+        return SecondDocument{pos, "a second YAML document after a \"...\" line: a configuration is one document"};
+    const char c = at < text.size() ? text[at] : ' ';
+    const std::string what = c > ' ' && c < 0x7f ? fmt::format("'{}'", c) : std::string("character");
+    return SecondDocument{pos, fmt::format("YAML syntax: unexpected {}: it belongs to no mapping or list (a stray character?)", what)};
+}
+
 LoadResult finish(std::vector<ConfigError> errors, std::optional<Config> config) {
     std::stable_sort(errors.begin(), errors.end(), [](const ConfigError &a, const ConfigError &b) {
         return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
@@ -1139,11 +1207,8 @@ LoadResult load_config_text(std::string_view text, const std::string &file_name)
 
     YAML::Node root;
     try {
-        const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-        if (documents.size() > 1)
-            return fail(pos_of(documents[1]).line ? pos_of(documents[1]) : SourcePos{1, 1},
-                        "a second YAML document: a configuration is one document (remove the \"---\" line)");
-        if (!documents.empty()) root = documents.front();
+        root = YAML::Load(std::string(text));  // the first document only; never LoadAll (see find_second_document)
+        if (auto second = find_second_document(text)) return fail(second->pos, std::move(second->message));
     } catch (const YAML::DeepRecursion &e) {
         return fail({e.mark.line + 1, e.mark.column + 1}, fmt::format("YAML syntax: nested deeper than {} levels", e.depth()));
     } catch (const YAML::Exception &e) {
