@@ -12,7 +12,8 @@
 # Everything lands in build-fuzz/ (gitignored): objects (each core source is
 # compiled once for all targets), build-fuzz/<target>/fuzz_<target>, its
 # corpus (kept between runs; seeded from test/fuzz_seeds/<target>/ and, for
-# the config target, config/*.yaml) and any crash-*, timeout-*, oom-* or
+# the config target, config/*.yaml; test/fuzz_seeds/<target>.dict, if there,
+# is its libFuzzer dictionary) and any crash-*, timeout-*, oom-* or
 # leak-* input, which reproduces with: build-fuzz/<target>/fuzz_<target> FILE
 #
 # Every run: -timeout=2 (one input taking 2 s is a finding), -rss_limit_mb=2048.
@@ -93,9 +94,11 @@ run() {
     local target=$1 seconds=$2 dir=$out/$1 log status runs
     log=$dir/last-run.log
     seed "$target"
+    local dict=()
+    [ ! -e "$top/test/fuzz_seeds/$target.dict" ] || dict=(-dict="$top/test/fuzz_seeds/$target.dict")
     # shellcheck disable=SC2046
     (cd "$dir" && exec ./"fuzz_$target" -max_total_time="$seconds" -timeout=2 -rss_limit_mb=2048 \
-        -artifact_prefix="$dir/" -print_final_stats=1 $(directive "$target" args) corpus) >"$log" 2>&1
+        -artifact_prefix="$dir/" -print_final_stats=1 "${dict[@]}" $(directive "$target" args) corpus) >"$log" 2>&1
     status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     if [ "$status" -eq 0 ]; then
