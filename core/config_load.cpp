@@ -23,9 +23,26 @@
 
 namespace linkem {
 
+namespace {
+
+// Control characters a configuration held (a newline in a quoted name, a
+// terminal escape) shown as \xHH, so that an error is one harmless line.
+std::string visible(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        else
+            out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string ConfigError::to_string() const {
-    if (path.empty()) return fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, message);
-    return fmt::format("{}:{}:{}: {}: {}", file, pos.line, pos.column, path, message);
+    if (path.empty()) return visible(fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, message));
+    return visible(fmt::format("{}:{}:{}: {}: {}", file, pos.line, pos.column, path, message));
 }
 
 const Port *Config::find_port(std::string_view name) const {

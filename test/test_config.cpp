@@ -375,6 +375,15 @@ TEST_CASE("a model parameter name with a control character is refused where it s
     require_one_error(with_link_lines("    loss: {plugin: x, \"\\x7f\": 0}\n"), 8, 23, "links[0].loss", "holds a control character");
 }
 
+TEST_CASE("an error is one line: control characters from the file show as \\xHH", "[unit][config][errors]") {
+    const auto errors = errors_of("ports: {\"a\\nb\": {device: n0}, b: {device: n1}}\nlinks: [{name: \"x\\e[2Jy\", from: b, to: b}]\n");
+    REQUIRE(errors.size() >= 2);
+    CHECK(errors[0].to_string().find('\n') == std::string::npos);
+    CHECK_THAT(errors[0].to_string(), Catch::StartsWith("t.yaml:1:9: ports.a\\x0ab: port name must be"));
+    CHECK(errors[1].to_string().find('\x1b') == std::string::npos);
+    CHECK_THAT(errors[1].to_string(), Catch::Contains("link name \"x\\x1b[2Jy\""));
+}
+
 TEST_CASE("long unknown names cost no more than short ones", "[unit][config][malformed]") {
     std::string text = "ports:\n";
     for (int i = 0; i < 2000; ++i) text += "  p" + std::to_string(i) + ": {device: n" + std::to_string(i) + "}\n";
