@@ -119,8 +119,30 @@ Parsed<uint64_t> parse_uint(std::string_view text, uint64_t max) {
     return Parsed<uint64_t>::ok(v);
 }
 
+std::optional<SourcePos> find_binary(std::string_view text);
+
+// What is wrong with a string the YAML parser produced, if anything. The file
+// is UTF-8 (checked before parsing), but escapes can still make invalid
+// UTF-8: yaml-cpp 0.7 decodes "\N" and "\_" to the single bytes 0x85 and 0xA0
+// instead of U+0085 and U+00A0. Such a string could not be printed back as
+// text, so it is refused where it stands.
+std::optional<std::string> not_text(std::string_view s) {
+    std::string without_nul(s);  // a NUL is refused by the checks of the place that uses the string
+    std::replace(without_nul.begin(), without_nul.end(), '\0', ' ');
+    if (find_binary(without_nul))
+        return "holds bytes that are not UTF-8 (yaml-cpp reads the escapes \"\\N\" and \"\\_\" as single bytes: write \"\\u0085\" or "
+               "\"\\u00a0\")";
+    return std::nullopt;
+}
+
+// A model parameter's value reaches the model as a C string: no NUL in it.
+std::optional<std::string> param_value_problem(std::string_view s) {
+    if (s.find('\0') != std::string_view::npos) return "holds a NUL character";
+    return not_text(s);
+}
+
 // A mapping's entries, after the checks every mapping gets: keys are plain
-// scalars, no key appears twice, and (when `known` is given) every key is known.
+// scalars of text, no key appears twice, and (when `known` is given) every key is known.
 struct Entry {
     YAML::Node key;
     YAML::Node value;
@@ -149,6 +171,10 @@ class Loader {
                 continue;
             }
             const std::string name = key.Scalar();
+            if (const auto problem = not_text(name)) {
+                error(key, path, fmt::format("a key {}", *problem));
+                continue;
+            }
             if (const auto first = out.find(name); first != out.end()) {
                 const SourcePos p = pos_of(first->second.key);
                 error(key, child(path, name), fmt::format("duplicate key \"{}\" (first at line {}, column {})", name, p.line, p.column));
@@ -169,7 +195,13 @@ class Loader {
 
     // The scalar text of a value, or an error that says what was expected.
     std::optional<std::string> scalar(const Entry &e, const std::string &path, std::string_view expected) {
-        if (e.value.IsScalar()) return e.value.Scalar();
+        if (e.value.IsScalar()) {
+            if (const auto problem = not_text(e.value.Scalar())) {
+                error(e.value, path, fmt::format("the value {}", *problem));
+                return std::nullopt;
+            }
+            return e.value.Scalar();
+        }
         error(e.value.IsNull() ? e.key : e.value, path, fmt::format("expected {}, got {}", expected, describe(e.value)));
         return std::nullopt;
     }
@@ -419,6 +451,10 @@ std::optional<ModelSpec> Loader::load_model(const Entry &e, const std::string &p
         }
         ModelParam param{key, param_path, pos_of(f.value), {}, f.value.IsSequence()};
         if (f.value.IsScalar()) {
+            if (const auto problem = param_value_problem(f.value.Scalar())) {
+                error(f.value, param_path, fmt::format("the value {}", *problem));
+                ok = false;
+            }
             param.values.push_back(f.value.Scalar());
         } else if (f.value.IsSequence()) {
             for (size_t i = 0; i < f.value.size(); ++i) {
@@ -426,6 +462,11 @@ std::optional<ModelSpec> Loader::load_model(const Entry &e, const std::string &p
                 if (!v.IsScalar()) {
                     error(v.IsNull() ? f.value : v, item(param_path, i),
                           fmt::format("a list parameter holds plain values, not {}", describe(v)));
+                    ok = false;
+                    break;
+                }
+                if (const auto problem = param_value_problem(v.Scalar())) {
+                    error(v, item(param_path, i), fmt::format("the value {}", *problem));
                     ok = false;
                     break;
                 }

@@ -375,6 +375,21 @@ TEST_CASE("a model parameter name with a control character is refused where it s
     require_one_error(with_link_lines("    loss: {plugin: x, \"\\x7f\": 0}\n"), 8, 23, "links[0].loss", "holds a control character");
 }
 
+TEST_CASE("escapes that yaml-cpp decodes to bytes that are not UTF-8 are refused where they stand", "[unit][config][errors]") {
+    // yaml-cpp 0.7 reads "\N" as the byte 0x85 and "\_" as 0xA0; printed back, such a string would not load.
+    require_one_error("ports:\n  a: {device: \"n\\N0\"}\n  b: {device: n1}\nlinks: [{name: x, from: a, to: b}]\n", 2, 15, "ports.a.device",
+                      "the value holds bytes that are not UTF-8");
+    require_one_error(with_link_lines("    delay: {plugin: normal, mean: \"1\\Nms\"}\n"), 8, 35, "links[0].delay.mean", "not UTF-8");
+    require_one_error(with_link_lines("    loss: {plugin: x, drop: [1, \"\\_\"]}\n"), 8, 33, "links[0].loss.drop[1]", "not UTF-8");
+    require_one_error(with_link_lines("    loss: {plugin: x, \"a\\_\": 1}\n"), 8, 23, "links[0].loss",
+                      "a key holds bytes that are not UTF-8");
+    require_one_error(with_link_lines("eal: [\"--a\\_b\"]\n"), 8, 7, "eal[0]", "not UTF-8");
+    require_one_error(with_link_lines("    loss: {plugin: x, note: \"a\\0b\"}\n"), 8, 29, "links[0].loss.note", "holds a NUL character");
+    // The same characters written as \u escapes are text, and print back to themselves.
+    const Config c = must_load(with_link_lines("    loss: {plugin: x, note: \"a\\u0085\\u00a0b\"}\n"));
+    CHECK(to_yaml(must_load(to_yaml(c))) == to_yaml(c));
+}
+
 TEST_CASE("an error is one line: control characters from the file show as \\xHH", "[unit][config][errors]") {
     const auto errors = errors_of("ports: {\"a\\nb\": {device: n0}, b: {device: n1}}\nlinks: [{name: \"x\\e[2Jy\", from: b, to: b}]\n");
     REQUIRE(errors.size() >= 2);
