@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -23,9 +24,26 @@
 
 namespace linkem {
 
+namespace {
+
+// Control characters a configuration held (a newline in a quoted name, a
+// terminal escape) shown as \xHH, so that an error is one harmless line.
+std::string visible(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        else
+            out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string ConfigError::to_string() const {
-    if (path.empty()) return fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, message);
-    return fmt::format("{}:{}:{}: {}: {}", file, pos.line, pos.column, path, message);
+    if (path.empty()) return visible(fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, message));
+    return visible(fmt::format("{}:{}:{}: {}: {}", file, pos.line, pos.column, path, message));
 }
 
 const Port *Config::find_port(std::string_view name) const {
@@ -102,8 +120,30 @@ Parsed<uint64_t> parse_uint(std::string_view text, uint64_t max) {
     return Parsed<uint64_t>::ok(v);
 }
 
+std::optional<SourcePos> find_binary(std::string_view text);
+
+// What is wrong with a string the YAML parser produced, if anything. The file
+// is UTF-8 (checked before parsing), but escapes can still make invalid
+// UTF-8: yaml-cpp 0.7 decodes "\N" and "\_" to the single bytes 0x85 and 0xA0
+// instead of U+0085 and U+00A0. Such a string could not be printed back as
+// text, so it is refused where it stands.
+std::optional<std::string> not_text(std::string_view s) {
+    std::string without_nul(s);  // a NUL is refused by the checks of the place that uses the string
+    std::replace(without_nul.begin(), without_nul.end(), '\0', ' ');
+    if (find_binary(without_nul))
+        return "holds bytes that are not UTF-8 (yaml-cpp reads the escapes \"\\N\" and \"\\_\" as single bytes: write \"\\u0085\" or "
+               "\"\\u00a0\")";
+    return std::nullopt;
+}
+
+// A model parameter's value reaches the model as a C string: no NUL in it.
+std::optional<std::string> param_value_problem(std::string_view s) {
+    if (s.find('\0') != std::string_view::npos) return "holds a NUL character";
+    return not_text(s);
+}
+
 // A mapping's entries, after the checks every mapping gets: keys are plain
-// scalars, no key appears twice, and (when `known` is given) every key is known.
+// scalars of text, no key appears twice, and (when `known` is given) every key is known.
 struct Entry {
     YAML::Node key;
     YAML::Node value;
@@ -132,6 +172,10 @@ class Loader {
                 continue;
             }
             const std::string name = key.Scalar();
+            if (const auto problem = not_text(name)) {
+                error(key, path, fmt::format("a key {}", *problem));
+                continue;
+            }
             if (const auto first = out.find(name); first != out.end()) {
                 const SourcePos p = pos_of(first->second.key);
                 error(key, child(path, name), fmt::format("duplicate key \"{}\" (first at line {}, column {})", name, p.line, p.column));
@@ -152,7 +196,13 @@ class Loader {
 
     // The scalar text of a value, or an error that says what was expected.
     std::optional<std::string> scalar(const Entry &e, const std::string &path, std::string_view expected) {
-        if (e.value.IsScalar()) return e.value.Scalar();
+        if (e.value.IsScalar()) {
+            if (const auto problem = not_text(e.value.Scalar())) {
+                error(e.value, path, fmt::format("the value {}", *problem));
+                return std::nullopt;
+            }
+            return e.value.Scalar();
+        }
         error(e.value.IsNull() ? e.key : e.value, path, fmt::format("expected {}, got {}", expected, describe(e.value)));
         return std::nullopt;
     }
@@ -402,8 +452,17 @@ std::optional<ModelSpec> Loader::load_model(const Entry &e, const std::string &p
                 spec.plugin = *name;
             continue;
         }
+        if (has_control_character(key)) {  // no model names a parameter so; refused here so that no message or print carries it
+            error(f.key, path, "a parameter name holds a control character; parameter names are words such as \"mean\"");
+            ok = false;
+            continue;
+        }
         ModelParam param{key, param_path, pos_of(f.value), {}, f.value.IsSequence()};
         if (f.value.IsScalar()) {
+            if (const auto problem = param_value_problem(f.value.Scalar())) {
+                error(f.value, param_path, fmt::format("the value {}", *problem));
+                ok = false;
+            }
             param.values.push_back(f.value.Scalar());
         } else if (f.value.IsSequence()) {
             for (size_t i = 0; i < f.value.size(); ++i) {
@@ -411,6 +470,11 @@ std::optional<ModelSpec> Loader::load_model(const Entry &e, const std::string &p
                 if (!v.IsScalar()) {
                     error(v.IsNull() ? f.value : v, item(param_path, i),
                           fmt::format("a list parameter holds plain values, not {}", describe(v)));
+                    ok = false;
+                    break;
+                }
+                if (const auto problem = param_value_problem(v.Scalar())) {
+                    error(v, item(param_path, i), fmt::format("the value {}", *problem));
                     ok = false;
                     break;
                 }
@@ -1123,6 +1187,68 @@ bool line_has_tab_indent(std::string_view text, int line) {
     return false;
 }
 
+// Where a second YAML document starts, if the text holds one. yaml-cpp 0.7's
+// YAML::LoadAll never ends on some inputs (a lone ",", "!,#A": the parser
+// yields an endless run of documents without consuming the token; upstream
+// jbeder/yaml-cpp#1040), so the stream is read one document at a time and the
+// reading stops at the second: a configuration is one document, and whatever
+// starts a second one is refused at its position. Syntax errors inside the
+// first document are thrown (YAML::Exception) exactly as YAML::Load throws them.
+class DocumentStarts : public YAML::EventHandler {
+  public:
+    YAML::Mark start;
+    void OnDocumentStart(const YAML::Mark &mark) override { start = mark; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark &, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark &, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark &, const std::string &, YAML::anchor_t, const std::string &) override {}
+    void OnSequenceStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+struct SecondDocument {
+    SourcePos pos;
+    std::string message;
+};
+
+// True when a line before `before` is a YAML document end marker ("...").
+bool has_document_end_line(std::string_view text, size_t before) {
+    for (size_t line = 0; line < before && line < text.size();) {
+        const std::string_view rest = text.substr(line);
+        if (rest.starts_with("...") && (rest.size() == 3 || std::string_view(" \t\r\n#").find(rest[3]) != std::string_view::npos))
+            return true;
+        const size_t end = text.find('\n', line);
+        if (end == std::string_view::npos) break;
+        line = end + 1;
+    }
+    return false;
+}
+
+std::optional<SecondDocument> find_second_document(std::string_view text) {
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    DocumentStarts first;
+    if (!parser.HandleNextDocument(first)) return std::nullopt;
+    DocumentStarts second;
+    second.start.pos = -1;
+    try {
+        if (!parser.HandleNextDocument(second)) return std::nullopt;
+    } catch (const YAML::Exception &) {
+        if (second.start.pos < 0) throw;  // not even a second document's start: a plain syntax error
+    }
+    const SourcePos pos{second.start.line + 1, second.start.column + 1};
+    const size_t at = static_cast<size_t>(second.start.pos);
+    if (text.substr(at).starts_with("---"))
+        return SecondDocument{pos, "a second YAML document: a configuration is one document (remove the \"---\" line)"};
+    if (has_document_end_line(text, at))
+        return SecondDocument{pos, "a second YAML document after a \"...\" line: a configuration is one document"};
+    const char c = at < text.size() ? text[at] : ' ';
+    const std::string what = c > ' ' && c < 0x7f ? fmt::format("'{}'", c) : std::string("character");
+    return SecondDocument{pos, fmt::format("YAML syntax: unexpected {}: it belongs to no mapping or list (a stray character?)", what)};
+}
+
 LoadResult finish(std::vector<ConfigError> errors, std::optional<Config> config) {
     std::stable_sort(errors.begin(), errors.end(), [](const ConfigError &a, const ConfigError &b) {
         return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
@@ -1147,11 +1273,8 @@ LoadResult load_config_text(std::string_view text, const std::string &file_name)
 
     YAML::Node root;
     try {
-        const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-        if (documents.size() > 1)
-            return fail(pos_of(documents[1]).line ? pos_of(documents[1]) : SourcePos{1, 1},
-                        "a second YAML document: a configuration is one document (remove the \"---\" line)");
-        if (!documents.empty()) root = documents.front();
+        root = YAML::Load(std::string(text));  // the first document only; never LoadAll (see find_second_document)
+        if (auto second = find_second_document(text)) return fail(second->pos, std::move(second->message));
     } catch (const YAML::DeepRecursion &e) {
         return fail({e.mark.line + 1, e.mark.column + 1}, fmt::format("YAML syntax: nested deeper than {} levels", e.depth()));
     } catch (const YAML::Exception &e) {

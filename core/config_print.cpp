@@ -17,7 +17,7 @@ std::string scalar(std::string_view s) {
                                        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
                                               c == '.' || c == '/' || c == '%' || c == '-' || c == '+';
                                    }) &&
-                       s.front() != '-' && s.front() != '.';
+                       s.front() != '-' && s.front() != '.' && s.front() != '%';  // "%" starts a YAML directive
     // Words YAML reads as null must be quoted to stay strings.
     const bool null_word = s == "null" || s == "Null" || s == "NULL";
     if (plain && !null_word) return std::string(s);

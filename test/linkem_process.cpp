@@ -31,10 +31,10 @@ std::string read_file(const std::filesystem::path &p) {
     return text.str();
 }
 
-Run run_program(const char *binary_env, const std::string &arguments, int timeout_s) {
-    const char *bin = std::getenv(binary_env);
-    REQUIRE(bin != nullptr);
-    const std::string command = "timeout " + std::to_string(timeout_s) + " " + shell_quote(bin) + " " + arguments + " 2>&1";
+namespace {
+
+// Runs a shell command line, its stdout and stderr collected together.
+Run run_shell(const std::string &command) {
     Run run;
     const auto started = std::chrono::steady_clock::now();
     FILE *pipe = popen(command.c_str(), "r");
@@ -45,6 +45,22 @@ Run run_program(const char *binary_env, const std::string &arguments, int timeou
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
     return run;
+}
+
+std::string timed_command(const char *binary_env, const std::string &arguments, int timeout_s) {
+    const char *bin = std::getenv(binary_env);
+    REQUIRE(bin != nullptr);
+    return "timeout " + std::to_string(timeout_s) + " " + shell_quote(bin) + " " + arguments + " 2>&1";
+}
+
+}  // namespace
+
+Run run_program(const char *binary_env, const std::string &arguments, int timeout_s) {
+    return run_shell(timed_command(binary_env, arguments, timeout_s));
+}
+
+Run run_program_limited(const char *binary_env, const std::string &arguments, int timeout_s, int memory_mib) {
+    return run_shell("ulimit -v " + std::to_string(memory_mib * 1024) + " && " + timed_command(binary_env, arguments, timeout_s));
 }
 
 Run run_linkem_and(const std::string &arguments, int timeout_s, const std::function<void(pid_t)> &while_running,

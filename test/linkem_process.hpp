@@ -22,6 +22,10 @@ std::string shell_quote(const std::string &s);
 Run run_linkem(const std::string &arguments, int timeout_s);
 // The same for the program whose path is in environment variable `binary_env`.
 Run run_program(const char *binary_env, const std::string &arguments, int timeout_s);
+// The same with the address space limited to memory_mib (ulimit -v): a
+// runaway allocation ends in std::bad_alloc within moments instead of
+// filling the host's memory while the time limit runs.
+Run run_program_limited(const char *binary_env, const std::string &arguments, int timeout_s, int memory_mib);
 // Runs `linkem ARGUMENTS` and calls while_running(pid) as soon as it has
 // started (to send it signals); then waits for it, killing it after timeout_s.
 // `prefix` (shell words ending in a space, such as "ip netns exec NS ") runs linkem

@@ -102,6 +102,42 @@ TEST_CASE("linkem --check rejects each class of malformed input with status 2", 
     }
 }
 
+TEST_CASE("text that starts endless YAML documents is refused at once by linkem and linkem-sim", "[cli]") {
+    // yaml-cpp 0.7's YAML::LoadAll never ends on these (jbeder/yaml-cpp#1040):
+    // it yields empty documents without consuming the ",", memory grows until
+    // bad_alloc. The memory limit turns such a hang into a quick failure here.
+    TempDir dir;
+    const std::string stray_line = "# a to b, 10 ms\n,\n" + kGood;  // a stray "," above the first key
+    const struct {
+        const char *name;
+        std::string text, position, message;
+    } cases[] = {
+        {"comma.yaml", ",", "1:1", "YAML syntax: unexpected ','"},
+        {"tag.yaml", "!,#A", "1:2", "YAML syntax: unexpected ','"},
+        {"list.yaml", "- a\n,\n", "2:1", "YAML syntax: unexpected ','"},
+        {"stray.yaml", stray_line, "2:1", "YAML syntax: unexpected ','"},
+        {"second.yaml", kGood + "---\n" + kGood, "6:1", "a second YAML document"},
+        {"second_bad.yaml", kGood + "---\n,\n", "6:1", "a second YAML document"},
+    };
+    for (const auto &c : cases) {
+        const std::string file = dir.write(c.name, c.text);
+        INFO(c.name);
+        const Run check = run_program_limited("LINKEM_BIN", "--check " + shell_quote(file), 10, 512);
+        INFO(check.output);
+        CHECK(check.status == 2);
+        CHECK(check.seconds < 1.0);
+        CHECK_THAT(check.output, Catch::Contains(file + ":" + c.position + ": " + c.message));
+        const Run run = run_program_limited("LINKEM_BIN", shell_quote(file), 10, 512);
+        INFO(run.output);
+        CHECK(run.status == 2);
+        CHECK_THAT(run.output, Catch::Contains(file + ":" + c.position + ": " + c.message) && Catch::Contains("nothing was started"));
+        const Run sim = run_program_limited("LINKEM_SIM_BIN", shell_quote(file) + " --synthetic rate=1kpps,size=64,count=1", 10, 512);
+        INFO(sim.output);
+        CHECK(sim.status == 2);
+        CHECK_THAT(sim.output, Catch::Contains(file + ":" + c.position + ": " + c.message));
+    }
+}
+
 TEST_CASE("linkem's command line: help, version, mistakes", "[cli]") {
     const Run help = run_linkem("--help", 10);
     CHECK(help.status == 0);

@@ -277,7 +277,12 @@ TEST_CASE("malformed documents give one positioned error, never a crash", "[unit
     SECTION("invalid UTF-8") { require_one_error("seed: \xff\xfe\n", 1, 7, "", "binary data"); }
     SECTION("overlong UTF-8") { require_one_error("seed: 1 # \xc0\x80\n", 1, 11, "", "binary data"); }
     SECTION("UTF-16 surrogate") { require_one_error("# \xc3\xa9 \xed\xa0\x80\n", 1, 6, "", "binary data"); }
-    SECTION("two documents") { require_one_error(with_link_lines("---\nfoo: 1\n"), 9, 1, "", "a second YAML document"); }
+    SECTION("two documents") {  // at the "---" that starts the second
+        require_one_error(with_link_lines("---\nfoo: 1\n"), 8, 1, "", "a second YAML document: a configuration is one document");
+    }
+    SECTION("a document after \"...\"") {
+        require_one_error(with_link_lines("...\nfoo: 1\n"), 9, 1, "", "a second YAML document after a \"...\" line");
+    }
     SECTION("deep nesting") {
         const std::string deep = "ports: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
         const auto errors = errors_of(deep);
@@ -353,6 +358,46 @@ TEST_CASE("strings YAML would read as null are quoted when printed", "[unit][con
     const std::string printed = to_yaml(c);
     CHECK_THAT(printed, Catch::Contains("\"null\": {device: \"null\"}"));
     CHECK(to_yaml(must_load(printed)) == printed);
+}
+
+TEST_CASE("model parameter names print as YAML that loads back to the same name", "[unit][config]") {
+    // A plain "%" would start a YAML directive: "{plugin: normal, %: 1}" does not load.
+    const Config c = must_load(with_link_lines("    delay: {plugin: normal, \"%\": 1, \"%x\": [2], \"a%\": 3}\n"));
+    const std::string printed = to_yaml(c);
+    CHECK_THAT(printed, Catch::Contains("delay: {plugin: normal, \"%\": 1, \"%x\": [2], a%: 3}"));
+    CHECK(to_yaml(must_load(printed)) == printed);
+}
+
+TEST_CASE("a model parameter name with a control character is refused where it stands", "[unit][config][errors]") {
+    // Such a name matches no model's parameter; refused at load, it never reaches a message or the print.
+    require_one_error(with_link_lines("    delay: {plugin: normal, mean: 1ms, \"\\x01\": 1}\n"), 8, 40, "links[0].delay",
+                      "a parameter name holds a control character");
+    require_one_error(with_link_lines("    loss: {plugin: x, \"a\\tb\": [1]}\n"), 8, 23, "links[0].loss", "holds a control character");
+    require_one_error(with_link_lines("    loss: {plugin: x, \"\\x7f\": 0}\n"), 8, 23, "links[0].loss", "holds a control character");
+}
+
+TEST_CASE("escapes that yaml-cpp decodes to bytes that are not UTF-8 are refused where they stand", "[unit][config][errors]") {
+    // yaml-cpp 0.7 reads "\N" as the byte 0x85 and "\_" as 0xA0; printed back, such a string would not load.
+    require_one_error("ports:\n  a: {device: \"n\\N0\"}\n  b: {device: n1}\nlinks: [{name: x, from: a, to: b}]\n", 2, 15, "ports.a.device",
+                      "the value holds bytes that are not UTF-8");
+    require_one_error(with_link_lines("    delay: {plugin: normal, mean: \"1\\Nms\"}\n"), 8, 35, "links[0].delay.mean", "not UTF-8");
+    require_one_error(with_link_lines("    loss: {plugin: x, drop: [1, \"\\_\"]}\n"), 8, 33, "links[0].loss.drop[1]", "not UTF-8");
+    require_one_error(with_link_lines("    loss: {plugin: x, \"a\\_\": 1}\n"), 8, 23, "links[0].loss",
+                      "a key holds bytes that are not UTF-8");
+    require_one_error(with_link_lines("eal: [\"--a\\_b\"]\n"), 8, 7, "eal[0]", "not UTF-8");
+    require_one_error(with_link_lines("    loss: {plugin: x, note: \"a\\0b\"}\n"), 8, 29, "links[0].loss.note", "holds a NUL character");
+    // The same characters written as \u escapes are text, and print back to themselves.
+    const Config c = must_load(with_link_lines("    loss: {plugin: x, note: \"a\\u0085\\u00a0b\"}\n"));
+    CHECK(to_yaml(must_load(to_yaml(c))) == to_yaml(c));
+}
+
+TEST_CASE("an error is one line: control characters from the file show as \\xHH", "[unit][config][errors]") {
+    const auto errors = errors_of("ports: {\"a\\nb\": {device: n0}, b: {device: n1}}\nlinks: [{name: \"x\\e[2Jy\", from: b, to: b}]\n");
+    REQUIRE(errors.size() >= 2);
+    CHECK(errors[0].to_string().find('\n') == std::string::npos);
+    CHECK_THAT(errors[0].to_string(), Catch::StartsWith("t.yaml:1:9: ports.a\\x0ab: port name must be"));
+    CHECK(errors[1].to_string().find('\x1b') == std::string::npos);
+    CHECK_THAT(errors[1].to_string(), Catch::Contains("link name \"x\\x1b[2Jy\""));
 }
 
 TEST_CASE("long unknown names cost no more than short ones", "[unit][config][malformed]") {

@@ -21,6 +21,7 @@ packages=(
   libdpdk-dev dpdk dpdk-dev
   libyaml-cpp-dev libfmt-dev catch2
   iproute2 ethtool iputils-ping iperf3 python3 python3-matplotlib tcpdump
+  clang-14 libclang-rt-14-dev  # libFuzzer for tools/fuzz.sh (the fuzz-smoke test)
 )
 
 install_packages() {
