@@ -5,6 +5,7 @@
 // end either cleanly or with an error. Built and run by tools/fuzz.sh.
 // fuzz-sources: core/pcap_reader.cpp
 // fuzz-libs: fmt
+// fuzz-args: -max_len=4096
 #include "linkem/pcap_reader.hpp"
 
 #include <cstdint>

@@ -4,8 +4,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -121,22 +119,6 @@ std::string record(uint32_t seconds, uint32_t ns, uint32_t captured, const std::
     return std::string(reinterpret_cast<const char *>(h), sizeof h) + bytes;
 }
 
-// Lowers this process's address-space limit (inherited by the programs it
-// starts) for one scope, so a child that tries a huge allocation fails fast.
-class AddressSpaceLimit {
-  public:
-    explicit AddressSpaceLimit(rlim_t bytes) {
-        getrlimit(RLIMIT_AS, &saved_);
-        rlimit lower = saved_;
-        lower.rlim_cur = std::min(bytes, saved_.rlim_max);
-        setrlimit(RLIMIT_AS, &lower);
-    }
-    ~AddressSpaceLimit() { setrlimit(RLIMIT_AS, &saved_); }
-
-  private:
-    rlimit saved_{};
-};
-
 }  // namespace
 
 TEST_CASE("linkem-sim checks every record's length before it allocates, and names a truncated record", "[sim]") {
@@ -145,11 +127,8 @@ TEST_CASE("linkem-sim checks every record's length before it allocates, and name
     const std::string frame(60, 'x');
     // 176 bytes: a header, two good frames, and a record that claims 4 GiB.
     const std::string huge = pcap_bytes(0, record(1, 0, 60, frame) + record(1, 10, 0xffffffff, std::string(12, 'y')));
-    Run claim;
-    {
-        const AddressSpaceLimit limit(rlim_t{2} << 30);  // linkem-sim needs far less; 4 GiB can't be had
-        claim = sim(config + " --in " + dir.write("huge.pcap", huge));
-    }
+    // Under a 2 GiB address-space limit: linkem-sim needs far less; 4 GiB can't be had.
+    const Run claim = run_program_limited("LINKEM_SIM_BIN", config + " --in " + dir.write("huge.pcap", huge), 60, 2048);
     INFO(claim.output);
     CHECK(claim.status == 1);
     CHECK_THAT(claim.output, Catch::Contains("record 2 at byte 100 claims 4294967295 captured bytes"));
