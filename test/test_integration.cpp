@@ -350,7 +350,6 @@ TEST_CASE("the fidelity figures set rate and loss beside the configuration", "[e
     // The model's own times give the configured rate back exactly (to rounding);
     // net_null floods the link, so it is backlogged nearly all the time.
     CHECK(static_cast<double>(number(rate, "configured_bps")) == Approx(100e6).epsilon(0.001));
-    CHECK(static_cast<double>(number(rate, "backlogged_ns")) > 1.5e9);
     // Gilbert-Elliott p 1%, r 30%: 3.23% in the long run; about 140k packets
     // (430 bursts) in 2 s: 25% relative is more than 4 sigma.
     const uint64_t offered = number(loss, "offered"), lost = number(loss, "lost");
@@ -361,12 +360,17 @@ TEST_CASE("the fidelity figures set rate and loss beside the configuration", "[e
     // The achieved rate is a timing figure: when it misses and linkem's own
     // p99 lateness says the host did not let it keep its schedule, the check
     // is skipped with both figures, never passed.
+    // The same for the time the tx side measured the link backlogged (all but
+    // start-up and the last delay of the 2 s run, when the host lets it keep up).
     const double achieved_bps = static_cast<double>(number(rate, "achieved_bps"));
+    const double backlogged_ns = static_cast<double>(number(rate, "backlogged_ns"));
     const uint64_t lateness_p99_ns = number(json.substr(json.find("\"lateness_ns\"")), "p99");
-    if (achieved_bps != Approx(100e6).epsilon(0.02) && lateness_p99_ns > 1'000'000)
-        LINKEM_SKIP(fmt::format("host too busy for the rate check: achieved {:.0f} bit/s for 100 Mbit/s, lateness p99 {} ns",
-                                achieved_bps, lateness_p99_ns));
+    if ((achieved_bps != Approx(100e6).epsilon(0.02) || backlogged_ns <= 1.5e9) && lateness_p99_ns > 1'000'000)
+        LINKEM_SKIP(fmt::format("host too busy for the rate check: achieved {:.0f} bit/s for 100 Mbit/s over {:.0f} ns backlogged, "
+                                "lateness p99 {} ns",
+                                achieved_bps, backlogged_ns, lateness_p99_ns));
     CHECK(achieved_bps == Approx(100e6).epsilon(0.02));
+    CHECK(backlogged_ns > 1.5e9);
 }
 
 namespace {
