@@ -4,17 +4,31 @@
 # Creates two network namespaces, joins each to linkem through a veth pair
 # bound with net_af_packet, runs linkem with config/demo.yaml (50 Mbit/s and
 # 20 ms each way), pings and runs iperf3 from one namespace to the other
-# through it, prints what was configured beside what was measured, then
-# linkem's own summary. Cleans up its namespaces and processes on exit and on
-# Ctrl-C. Needs root.
+# through it, prints what was configured beside what was measured (or
+# "failed: reason" for a step that failed), then linkem's own summary. Needs
+# root.
+#
+# Names: NETNS_PREFIX (default lkm, 1 to 10 of [A-Za-z0-9_-]) names the
+# namespaces PREFIX-ns-a/b and the interfaces PREFIX-a/b; linkem runs a copy
+# of config/demo.yaml whose interfaces are renamed to match. A name that
+# already exists is refused, never reused or deleted.
+# Clean-up: every child runs in its own process group (setsid), iperf3 under
+# timeout; on exit, on the first Ctrl-C and on SIGTERM every child is
+# stopped and exactly the namespaces and interfaces this run created are
+# deleted. Exit status: 0 all measured, 1 a step failed, 2 a bad
+# NETNS_PREFIX or a name in use, 130 interrupted.
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${LINKEM_BUILD_DIR:-$top/build}
-config=$top/config/demo.yaml
 "$top/tools/setup.sh" || exit 1
 
-NETNS_PREFIX=lkm  # config/demo.yaml names the interfaces lkm-a and lkm-b
+NETNS_PREFIX=${NETNS_PREFIX:-lkm}
+if ! [[ $NETNS_PREFIX =~ ^[A-Za-z0-9_-]{1,10}$ ]]; then
+    echo "demo: NETNS_PREFIX='$NETNS_PREFIX' must be 1 to 10 letters, digits, '-' or '_'" \
+        "(interface names PREFIX-a-ns have at most 15 characters)" >&2
+    exit 2
+fi
 source "$top/tools/netns.sh"
 missing=$(netns_missing)
 if [ -n "$missing" ]; then
@@ -23,53 +37,160 @@ if [ -n "$missing" ]; then
 fi
 
 work=$(mktemp -d)
+child_groups=()   # each child's pid, which is also its process group (setsid)
 linkem_pid=
-cleanup() {
-    netns_clean_up "$linkem_pid"
+linkem_status=
+rtt="not run" tcp="not run" udp="not run"
+
+# spawn CMD...: runs CMD in the background in a process group of its own
+# (so a Ctrl-C reaches only this script, which stops it); sets $spawned.
+spawn() {
+    setsid "$@" &
+    spawned=$!
+    child_groups+=("$spawned")
+}
+
+gone() {  # gone PID: the process has ended (or is a zombie)
+    local state
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -z "$state" ] || [ "$state" = Z ]
+}
+
+# stop PID SIGNAL SECONDS: sends SIGNAL, waits up to SECONDS for the process
+# to end, then kills its whole process group; returns its exit status.
+stop() {
+    local i
+    kill -"$2" "$1" 2>/dev/null
+    for ((i = 0; i < $3 * 10; i++)); do gone "$1" && break; sleep 0.1; done
+    kill -KILL -- "-$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+
+stop_children() {  # linkem first with SIGINT (it prints its summary), then every group
+    local group
+    if [ -n "$linkem_pid" ]; then
+        stop "$linkem_pid" INT 5; linkem_status=$?; linkem_pid=
+    fi
+    for group in "${child_groups[@]}"; do kill -KILL -- "-$group" 2>/dev/null; done
+    for group in "${child_groups[@]}"; do wait "$group" 2>/dev/null; done
+    child_groups=()
+}
+
+udp_expected=$(( 50000000 * 1400 / (1400 + 8 + 20 + 14 + 24) ))
+print_results() {
+    echo
+    echo "== configured vs measured"
+    printf '%-36s %-22s %s\n' "" "configured" "measured"
+    printf '%-36s %-22s %s\n' "ping RTT (2 x one-way delay)" "40 ms" "$rtt"
+    printf '%-36s %-22s %s\n' "UDP payload rate (link 50 Mbit/s)" \
+        "$(awk "BEGIN {printf \"%.1f Mbit/s\", $udp_expected / 1e6}")" "$udp"
+    printf '%-36s %-22s %s\n' "TCP goodput (link 50 Mbit/s)" "below 47.7 Mbit/s" "$tcp"
+    if [ -s "$work/linkem.log" ] && [ -n "$linkem_status" ]; then
+        echo
+        echo "== linkem's summary (exit status $linkem_status)"
+        sed -n '/^linkem: ran/,$p' "$work/linkem.log"
+    fi
+}
+
+cleaned_up=
+clean_up() {  # once: stop every child, delete what this run created
+    [ -n "$cleaned_up" ] && return
+    cleaned_up=1
+    stop_children
+    netns_remove_created
     rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'echo; echo "demo: interrupted"; exit 130' INT TERM
+on_signal() {
+    trap '' INT TERM  # a second Ctrl-C does not cut the clean-up short
+    echo
+    echo "demo: interrupted; stopping everything and cleaning up"
+    stop_children
+    [ "$rtt" != "not run" ] || rtt="interrupted"
+    [ "$tcp" != "not run" ] || tcp="interrupted"
+    [ "$udp" != "not run" ] || udp="interrupted"
+    print_results
+    clean_up
+    exit 130
+}
+trap clean_up EXIT
+trap on_signal INT TERM
+
+# The demo's configuration with this run's interface names.
+config=$work/demo.yaml
+sed -e "s/iface=lkm-a\"/iface=$if_a\"/" -e "s/iface=lkm-b\"/iface=$if_b\"/" "$top/config/demo.yaml" > "$config"
+if ! grep -q "iface=$if_a\"" "$config" || ! grep -q "iface=$if_b\"" "$config"; then
+    echo "demo: config/demo.yaml no longer names its interfaces iface=lkm-a and iface=lkm-b" >&2
+    exit 1
+fi
 
 echo "== two namespaces: $ns_a ($ip_a) <-> linkem <-> $ns_b ($ip_b)"
-netns_up
-"$build_dir/app/linkem" "$config" --stats-interval 0 --stats-json "$work/stats.json" > "$work/linkem.log" 2>&1 &
-linkem_pid=$!
+if ! netns_create 2> "$work/netns.err"; then
+    echo "demo: cannot create the namespaces: $(cat "$work/netns.err")" >&2
+    grep -q "already exists" "$work/netns.err" && exit 2
+    exit 1
+fi
+spawn "$build_dir/app/linkem" "$config" --stats-interval 0 --stats-json "$work/stats.json" > "$work/linkem.log" 2>&1
+linkem_pid=$spawned
 if ! netns_wait_running "$work/linkem.log" "$linkem_pid"; then
     echo "demo: linkem did not start:"; cat "$work/linkem.log"; exit 1
 fi
 grep '^linkem: ' "$work/linkem.log"
 
-echo; echo "== ping $ip_b from $ns_a (20 pings)"
-ip netns exec "$ns_a" ping -c 1 -W 2 "$ip_b" > /dev/null  # resolve ARP first
-ping_out=$(ip netns exec "$ns_a" ping -c 20 -i 0.1 "$ip_b")
-echo "$ping_out" | tail -n 2
-rtt=$(echo "$ping_out" | awk -F/ '/^rtt/ {print $5}')
-
-iperf() {  # iperf NAME ARGS...: prints the bit/s the server received
-    local report=$work/$1.json
+run() {  # run OUTPUT CMD...: CMD as a child (interruptible), its output to OUTPUT; its status
+    local output=$1
     shift
-    ip netns exec "$ns_b" iperf3 -s -1 -J > "$report" 2>&1 &
-    local server=$!
+    spawn "$@" > "$output" 2>&1
+    wait "$spawned"
+}
+
+echo; echo "== ping $ip_b from $ns_a (20 pings)"
+run "$work/arp.txt" ip netns exec "$ns_a" ping -c 1 -W 2 "$ip_b"  # resolve ARP first
+run "$work/ping.txt" ip netns exec "$ns_a" ping -c 20 -i 0.1 -w 10 "$ip_b"
+tail -n 2 "$work/ping.txt"
+rtt=$(awk -F/ '/^rtt/ {print $5 " ms"}' "$work/ping.txt")
+[ -n "$rtt" ] || rtt="failed: $(grep -m1 'packet loss' "$work/ping.txt" || tail -n 1 "$work/ping.txt")"
+
+# Prints the bit/s the server received, or "failed: reason".
+report_rate() {  # report_rate SERVER-JSON
+    python3 - "$1" <<'PY'
+import json, sys
+text = open(sys.argv[1], errors="replace").read()
+report = None
+try:
+    report = json.loads(text)
+    print(int(report["end"]["sum_received"]["bits_per_second"]))
+except (ValueError, KeyError, TypeError, AttributeError):
+    reason = report.get("error") if isinstance(report, dict) else None
+    lines = [l for l in text.splitlines() if l.strip()]
+    print("failed: iperf3 server: " + (reason or (lines[-1][:200] if lines else "no report")))
+PY
+}
+
+iperf() {  # iperf NAME SECONDS ARGS...: sets the variable NAME to the rate or "failed: reason"
+    local name=$1 seconds=$2 rate status
+    shift 2
+    spawn timeout $((seconds + 15)) ip netns exec "$ns_b" iperf3 -s -1 -J > "$work/$name-server.json" 2>&1
+    local server=$spawned
     sleep 0.5
-    ip netns exec "$ns_a" iperf3 -c "$ip_b" "$@" > /dev/null 2>&1
-    wait "$server"
-    python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' "$report" ||
-        { echo "demo: iperf3 gave no report: $(head -c 300 "$report")" >&2; echo 0; }
+    run "$work/$name-client.txt" timeout $((seconds + 10)) ip netns exec "$ns_a" iperf3 -c "$ip_b" -t "$seconds" "$@"
+    status=$?
+    if [ "$status" -eq 124 ]; then
+        rate="failed: the iperf3 client did not finish within $((seconds + 10)) s"
+    elif [ "$status" -ne 0 ]; then
+        rate="failed: iperf3 client (exit $status): $(grep -v '^\s*$' "$work/$name-client.txt" | tail -n 1 | cut -c1-200)"
+    fi
+    if [ "$status" -ne 0 ]; then stop "$server" TERM 1; else wait "$server"; fi
+    if [ "$status" -eq 0 ]; then
+        rate=$(report_rate "$work/$name-server.json")
+        [[ $rate == failed:* ]] || rate=$(awk "BEGIN {printf \"%.1f Mbit/s\", $rate / 1e6}")
+    fi
+    printf -v "$name" '%s' "$rate"
+    echo "$name: $rate"
 }
 echo; echo "== iperf3: TCP for 5 s, then UDP at 80 Mbit/s (1400-byte datagrams) for 5 s"
-tcp_bps=$(iperf tcp -t 5)
-udp_bps=$(iperf udp -u -b 80M -l 1400 -t 5)
+iperf tcp 5
+iperf udp 5 -u -b 80M -l 1400
 
-kill -INT "$linkem_pid"; wait "$linkem_pid"; linkem_status=$?; linkem_pid=
-
-udp_expected=$(( 50000000 * 1400 / (1400 + 8 + 20 + 14 + 24) ))
-echo
-echo "== configured vs measured"
-printf '%-36s %-22s %s\n' "" "configured" "measured"
-printf '%-36s %-22s %s ms\n' "ping RTT (2 x one-way delay)" "40 ms" "${rtt:-?}"
-printf '%-36s %-22s %.1f Mbit/s\n' "UDP payload rate (link 50 Mbit/s)" "$(awk "BEGIN {printf \"%.1f Mbit/s\", $udp_expected / 1e6}")" "$(awk "BEGIN {print $udp_bps / 1e6}")"
-printf '%-36s %-22s %.1f Mbit/s\n' "TCP goodput (link 50 Mbit/s)" "below 47.7 Mbit/s" "$(awk "BEGIN {print $tcp_bps / 1e6}")"
-echo
-echo "== linkem's summary (exit status $linkem_status)"
-sed -n '/^linkem: ran/,$p' "$work/linkem.log"
+stop "$linkem_pid" INT 10; linkem_status=$?; linkem_pid=
+print_results
+[ "$linkem_status" -eq 0 ] && [[ $rtt != failed* ]] && [[ $tcp != failed* ]] && [[ $udp != failed* ]]
