@@ -9,8 +9,8 @@ namespace linkem {
 namespace {
 
 const std::vector<std::string> kLogLevels = {"error", "warning", "notice", "info", "debug"};
-const std::vector<std::string> kOptions = {"--check",     "--duration", "--stats-json", "--stats-interval",
-                                           "--log-level", "--help",     "--version",    "--list-plugins", "--from-netem"};
+const std::vector<std::string> kOptions = {"--check", "--duration", "--stats-json",   "--stats-interval", "--log-level",
+                                           "--help",  "--version",  "--list-plugins", "--from-netem"};
 
 }  // namespace
 
@@ -112,7 +112,8 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
         }
         if (!problem.empty()) return Result::fail(problem);
     }
-    if (cl.config_path.empty() && !cl.help && !cl.version && !cl.list_plugins && !cl.from_netem) return Result::fail("no configuration file given");
+    if (cl.config_path.empty() && !cl.help && !cl.version && !cl.list_plugins && !cl.from_netem)
+        return Result::fail("no configuration file given");
     return Result::ok(std::move(cl));
 }
 

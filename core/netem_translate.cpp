@@ -11,8 +11,8 @@
 namespace linkem {
 namespace {
 
-const std::vector<std::string> kNetemWords = {"delay", "distribution", "loss", "duplicate", "corrupt", "reorder", "gap",
-                                              "rate",  "limit",        "slot", "ecn",       "seed"};
+const std::vector<std::string> kNetemWords = {"delay", "distribution", "loss",  "duplicate", "corrupt", "reorder",
+                                              "gap",   "rate",         "limit", "slot",      "ecn",     "seed"};
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -68,8 +68,8 @@ Parsed<Rate> netem_rate(std::string_view word) {
         const char *linkem;
     };
     static const TcRate kRates[] = {
-        {"bit", "bit/s"},  {"kbit", "kbit/s"}, {"mbit", "Mbit/s"}, {"gbit", "Gbit/s"}, {"tbit", "Tbit/s"}, {"", "B/s"},
-        {"bps", "B/s"},    {"kbps", "kB/s"},   {"mbps", "MB/s"},   {"gbps", "GB/s"},   {"tbps", "TB/s"},
+        {"bit", "bit/s"}, {"kbit", "kbit/s"}, {"mbit", "Mbit/s"}, {"gbit", "Gbit/s"}, {"tbit", "Tbit/s"}, {"", "B/s"},
+        {"bps", "B/s"},   {"kbps", "kB/s"},   {"mbps", "MB/s"},   {"gbps", "GB/s"},   {"tbps", "TB/s"},
     };
     static const std::pair<const char *, uint64_t> kBinary[] = {{"kibit", 1ULL << 10}, {"mibit", 1ULL << 20}, {"gibit", 1ULL << 30},
                                                                 {"tibit", 1ULL << 40}, {"kibps", 8ULL << 10}, {"mibps", 8ULL << 20},
@@ -96,7 +96,7 @@ Parsed<Rate> netem_rate(std::string_view word) {
 Parsed<ByteSize> netem_size(std::string_view word) {
     const auto parts = split_number(word);
     const std::string unit = parts ? lower(parts->second) : "";
-    static const std::pair<const char *, const char *> kSizes[] = {{"", "B"},   {"b", "B"},    {"k", "KiB"}, {"kb", "KiB"},
+    static const std::pair<const char *, const char *> kSizes[] = {{"", "B"},    {"b", "B"},    {"k", "KiB"}, {"kb", "KiB"},
                                                                    {"m", "MiB"}, {"mb", "MiB"}, {"g", "GiB"}, {"gb", "GiB"}};
     if (parts)
         for (const auto &[tc, linkem] : kSizes)
@@ -111,7 +111,7 @@ Parsed<ByteSize> netem_size(std::string_view word) {
 bool is_number_word(std::string_view word) { return split_number(word).has_value(); }
 
 class Translator {
-public:
+  public:
     explicit Translator(std::string_view command) {
         size_t i = 0;
         while (i < command.size()) {
@@ -121,8 +121,7 @@ public:
             if (i > start) words_.emplace_back(command.substr(start, i - start));
         }
         // "tc qdisc add dev eth0 root netem delay 100ms": only what follows "netem" is netem's.
-        if (const auto it = std::find(words_.begin(), words_.end(), "netem"); it != words_.end())
-            words_.erase(words_.begin(), it + 1);
+        if (const auto it = std::find(words_.begin(), words_.end(), "netem"); it != words_.end()) words_.erase(words_.begin(), it + 1);
     }
 
     Parsed<NetemTranslation> run() {
@@ -168,7 +167,7 @@ public:
         return finish();
     }
 
-private:
+  private:
     std::vector<std::string> words_;
     size_t pos_ = 0;
     NetemTranslation out_;
@@ -256,7 +255,8 @@ private:
         }
         if (pos_ < words_.size() && words_[pos_] == "ecn") {
             ++pos_;
-            out_.notes.push_back("loss ... ecn not translated: linkem's loss models drop; `mangle: {ecn: true}` marks CE only on a full queue");
+            out_.notes.push_back(
+                "loss ... ecn not translated: linkem's loss models drop; `mangle: {ecn: true}` marks CE only on a full queue");
         }
         return {};
     }
@@ -278,8 +278,7 @@ private:
         const Parsed<Probability> p = netem_percent(*w);
         if (!p) return "reorder: " + p.error;
         reorder_ = p.value;
-        if (const auto c = next_number())
-            return correlation_note("reorder", *c, "linkem chooses the packets to reorder independently");
+        if (const auto c = next_number()) return correlation_note("reorder", *c, "linkem chooses the packets to reorder independently");
         return {};
     }
 
@@ -299,14 +298,14 @@ private:
         if (const auto overhead = next_number()) {
             overhead_line_ = fmt::format("overhead: {}", *overhead);
             if (const auto cell = next_number()) {
-                out_.notes.push_back(fmt::format("rate's cell size {} not translated: linkem adds a fixed overhead per frame, no cells",
-                                                 *cell));
+                out_.notes.push_back(
+                    fmt::format("rate's cell size {} not translated: linkem adds a fixed overhead per frame, no cells", *cell));
                 if (const auto cell_overhead = next_number()) (void)cell_overhead;
             }
         } else if (pos_ < words_.size() && words_[pos_].size() > 1 && words_[pos_][0] == '-' &&
                    is_number_word(std::string_view(words_[pos_]).substr(1))) {
-            out_.notes.push_back(fmt::format("rate's negative packet overhead {} not translated: linkem's overhead is 0 to 1024 bytes",
-                                             words_[pos_++]));
+            out_.notes.push_back(
+                fmt::format("rate's negative packet overhead {} not translated: linkem's overhead is 0 to 1024 bytes", words_[pos_++]));
         }
         return {};
     }
@@ -325,7 +324,7 @@ private:
         if (with_distribution) {
             out_.notes.push_back("slot distribution not translated: linkem's slot model draws gaps uniformly in [min_gap, max_gap]");
             ++pos_;
-            next();                                   // the distribution's name
+            next();                                        // the distribution's name
             for (int k = 0; k < 2 && next_number();) ++k;  // DELAY JITTER
         }
         std::vector<std::string> params;
@@ -365,8 +364,10 @@ private:
         const bool jitter = jitter_ && jitter_->ns != 0;
 
         if (bandwidth_line_ && slot_line_) {
-            out_.notes.push_back("rate and slot together not translated: a linkem link has one bandwidth model; kept rate, "
-                            "slot alone would be `" + *slot_line_ + "`");
+            out_.notes.push_back(
+                "rate and slot together not translated: a linkem link has one bandwidth model; kept rate, "
+                "slot alone would be `" +
+                *slot_line_ + "`");
             slot_line_.reset();
         }
         if (bandwidth_line_) out_.link_lines.push_back(*bandwidth_line_);
@@ -375,8 +376,9 @@ private:
         if (queue_line_) {
             out_.link_lines.push_back(*queue_line_);
             if (!bandwidth_line_ && !slot_line_)
-                out_.notes.push_back("limit: netem's limit also bounds packets in delay; linkem's queue is the one in front of the "
-                                     "bandwidth limit, so without a rate it has no effect");
+                out_.notes.push_back(
+                    "limit: netem's limit also bounds packets in delay; linkem's queue is the one in front of the "
+                    "bandwidth limit, so without a rate it has no effect");
         }
 
         // netem's reorder: a fraction P leaves at once, the rest after the delay. With a
@@ -387,10 +389,10 @@ private:
             if (delay.ns == 0) {
                 out_.notes.push_back("reorder without delay not translated: netem reorders only packets it delays");
             } else if (jitter || gap_) {
-                out_.notes.push_back(fmt::format(
-                    "reorder {}{} not translated: with {} netem's reorder sends those packets at once; closest linkem form: "
-                    "`mangle: {{reorder: {{probability: {}, extra_delay: D}}}}` (held back D longer)",
-                    reorder_->to_string(), gap_ ? " gap " + *gap_ : "", gap_ ? "a gap" : "jitter", reorder_->to_string()));
+                out_.notes.push_back(
+                    fmt::format("reorder {}{} not translated: with {} netem's reorder sends those packets at once; closest linkem form: "
+                                "`mangle: {{reorder: {{probability: {}, extra_delay: D}}}}` (held back D longer)",
+                                reorder_->to_string(), gap_ ? " gap " + *gap_ : "", gap_ ? "a gap" : "jitter", reorder_->to_string()));
             } else {
                 reorder_as_delay = true;
                 const Probability held{Probability::kOne - reorder_->scaled};
@@ -408,15 +410,15 @@ private:
             if (!jitter) {
                 out_.link_lines.push_back("delay: " + delay.to_string());
             } else if (known_table) {
-                out_.link_lines.push_back(fmt::format("delay: {{plugin: {}, mean: {}, jitter: {}}}", distribution_, delay.to_string(),
-                                                      jitter_->to_string()));
+                out_.link_lines.push_back(
+                    fmt::format("delay: {{plugin: {}, mean: {}, jitter: {}}}", distribution_, delay.to_string(), jitter_->to_string()));
             } else {
-                out_.link_lines.push_back(fmt::format("delay: {{plugin: uniform, mean: {}, jitter: {}}}", delay.to_string(),
-                                                      jitter_->to_string()));
-                out_.notes.push_back(fmt::format(
-                    "distribution {0} not translated (a table file): linkem reads netem's tables with "
-                    "`delay: {{plugin: empirical, file: /usr/lib/tc/{0}.dist, mean: {1}, jitter: {2}}}`; uniform used instead",
-                    distribution_, delay.to_string(), jitter_->to_string()));
+                out_.link_lines.push_back(
+                    fmt::format("delay: {{plugin: uniform, mean: {}, jitter: {}}}", delay.to_string(), jitter_->to_string()));
+                out_.notes.push_back(
+                    fmt::format("distribution {0} not translated (a table file): linkem reads netem's tables with "
+                                "`delay: {{plugin: empirical, file: /usr/lib/tc/{0}.dist, mean: {1}, jitter: {2}}}`; uniform used instead",
+                                distribution_, delay.to_string(), jitter_->to_string()));
             }
         } else if (!delay_ && distribution_ != "uniform") {
             out_.notes.push_back("distribution without delay jitter: ignored, as netem does");
@@ -437,7 +439,8 @@ private:
 Parsed<NetemTranslation> translate_netem(std::string_view command) { return Translator(command).run(); }
 
 std::string netem_configuration_yaml(std::string_view command, const NetemTranslation &translation) {
-    std::string out = fmt::format("# linkem's form of: netem {}\n", command);
+    const bool with_tc = command.find("netem") != std::string_view::npos;  // "tc qdisc add ... netem ..." as given
+    std::string out = fmt::format("# linkem's form of: {}{}\n", with_tc ? "" : "netem ", command);
     for (const std::string &note : translation.notes) out += "# " + note + "\n";
     out +=
         "# Ports a and b are null devices: put your NICs there (such as device: 0000:01:00.0).\n"
@@ -459,8 +462,9 @@ std::optional<std::string> netem_key_hint(std::string_view key) {
     };
     static const Hint kHints[] = {
         {"jitter", "netem's jitter is a delay model's: delay: {plugin: normal, mean: 100ms, stddev: 10ms}"},
-        {"distribution", "netem's distribution is a delay model: delay: {plugin: normal, mean: 100ms, stddev: 10ms} "
-                         "(also uniform, pareto, paretonormal, empirical)"},
+        {"distribution",
+         "netem's distribution is a delay model: delay: {plugin: normal, mean: 100ms, stddev: 10ms} "
+         "(also uniform, pareto, paretonormal, empirical)"},
         {"correlation", "linkem has no correlation; for bursty loss write loss: {plugin: gilbert_elliott, mean_loss: 1%, mean_burst: 3}"},
         {"limit", "netem's limit is linkem's queue: queue: 1000 packets"},
         {"latency", "tc's latency is linkem's delay: delay: 100ms"},

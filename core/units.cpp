@@ -26,10 +26,10 @@ struct Quantity {
     const char *examples;   // "250ns, 10us"
     const char *base_unit;  // for the resolution message: "1ns"
     const std::vector<Unit> &units;
-    bool bare_zero_ok;              // "0" with no unit is accepted
-    u128 max_value;                 // largest value in base units
-    const char *largest;            // max_value as the user would write it
-    bool hint_bytes_per_s = false;  // explain "MBps" and tc's units (rates only)
+    bool bare_zero_ok;                   // "0" with no unit is accepted
+    u128 max_value;                      // largest value in base units
+    const char *largest;                 // max_value as the user would write it
+    bool hint_bytes_per_s = false;       // explain "MBps" and tc's units (rates only)
     bool bare_number_ambiguous = false;  // "0.5" could be 0.5% (netem) or 50%: refused (probabilities only)
 };
 
@@ -65,12 +65,12 @@ std::optional<TcUnitMeaning> tc_rate_unit(std::string_view suffix) {
         TcUnitMeaning meaning;
     };
     static const Entry kTcUnits[] = {
-        {"bit", {"bits per second", "bit/s"}},           {"kbit", {"kilobits per second", "kbit/s"}},
-        {"mbit", {"megabits per second", "Mbit/s"}},     {"gbit", {"gigabits per second", "Gbit/s"}},
-        {"tbit", {"terabits per second", "Tbit/s"}},     {"Kbit", {"kilobits per second", "kbit/s"}},
-        {"Mbit", {"megabits per second", "Mbit/s"}},     {"Gbit", {"gigabits per second", "Gbit/s"}},
-        {"Tbit", {"terabits per second", "Tbit/s"}},     {"mbps", {"megabytes per second", "MB/s"}},
-        {"gbps", {"gigabytes per second", "GB/s"}},      {"tbps", {"terabytes per second", "TB/s"}},
+        {"bit", {"bits per second", "bit/s"}},       {"kbit", {"kilobits per second", "kbit/s"}},
+        {"mbit", {"megabits per second", "Mbit/s"}}, {"gbit", {"gigabits per second", "Gbit/s"}},
+        {"tbit", {"terabits per second", "Tbit/s"}}, {"Kbit", {"kilobits per second", "kbit/s"}},
+        {"Mbit", {"megabits per second", "Mbit/s"}}, {"Gbit", {"gigabits per second", "Gbit/s"}},
+        {"Tbit", {"terabits per second", "Tbit/s"}}, {"mbps", {"megabytes per second", "MB/s"}},
+        {"gbps", {"gigabytes per second", "GB/s"}},  {"tbps", {"terabytes per second", "TB/s"}},
     };
     for (const Entry &e : kTcUnits)
         if (suffix == e.tc) return e.meaning;
@@ -136,9 +136,8 @@ Parsed<u128> parse_quantity(std::string_view raw, const Quantity &q) {
             if (q.bare_zero_ok && mantissa == 0) return Parsed<u128>::ok(0);
             if (q.bare_number_ambiguous) {
                 const std::string as_fraction = exact_decimal(mantissa * 100, pow10(fraction_digits), kMaxFractionDigits);
-                return Parsed<u128>::fail(not_a(q, text,
-                                                fmt::format("a bare number is ambiguous (netem reads {0} as {0}%): write {0}% or {1}%",
-                                                            text, as_fraction)));
+                return Parsed<u128>::fail(not_a(
+                    q, text, fmt::format("a bare number is ambiguous (netem reads {0} as {0}%): write {0}% or {1}%", text, as_fraction)));
             }
             return Parsed<u128>::fail(not_a(q, text, "the unit is missing"));
         }
@@ -222,7 +221,8 @@ const Quantity kDuration{
 const Quantity kRate{"a rate", Rate::kExamples, "1bit/s", kRateUnits, false, kMaxU64, "18446744073709551615bit/s", true};
 const Quantity kSize{"a size", ByteSize::kExamples, "1B", kSizeUnits, true, kMaxU64, "18446744073709551615B"};
 const Quantity kPackets{"a packet count", PacketCount::kExamples, "1 packet", kPacketUnits, false, kMaxU64, "18446744073709551615 packets"};
-const Quantity kProbability{"a probability", Probability::kExamples, "0.0000000000000001%", kProbabilityUnits, true, Probability::kOne, "100%", false, true};
+const Quantity kProbability{
+    "a probability", Probability::kExamples, "0.0000000000000001%", kProbabilityUnits, true, Probability::kOne, "100%", false, true};
 
 template <class T, class Field>
 Parsed<T> wrap(Parsed<u128> parsed, Field T::*field) {

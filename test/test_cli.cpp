@@ -156,7 +156,8 @@ TEST_CASE("linkem's command line: help, version, mistakes", "[cli]") {
 TEST_CASE("linkem --from-netem prints a configuration that --check accepts, and refuses netem syntax errors with status 2",
           "[cli][netem]") {
     TempDir dir;
-    const Run printed = run_linkem("--from-netem " + shell_quote("delay 100ms 10ms distribution normal loss 1% 25% rate 10mbit limit 1000"), 10);
+    const Run printed =
+        run_linkem("--from-netem " + shell_quote("delay 100ms 10ms distribution normal loss 1% 25% rate 10mbit limit 1000"), 10);
     INFO(printed.output);
     REQUIRE(printed.status == 0);
     CHECK_THAT(printed.output, Catch::Contains("delay: {plugin: normal, mean: 100ms, jitter: 10ms}") &&

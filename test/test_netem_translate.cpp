@@ -96,7 +96,8 @@ TEST_CASE("manglers, overhead and slot translate; reorder becomes linkem's with 
 
 TEST_CASE("what linkem has not is a note with the closest form", "[unit][netem]") {
     const NetemTranslation t = must_translate("loss 1% 25% delay 10ms 2ms 50% duplicate 1% 10% ecn");
-    CHECK(t.link_lines == std::vector<std::string>{"delay: {plugin: uniform, mean: 10ms, jitter: 2ms}", "loss: 1%", "mangle: {duplicate: 1%}"});
+    CHECK(t.link_lines ==
+          std::vector<std::string>{"delay: {plugin: uniform, mean: 10ms, jitter: 2ms}", "loss: 1%", "mangle: {duplicate: 1%}"});
     REQUIRE(t.notes.size() == 4);
     CHECK_THAT(t.notes[0], Catch::StartsWith("loss correlation 25% not translated") &&
                                Catch::Contains("loss: {plugin: gilbert_elliott, mean_loss: 1%, mean_burst: N}"));
@@ -123,11 +124,11 @@ TEST_CASE("netem syntax errors are refused with the word and what was expected",
 }
 
 TEST_CASE("every translation prints a configuration that loads and creates its models", "[unit][netem]") {
-    for (const char *command : {"delay 100ms 10ms distribution normal loss 1% rate 10mbit limit 1000",
-                                "tc qdisc add dev eth0 root netem delay 100ms 10ms 25%", "delay 20ms 5ms distribution paretonormal",
-                                "loss gemodel 1% 10% 70% 0.1%", "loss gemodel 1%", "loss state 1% 30%", "duplicate 1% corrupt 0.1%",
-                                "delay 10ms reorder 25%", "delay 10ms reorder 25% gap 5", "rate 100mbit 20 limit 50",
-                                "slot 2ms 4ms packets 20 bytes 30kb", "loss 1% 25% ecn", "delay 10ms 2ms distribution experimental"}) {
+    for (const char *command :
+         {"delay 100ms 10ms distribution normal loss 1% rate 10mbit limit 1000", "tc qdisc add dev eth0 root netem delay 100ms 10ms 25%",
+          "delay 20ms 5ms distribution paretonormal", "loss gemodel 1% 10% 70% 0.1%", "loss gemodel 1%", "loss state 1% 30%",
+          "duplicate 1% corrupt 0.1%", "delay 10ms reorder 25%", "delay 10ms reorder 25% gap 5", "rate 100mbit 20 limit 50",
+          "slot 2ms 4ms packets 20 bytes 30kb", "loss 1% 25% ecn", "delay 10ms 2ms distribution experimental"}) {
         INFO(command);
         require_loads(command);
     }
@@ -151,16 +152,17 @@ TEST_CASE("netem's keys in a link get the linkem form", "[unit][netem][config]")
 }
 
 TEST_CASE("a bare-number probability is refused in every probability key, built-in or plugin's", "[unit][netem][config]") {
-    for (const char *fields : {"loss: 0.01", "mangle: {duplicate: 0.01}",
-                               "mangle: {corrupt: 0.01}", "mangle: {corrupt: {probability: 0.01}}", "mangle: {corrupt: {ber: 0.01}}",
-                               "mangle: {reorder: {probability: 0.01, extra_delay: 5ms}}"}) {
+    for (const char *fields :
+         {"loss: 0.01", "mangle: {duplicate: 0.01}", "mangle: {corrupt: 0.01}", "mangle: {corrupt: {probability: 0.01}}",
+          "mangle: {corrupt: {ber: 0.01}}", "mangle: {reorder: {probability: 0.01, extra_delay: 5ms}}"}) {
         INFO(fields);
         CHECK_THAT(first_error(fields), Catch::Contains("write 0.01% or 1%"));
     }
-    for (const char *fields : {"loss: {plugin: bernoulli, p: 0.01}", "loss: {plugin: gilbert_elliott, p: 0.01, r: 10%}", "loss: {plugin: markov4, p13: 0.01}",
-                               "loss: {plugin: gilbert_elliott, mean_loss: 0.01, mean_burst: 3}"}) {
+    for (const char *fields : {"loss: {plugin: bernoulli, p: 0.01}", "loss: {plugin: gilbert_elliott, p: 0.01, r: 10%}",
+                               "loss: {plugin: markov4, p13: 0.01}", "loss: {plugin: gilbert_elliott, mean_loss: 0.01, mean_burst: 3}"}) {
         INFO(fields);
-        const std::string yaml = "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, " + std::string(fields) + "}\n";
+        const std::string yaml =
+            "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, " + std::string(fields) + "}\n";
         const LoadResult loaded = load_config_text(yaml, "t.yaml");
         REQUIRE(loaded.config);
         std::vector<ConfigError> errors;

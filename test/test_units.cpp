@@ -156,8 +156,8 @@ TEST_CASE("a bare-number probability is refused: netem reads 0.5 as 0.5%", "[uni
 }
 
 TEST_CASE("tc's rate units are refused with the linkem form of the same value", "[unit][units][netem]") {
-    CHECK_THAT(parse_error<Rate>("10mbit"), Catch::Contains("unknown unit \"mbit\"") && Catch::Contains("megabits per second") &&
-                                                Catch::Contains("write 10Mbit/s"));
+    CHECK_THAT(parse_error<Rate>("10mbit"),
+               Catch::Contains("unknown unit \"mbit\"") && Catch::Contains("megabits per second") && Catch::Contains("write 10Mbit/s"));
     CHECK_THAT(parse_error<Rate>("10kbit"), Catch::Contains("write 10kbit/s"));
     CHECK_THAT(parse_error<Rate>("1gbit"), Catch::Contains("write 1Gbit/s"));
     CHECK_THAT(parse_error<Rate>("2.5mbps"), Catch::Contains("megabytes per second") && Catch::Contains("write 2.5MB/s"));
