@@ -3,6 +3,7 @@
 //
 // Exit status: 0 success, 1 runtime failure, 2 bad command line or configuration.
 #include "linkem/command_line.hpp"
+#include "linkem/netem_translate.hpp"
 #include "linkem/config.hpp"
 #include "emulator.hpp"
 #include "interface_lock.hpp"
@@ -91,6 +92,15 @@ int main(int argc, char **argv) {
     }
 
     if (cl.list_plugins) return list_plugins();
+    if (cl.from_netem) {
+        const Parsed<NetemTranslation> t = translate_netem(*cl.from_netem);
+        if (!t) {
+            fmt::print(stderr, "linkem: --from-netem: {}\n", t.error);
+            return kExitUsage;
+        }
+        fmt::print("{}", netem_configuration_yaml(*cl.from_netem, *t.value));
+        return kExitOk;
+    }
 
     const LoadResult loaded = load_config_file(cl.config_path);
     if (!loaded.config) return report_errors(loaded.errors, loaded.error_count, cl.config_path);

@@ -9,8 +9,8 @@ namespace linkem {
 namespace {
 
 const std::vector<std::string> kLogLevels = {"error", "warning", "notice", "info", "debug"};
-const std::vector<std::string> kOptions = {"--check",     "--duration", "--stats-json", "--stats-interval",
-                                           "--log-level", "--help",     "--version",    "--list-plugins"};
+const std::vector<std::string> kOptions = {"--check", "--duration", "--stats-json",   "--stats-interval", "--log-level",
+                                           "--help",  "--version",  "--list-plugins", "--from-netem"};
 
 }  // namespace
 
@@ -26,6 +26,8 @@ std::string usage_text() {
            "  --stats-interval D    print a status line per link every D (default 1s; 0 turns it off)\n"
            "  --log-level L         error, warning, notice (default), info or debug\n"
            "  --list-plugins        list the loss, delay and bandwidth models and their parameters\n"
+           "  --from-netem \"OPTS\"  print the linkem configuration for netem's options, such as\n"
+           "                        \"delay 100ms 10ms loss 1% rate 10mbit\" (docs/NETEM.md)\n"
            "  --help                print this help\n"
            "  --version             print the versions of linkem and DPDK\n"
            "\n"
@@ -87,6 +89,13 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
                 cl.duration = d.value;
             else
                 cl.stats_interval = *d.value;
+        } else if (name == "--from-netem") {
+            // netem's options start with a word, never "--": the next argument is taken as it is.
+            std::optional<std::string> v = inline_value;
+            if (!v && i + 1 < args.size()) v = args[++i];
+            if (!v || v->empty())
+                return Result::fail("--from-netem needs netem's options in one argument, such as --from-netem \"delay 100ms 10ms\"");
+            cl.from_netem = *v;
         } else if (name == "--stats-json") {
             const auto v = value();
             if (!v || v->empty()) return Result::fail("--stats-json needs a file name");
@@ -103,7 +112,8 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
         }
         if (!problem.empty()) return Result::fail(problem);
     }
-    if (cl.config_path.empty() && !cl.help && !cl.version && !cl.list_plugins) return Result::fail("no configuration file given");
+    if (cl.config_path.empty() && !cl.help && !cl.version && !cl.list_plugins && !cl.from_netem)
+        return Result::fail("no configuration file given");
     return Result::ok(std::move(cl));
 }
 

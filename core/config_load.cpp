@@ -6,6 +6,7 @@
 // bounds nesting while parsing.
 #include "linkem/config.hpp"
 #include "linkem/device_iface.hpp"
+#include "linkem/netem_translate.hpp"
 #include "linkem/suggest.hpp"
 
 #include <fmt/format.h>
@@ -149,6 +150,8 @@ struct Entry {
     YAML::Node value;
 };
 
+extern const std::vector<std::string> kLinkKeys;  // a link's keys (below): netem's words get hints there
+
 class Loader {
   public:
     explicit Loader(std::string file) : file_(std::move(file)) {}
@@ -182,10 +185,11 @@ class Loader {
                 continue;
             }
             if (known != nullptr && std::find(known->begin(), known->end(), name) == known->end()) {
+                // netem's words get the linkem form (only in a link: elsewhere "rate" may mean something else).
+                const auto netem = known == &kLinkKeys ? netem_key_hint(name) : std::nullopt;
                 const auto guess = nearest_word(name, *known);
-                error(key, child(path, name),
-                      fmt::format("unknown key \"{}\"{} (known keys: {})", name, guess ? fmt::format("; did you mean \"{}\"?", *guess) : "",
-                                  join(*known)));
+                const std::string hint = netem ? "; " + *netem : guess ? fmt::format("; did you mean \"{}\"?", *guess) : "";
+                error(key, child(path, name), fmt::format("unknown key \"{}\"{} (known keys: {})", name, hint, join(*known)));
                 continue;
             }
             out.emplace(name, Entry{key, it->second});
@@ -403,19 +407,19 @@ std::string check_bandwidth(std::string_view text) {
 }
 std::string check_delay(std::string_view text) {
     const Parsed<Duration> d = Duration::parse(text);
-    if (!d) return d.error;
+    if (!d) return netem_delay_value_hint(text).value_or(d.error);
     if (d.value->ns > kMaxDelayNs)
         return fmt::format("{} is out of range (0 to {})", d.value->to_string(), Duration{kMaxDelayNs}.to_string());
     return {};
 }
 std::string check_loss(std::string_view text) {
     const Parsed<Probability> p = Probability::parse(text);
-    return p ? std::string{} : p.error;
+    return p ? std::string{} : netem_loss_value_hint(text).value_or(p.error);
 }
 
 const ModelKind kBandwidthKind{"a rate such as 100Mbit/s", "{plugin: trace, file: link.trace}", "constant", "rate", check_bandwidth};
 const ModelKind kDelayKind{"a duration such as 20ms", "{plugin: normal, mean: 20ms, stddev: 2ms}", "constant", "delay", check_delay};
-const ModelKind kLossKind{"a probability such as 1% or 0.01", "{plugin: gilbert_elliott, p: 1%, r: 10%}", "bernoulli", "p", check_loss};
+const ModelKind kLossKind{"a probability such as 1% or 0.5%", "{plugin: gilbert_elliott, p: 1%, r: 10%}", "bernoulli", "p", check_loss};
 
 std::optional<ModelSpec> Loader::load_model(const Entry &e, const std::string &path, const ModelKind &kind) {
     ModelSpec spec;
@@ -710,7 +714,7 @@ void Loader::load_mangle(const Entry &e, const std::string &path, Link &link) {
     Mangle &m = link.mangle;
     const auto fields = entries(e.value, path, &kMangleKeys);
     const auto probability = [&](const Entry &pe, const std::string &p) {
-        return unit_value<Probability>(pe, p, "a probability such as 1% or 0.001");
+        return unit_value<Probability>(pe, p, "a probability such as 1% or 0.1%");
     };
     if (auto it = fields.find("duplicate"); it != fields.end()) m.duplicate = probability(it->second, child(path, "duplicate"));
     if (auto it = fields.find("corrupt"); it != fields.end()) {

@@ -26,10 +26,11 @@ struct Quantity {
     const char *examples;   // "250ns, 10us"
     const char *base_unit;  // for the resolution message: "1ns"
     const std::vector<Unit> &units;
-    bool bare_zero_ok;              // "0" with no unit is accepted
-    u128 max_value;                 // largest value in base units
-    const char *largest;            // max_value as the user would write it
-    bool hint_bytes_per_s = false;  // explain "MBps" (rates only)
+    bool bare_zero_ok;                   // "0" with no unit is accepted
+    u128 max_value;                      // largest value in base units
+    const char *largest;                 // max_value as the user would write it
+    bool hint_bytes_per_s = false;       // explain "MBps" and tc's units (rates only)
+    bool bare_number_ambiguous = false;  // "0.5" could be 0.5% (netem) or 50%: refused (probabilities only)
 };
 
 constexpr int kMaxMantissaDigits = 20;  // keeps mantissa * scale (scale <= 1e18) inside 128 bits
@@ -49,6 +50,47 @@ u128 pow10(int n) {
 
 std::string not_a(const Quantity &q, std::string_view text, std::string_view reason) {
     return fmt::format("\"{}\" is not {}: {} (examples: {})", text, q.kind, reason, q.examples);
+}
+
+// tc's rate units (man tc: "bit", "kbit", "mbit", ..., and "bps", "kbps", "mbps" for
+// bytes per second), for those linkem does not accept: what they mean, and the
+// linkem unit with the same value.
+struct TcUnitMeaning {
+    const char *what;
+    const char *linkem;
+};
+std::optional<TcUnitMeaning> tc_rate_unit(std::string_view suffix) {
+    struct Entry {
+        const char *tc;
+        TcUnitMeaning meaning;
+    };
+    static const Entry kTcUnits[] = {
+        {"bit", {"bits per second", "bit/s"}},       {"kbit", {"kilobits per second", "kbit/s"}},
+        {"mbit", {"megabits per second", "Mbit/s"}}, {"gbit", {"gigabits per second", "Gbit/s"}},
+        {"tbit", {"terabits per second", "Tbit/s"}}, {"Kbit", {"kilobits per second", "kbit/s"}},
+        {"Mbit", {"megabits per second", "Mbit/s"}}, {"Gbit", {"gigabits per second", "Gbit/s"}},
+        {"Tbit", {"terabits per second", "Tbit/s"}}, {"mbps", {"megabytes per second", "MB/s"}},
+        {"gbps", {"gigabytes per second", "GB/s"}},  {"tbps", {"terabytes per second", "TB/s"}},
+    };
+    for (const Entry &e : kTcUnits)
+        if (suffix == e.tc) return e.meaning;
+    return std::nullopt;
+}
+
+// Exact decimal rendering of value / scale with at most max_decimals digits after
+// the point; empty when the value cannot be written exactly that way.
+std::string exact_decimal(u128 value, u128 scale, int max_decimals) {
+    const u128 whole = value / scale;
+    u128 rest = value % scale;
+    std::string out = fmt::format("{}", static_cast<uint64_t>(whole));
+    if (rest == 0) return out;
+    out += '.';
+    for (int d = 0; d < max_decimals && rest != 0; ++d) {
+        rest *= 10;
+        out += static_cast<char>('0' + static_cast<int>(rest / scale));
+        rest %= scale;
+    }
+    return rest == 0 ? out : std::string{};
 }
 
 Parsed<u128> parse_quantity(std::string_view raw, const Quantity &q) {
@@ -92,10 +134,20 @@ Parsed<u128> parse_quantity(std::string_view raw, const Quantity &q) {
     if (unit == nullptr) {
         if (suffix.empty()) {
             if (q.bare_zero_ok && mantissa == 0) return Parsed<u128>::ok(0);
+            if (q.bare_number_ambiguous) {
+                const std::string as_fraction = exact_decimal(mantissa * 100, pow10(fraction_digits), kMaxFractionDigits);
+                return Parsed<u128>::fail(not_a(
+                    q, text, fmt::format("a bare number is ambiguous (netem reads {0} as {0}%): write {0}% or {1}%", text, as_fraction)));
+            }
             return Parsed<u128>::fail(not_a(q, text, "the unit is missing"));
         }
         if (q.hint_bytes_per_s && suffix.size() >= 3 && suffix.substr(suffix.size() - 3) == "Bps")
             return Parsed<u128>::fail(not_a(q, text, fmt::format("\"{}\" is ambiguous: write B/s for bytes or bit/s for bits", suffix)));
+        if (q.hint_bytes_per_s)
+            if (const auto meaning = tc_rate_unit(suffix))
+                return Parsed<u128>::fail(not_a(q, text,
+                                                fmt::format("unknown unit \"{}\"; in tc, {}{} is {}: write {}{} in linkem", suffix,
+                                                            text.substr(0, i), suffix, meaning->what, text.substr(0, i), meaning->linkem)));
         return Parsed<u128>::fail(not_a(q, text, fmt::format("unknown unit \"{}\"", suffix)));
     }
 
@@ -105,22 +157,6 @@ Parsed<u128> parse_quantity(std::string_view raw, const Quantity &q) {
     const u128 value = scaled / divisor;
     if (value > q.max_value) return Parsed<u128>::fail(not_a(q, text, fmt::format("it is above the largest, {}", q.largest)));
     return Parsed<u128>::ok(value);
-}
-
-// Exact decimal rendering of value / scale with at most max_decimals digits after
-// the point; empty when the value cannot be written exactly that way.
-std::string exact_decimal(u128 value, u128 scale, int max_decimals) {
-    const u128 whole = value / scale;
-    u128 rest = value % scale;
-    std::string out = fmt::format("{}", static_cast<uint64_t>(whole));
-    if (rest == 0) return out;
-    out += '.';
-    for (int d = 0; d < max_decimals && rest != 0; ++d) {
-        rest *= 10;
-        out += static_cast<char>('0' + static_cast<int>(rest / scale));
-        rest %= scale;
-    }
-    return rest == 0 ? out : std::string{};
 }
 
 // The shortest exact form among the printable units (ties go to the larger unit).
@@ -176,7 +212,7 @@ std::vector<Unit> packet_units() {
 const std::vector<Unit> kPacketUnits = packet_units();
 
 constexpr u128 kPercent = Probability::kOne / 100;
-const std::vector<Unit> kProbabilityUnits = {{"", Probability::kOne}, {"%", kPercent}};
+const std::vector<Unit> kProbabilityUnits = {{"%", kPercent}};
 const std::vector<Unit> kProbabilityPrint = {{"%", kPercent}};
 
 const Quantity kDuration{
@@ -185,7 +221,8 @@ const Quantity kDuration{
 const Quantity kRate{"a rate", Rate::kExamples, "1bit/s", kRateUnits, false, kMaxU64, "18446744073709551615bit/s", true};
 const Quantity kSize{"a size", ByteSize::kExamples, "1B", kSizeUnits, true, kMaxU64, "18446744073709551615B"};
 const Quantity kPackets{"a packet count", PacketCount::kExamples, "1 packet", kPacketUnits, false, kMaxU64, "18446744073709551615 packets"};
-const Quantity kProbability{"a probability", Probability::kExamples, "1e-18", kProbabilityUnits, false, Probability::kOne, "100%"};
+const Quantity kProbability{
+    "a probability", Probability::kExamples, "0.0000000000000001%", kProbabilityUnits, true, Probability::kOne, "100%", false, true};
 
 template <class T, class Field>
 Parsed<T> wrap(Parsed<u128> parsed, Field T::*field) {

@@ -152,3 +152,20 @@ TEST_CASE("linkem's command line: help, version, mistakes", "[cli]") {
     CHECK(none.status == 2);
     CHECK_THAT(none.output, Catch::Contains("no configuration file given"));
 }
+
+TEST_CASE("linkem --from-netem prints a configuration that --check accepts, and refuses netem syntax errors with status 2",
+          "[cli][netem]") {
+    TempDir dir;
+    const Run printed =
+        run_linkem("--from-netem " + shell_quote("delay 100ms 10ms distribution normal loss 1% 25% rate 10mbit limit 1000"), 10);
+    INFO(printed.output);
+    REQUIRE(printed.status == 0);
+    CHECK_THAT(printed.output, Catch::Contains("delay: {plugin: normal, mean: 100ms, jitter: 10ms}") &&
+                                   Catch::Contains("# loss correlation 25% not translated"));
+    const Run checked = run_linkem("--check " + shell_quote(dir.write("netem.yaml", printed.output)), 10);
+    INFO(checked.output);
+    CHECK(checked.status == 0);
+    const Run bad = run_linkem("--from-netem " + shell_quote("delay 100ms lost 1%"), 10);
+    CHECK(bad.status == 2);
+    CHECK_THAT(bad.output, Catch::Contains("linkem: --from-netem: unknown netem word \"lost\"; did you mean \"loss\"?"));
+}

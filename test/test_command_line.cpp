@@ -64,6 +64,14 @@ TEST_CASE("command line mistakes are named", "[unit][cli]") {
     CHECK_THAT(error_of({"x.yaml", "--stats-json", "--check"}), Catch::Contains("--stats-json needs a file name"));
 }
 
+TEST_CASE("--from-netem takes netem's options in one argument and needs no configuration", "[unit][cli][netem]") {
+    CHECK(must_parse({"--from-netem", "delay 100ms 10ms loss 1%"}).from_netem == std::string("delay 100ms 10ms loss 1%"));
+    CHECK(must_parse({"--from-netem=loss 1%"}).from_netem == std::string("loss 1%"));
+    CHECK_FALSE(must_parse({"x.yaml"}).from_netem);
+    CHECK_THAT(error_of({"--from-netem"}), Catch::Contains("--from-netem needs netem's options"));
+    CHECK_THAT(error_of({"--from-netm", "loss 1%"}), Catch::Contains("did you mean --from-netem?"));
+}
+
 TEST_CASE("with no EAL arguments linkem picks working defaults", "[unit][eal]") {
     Config c = two_ports("net_null0", "net_null1");
     c.pipeline.lcores = {0, 1};

@@ -320,7 +320,7 @@ TEST_CASE("the effective configuration prints as YAML that loads back to itself"
     CHECK(to_yaml(again) == printed);
 
     const Config units =
-        must_load(with_link_lines("    bandwidth: 0.05Gbit/s\n    delay: 0.5s\n    loss: 0.001\n"
+        must_load(with_link_lines("    bandwidth: 0.05Gbit/s\n    delay: 0.5s\n    loss: 0.100%\n"
                                   "    queue: {packets: 10, bytes: 65536B}\n"));
     const std::string canonical = to_yaml(units);
     CHECK_THAT(canonical, Catch::Contains("bandwidth: 50Mbit/s") && Catch::Contains("delay: 500ms") && Catch::Contains("loss: 0.1%") &&
@@ -527,7 +527,7 @@ TEST_CASE("mangle: every form loads to its typed value", "[unit][config]") {
     const Mangle per_packet = must_load(with_link_lines("    mangle:\n      corrupt: {probability: 0.1%}\n")).links[0].mangle;
     CHECK(per_packet.corrupt == Probability{kPercent / 10});
     CHECK_FALSE(per_packet.corrupt_ber);
-    const Mangle ber = must_load(with_link_lines("    mangle: {corrupt: {ber: 0.000001}}\n")).links[0].mangle;
+    const Mangle ber = must_load(with_link_lines("    mangle: {corrupt: {ber: 0.0001%}}\n")).links[0].mangle;
     CHECK_FALSE(ber.corrupt);
     CHECK(ber.corrupt_ber == Probability{1'000'000'000'000});
     CHECK_FALSE(ber.duplicate);
@@ -744,15 +744,15 @@ TEST_CASE("mangle errors: position, path and message of each", "[unit][config][e
     require_one_error(with_link_lines("    mangle: {duplicate: 200%}\n"), 8, 25, "links[0].mangle.duplicate",
                       "\"200%\" is not a probability: it is above the largest, 100%");
     require_one_error(with_link_lines("    mangle: {duplicate: [1%]}\n"), 8, 25, "links[0].mangle.duplicate",
-                      "expected a probability such as 1% or 0.001, got a list");
+                      "expected a probability such as 1% or 0.1%, got a list");
     require_one_error(with_link_lines("    mangle: {corrupt: lots}\n"), 8, 23, "links[0].mangle.corrupt", "\"lots\" is not a probability");
     require_one_error(with_link_lines("    mangle: {corrupt: {probability: 1%, ber: 0.1%}}\n"), 8, 23, "links[0].mangle.corrupt",
                       "give one of probability (per packet: one bit flipped) or ber (every bit: a bit error rate)");
     require_one_error(with_link_lines("    mangle: {corrupt: {}}\n"), 8, 23, "links[0].mangle.corrupt", "give one of probability");
     require_one_error(with_link_lines("    mangle: {corrupt: {probability: 1%, bre: 1%}}\n"), 8, 41, "links[0].mangle.corrupt.bre",
                       "unknown key \"bre\"; did you mean \"ber\"? (known keys: probability, ber)");
-    require_one_error(with_link_lines("    mangle: {corrupt: {ber: 2}}\n"), 8, 29, "links[0].mangle.corrupt.ber",
-                      "\"2\" is not a probability: it is above the largest, 100%");
+    require_one_error(with_link_lines("    mangle: {corrupt: {ber: 200%}}\n"), 8, 29, "links[0].mangle.corrupt.ber",
+                      "\"200%\" is not a probability: it is above the largest, 100%");
     require_one_error(with_link_lines("    mangle: {corrupt: {probability: x}}\n"), 8, 37, "links[0].mangle.corrupt.probability",
                       "\"x\" is not a probability");
     require_one_error(with_link_lines("    mangle: {truncate: 13B}\n"), 8, 24, "links[0].mangle.truncate",
@@ -848,10 +848,10 @@ TEST_CASE("rules, mangle and per_flow print as YAML that loads back to itself", 
     const Config c = must_load(
         "ports:\n  a: {device: net_null0}\n  b: {device: net_null1}\nlinks:\n"
         "  - name: ab\n    from: a\n    to: b\n"
-        "    mangle: {duplicate: 0.01, corrupt: {probability: 0.5%}, truncate: 1500B, ecn: true, reorder: {probability: 2%, extra_delay: "
+        "    mangle: {duplicate: 1%, corrupt: {probability: 0.5%}, truncate: 1500B, ecn: true, reorder: {probability: 2%, extra_delay: "
         "5ms}}\n"
         "  - {name: hop1, from: b, delay: 1ms}\n"
-        "  - {name: hop2, to: a, mangle: {corrupt: {ber: 0.0001}}}\n"
+        "  - {name: hop2, to: a, mangle: {corrupt: {ber: 0.01%}}}\n"
         "  - name: pf\n    from: b\n    to: a\n"
         "    per_flow: {key: {src: 24, dst: /16, src6: /64, dst6: /48, proto: true, src_port: true, dst_port: true}, max_flows: 256, "
         "idle_timeout: 2000ms, aggregate: 12.5MB/s}\n"

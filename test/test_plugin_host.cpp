@@ -109,7 +109,7 @@ TEST_CASE("a plugin's own parameter errors come out at the parameter's YAML posi
     REQUIRE(type.size() == 1);
     CHECK(type[0].to_string() ==
           "t.yaml:3:74: links[0].loss.r: \"lots\" is not a probability: it does not start with a number "
-          "(examples: 1%, 0.5%, 0.01)");
+          "(examples: 1%, 0.5%, 0.001%)");
     const auto unknown = plan_errors("loss: {plugin: gilbert_elliott, p: 1%, r: 30%, lossbad: 50%}");
     REQUIRE(unknown.size() == 1);
     CHECK(unknown[0].path == "links[0].loss.lossbad");

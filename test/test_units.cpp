@@ -75,12 +75,12 @@ TEST_CASE("packet counts take an optional decimal prefix", "[unit][units]") {
     CHECK(must_parse<PacketCount>("2.5k pkts").packets == 2500);
 }
 
-TEST_CASE("probabilities accept percentages and fractions", "[unit][units]") {
-    CHECK(must_parse<Probability>("1%") == must_parse<Probability>("0.01"));
+TEST_CASE("probabilities accept percentages and a bare zero", "[unit][units]") {
     CHECK(must_parse<Probability>("1%").scaled == Probability::kOne / 100);
     CHECK(must_parse<Probability>("100%").scaled == Probability::kOne);
-    CHECK(must_parse<Probability>("1").scaled == Probability::kOne);
     CHECK(must_parse<Probability>("0").scaled == 0);
+    CHECK(must_parse<Probability>("0.0").scaled == 0);
+    CHECK(must_parse<Probability>("0.0001%").scaled == Probability::kOne / 1'000'000);
     CHECK(must_parse<Probability>("0.5%").value() == Approx(0.005));
 }
 
@@ -101,7 +101,9 @@ TEST_CASE("values print in the shortest exact unit", "[unit][units]") {
     CHECK(ByteSize{1ULL << 40}.to_string() == "1TiB");
     CHECK(PacketCount{1000}.to_string() == "1000 packets");
     CHECK(PacketCount{1}.to_string() == "1 packet");
-    CHECK(must_parse<Probability>("0.01").to_string() == "1%");
+    CHECK(must_parse<Probability>("1%").to_string() == "1%");
+    CHECK(Probability{0}.to_string() == "0%");
+    CHECK(Probability{Probability::kOne}.to_string() == "100%");
     CHECK(must_parse<Probability>("0.1%").to_string() == "0.1%");
 }
 
@@ -139,8 +141,30 @@ TEST_CASE("overflow is refused, naming the largest value", "[unit][units]") {
     CHECK_THAT(parse_error<Rate>("18446744073709551616bit/s"), Catch::Contains("above the largest"));
     CHECK_THAT(parse_error<ByteSize>("20000000000GiB"), Catch::Contains("above the largest"));
     CHECK_THAT(parse_error<Probability>("150%"), Catch::Contains("above the largest, 100%"));
-    CHECK_THAT(parse_error<Probability>("1.5"), Catch::Contains("above the largest, 100%"));
+    CHECK_THAT(parse_error<Probability>("100.5%"), Catch::Contains("above the largest, 100%"));
     CHECK_THAT(parse_error<Duration>("123456789012345678901234ns"), Catch::Contains("too many digits"));
+}
+
+TEST_CASE("a bare-number probability is refused: netem reads 0.5 as 0.5%", "[unit][units][netem]") {
+    CHECK_THAT(parse_error<Probability>("0.5"), Catch::Contains("a bare number is ambiguous") && Catch::Contains("write 0.5% or 50%"));
+    CHECK_THAT(parse_error<Probability>("1"), Catch::Contains("write 1% or 100%"));
+    CHECK_THAT(parse_error<Probability>("0.001"), Catch::Contains("write 0.001% or 0.1%"));
+    CHECK_THAT(parse_error<Probability>(" 25 "), Catch::Contains("write 25% or 2500%"));
+    // Whatever to_string prints carries its unit, so it parses under the rule.
+    for (uint64_t scaled : {uint64_t{1}, Probability::kOne / 2, Probability::kOne})
+        CHECK_THAT(Probability{scaled}.to_string(), Catch::EndsWith("%"));
+}
+
+TEST_CASE("tc's rate units are refused with the linkem form of the same value", "[unit][units][netem]") {
+    CHECK_THAT(parse_error<Rate>("10mbit"),
+               Catch::Contains("unknown unit \"mbit\"") && Catch::Contains("megabits per second") && Catch::Contains("write 10Mbit/s"));
+    CHECK_THAT(parse_error<Rate>("10kbit"), Catch::Contains("write 10kbit/s"));
+    CHECK_THAT(parse_error<Rate>("1gbit"), Catch::Contains("write 1Gbit/s"));
+    CHECK_THAT(parse_error<Rate>("2.5mbps"), Catch::Contains("megabytes per second") && Catch::Contains("write 2.5MB/s"));
+    CHECK_THAT(parse_error<Rate>("10Mbit"), Catch::Contains("write 10Mbit/s"));
+    // The linkem forms it suggests are accepted with the meaning tc gives.
+    CHECK(must_parse<Rate>("10Mbit/s").bits_per_s == 10'000'000);
+    CHECK(must_parse<Rate>("2.5MB/s").bits_per_s == 20'000'000);
 }
 
 TEST_CASE("a missing unit is refused, except for a bare zero where it is unambiguous", "[unit][units]") {

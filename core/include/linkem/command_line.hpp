@@ -3,6 +3,7 @@
 //   linkem CONFIG.yaml [--check] [--duration D] [--stats-json FILE]
 //          [--stats-interval D] [--log-level L] [-- EAL args]
 //   linkem --list-plugins | --help | --version
+//   linkem --from-netem "delay 100ms 10ms loss 1%"   (prints the linkem configuration)
 //
 // Options take their value as the next argument or after '=' (--duration=5s).
 // Everything after a lone "--" is passed to DPDK's EAL untouched.
@@ -22,6 +23,7 @@ struct CommandLine {
     bool help = false;
     bool version = false;
     bool list_plugins = false;
+    std::optional<std::string> from_netem;  // netem's options to translate (docs/NETEM.md)
     std::optional<Duration> duration;  // run time; none: until SIGINT/SIGTERM
     std::string stats_json_path;       // empty: no JSON file
     Duration stats_interval{1'000'000'000};

@@ -6,7 +6,7 @@
 //   Rate         100bit/s 64kbit/s 1Gbps 12.5MB/s                       -> integer bit/s
 //   ByteSize     1500B 64KB 256KiB 1MiB          (bare 0)                -> integer bytes
 //   PacketCount  1000 packets, 1M packets, 1 packet                      -> integer packets
-//   Probability  1% 0.5% 0.01                                            -> fixed point, 1e-18 steps
+//   Probability  1% 0.5% 0.001%                  (bare 0)                -> fixed point, 1e-18 steps
 //
 // Contract:
 //  - parse() accepts an unsigned decimal number (digits, optional fraction),
@@ -14,7 +14,12 @@
 //    whole number of the base unit ("0.5ns" is refused, "1.5KiB" is 1536 B).
 //  - Decimal prefixes are powers of 1000 (k, M, G, T); binary prefixes
 //    (KiB, MiB, GiB) are powers of 1024. Rates accept bits (bit/s, bps) and
-//    bytes (B/s); "MBps" is refused as ambiguous.
+//    bytes (B/s); "MBps" is refused as ambiguous. tc's spellings that linkem
+//    does not take ("10mbit", "1gbit", tc's "mbps" = megabytes per second)
+//    are refused with the linkem form of the same value ("10Mbit/s", "10MB/s").
+//  - A probability needs its "%": a bare number other than 0 is refused,
+//    because netem reads "loss 0.5" as 0.5% where a fraction would be 50%;
+//    the message offers both readings ("write 0.5% or 50%").
 //  - Negative numbers, overflow, a missing or unknown unit and values below
 //    the resolution are errors; the message says which, and shows valid
 //    examples.
@@ -85,7 +90,7 @@ struct Probability {
     static constexpr uint64_t kOne = 1'000'000'000'000'000'000ULL;  // 1.0
     uint64_t scaled = 0;                                            // units of 1e-18
 
-    static constexpr const char *kExamples = "1%, 0.5%, 0.01";
+    static constexpr const char *kExamples = "1%, 0.5%, 0.001%";
     static Parsed<Probability> parse(std::string_view text);
     std::string to_string() const;  // always as a percentage
     double value() const { return static_cast<double>(scaled) / static_cast<double>(kOne); }

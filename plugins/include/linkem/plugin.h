@@ -142,7 +142,7 @@ struct lkm_create_args {
     int (*rate_bps)(const lkm_create_args *args, const char *key, uint32_t index, uint64_t *out);
     /* A size such as 1500B or 64KiB, in bytes. */
     int (*size_bytes)(const lkm_create_args *args, const char *key, uint32_t index, uint64_t *out);
-    /* A probability such as 1% or 0.01, in [0, 1]. */
+    /* A probability such as 1% or 0.5%, in [0, 1] (a bare number other than 0 is refused: write 0.5% or 50%). */
     int (*probability)(const lkm_create_args *args, const char *key, uint32_t index, double *out);
     /* Any text; the pointer is valid until create() returns. */
     int (*string)(const lkm_create_args *args, const char *key, uint32_t index, const char **out);
