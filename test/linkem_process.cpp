@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,8 +35,17 @@ std::string read_file(const std::filesystem::path &p) {
 namespace {
 
 // Runs a shell command line, its stdout and stderr collected together.
+// User plus system time of the children this process waited for, so far.
+double children_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_CHILDREN, &usage);
+    const auto seconds = [](const timeval &t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 Run run_shell(const std::string &command) {
     Run run;
+    const double cpu_before = children_cpu_seconds();
     const auto started = std::chrono::steady_clock::now();
     FILE *pipe = popen(command.c_str(), "r");
     REQUIRE(pipe != nullptr);
@@ -43,6 +53,7 @@ Run run_shell(const std::string &command) {
     for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
     const int raw = pclose(pipe);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    run.cpu_seconds = children_cpu_seconds() - cpu_before;
     run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
     return run;
 }

@@ -12,7 +12,8 @@ namespace linkem::test {
 struct Run {
     int status = -1;     // exit status; 128 + signal when killed
     std::string output;  // stdout and stderr together
-    double seconds = 0;  // wall-clock time
+    double seconds = 0;      // wall-clock time
+    double cpu_seconds = 0;  // CPU time (user + system) the program used: a busy host does not inflate it
 };
 
 std::string shell_quote(const std::string &s);

@@ -25,7 +25,7 @@ void require_rejected(const std::string &file, const std::string &position_and_p
     const Run r = run_linkem("--check " + shell_quote(file), 10);
     INFO(r.output);
     CHECK(r.status == 2);
-    CHECK(r.seconds < 1.0);
+    CHECK(r.cpu_seconds < 1.0);  // CPU, not wall-clock time: a busy host must not fail it (the 10 s timeout catches a hang)
     CHECK_THAT(r.output, Catch::Contains(file + ":" + position_and_path));
     CHECK_THAT(r.output, Catch::Contains("nothing was started"));
 }
@@ -125,7 +125,7 @@ TEST_CASE("text that starts endless YAML documents is refused at once by linkem 
         const Run check = run_program_limited("LINKEM_BIN", "--check " + shell_quote(file), 10, 512);
         INFO(check.output);
         CHECK(check.status == 2);
-        CHECK(check.seconds < 1.0);
+        CHECK(check.cpu_seconds < 1.0);
         CHECK_THAT(check.output, Catch::Contains(file + ":" + c.position + ": " + c.message));
         const Run run = run_program_limited("LINKEM_BIN", shell_quote(file), 10, 512);
         INFO(run.output);
