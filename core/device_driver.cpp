@@ -11,12 +11,10 @@ namespace linkem {
 
 const std::vector<std::string> &known_vdev_drivers() {
     static const std::vector<std::string> kDrivers = {
-        "net_af_packet", "net_af_xdp",      "net_bonding",     "net_enetfec",     "net_failsafe", "net_memif",
-        "net_null",      "net_octeontx",    "net_pcap",        "net_pfe",         "net_ring",     "net_softnic",
-        "net_tap",       "net_tun",         "net_vdev_netvsc", "net_vhost",       "net_virtio_user",
+        "net_af_packet", "net_af_xdp", "net_bonding", "net_enetfec", "net_failsafe", "net_memif", "net_null", "net_octeontx", "net_pcap",
+        "net_pfe", "net_ring", "net_softnic", "net_tap", "net_tun", "net_vdev_netvsc", "net_vhost", "net_virtio_user",
         // aliases
-        "eth_af_packet", "eth_bond",        "eth_null",        "eth_octeontx",    "eth_pcap",     "eth_ring",
-        "eth_tap",       "eth_vdev_netvsc", "eth_vhost"};
+        "eth_af_packet", "eth_bond", "eth_null", "eth_octeontx", "eth_pcap", "eth_ring", "eth_tap", "eth_vdev_netvsc", "eth_vhost"};
     return kDrivers;
 }
 
@@ -29,10 +27,10 @@ std::optional<std::string> device_driver_problem(const std::string &device) {
     std::string stem = name;
     while (!stem.empty() && ((stem.back() >= '0' && stem.back() <= '9') || stem.back() == '_')) stem.pop_back();
     const std::optional<std::string> nearest = nearest_word(stem, known_vdev_drivers());
-    return fmt::format("no DPDK driver is called \"{}\"{}: a device is a PCI address (0000:01:00.0) or a virtual device named after "
-                       "its driver and an instance number (net_null0); the virtual network drivers are {}",
-                       name, nearest ? fmt::format(" (did you mean {}?)", *nearest) : "",
-                       join(known_vdev_drivers(), ", ", known_vdev_drivers().size()));
+    return fmt::format(
+        "no DPDK driver is called \"{}\"{}: a device is a PCI address (0000:01:00.0) or a virtual device named after "
+        "its driver and an instance number (net_null0); the virtual network drivers are {}",
+        name, nearest ? fmt::format(" (did you mean {}?)", *nearest) : "", join(known_vdev_drivers(), ", ", known_vdev_drivers().size()));
 }
 
 std::vector<ConfigError> check_device_drivers(const Config &config, const std::vector<std::string> &command_line_eal) {

@@ -17,8 +17,9 @@ using namespace linkem::test;
 
 namespace {
 
-const std::string kTapPorts = "ports:\n  a: {device: \"net_tap0,iface=lkmq0\"}\n  b: {device: \"net_tap1,iface=lkmq1\"}\n"
-                              "links:\n  - {name: ab, from: a, to: b, delay: 1ms}\n";
+const std::string kTapPorts =
+    "ports:\n  a: {device: \"net_tap0,iface=lkmq0\"}\n  b: {device: \"net_tap1,iface=lkmq1\"}\n"
+    "links:\n  - {name: ab, from: a, to: b, delay: 1ms}\n";
 
 }  // namespace
 
@@ -63,8 +64,9 @@ TEST_CASE("a device that cannot open without root says to run as root", "[eal]")
                 shell_quote(file))
                    .c_str()) != 0)
         LINKEM_SKIP("nobody cannot run the build's linkem or read the scratch file");
-    const Run r = run_linkem_and(shell_quote(file) + " --duration 0.2s --stats-interval 0", 60, [](pid_t) {},
-                                 "setpriv --reuid=nobody --regid=nogroup --clear-groups ");
+    const Run r = run_linkem_and(
+        shell_quote(file) + " --duration 0.2s --stats-interval 0", 60, [](pid_t) {},
+        "setpriv --reuid=nobody --regid=nogroup --clear-groups ");
     INFO(r.output);
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("run as root"));

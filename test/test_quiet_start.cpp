@@ -12,37 +12,38 @@ using namespace linkem;
 
 TEST_CASE("the expected start-up lines are recognised, lines that matter are not", "[unit][log]") {
     // As DPDK 22.11 prints them (a run on two net_tap ports in a container).
-    for (const char *line : {"TELEMETRY: No legacy callbacks, legacy socket not created",
-                             "EAL: No available 1048576 kB hugepages reported",
-                             "EAL: No free 1048576 kB hugepages reported on node 0",
-                             "tap_nl_dump_ext_ack(): Specified qdisc kind is unknown",
-                             "qdisc_create_multiq(): Could not add multiq qdisc (2): No such file or directory",
-                             "eth_dev_tap_create(): qtest0: failed to create multiq qdisc.",
-                             "eth_dev_tap_create():  Disabling rte flow support: No such file or directory(2)",
-                             "tap_mp_req_on_rxtx(): Failed to send start req to secondary 95"}) {
+    for (const char *line :
+         {"TELEMETRY: No legacy callbacks, legacy socket not created", "EAL: No available 1048576 kB hugepages reported",
+          "EAL: No free 1048576 kB hugepages reported on node 0", "tap_nl_dump_ext_ack(): Specified qdisc kind is unknown",
+          "qdisc_create_multiq(): Could not add multiq qdisc (2): No such file or directory",
+          "eth_dev_tap_create(): qtest0: failed to create multiq qdisc.",
+          "eth_dev_tap_create():  Disabling rte flow support: No such file or directory(2)",
+          "tap_mp_req_on_rxtx(): Failed to send start req to secondary 95"}) {
         INFO(line);
         CHECK(is_expected_startup_line(line));
     }
-    for (const char *line : {"EAL: Cannot get hugepage information.", "EAL: lcore 99 unavailable",
-                             "eth_dev_tap_create(): Unable to create qtest0 interface", "TELEMETRY: Error with create legacy socket thread: x",
-                             "rte_pmd_af_packet_probe(): eth0: ioctl failed (SIOCGIFINDEX)", "vdev_probe(): failed to initialize net_foo0 device",
-                             "EAL: No available hugepages reported in hugepages-2048kB", ""}) {
+    for (const char *line :
+         {"EAL: Cannot get hugepage information.", "EAL: lcore 99 unavailable", "eth_dev_tap_create(): Unable to create qtest0 interface",
+          "TELEMETRY: Error with create legacy socket thread: x", "rte_pmd_af_packet_probe(): eth0: ioctl failed (SIOCGIFINDEX)",
+          "vdev_probe(): failed to initialize net_foo0 device", "EAL: No available hugepages reported in hugepages-2048kB", ""}) {
         INFO(line);
         CHECK_FALSE(is_expected_startup_line(line));
     }
 }
 
 TEST_CASE("only the expected lines are dropped from what a log call wrote, and only when filtering", "[unit][log]") {
-    const std::string text = "TELEMETRY: No legacy callbacks, legacy socket not created\nEAL: lcore 99 unavailable\n"
-                             "tap_mp_req_on_rxtx(): Failed to send start req to secondary 95\nlast line without newline";
+    const std::string text =
+        "TELEMETRY: No legacy callbacks, legacy socket not created\nEAL: lcore 99 unavailable\n"
+        "tap_mp_req_on_rxtx(): Failed to send start req to secondary 95\nlast line without newline";
     CHECK(without_expected_lines(text, true) == "EAL: lcore 99 unavailable\nlast line without newline");
     CHECK(without_expected_lines(text, false) == text);
     CHECK(without_expected_lines("TELEMETRY: No legacy callbacks, legacy socket not created\n", true).empty());
 }
 
 TEST_CASE("a device names a DPDK driver: a known vdev driver, an alias or a PCI address", "[unit][config]") {
-    for (const char *device : {"net_null0", "net_null_a,size=64", "net_tap0,iface=lkm-a", "net_af_packet1,iface=veth0",
-                               "eth_af_packet0,iface=x", "net_pcap0,rx_pcap=in.pcap", "net_ring0", "0000:01:00.0", "01:00.0,txq_inline=1"}) {
+    for (const char *device :
+         {"net_null0", "net_null_a,size=64", "net_tap0,iface=lkm-a", "net_af_packet1,iface=veth0", "eth_af_packet0,iface=x",
+          "net_pcap0,rx_pcap=in.pcap", "net_ring0", "0000:01:00.0", "01:00.0,txq_inline=1"}) {
         INFO(device);
         CHECK_FALSE(device_driver_problem(device));
     }
