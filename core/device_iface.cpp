@@ -37,9 +37,10 @@ std::vector<std::string> missing_interface_warnings(const Config &config, const 
     for (const Port &p : config.ports)
         for (const std::string &iface : interfaces_needed(p.device))
             if (!exists(iface))
-                warnings.push_back(fmt::format("{}:{}:{}: ports.{}.device: interface {} does not exist (yet): the device \"{}\" cannot "
-                                               "open without it",
-                                               config.file, p.device_pos.line, p.device_pos.column, p.name, iface, p.device));
+                warnings.push_back(
+                    fmt::format("{}:{}:{}: ports.{}.device: interface {} does not exist (yet): the device \"{}\" cannot "
+                                "open without it",
+                                config.file, p.device_pos.line, p.device_pos.column, p.name, iface, p.device));
     return warnings;
 }
 

@@ -104,10 +104,11 @@ std::vector<ConfigError> check_lcores_allowed(const Config &config, const std::v
     const Pipeline &p = config.pipeline;
     for (size_t i = 0; i < p.lcores.size(); ++i)
         if (!allowed(p.lcores[i]))
-            errors.push_back({config.file, i < p.lcores_pos.size() ? p.lcores_pos[i] : SourcePos{},
-                              fmt::format("pipeline.lcores[{}]", i), fmt::format("lcore {}: {}", p.lcores[i], hint)});
+            errors.push_back({config.file, i < p.lcores_pos.size() ? p.lcores_pos[i] : SourcePos{}, fmt::format("pipeline.lcores[{}]", i),
+                              fmt::format("lcore {}: {}", p.lcores[i], hint)});
     if (p.classify_lcore && !allowed(*p.classify_lcore))
-        errors.push_back({config.file, p.classify_lcore_pos, "pipeline.classify_lcore", fmt::format("lcore {}: {}", *p.classify_lcore, hint)});
+        errors.push_back(
+            {config.file, p.classify_lcore_pos, "pipeline.classify_lcore", fmt::format("lcore {}: {}", *p.classify_lcore, hint)});
     return errors;
 }
 

@@ -156,8 +156,9 @@ TEST_CASE("linkem's command line: help, version, mistakes", "[cli]") {
 TEST_CASE("linkem --check refuses a device no DPDK driver claims, and lcores the process may not run on", "[cli]") {
     TempDir dir;
     SECTION("unknown driver, with the nearest name") {
-        require_rejected(dir.write("foo.yaml", "ports:\n  a: {device: net_null0}\n  b: {device: net_nul1}\nlinks:\n  - {name: ab, from: a, to: b}\n"),
-                         "3:15: ports.b.device: no DPDK driver is called \"net_nul1\" (did you mean net_null?)");
+        require_rejected(
+            dir.write("foo.yaml", "ports:\n  a: {device: net_null0}\n  b: {device: net_nul1}\nlinks:\n  - {name: ab, from: a, to: b}\n"),
+            "3:15: ports.b.device: no DPDK driver is called \"net_nul1\" (did you mean net_null?)");
     }
     SECTION("an lcore beyond the CPUs: one line, not EAL's usage") {
         const std::string file = dir.write("lcores.yaml", kGood + "pipeline: {lcores: [0, 1023]}\n");
@@ -171,9 +172,10 @@ TEST_CASE("linkem --check refuses a device no DPDK driver claims, and lcores the
 
 TEST_CASE("linkem --check warns when an interface net_af_packet needs does not exist", "[cli]") {
     TempDir dir;
-    const std::string file = dir.write(
-        "af.yaml", "ports:\n  a: {device: \"net_af_packet0,iface=lkm-absent0\"}\n  b: {device: \"net_tap0,iface=lkm-absent1\"}\n"
-                   "links:\n  - {name: ab, from: a, to: b}\n");
+    const std::string file =
+        dir.write("af.yaml",
+                  "ports:\n  a: {device: \"net_af_packet0,iface=lkm-absent0\"}\n  b: {device: \"net_tap0,iface=lkm-absent1\"}\n"
+                  "links:\n  - {name: ab, from: a, to: b}\n");
     const Run r = run_linkem("--check " + shell_quote(file), 10);
     INFO(r.output);
     CHECK(r.status == 0);

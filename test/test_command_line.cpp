@@ -157,8 +157,9 @@ TEST_CASE("lcores the process may not run on are errors at their positions, befo
     c.pipeline.lcores_pos = {{3, 21}, {3, 24}};
     const std::vector<ConfigError> errors = check_lcores_allowed(c, {}, HostFacts{true, {0, 1}});
     REQUIRE(errors.size() == 1);
-    CHECK_THAT(errors[0].to_string(), Catch::StartsWith("f.yaml:3:24: pipeline.lcores[1]: lcore 7: this process may run on CPUs 0,1 only") &&
-                                          Catch::Contains("--lcores"));
+    CHECK_THAT(errors[0].to_string(),
+               Catch::StartsWith("f.yaml:3:24: pipeline.lcores[1]: lcore 7: this process may run on CPUs 0,1 only") &&
+                   Catch::Contains("--lcores"));
     CHECK(check_lcores_allowed(c, {}, HostFacts{true, {0, 1, 7}}).empty());
     CHECK(check_lcores_allowed(c, {"--lcores", "0@0,7@1"}, HostFacts{true, {0, 1}}).empty());  // EAL's own mapping rules
     c.pipeline.lcores = {0, 1};
