@@ -1,4 +1,5 @@
 #include "emulator.hpp"
+#include "eal_log.hpp"
 
 #include "linkem/device_iface.hpp"
 #include "linkem/lcore_plan.hpp"
@@ -21,6 +22,7 @@
 #include <rte_memzone.h>
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -95,6 +97,12 @@ constexpr uint64_t kEalOwnBytes = 32ULL << 20;
 // A handoff ring's slots (with a classify lcore): half a port's pool, so the
 // rx queue keeps mbufs to receive into while the classify lcore catches up.
 constexpr unsigned kHandoffRingSlots = 2048;
+
+// DPDK needs root for hugepages, raw sockets (net_af_packet, net_pcap on an
+// interface), /dev/net/tun (net_tap) and device binding: a failure without it says so.
+std::string not_root_hint() {
+    return geteuid() == 0 ? "" : "; linkem is not running as root: run as root (sudo), since DPDK's devices and memory need it";
+}
 
 int log_level_number(const std::string &name) {
     if (name == "error") return RTE_LOG_ERR;
@@ -212,11 +220,14 @@ bool Emulator::start(const EalPlan &eal) {
     for (const std::string &removed : remove_stale_runtime_files(args))
         fmt::print("linkem: removed {}, left by a run that was killed\n", removed);
     eal_args_ = args;
-    std::vector<char *> argv;
-    for (std::string &a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
-        fmt::print(stderr, "linkem: EAL initialisation failed: {} (arguments: {})\n", rte_strerror(rte_errno), fmt::join(eal.args, " "));
+    // The expected start-up lines only at --log-level info and debug (eal_log.hpp).
+    install_eal_log(cl_.log_level != "info" && cl_.log_level != "debug");
+    bool refused_arguments = false;
+    if (init_eal(args, &refused_arguments) < 0) {
+        const int why = rte_errno;
+        fmt::print(stderr, "linkem: EAL initialisation failed: {}{} (arguments: {}){}\n", rte_strerror(why),
+                   refused_arguments ? ": it refused an argument (its message is above; `dpdk-testpmd --help` lists EAL's options)" : "",
+                   fmt::join(eal.args, " "), not_root_hint());
         return false;
     }
     eal_ready_ = true;
@@ -244,7 +255,7 @@ bool Emulator::start(const EalPlan &eal) {
         OpenPort port{p.name, p.device};
         std::string error;
         if (!open_port(port, pools_[k], PortSettings{}, &error)) {
-            fmt::print(stderr, "linkem: {}\n", error);
+            fmt::print(stderr, "linkem: {}{}\n", error, not_root_hint());
             return false;
         }
         port_interfaces_.push_back(kernel_interfaces(p.device));

@@ -7,6 +7,7 @@
 #include "linkem/config.hpp"
 #include "emulator.hpp"
 #include "interface_lock.hpp"
+#include "linkem/device_driver.hpp"
 #include "linkem/device_iface.hpp"
 #include "linkem/eal_args.hpp"
 #include "linkem/link_plan.hpp"
@@ -18,6 +19,8 @@
 
 #include <fmt/format.h>
 #include <rte_version.h>
+
+#include <net/if.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -123,9 +126,15 @@ int main(int argc, char **argv) {
     // Memory: what the run will allocate against what the host can give.
     const DpdkCosts costs = dpdk_costs();
     HostFacts host_facts = probe_host();
+    // What EAL would refuse (with its 100-line usage) or fail on when it probes the devices.
+    std::vector<ConfigError> host_errors = check_device_drivers(config, cl.eal_args);
+    for (ConfigError &e : check_lcores_allowed(config, cl.eal_args, host_facts)) host_errors.push_back(std::move(e));
+    if (!host_errors.empty()) return report_errors(host_errors, host_errors.size(), cl.config_path);
     // Too few free hugepages for DPDK's own objects: --no-huge (eal_args.hpp).
     host_facts.hugepages_available = host_facts.hugepage_free_bytes >= dpdk_fixed_bytes(config, costs);
     const EalPlan eal = plan_eal_arguments(config, cl.eal_args, host_facts);
+    const std::vector<std::string> interface_warnings =
+        missing_interface_warnings(config, [](const std::string &iface) { return if_nametoindex(iface.c_str()) != 0; });
     const MemoryHost memory_host{eal.hugepages, host_facts.hugepage_free_bytes, eal.dpdk_heap_limit_bytes,
                                  host_facts.memory_available_bytes};
     const MemoryBudget budget = plan_memory(memory_items(config, plans, plan_routes(config), costs), memory_host);
@@ -160,6 +169,7 @@ int main(int argc, char **argv) {
         for (const std::string &a : eal.args) shown.push_back(quote_arg(a));
         fmt::print("# EAL arguments: {}\n", fmt::join(shown.begin() + 1, shown.end(), " "));
         for (const std::string &w : eal.warnings) fmt::print("# warning: {}\n", w);
+        for (const std::string &w : interface_warnings) fmt::print("# warning: {}\n", w);
         fmt::print("{}", budget_text(budget, memory_host));
         return kExitOk;
     }
@@ -176,5 +186,6 @@ int main(int argc, char **argv) {
     for (const std::string &w : locks.warnings()) fmt::print(stderr, "linkem: warning: {}\n", w);
 
     for (const std::string &w : eal.warnings) fmt::print(stderr, "linkem: warning: {}\n", w);
+    for (const std::string &w : interface_warnings) fmt::print(stderr, "linkem: warning: {}\n", w);
     return run_emulator(config, plans, cl, eal, seed);
 }

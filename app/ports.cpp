@@ -64,7 +64,12 @@ bool open_port(OpenPort &port, rte_mempool *pool, const PortSettings &settings, 
         *error = fmt::format("{}: rte_eth_dev_configure failed: {}", who, reason(rc));
         return false;
     }
-    if (rte_eth_dev_set_mtu(port.port_id, static_cast<uint16_t>(mtu)) != 0) {
+    // A frame the driver cannot receive: ethdev would refuse the MTU with an
+    // error line ("Frame size ... > device max frame size"); the driver keeps its own.
+    const uint32_t frame_overhead =
+        info.max_mtu != UINT16_MAX && info.max_rx_pktlen > info.max_mtu ? info.max_rx_pktlen - info.max_mtu : overhead;
+    const bool receivable = mtu + frame_overhead <= info.max_rx_pktlen;
+    if (!receivable || rte_eth_dev_set_mtu(port.port_id, static_cast<uint16_t>(mtu)) != 0) {
         uint16_t current = RTE_ETHER_MTU;
         rte_eth_dev_get_mtu(port.port_id, &current);
         mtu = current;  // the driver keeps its own; not an error

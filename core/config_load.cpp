@@ -368,7 +368,7 @@ void Loader::load_ports(const Entry &e, Config &c) {
                       fmt::format("kernel interface \"{}\" is already used by port \"{}\" (one interface, one port: each port "
                                   "receives all of its traffic)",
                                   iface, owner->second));
-        c.ports.push_back({name, *device, pos_of(pe.key)});
+        c.ports.push_back({name, *device, pos_of(pe.key), pos_of(dev->second.value)});
     }
 }
 
@@ -1086,8 +1086,10 @@ void Loader::load_pipeline(const Entry &e, Config &c) {
         }
     }
     if (auto it = fields.find("classify_lcore"); it != fields.end()) {
-        if (auto id = whole_number(it->second, "pipeline.classify_lcore", 0, kMaxLcore))
+        if (auto id = whole_number(it->second, "pipeline.classify_lcore", 0, kMaxLcore)) {
             c.pipeline.classify_lcore = static_cast<uint32_t>(*id);
+            c.pipeline.classify_lcore_pos = pos_of(it->second.value);
+        }
     }
     if (auto it = fields.find("lcores"); it != fields.end()) {
         const YAML::Node v = it->second.value;
@@ -1106,6 +1108,7 @@ void Loader::load_pipeline(const Entry &e, Config &c) {
             if (c.pipeline.classify_lcore == *id)
                 error(v[i], path, fmt::format("lcore {} is also pipeline.classify_lcore: the classify lcore must be another one", *id));
             c.pipeline.lcores.push_back(static_cast<uint32_t>(*id));
+            c.pipeline.lcores_pos.push_back(pos_of(v[i]));
         }
     }
 }

@@ -1,5 +1,7 @@
 #include "linkem/device_iface.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <string_view>
@@ -22,6 +24,24 @@ std::vector<std::string> kernel_interfaces(const std::string &device) {
         if (std::find(names.begin(), names.end(), value) == names.end()) names.emplace_back(value);
     }
     return names;
+}
+
+std::vector<std::string> interfaces_needed(const std::string &device) {
+    for (std::string_view driver : {"net_af_packet", "eth_af_packet", "net_pcap", "eth_pcap"})
+        if (device.compare(0, driver.size(), driver) == 0) return kernel_interfaces(device);
+    return {};
+}
+
+std::vector<std::string> missing_interface_warnings(const Config &config, const std::function<bool(const std::string &)> &exists) {
+    std::vector<std::string> warnings;
+    for (const Port &p : config.ports)
+        for (const std::string &iface : interfaces_needed(p.device))
+            if (!exists(iface))
+                warnings.push_back(
+                    fmt::format("{}:{}:{}: ports.{}.device: interface {} does not exist (yet): the device \"{}\" cannot "
+                                "open without it",
+                                config.file, p.device_pos.line, p.device_pos.column, p.name, iface, p.device));
+    return warnings;
 }
 
 }  // namespace linkem

@@ -88,6 +88,30 @@ HostFacts probe_host() {
     return facts;
 }
 
+std::vector<ConfigError> check_lcores_allowed(const Config &config, const std::vector<std::string> &command_line_eal,
+                                              const HostFacts &host) {
+    std::vector<ConfigError> errors;
+    std::vector<std::string> user = config.eal;
+    user.insert(user.end(), command_line_eal.begin(), command_line_eal.end());
+    if (host.allowed_cpus.empty() || has_option(user, {"-l", "-c", "--lcores"})) return errors;  // EAL's own lcore arguments rule
+    const auto allowed = [&](unsigned id) {
+        return std::find(host.allowed_cpus.begin(), host.allowed_cpus.end(), id) != host.allowed_cpus.end();
+    };
+    const std::string hint = fmt::format(
+        "this process may run on CPU{} {} only (EAL would refuse to start; its --lcores can map lcore ids onto those CPUs: -- --lcores "
+        "0@0,1@1,2@1)",
+        host.allowed_cpus.size() == 1 ? "" : "s", fmt::join(host.allowed_cpus, ","));
+    const Pipeline &p = config.pipeline;
+    for (size_t i = 0; i < p.lcores.size(); ++i)
+        if (!allowed(p.lcores[i]))
+            errors.push_back({config.file, i < p.lcores_pos.size() ? p.lcores_pos[i] : SourcePos{}, fmt::format("pipeline.lcores[{}]", i),
+                              fmt::format("lcore {}: {}", p.lcores[i], hint)});
+    if (p.classify_lcore && !allowed(*p.classify_lcore))
+        errors.push_back(
+            {config.file, p.classify_lcore_pos, "pipeline.classify_lcore", fmt::format("lcore {}: {}", *p.classify_lcore, hint)});
+    return errors;
+}
+
 EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> &command_line_eal, const HostFacts &host) {
     EalPlan plan;
     std::vector<std::string> user = config.eal;
@@ -132,13 +156,6 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
                           host.allowed_cpus.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(2, host.allowed_cpus.size())));
         if (config.pipeline.classify_lcore && std::find(lcores.begin(), lcores.end(), *config.pipeline.classify_lcore) == lcores.end())
             lcores.push_back(*config.pipeline.classify_lcore);
-        for (unsigned id : lcores)
-            if (!host.allowed_cpus.empty() && std::find(host.allowed_cpus.begin(), host.allowed_cpus.end(), id) == host.allowed_cpus.end())
-                plan.warnings.push_back(
-                    fmt::format("pipeline.lcores or classify_lcore names CPU {}, which this process may not run on (allowed: {}); EAL will "
-                                "refuse to start "
-                                "(EAL's --lcores can map lcore ids onto CPUs: -- --lcores 0@0,1@1,2@1)",
-                                id, fmt::join(host.allowed_cpus, ",")));
         if (!lcores.empty()) plan.args.insert(plan.args.end(), {"-l", fmt::format("{}", fmt::join(lcores, ","))});
     }
 

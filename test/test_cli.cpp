@@ -169,3 +169,33 @@ TEST_CASE("linkem --from-netem prints a configuration that --check accepts, and 
     CHECK(bad.status == 2);
     CHECK_THAT(bad.output, Catch::Contains("linkem: --from-netem: unknown netem word \"lost\"; did you mean \"loss\"?"));
 }
+
+TEST_CASE("linkem --check refuses a device no DPDK driver claims, and lcores the process may not run on", "[cli]") {
+    TempDir dir;
+    SECTION("unknown driver, with the nearest name") {
+        require_rejected(
+            dir.write("foo.yaml", "ports:\n  a: {device: net_null0}\n  b: {device: net_nul1}\nlinks:\n  - {name: ab, from: a, to: b}\n"),
+            "3:15: ports.b.device: no DPDK driver is called \"net_nul1\" (did you mean net_null?)");
+    }
+    SECTION("an lcore beyond the CPUs: one line, not EAL's usage") {
+        const std::string file = dir.write("lcores.yaml", kGood + "pipeline: {lcores: [0, 1023]}\n");
+        const Run r = run_linkem("--check " + shell_quote(file), 10);
+        INFO(r.output);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.output, Catch::Contains(file + ":6:24: pipeline.lcores[1]: lcore 1023: this process may run on CPU"));
+        CHECK_THAT(r.output, !Catch::Contains("Usage"));
+    }
+}
+
+TEST_CASE("linkem --check warns when an interface net_af_packet needs does not exist", "[cli]") {
+    TempDir dir;
+    const std::string file =
+        dir.write("af.yaml",
+                  "ports:\n  a: {device: \"net_af_packet0,iface=lkm-absent0\"}\n  b: {device: \"net_tap0,iface=lkm-absent1\"}\n"
+                  "links:\n  - {name: ab, from: a, to: b}\n");
+    const Run r = run_linkem("--check " + shell_quote(file), 10);
+    INFO(r.output);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("# warning: " + file + ":2:15: ports.a.device: interface lkm-absent0 does not exist"));
+    CHECK_THAT(r.output, !Catch::Contains("lkm-absent1 does not exist"));  // net_tap creates its own
+}

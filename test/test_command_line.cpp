@@ -25,7 +25,7 @@ std::string error_of(const std::vector<std::string> &args) {
 
 Config two_ports(const std::string &dev_a, const std::string &dev_b) {
     Config c;
-    c.ports = {{"a", dev_a, {}}, {"b", dev_b, {}}};
+    c.ports = {{"a", dev_a, {}, {}}, {"b", dev_b, {}, {}}};
     return c;
 }
 
@@ -148,9 +148,6 @@ TEST_CASE("lcores come from the configuration, the host, or the user", "[unit][e
     const EalPlan automatic = plan_eal_arguments(c, {}, HostFacts{true, {2, 3, 5}});
     CHECK(value_after(automatic.args, "-l") == "2,3");
     c.pipeline.lcores = {0, 7};
-    const EalPlan missing = plan_eal_arguments(c, {}, HostFacts{true, {0, 1}});
-    REQUIRE(missing.warnings.size() == 1);
-    CHECK_THAT(missing.warnings[0], Catch::Contains("CPU 7"));
     const EalPlan user = plan_eal_arguments(c, {"-l", "1"}, HostFacts{true, {0, 1}});
     CHECK(std::count(user.args.begin(), user.args.end(), "-l") == 1);
     CHECK(contains(user.args, "--in-memory"));  // choosing lcores says nothing about memory
@@ -159,9 +156,29 @@ TEST_CASE("lcores come from the configuration, the host, or the user", "[unit][e
     CHECK(value_after(plan_eal_arguments(c, {}, HostFacts{true, {0, 1, 2}}).args, "-l") == "0,1,2");  // the classify lcore joins
     c.pipeline.lcores.clear();
     CHECK(value_after(plan_eal_arguments(c, {}, HostFacts{true, {0, 1, 2, 3}}).args, "-l") == "0,1,2");
-    const EalPlan absent = plan_eal_arguments(c, {}, HostFacts{true, {0, 1}});
-    REQUIRE(absent.warnings.size() == 1);
-    CHECK_THAT(absent.warnings[0], Catch::Contains("CPU 2") && Catch::Contains("--lcores"));
+}
+
+TEST_CASE("lcores the process may not run on are errors at their positions, before EAL sees them", "[unit][eal]") {
+    Config c = two_ports("net_null0", "net_null1");
+    c.file = "f.yaml";
+    c.pipeline.lcores = {0, 7};
+    c.pipeline.lcores_pos = {{3, 21}, {3, 24}};
+    const std::vector<ConfigError> errors = check_lcores_allowed(c, {}, HostFacts{true, {0, 1}});
+    REQUIRE(errors.size() == 1);
+    CHECK_THAT(errors[0].to_string(),
+               Catch::StartsWith("f.yaml:3:24: pipeline.lcores[1]: lcore 7: this process may run on CPUs 0,1 only") &&
+                   Catch::Contains("--lcores"));
+    CHECK(check_lcores_allowed(c, {}, HostFacts{true, {0, 1, 7}}).empty());
+    CHECK(check_lcores_allowed(c, {"--lcores", "0@0,7@1"}, HostFacts{true, {0, 1}}).empty());  // EAL's own mapping rules
+    c.pipeline.lcores = {0, 1};
+    c.pipeline.classify_lcore = 2;
+    c.pipeline.classify_lcore_pos = {4, 40};
+    const std::vector<ConfigError> classify = check_lcores_allowed(c, {}, HostFacts{true, {1, 0}});
+    REQUIRE(classify.size() == 1);
+    CHECK_THAT(classify[0].to_string(), Catch::StartsWith("f.yaml:4:40: pipeline.classify_lcore: lcore 2:"));
+    c.pipeline.lcores.clear();
+    c.pipeline.classify_lcore.reset();
+    CHECK(check_lcores_allowed(c, {}, HostFacts{true, {0}}).empty());  // automatic lcores come from the allowed CPUs
 }
 
 TEST_CASE("PCI devices are allow-listed, anything else is a vdev", "[unit][eal]") {

@@ -78,6 +78,7 @@ struct Port {
     std::string name;
     std::string device;  // DPDK device: PCI address or vdev devargs ("net_null0")
     SourcePos pos;
+    SourcePos device_pos;  // of the device string
 };
 
 // Packet mangling on a link (docs/CONFIG.md "mangle"); each is off unless given.
@@ -146,9 +147,11 @@ struct Pipeline {
     static constexpr uint32_t kDefaultBurst = 32;
     uint32_t burst = kDefaultBurst;
     std::vector<uint32_t> lcores;  // empty: linkem picks from the CPUs it may run on
+    std::vector<SourcePos> lcores_pos;  // of each id in `lcores`, as written
     // Classification, link models and mangling on an lcore of their own (the
     // other lcores receive and hand bursts over through a ring); none: on the rx lcores.
     std::optional<uint32_t> classify_lcore;
+    SourcePos classify_lcore_pos;  // of its value, when given
     // An lcore with nothing to do for longer than this sleeps instead of spinning.
     static constexpr int64_t kDefaultSleepThresholdNs = 50'000;
     Duration sleep_threshold{kDefaultSleepThresholdNs};

@@ -46,6 +46,12 @@ struct EalPlan {
 };
 
 HostFacts probe_host();
+// pipeline.lcores and classify_lcore ids this process may not run on (its CPU
+// affinity), each an error at its position: EAL would refuse them with its
+// 100-line usage. None when EAL's lcores come from the EAL arguments (-l, -c,
+// --lcores: they may map lcore ids onto CPUs) or the affinity is unknown.
+std::vector<ConfigError> check_lcores_allowed(const Config &config, const std::vector<std::string> &command_line_eal,
+                                              const HostFacts &host);
 bool is_pci_address(std::string_view device);
 EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> &command_line_eal, const HostFacts &host);
 
