@@ -514,6 +514,7 @@ std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
         const uint64_t in_flight = (l->lane ? l->lane->arena.occupancy() : 0) + (l->reorder_lane ? l->reorder_lane->arena.occupancy() : 0);
         LinkSnapshot s = snapshot(l->name, l->expected, l->rx, l->tx, in_flight, with_histograms);
         s.model_error = l->model.first_model_error();
+        s.run_ns = clock_->to_ns(rte_rdtsc()) - started_ns_;  // the offered load's time: the run so far
         const OrderKeepStats &held = l->model.order_keep();
         add_order_keep(s, held.held_back.load(std::memory_order_relaxed), held.added_ns.load(std::memory_order_relaxed),
                        held.added_max_ns.load(std::memory_order_relaxed), held.held_model_delay_ns.get(),
@@ -541,8 +542,11 @@ std::vector<PortClassifySnapshot> Emulator::classify_snapshots() const {
         p.drop_unclassified = c.drop_unclassified.get();
         p.drop_flow_limit = c.drop_flow_limit.get();
         for (size_t b = 0; b < kParseNotes; ++b) p.notes[b] = c.notes[b].get();
-        for (size_t r = 0; r < in->rules.size(); ++r)
-            p.rule_hits.emplace_back(config_.rules[in->rules[r].rule_index].path, c.rule_hits[r].get());
+        for (size_t r = 0; r < in->rules.size(); ++r) {
+            const Rule &rule = config_.rules[in->rules[r].rule_index];
+            p.rule_hits.emplace_back(rule.path, c.rule_hits[r].get());
+            p.rule_words.push_back({describe_rule(config_, rule), rule.action == Rule::Action::kDrop});
+        }
         p.default_text = in->default_text;
         out.push_back(std::move(p));
     }

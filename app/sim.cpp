@@ -299,6 +299,7 @@ int main(int argc, char **argv) {
     add_order_keep(s, held.held_back.load(), held.added_ns.load(), held.added_max_ns.load(), held.held_model_delay_ns.get(),
                    held.held_delivered_delay_ns.get(), true);
     const uint64_t span_ns = input.frames.empty() ? 0 : input.frames.back().arrival_ns;
+    s.run_ns = span_ns;
     fmt::print("linkem-sim: link {} (seed {}), {} packets over {} of input\n{}", s.name, seed, s.rx_packets,
                Duration{static_cast<int64_t>(span_ns)}.to_string(), summary_text({s}));
     if (!opt->stats_json.empty()) {

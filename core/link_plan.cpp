@@ -154,6 +154,7 @@ LinkExpectations link_expectations(const Config &config, const LinkPlan &plan) {
     LinkExpectations e;
     e.lateness_tolerance_ns = static_cast<uint64_t>(config.stats.lateness_tolerance.ns);
     e.loss = plan.loss ? plan.loss->expected_loss() : std::optional<double>(0.0);
+    e.overhead_bytes = plan.model.overhead_bytes;
     return e;
 }
 

@@ -350,6 +350,12 @@ Parsed<PortRange> parse_port_range(std::string_view raw) {
     return Parsed<PortRange>::ok(PortRange{static_cast<uint16_t>(*lo), static_cast<uint16_t>(*hi)});
 }
 
+const char *ip_proto_name(uint8_t proto) {
+    for (const Name &n : kProtoNames)
+        if (n.value == proto) return n.name;
+    return nullptr;
+}
+
 Parsed<uint8_t> parse_ip_proto(std::string_view raw) {
     const std::string_view text = trim(raw);
     const std::string word = lower(text);

@@ -84,6 +84,23 @@ RoutePlan plan_routes(const Config &c) {
     return plan;
 }
 
+std::string describe_rule(const Config &c, const Rule &r) {
+    std::vector<std::string> match, names;
+    for (const auto &[key, value] : r.match_text) {
+        const char *proto = key == "proto" ? ip_proto_name(r.match.proto) : nullptr;  // "udp" rather than 17
+        match.push_back(fmt::format("{}: {}", key, proto != nullptr ? proto : value));
+    }
+    for (size_t i : r.links) names.push_back(c.links[i].name);
+    const std::string what = match.empty() ? std::string("any packet") : fmt::format("{}", fmt::join(match, ", "));
+    switch (r.action) {
+    case Rule::Action::kLink: return fmt::format("{} -> link {}", what, names.front());
+    case Rule::Action::kChain: return fmt::format("{} -> chain {}", what, fmt::join(names, " -> "));
+    case Rule::Action::kPass: return what + " -> pass";
+    case Rule::Action::kDrop: return what + " -> drop";
+    }
+    return what;
+}
+
 std::string describe_ingress(const Config &c, const RoutePlan &plan, const IngressPlan &in) {
     std::string out = fmt::format("port {}:", c.ports[in.port].name);
     const auto action_text = [&](const RouteAction &a) {

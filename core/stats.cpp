@@ -109,11 +109,11 @@ void add_order_keep(LinkSnapshot &s, uint64_t held_back, uint64_t added_ns, uint
 
 namespace {
 
-std::string rate_text(double per_s, const char *unit) {
-    if (per_s >= 1e9) return fmt::format("{:.2f} G{}", per_s / 1e9, unit);
-    if (per_s >= 1e6) return fmt::format("{:.2f} M{}", per_s / 1e6, unit);
-    if (per_s >= 1e3) return fmt::format("{:.2f} k{}", per_s / 1e3, unit);
-    return fmt::format("{:.0f} {}", per_s, unit);
+std::string rate_text(double per_s, const char *unit) { return human_si(per_s, unit); }
+std::string ns_text(uint64_t ns) { return human_duration(static_cast<double>(ns)); }
+std::string percentiles_text(const Histogram &h, bool with_p999) {
+    return fmt::format("p50 {} p99 {}{} max {}", ns_text(h.percentile(0.5)), ns_text(h.percentile(0.99)),
+                       with_p999 ? " p99.9 " + ns_text(h.percentile(0.999)) : std::string(), ns_text(h.max()));
 }
 
 std::string drops_text(const LinkSnapshot &s) {
@@ -131,7 +131,7 @@ std::string percentiles_fields(const Histogram &h) {
 double ratio(uint64_t part, uint64_t whole) { return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole); }
 double bits_per_s(uint64_t bytes, uint64_t ns) { return ns == 0 ? 0.0 : 8e9 * static_cast<double>(bytes) / static_cast<double>(ns); }
 std::string json_number(std::optional<double> v) { return v ? fmt::format("{:.9g}", *v) : "null"; }
-std::string percent(double fraction) { return fmt::format("{:.4f}%", 100 * fraction); }
+std::string percent(double fraction) { return human_percent(fraction); }
 
 std::string fidelity_json(const LinkSnapshot &s) {
     const bool rate_measured = s.backlogged_sent_ns != 0 && s.backlogged_model_ns != 0;
@@ -151,18 +151,49 @@ std::string fidelity_json(const LinkSnapshot &s) {
         s.out_of_order, s.held_back, s.held_back_added_ns, s.held_back_max_ns, percentiles_fields(s.model_delay_ns));
 }
 
+// The lateness verdict (stats.hpp summary_text): f = late / transmitted.
+std::string schedule_verdict(const LinkSnapshot &s) {
+    const uint64_t sent = s.lateness_ns.total();
+    const std::string tolerance = ns_text(s.expected.lateness_tolerance_ns);
+    if (sent == 0) return fmt::format("no packet transmitted (tolerance {})", tolerance);
+    const double late = ratio(s.late, sent);
+    const char *verdict = late <= 0.001  ? "good"
+                          : late <= 0.01 ? "fair: a few packets late (the host was interrupted now and then)"
+                                         : "poor: the host could not keep the schedule";
+    return fmt::format("{} of packets within the {} lateness tolerance ({} of {} later): {}", percent(1 - late), tolerance, s.late, sent,
+                       verdict);
+}
+
+// Why packets found the queue full: the offered load against the link's rate.
+std::string queue_drops_text(const LinkSnapshot &s) {
+    const uint64_t dropped = s.drops[static_cast<size_t>(DropReason::kQueue)];
+    std::string out =
+        fmt::format("  queue drops: {} packets ({} of rx) found the queue full: ", dropped, percent(ratio(dropped, s.rx_packets)));
+    const bool link_known = s.backlogged_sent_ns != 0 && s.backlogged_model_ns != 0;
+    if (s.run_ns == 0 || !link_known) return out + "packets arrived faster than the link sends them\n";
+    const double offered = bits_per_s(s.rx_bytes + s.rx_packets * s.expected.overhead_bytes, s.run_ns);
+    const double link = bits_per_s(s.backlogged_wire_bytes, s.backlogged_model_ns);
+    const std::string load = fmt::format("the offered load, {} on average over {},", rate_text(offered, "bit/s"), ns_text(s.run_ns));
+    if (offered > link)
+        return out + fmt::format("{} exceeded the link's {} by {}\n", load, rate_text(link, "bit/s"), percent(offered / link - 1));
+    return out + fmt::format("{} stayed below the link's {}: bursts above the link's rate overflowed the queue\n", load,
+                             rate_text(link, "bit/s"));
+}
+
 std::string fidelity_text(const LinkSnapshot &s) {
     const Histogram &h = s.lateness_ns;
-    std::string out = fmt::format("  lateness ns (transmit - release): p50 {} p99 {} p99.9 {} max {}; later than {}: {} ({} of {})\n",
-                                  h.percentile(0.5), h.percentile(0.99), h.percentile(0.999), h.max(),
-                                  Duration{static_cast<int64_t>(s.expected.lateness_tolerance_ns)}.to_string(),
-                                  percent(ratio(s.late, h.total())), s.late, h.total());
+    std::string out = fmt::format("  lateness (transmit - release): {}\n", percentiles_text(h, true));
+    out += fmt::format("  schedule: {}\n", schedule_verdict(s));
     if (s.backlogged_sent_ns != 0 && s.backlogged_model_ns != 0) {
         const double achieved = bits_per_s(s.backlogged_wire_bytes, s.backlogged_sent_ns);
         const double configured = bits_per_s(s.backlogged_wire_bytes, s.backlogged_model_ns);
-        out += fmt::format("  rate while backlogged: {} achieved, {} configured ({:.3f}%), over {}\n", rate_text(achieved, "bit/s"),
-                           rate_text(configured, "bit/s"), 100 * achieved / configured,
-                           Duration{static_cast<int64_t>(s.backlogged_sent_ns)}.to_string());
+        const std::string over = ns_text(s.backlogged_sent_ns);
+        out += fmt::format("  rate while backlogged: {} achieved, {} configured ({}), {}\n", rate_text(achieved, "bit/s"),
+                           rate_text(configured, "bit/s"), percent(achieved / configured),
+                           s.backlogged_sent_ns >= kMeaningfulBacklogNs
+                               ? "over " + over
+                               : fmt::format("measured over only {} of backlog: indicative only (a meaningful figure needs {} or more)",
+                                             over, ns_text(kMeaningfulBacklogNs)));
     } else {
         out += "  rate while backlogged: not measured (no packet waited for the link)\n";
     }
@@ -172,16 +203,15 @@ std::string fidelity_text(const LinkSnapshot &s) {
     out += fmt::format("  order: {} released out of arrival order\n", s.out_of_order);
     if (s.held_back != 0) {
         // order keep: a packet due before its predecessor's release waits for it, which changes the delay distribution.
-        const auto ms = [](double ns) { return fmt::format("{:.3f} ms", ns / 1e6); };
+        const auto ms = [](double ns) { return human_duration(ns); };
         out += fmt::format(
             "  order keep held back {} of {} packets behind a predecessor released later (mean +{}, max +{}): "
             "the delivered delay differs from the model's\n",
             s.held_back, s.delay_ns.total(), ms(static_cast<double>(s.held_back_added_ns) / static_cast<double>(s.held_back)),
             ms(static_cast<double>(s.held_back_max_ns)));
         if (s.model_delay_ns.total() != 0)
-            out += fmt::format("  delay ns, model (before the hold): p50 {} p99 {} max {}; delivered: p50 {} p99 {} max {}\n",
-                               s.model_delay_ns.percentile(0.5), s.model_delay_ns.percentile(0.99), s.model_delay_ns.max(),
-                               s.delay_ns.percentile(0.5), s.delay_ns.percentile(0.99), s.delay_ns.max());
+            out += fmt::format("  delay, model (before the hold): {}; delivered: {}\n", percentiles_text(s.model_delay_ns, false),
+                               percentiles_text(s.delay_ns, false));
     }
     return out;
 }
@@ -199,10 +229,20 @@ std::string classify_summary_text(const std::vector<PortClassifySnapshot> &ports
     for (const PortClassifySnapshot &p : ports) {
         out += fmt::format("port {} (classification): {} packets, {:.1f} ns per packet classifying\n", p.port, p.packets,
                            p.packets == 0 ? 0.0 : static_cast<double>(p.classify_ns) / static_cast<double>(p.packets));
-        std::string hits;
-        for (const auto &[rule, n] : p.rule_hits) hits += fmt::format("{} {}, ", rule, n);
+        std::string hits, by_rule;
+        for (size_t r = 0; r < p.rule_hits.size(); ++r) {
+            const auto &[rule, n] = p.rule_hits[r];
+            const bool described = r < p.rule_words.size();
+            hits += described ? fmt::format("{} ({}) {}, ", rule, p.rule_words[r].text, n) : fmt::format("{} {}, ", rule, n);
+            if (described && p.rule_words[r].drops)
+                by_rule += fmt::format("{}{} ({}) {}", by_rule.empty() ? "" : ", ", rule, p.rule_words[r].text, n);
+        }
         out += fmt::format("  matched: {}otherwise ({}) {}\n", hits, p.default_text, p.default_hits);
-        out += fmt::format("  dropped here: by rule {}, unclassified {}, flow_limit {}\n", p.drop_rule, p.drop_unclassified,
+        if (p.rule_words.size() != p.rule_hits.size() || (by_rule.empty() && p.drop_rule != 0))
+            by_rule = fmt::format("{}", p.drop_rule);
+        else if (by_rule.empty())
+            by_rule = "none (no drop rule applies at this port)";
+        out += fmt::format("  dropped here: by a drop rule: {}; unclassified {}; flow_limit {}\n", by_rule, p.drop_unclassified,
                            p.drop_flow_limit);
         std::string notes;
         for (size_t b = 0; b < kParseNotes; ++b)
@@ -241,12 +281,13 @@ std::string status_line(const LinkSnapshot &now, const LinkSnapshot &before, dou
 std::string summary_text(const std::vector<LinkSnapshot> &links) {
     std::string out;
     for (const LinkSnapshot &s : links) {
-        out += fmt::format("link {}: rx {} packets ({} bytes), tx {} packets ({} bytes), in flight {}\n", s.name, s.rx_packets, s.rx_bytes,
-                           s.tx_packets, s.tx_bytes, s.in_flight);
+        out += fmt::format("link {}: rx {} packets ({}), tx {} packets ({}), in flight {}\n", s.name, s.rx_packets,
+                           human_si(static_cast<double>(s.rx_bytes), "B"), s.tx_packets, human_si(static_cast<double>(s.tx_bytes), "B"),
+                           s.in_flight);
         out += fmt::format("  drops: {}\n", drops_text(s));
+        if (s.drops[static_cast<size_t>(DropReason::kQueue)] != 0) out += queue_drops_text(s);
         if (s.model_error) out += fmt::format("  model error (first bad value): {}\n", model_error_text(*s.model_error));
-        out += fmt::format("  delay ns (release - arrival): p50 {} p99 {} max {}\n", s.delay_ns.percentile(0.5),
-                           s.delay_ns.percentile(0.99), s.delay_ns.max());
+        out += fmt::format("  delay (release - arrival): {}\n", percentiles_text(s.delay_ns, false));
         out += fidelity_text(s);
         if (!s.flow.empty()) out += fmt::format("  flow: {} ({} flow{} carried)\n", s.flow, s.flows_served, s.flows_served == 1 ? "" : "s");
         if (s.duplicated + s.corrupted + s.truncated + s.ce_marked + s.reordered != 0)

@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <string>
 #include <limits>
 #include <vector>
 
@@ -248,5 +250,54 @@ std::string PacketCount::to_string() const { return fmt::format("{} {}", packets
 
 Parsed<Probability> Probability::parse(std::string_view text) { return wrap(parse_quantity(text, kProbability), &Probability::scaled); }
 std::string Probability::to_string() const { return format_quantity(scaled, kProbabilityPrint, 16); }
+
+}  // namespace linkem
+
+namespace linkem {
+namespace {
+
+// x (>= 0) with 3 significant digits and at least min_decimals, trailing zeros dropped.
+std::string three_digits(double x, int min_decimals = 0) {
+    const int decimals = std::max(min_decimals, x >= 100 ? 0 : x >= 10 ? 1 : x >= 1 ? 2 : x >= 0.1 ? 3 : x >= 0.01 ? 4 : 5);
+    std::string out = fmt::format("{:.{}f}", x, decimals);
+    if (out.find('.') != std::string::npos) {
+        while (out.back() == '0') out.pop_back();
+        if (out.back() == '.') out.pop_back();
+    }
+    return out;
+}
+
+// The value scaled into the first unit (steps of 1000) that keeps its rounded digits below 1000.
+std::string scaled(double value, const char *const *units, size_t count, const char *suffix) {
+    const char *sign = value < 0 ? "-" : "";
+    double x = value < 0 ? -value : value;
+    size_t u = 0;
+    while (u + 1 < count && std::stod(three_digits(x)) >= 1000) {
+        x /= 1000;
+        ++u;
+    }
+    return fmt::format("{}{} {}{}", sign, three_digits(x), units[u], suffix);
+}
+
+}  // namespace
+
+std::string human_duration(double ns) {
+    static const char *const units[] = {"ns", "us", "ms", "s"};
+    return scaled(ns, units, 4, "");
+}
+
+std::string human_si(double value, const char *unit) {
+    static const char *const prefixes[] = {"", "k", "M", "G", "T", "P"};
+    return scaled(value, prefixes, 6, unit);
+}
+
+std::string human_percent(double fraction) {
+    const double x = 100 * fraction;
+    std::string out = three_digits(x);
+    // A fraction short of 1 (or above 0) must not read as 100% (or 0%).
+    for (int decimals = 1; decimals <= 12 && ((out == "100" && fraction < 1) || (out == "0" && fraction > 0)); ++decimals)
+        out = three_digits(x, decimals);
+    return out + "%";
+}
 
 }  // namespace linkem

@@ -2,6 +2,7 @@
 // position, key path and message of every error class.
 #include "linkem/config.hpp"
 #include "linkem/device_iface.hpp"
+#include "linkem/route_plan.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -908,4 +909,20 @@ TEST_CASE("one kernel interface under two device names is refused at the second 
     CHECK(must_load("ports:\n  a: {device: \"net_pcap0,rx_iface=x,tx_iface=x\"}\n  b: {device: net_null0}\n"
                     "links: [{name: ab, from: a, to: b}]\n")
               .ports.size() == 2);
+}
+
+TEST_CASE("the summary names a rule in words: its match fields as written and its action", "[unit][config][summary]") {
+    const Config c =
+        must_load(with_three_ports("  - {name: ab, from: a, to: b}\n  - {name: ba, from: b, to: a}\n"
+                                   "  - {name: in, from: a}\n  - {name: out, to: c}\n"
+                                   "rules:\n"
+                                   "  - {match: {proto: udp, dst_port: 5000-6000}, link: ab}\n"
+                                   "  - {match: {src: 10.1.2.3}, chain: [in, out]}\n"
+                                   "  - {match: {port: b, dscp: 46}, action: pass}\n"
+                                   "  - {action: drop}\n"));
+    REQUIRE(c.rules.size() == 4);
+    CHECK(describe_rule(c, c.rules[0]) == "proto: udp, dst_port: 5000-6000 -> link ab");
+    CHECK(describe_rule(c, c.rules[1]) == "src: 10.1.2.3/32 -> chain in -> out");
+    CHECK(describe_rule(c, c.rules[2]) == "port: b, dscp: 46 -> pass");
+    CHECK(describe_rule(c, c.rules[3]) == "any packet -> drop");
 }

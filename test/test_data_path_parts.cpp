@@ -7,9 +7,11 @@
 #include "linkem/release_tracker.hpp"
 #include "linkem/stats.hpp"
 #include "linkem/tsc_clock.hpp"
+#include "linkem/units.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <cstring>
 #include <thread>
@@ -278,9 +280,9 @@ TEST_CASE("the report sets each measured fidelity figure beside what was configu
     const LinkSnapshot s = snapshot("a-to-b", expected, rx, tx, 0, true);
     CHECK(s.offered_to_loss() == 900);
     const std::string text = summary_text({s});
-    CHECK_THAT(text, Catch::Contains("later than 10us: 1.2346% (11 of 891)"));
-    CHECK_THAT(text, Catch::Contains("rate while backlogged: 10.00 Mbit/s achieved, 10.01 Mbit/s configured (99.900%)"));
-    CHECK_THAT(text, Catch::Contains("loss: 1.0000% measured (9 of 900 on the link), 1.0000% expected"));
+    CHECK_THAT(text, Catch::Contains("schedule: 98.8% of packets within the 10 us lateness tolerance (11 of 891 later): poor"));
+    CHECK_THAT(text, Catch::Contains("rate while backlogged: 10 Mbit/s achieved, 10 Mbit/s configured (99.9%), over 1 s\n"));
+    CHECK_THAT(text, Catch::Contains("loss: 1% measured (9 of 900 on the link), 1% expected"));
     CHECK_THAT(text, Catch::Contains("order: 0 released out of arrival order"));
     const std::string json = stats_json({s}, "");
     CHECK_THAT(json, Catch::Contains("\"tolerance_ns\": 10000, \"late\": 11, \"late_fraction\": 0.012345679"));
@@ -289,4 +291,114 @@ TEST_CASE("the report sets each measured fidelity figure beside what was configu
     expected.loss.reset();
     CHECK_THAT(stats_json({snapshot("x", expected, rx, TxCounters{}, 0, true)}, ""),
                Catch::Contains("\"expected\": null") && Catch::Contains("\"achieved_bps\": null"));
+}
+
+// [summary] What a person reads in the summary (issue 18): human units, a verdict, explanations.
+TEST_CASE("the summary prints durations, rates and sizes in human units; the JSON keeps exact integers", "[unit][stats][summary]") {
+    RxCounters rx;
+    TxCounters tx;
+    rx.packets.add(3);
+    rx.bytes.add(1'234'567);
+    tx.packets.add(3);
+    tx.bytes.add(1'234'567);
+    for (int i = 0; i < 3; ++i) {
+        rx.delay_ns.record(60'817'407);
+        tx.lateness_ns.record(1'500);
+    }
+    const LinkSnapshot s = snapshot("a-to-b", LinkExpectations{}, rx, tx, 0, true);
+    const std::string text = summary_text({s});
+    const Histogram &d = s.delay_ns;
+    CHECK_THAT(text, Catch::Contains("rx 3 packets (1.23 MB), tx 3 packets (1.23 MB)"));
+    CHECK_THAT(text, Catch::Contains(fmt::format("delay (release - arrival): p50 {} p99 {} max {}\n", human_duration(d.percentile(0.5)),
+                                                 human_duration(d.percentile(0.99)), human_duration(d.max()))));
+    CHECK_THAT(text, Catch::Contains("delay (release - arrival): p50 60.") && Catch::Contains(" ms p99 "));
+    CHECK_THAT(text, Catch::Contains("lateness (transmit - release): p50 1.") && Catch::Contains(" us p99.9 "));
+    CHECK_THAT(text, !Catch::Contains(std::to_string(d.max())) && !Catch::Contains("1234567"));
+    const std::string json = stats_json({s}, "");
+    CHECK_THAT(json, Catch::Contains("\"rx_bytes\": 1234567") && Catch::Contains(fmt::format("\"max\": {}", d.max())));
+}
+
+TEST_CASE("the summary judges lateness against the tolerance: good, fair or poor", "[unit][stats][summary]") {
+    const auto verdict = [](int late_of_1000) {
+        RxCounters rx;
+        TxCounters tx;
+        for (int i = 0; i < 1000; ++i) tx.lateness_ns.record(i < late_of_1000 ? 50'000 : 100);
+        tx.late.add(static_cast<uint64_t>(late_of_1000));
+        LinkExpectations expected;
+        expected.lateness_tolerance_ns = 20'000;
+        return summary_text({snapshot("x", expected, rx, tx, 0, true)});
+    };
+    CHECK_THAT(verdict(0), Catch::Contains("schedule: 100% of packets within the 20 us lateness tolerance (0 of 1000 later): good\n"));
+    CHECK_THAT(verdict(1), Catch::Contains("schedule: 99.9% of packets within the 20 us lateness tolerance (1 of 1000 later): good\n"));
+    CHECK_THAT(verdict(5), Catch::Contains("(5 of 1000 later): fair: a few packets late"));
+    CHECK_THAT(verdict(11), Catch::Contains("schedule: 98.9% of packets within the 20 us lateness tolerance (11 of 1000 later): "
+                                            "poor: the host could not keep the schedule\n"));
+    CHECK_THAT(summary_text({snapshot("x", LinkExpectations{}, RxCounters{}, TxCounters{}, 0, true)}),
+               Catch::Contains("schedule: no packet transmitted (tolerance 10 us)"));
+}
+
+TEST_CASE("the summary says a rate measured over a short backlog is only indicative", "[unit][stats][summary]") {
+    const auto text = [](uint64_t sent_ns) {
+        RxCounters rx;
+        TxCounters tx;
+        tx.backlogged_wire_bytes.add(4'000);
+        tx.backlogged_sent_ns.add(sent_ns);
+        tx.backlogged_model_ns.add(3'200'000);  // 10 Mbit/s configured
+        return summary_text({snapshot("x", LinkExpectations{}, rx, tx, 0, true)});
+    };
+    CHECK_THAT(text(2'880'000), Catch::Contains("rate while backlogged: 11.1 Mbit/s achieved, 10 Mbit/s configured (111%), measured over "
+                                                "only 2.88 ms of backlog: indicative only (a meaningful figure needs 1 s or more)\n"));
+    RxCounters rx;
+    TxCounters tx;
+    tx.backlogged_wire_bytes.add(1'250'000);
+    tx.backlogged_sent_ns.add(1'000'000'000);
+    tx.backlogged_model_ns.add(1'000'000'000);
+    CHECK_THAT(summary_text({snapshot("x", LinkExpectations{}, rx, tx, 0, true)}),
+               Catch::Contains("rate while backlogged: 10 Mbit/s achieved, 10 Mbit/s configured (100%), over 1 s\n"));
+}
+
+TEST_CASE("the summary says when queue drops came from an offered load above the link's rate", "[unit][stats][summary]") {
+    RxCounters rx;
+    TxCounters tx;
+    rx.packets.add(10'000);
+    rx.bytes.add(10'000'000);  // 1000-byte frames
+    rx.drop_queue.add(2'000);
+    tx.packets.add(8'000);
+    tx.backlogged_wire_bytes.add(1'250'000);
+    tx.backlogged_model_ns.add(200'000'000);  // the link: 50 Mbit/s
+    tx.backlogged_sent_ns.add(200'000'000);
+    LinkExpectations expected;
+    expected.overhead_bytes = 24;
+    LinkSnapshot s = snapshot("x", expected, rx, tx, 0, true);
+    CHECK_THAT(summary_text({s}), Catch::Contains("queue drops: 2000 packets (20% of rx) found the queue full: packets arrived faster "
+                                                  "than the link sends them\n"));  // no run time: no offered load
+    s.run_ns = 1'000'000'000;                                                      // (10 MB + 10000 x 24 B) x 8 / 1 s = 81.92 Mbit/s
+    CHECK_THAT(summary_text({s}), Catch::Contains("queue drops: 2000 packets (20% of rx) found the queue full: the offered load, 81.9 "
+                                                  "Mbit/s on average over 1 s, exceeded the link's 50 Mbit/s by 63.8%\n"));
+    s.run_ns = 4'000'000'000;
+    CHECK_THAT(summary_text({s}), Catch::Contains("the offered load, 20.5 Mbit/s on average over 4 s, stayed below the link's 50 Mbit/s: "
+                                                  "bursts above the link's rate overflowed the queue\n"));
+    rx.drop_queue.set(0);
+    CHECK_THAT(summary_text({snapshot("x", expected, rx, tx, 0, true)}), !Catch::Contains("queue drops:"));
+}
+
+TEST_CASE("the classification summary says which rule dropped packets, in words", "[unit][stats][summary]") {
+    PortClassifySnapshot p;
+    p.port = "a";
+    p.packets = 20;
+    p.rule_hits = {{"rules[0]", 5}, {"rules[1]", 12}};
+    p.rule_words = {{"proto: udp, dst_port: 5000-6000 -> link slow", false}, {"any packet -> drop", true}};
+    p.drop_rule = 12;
+    p.default_text = "link ab";
+    p.default_hits = 3;
+    const std::string text = classify_summary_text({p});
+    CHECK_THAT(text,
+               Catch::Contains("  matched: rules[0] (proto: udp, dst_port: 5000-6000 -> link slow) 5, rules[1] (any packet -> drop) 12, "
+                               "otherwise (link ab) 3\n"));
+    CHECK_THAT(text, Catch::Contains("  dropped here: by a drop rule: rules[1] (any packet -> drop) 12; unclassified 0; flow_limit 0\n"));
+    p.rule_hits.pop_back();
+    p.rule_words.pop_back();
+    p.drop_rule = 0;
+    CHECK_THAT(classify_summary_text({p}), Catch::Contains("dropped here: by a drop rule: none (no drop rule applies at this port);"));
+    CHECK_THAT(classify_json({p}), Catch::Contains("\"drops\": {\"rule\": 0,"));
 }

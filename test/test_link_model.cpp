@@ -235,7 +235,7 @@ TEST_CASE("order keep counts the packets it holds back and the model's own delay
     CHECK(static_cast<double>(s.delay_ns.percentile(0.5)) > 1.15 * 10e6);  // what keeping order did to it
     const std::string text = summary_text({s});
     CHECK_THAT(text, Catch::Contains("order keep held back " + std::to_string(held.held_back.load()) + " of 50000 packets"));
-    CHECK_THAT(text, Catch::Contains("delay ns, model (before the hold): p50 "));
+    CHECK_THAT(text, Catch::Contains("delay, model (before the hold): p50 "));
 
     // order: drop holds nothing back: it drops instead.
     TestLink drop("delay: {plugin: normal, mean: 10ms, stddev: 2ms, order: drop}", 7);

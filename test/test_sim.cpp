@@ -192,7 +192,7 @@ TEST_CASE("linkem-sim shows what order keep held back, and the model's delay bes
     REQUIRE(r.status == 0);
     CHECK_THAT(r.output, Catch::Contains("order keep held back ") && Catch::Contains(" of 50000 packets") &&
                              Catch::Contains("the delivered delay differs from the model's"));
-    CHECK_THAT(r.output, Catch::Contains("delay ns, model (before the hold): p50 "));
+    CHECK_THAT(r.output, Catch::Contains("delay, model (before the hold): p50 "));
     const std::string stats = read_file(json);
     const size_t keep = stats.find("\"order_keep\": {");
     REQUIRE(keep != std::string::npos);

@@ -198,3 +198,28 @@ TEST_CASE("transmission time follows the rate", "[unit][units]") {
     CHECK(Rate{1'000'000'000}.tx_time_ns(125) == Approx(1000.0));
     CHECK(Rate{50'000'000}.tx_time_ns(1500) == Approx(240'000.0));
 }
+
+TEST_CASE("reports print measured values with 3 significant digits in the unit a person reads", "[unit][units][human]") {
+    CHECK(human_duration(60'817'407) == "60.8 ms");
+    CHECK(human_duration(850) == "850 ns");
+    CHECK(human_duration(0) == "0 ns");
+    CHECK(human_duration(1'000) == "1 us");
+    CHECK(human_duration(12'345) == "12.3 us");
+    CHECK(human_duration(999'600) == "1 ms");  // rounds up into the next unit, never "1000 us"
+    CHECK(human_duration(2'500'000'000) == "2.5 s");
+    CHECK(human_duration(3'600e9) == "3600 s");  // seconds are the largest unit
+    CHECK(human_si(9'823'456, "bit/s") == "9.82 Mbit/s");
+    CHECK(human_si(50e6, "bit/s") == "50 Mbit/s");
+    CHECK(human_si(1.2e9, "B") == "1.2 GB");
+    CHECK(human_si(999, "pps") == "999 pps");
+    CHECK(human_si(1'234'567, "pps") == "1.23 Mpps");
+    CHECK(human_percent(0.01234) == "1.23%");
+    CHECK(human_percent(1.11) == "111%");
+    CHECK(human_percent(0.5) == "50%");
+    CHECK(human_percent(0) == "0%");
+    CHECK(human_percent(1) == "100%");
+    // Short of 100% (or above 0%) never reads as 100% (0%).
+    CHECK(human_percent(0.99996) == "99.996%");
+    CHECK(human_percent(0.9999999) == "99.99999%");
+    CHECK(human_percent(2e-9) == "0.0000002%");
+}

@@ -116,6 +116,7 @@ bool rule_matches(const RuleMatch &m, uint16_t arrival_port, const PacketFields 
 Parsed<IpPrefix> parse_ip_prefix(std::string_view text);    // "10.1.2.0/24", "10.1.2.3" (= /32), "2001:db8::/32", "::1" (= /128)
 Parsed<PortRange> parse_port_range(std::string_view text);  // "53", "5000-6000"
 Parsed<uint8_t> parse_ip_proto(std::string_view text);      // "tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp" or 0-255
+const char *ip_proto_name(uint8_t proto);                   // "udp" for 17, ...; nullptr for a protocol without a name above
 Parsed<uint16_t> parse_ether_type(std::string_view text);   // "ipv4", "ipv6", "arp", "mpls", "lldp", "0x0800" or decimal; >= 0x0600
 std::string to_string(const IpPrefix &p);                   // canonical "10.1.2.0/24", "2001:db8::/32"; always with the /length
 

@@ -69,6 +69,10 @@ struct RoutePlan {
 // The loader has checked the rules and links (config_load.cpp check_paths).
 RoutePlan plan_routes(const Config &config);
 
+// One rule in words, for the summary: its match fields as written (canonical) and its action,
+// "proto: udp, dst_port: 5000-6000 -> link slow", "any packet -> drop".
+std::string describe_rule(const Config &config, const Rule &rule);
+
 // Human-readable rules of one ingress port, for --check.
 std::string describe_ingress(const Config &config, const RoutePlan &plan, const IngressPlan &ingress);
 

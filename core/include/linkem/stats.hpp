@@ -64,7 +64,8 @@ struct alignas(64) TxCounters {
 // What a link's configuration says, for comparison with what was measured.
 struct LinkExpectations {
     uint64_t lateness_tolerance_ns = 10'000;
-    std::optional<double> loss;  // the loss model's long-run loss; 0 without one; none when unknown
+    std::optional<double> loss;   // the loss model's long-run loss; 0 without one; none when unknown
+    uint32_t overhead_bytes = 0;  // added to each frame for the rate (links[].overhead): the offered load in wire bytes
 };
 
 // A consistent-enough copy for reports.
@@ -88,6 +89,7 @@ struct LinkSnapshot {
     uint64_t held_back = 0, held_back_added_ns = 0, held_back_max_ns = 0;
     Histogram model_delay_ns;
     std::optional<ModelError> model_error;  // the first model result outside the contract (LinkModel::first_model_error())
+    uint64_t run_ns = 0;  // the time rx was counted over (the run so far, linkem-sim's input span), for the offered load; 0 unknown
 
     uint64_t dropped() const;
     // Packets the loss model judged: those that took link time (model_error drops left out).
@@ -129,6 +131,13 @@ struct PortClassifySnapshot {
     uint64_t drop_rule = 0, drop_unclassified = 0, drop_flow_limit = 0;
     std::array<uint64_t, kParseNotes> notes{};
     std::vector<std::pair<std::string, uint64_t>> rule_hits;  // "rules[0]" -> packets
+    // By rule_hits' index (may be empty: then the summary names rules only): the rule in words
+    // (route_plan.hpp describe_rule, "proto udp, dst_port 5000-6000 -> link slow") and whether it drops.
+    struct RuleWords {
+        std::string text;
+        bool drops = false;
+    };
+    std::vector<RuleWords> rule_words;
     std::string default_text;
 };
 
@@ -137,7 +146,12 @@ std::string classify_json(const std::vector<PortClassifySnapshot> &ports);  // "
 
 // "a-to-b: rx 1.20 Mpps 614.4 Mbit/s | tx ... | drops queue=0 loss=12 | queue 3 pkts | in flight 250"
 std::string status_line(const LinkSnapshot &now, const LinkSnapshot &before, double seconds);
-// The final per-link summary, several lines.
+// The final per-link summary, several lines, in units a person reads (units.hpp human_*); the JSON
+// keeps the exact integers. Lateness verdict (documented in docs/ARCHITECTURE.md "Fidelity"): with
+// f the fraction of transmitted packets later than stats.lateness_tolerance, "good" when f <= 0.1%,
+// "fair" when f <= 1%, "poor: the host could not keep the schedule" above. The rate while backlogged
+// is only indicative when measured over less than kMeaningfulBacklogNs of backlog.
+constexpr uint64_t kMeaningfulBacklogNs = 1'000'000'000;
 std::string summary_text(const std::vector<LinkSnapshot> &links);
 // {"links": [{"name": ..., "rx_packets": ..., "drops": {...}, "delay_ns": {"p50":..}, ...}], ...extra}
 std::string stats_json(const std::vector<LinkSnapshot> &links, const std::string &extra_fields);

@@ -98,3 +98,17 @@ struct Probability {
 };
 
 }  // namespace linkem
+
+namespace linkem {
+
+// Measured values for a person to read at a glance (reports, not
+// configuration): 3 significant digits, trailing zeros dropped, in the unit
+// that keeps the number below 1000 ("60.8 ms", "9.82 Mbit/s", "1.2 GB").
+// Not exact and not meant to be parsed back: the JSON reports keep the
+// exact integers.
+std::string human_duration(double ns);                 // ns, us, ms, s: 60817407 -> "60.8 ms", 850 -> "850 ns"
+std::string human_si(double value, const char *unit);  // decimal prefixes k M G T P: (9.823e6, "bit/s") -> "9.82 Mbit/s"
+std::string human_percent(double fraction);            // 3 significant digits: 0.01234 -> "1.23%", 1.11 -> "111%", 0.99996 -> "99.996%"
+                                                       // (never "100%" or "0%" unless exactly so)
+
+}  // namespace linkem
