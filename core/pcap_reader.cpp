@@ -36,8 +36,7 @@ bool PcapReader::open() {
     uint32_t header[6];
     const uint64_t got = read_some(in_, reinterpret_cast<char *>(header), kFileHeaderBytes);
     if (got < 4) return refuse(fmt::format("too short for a pcap file ({} bytes)", got));
-    if (header[0] == kPcapngBlock)
-        return refuse("a pcapng capture; linkem-sim reads pcap: convert it with editcap -F pcap IN OUT");
+    if (header[0] == kPcapngBlock) return refuse("a pcapng capture; linkem-sim reads pcap: convert it with editcap -F pcap IN OUT");
     swapped_ = header[0] == __builtin_bswap32(kMagicMicro) || header[0] == __builtin_bswap32(kMagicNano);
     const uint32_t magic = host_order(header[0]);
     if (magic != kMagicMicro && magic != kMagicNano) return refuse(fmt::format("not a pcap file (magic {:#010x})", header[0]));
@@ -63,14 +62,14 @@ PcapReader::Next PcapReader::next(Record *record) {
     const uint32_t seconds = header[0], fraction = header[1], captured = header[2];
     const uint64_t per_second = 1'000'000'000 / fraction_ns_;
     if (fraction >= per_second)
-        return fail(fmt::format("record {} at byte {}: sub-second field {} is not below {} ({})", number, offset_, fraction,
-                                per_second, fraction_ns_ == 1 ? "nanoseconds" : "microseconds"));
+        return fail(fmt::format("record {} at byte {}: sub-second field {} is not below {} ({})", number, offset_, fraction, per_second,
+                                fraction_ns_ == 1 ? "nanoseconds" : "microseconds"));
     if (snap_len_ != 0 && captured > snap_len_)
-        return fail(fmt::format("record {} at byte {} claims {} captured bytes, more than the file's snap length {}", number,
-                                offset_, captured, snap_len_));
+        return fail(fmt::format("record {} at byte {} claims {} captured bytes, more than the file's snap length {}", number, offset_,
+                                captured, snap_len_));
     if (captured > kMaxFrameBytes)
-        return fail(fmt::format("record {} at byte {} claims {} captured bytes, more than the largest frame linkem reads ({})",
-                                number, offset_, captured, kMaxFrameBytes));
+        return fail(fmt::format("record {} at byte {} claims {} captured bytes, more than the largest frame linkem reads ({})", number,
+                                offset_, captured, kMaxFrameBytes));
     record->time_ns = uint64_t{seconds} * 1'000'000'000 + uint64_t{fraction} * fraction_ns_;
     record->original_len = header[3];
     record->bytes.resize(captured);

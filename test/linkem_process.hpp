@@ -10,8 +10,8 @@
 namespace linkem::test {
 
 struct Run {
-    int status = -1;     // exit status; 128 + signal when killed
-    std::string output;  // stdout and stderr together
+    int status = -1;         // exit status; 128 + signal when killed
+    std::string output;      // stdout and stderr together
     double seconds = 0;      // wall-clock time
     double cpu_seconds = 0;  // CPU time (user + system) the program used: a busy host does not inflate it
 };

@@ -366,9 +366,10 @@ TEST_CASE("the fidelity figures set rate and loss beside the configuration", "[e
     const double backlogged_ns = static_cast<double>(number(rate, "backlogged_ns"));
     const uint64_t lateness_p99_ns = number(json.substr(json.find("\"lateness_ns\"")), "p99");
     if ((achieved_bps != Approx(100e6).epsilon(0.02) || backlogged_ns <= 1.5e9) && lateness_p99_ns > 1'000'000)
-        LINKEM_SKIP(fmt::format("host too busy for the rate check: achieved {:.0f} bit/s for 100 Mbit/s over {:.0f} ns backlogged, "
-                                "lateness p99 {} ns",
-                                achieved_bps, backlogged_ns, lateness_p99_ns));
+        LINKEM_SKIP(
+            fmt::format("host too busy for the rate check: achieved {:.0f} bit/s for 100 Mbit/s over {:.0f} ns backlogged, "
+                        "lateness p99 {} ns",
+                        achieved_bps, backlogged_ns, lateness_p99_ns));
     CHECK(achieved_bps == Approx(100e6).epsilon(0.02));
     CHECK(backlogged_ns > 1.5e9);
 }

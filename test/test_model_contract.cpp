@@ -264,10 +264,11 @@ TEST_CASE("a shared object that crashes when opened does not affect a configurat
 
 TEST_CASE("--check with 65 536 per-flow instances completes", "[model-contract][plugin]") {
     TempDir dir;
-    const std::string config =
-        dir.write("c.yaml", kPorts +
-                                "links:\n  - {name: ab, from: a, to: b, bandwidth: 10Mbit/s, delay: 1ms, loss: 1%, queue: 8 packets, arena: 256 packets,\n"
-                                "     per_flow: {key: {src: /32, dst: /32, src_port: true, dst_port: true}, max_flows: 65536}}\n");
+    const std::string config = dir.write(
+        "c.yaml",
+        kPorts +
+            "links:\n  - {name: ab, from: a, to: b, bandwidth: 10Mbit/s, delay: 1ms, loss: 1%, queue: 8 packets, arena: 256 packets,\n"
+            "     per_flow: {key: {src: /32, dst: /32, src_port: true, dst_port: true}, max_flows: 65536}}\n");
     setenv("LINKEM_PLUGIN_PATH", plugin_dir().c_str(), 1);
     const Run r = run_linkem(config + " --check", 240);
     unsetenv("LINKEM_PLUGIN_PATH");

@@ -31,7 +31,9 @@ __attribute__((constructor)) static void crash_when_opened(void) { abort(); }
 
 #if defined(MISBEHAVE)
 enum mode { MODE_EARLY, MODE_HUGE, MODE_TWO, MODE_MAX, MODE_WRAP, MODE_OVERRUN, MODE_FLOOD };
-typedef struct misbehaving { enum mode mode; } misbehaving;
+typedef struct misbehaving {
+    enum mode mode;
+} misbehaving;
 
 static int create(const lkm_create_args *args, void **state) {
     const char *text = "";

@@ -24,8 +24,8 @@ struct CommandLine {
     bool version = false;
     bool list_plugins = false;
     std::optional<std::string> from_netem;  // netem's options to translate (docs/NETEM.md)
-    std::optional<Duration> duration;  // run time; none: until SIGINT/SIGTERM
-    std::string stats_json_path;       // empty: no JSON file
+    std::optional<Duration> duration;       // run time; none: until SIGINT/SIGTERM
+    std::string stats_json_path;            // empty: no JSON file
     Duration stats_interval{1'000'000'000};
     std::string log_level = "notice";   // error, warning, notice, info, debug
     std::vector<std::string> eal_args;  // after "--"

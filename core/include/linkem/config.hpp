@@ -146,7 +146,7 @@ struct Rule {
 struct Pipeline {
     static constexpr uint32_t kDefaultBurst = 32;
     uint32_t burst = kDefaultBurst;
-    std::vector<uint32_t> lcores;  // empty: linkem picks from the CPUs it may run on
+    std::vector<uint32_t> lcores;       // empty: linkem picks from the CPUs it may run on
     std::vector<SourcePos> lcores_pos;  // of each id in `lcores`, as written
     // Classification, link models and mangling on an lcore of their own (the
     // other lcores receive and hand bursts over through a ring); none: on the rx lcores.

@@ -31,7 +31,7 @@ class PcapReader {
     static constexpr uint32_t kMaxFrameBytes = 262144;
 
     struct Record {
-        uint64_t time_ns = 0;      // the record's timestamp, in ns since the Unix epoch
+        uint64_t time_ns = 0;       // the record's timestamp, in ns since the Unix epoch
         uint32_t original_len = 0;  // the frame's length on the wire, as recorded
         std::string bytes;          // the captured bytes (captured length of them)
     };
