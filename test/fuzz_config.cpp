@@ -2,8 +2,12 @@
 // never crash, hang or leak, and a loaded configuration must print to a
 // fixpoint. Built and run by tools/fuzz.sh (clang; the meson test fuzz-smoke
 // runs it for a few seconds).
-// fuzz-sources: core/config_load.cpp core/config_print.cpp core/units.cpp core/suggest.cpp core/packet_fields.cpp core/device_iface.cpp
-// core/netem_translate.cpp fuzz-libs: yaml-cpp fmt fuzz-args: -max_len=4096
+// (tools/fuzz.sh reads the directive lines whole: keep clang-format off them)
+// clang-format off
+// fuzz-sources: core/config_load.cpp core/config_print.cpp core/units.cpp core/suggest.cpp core/packet_fields.cpp core/device_iface.cpp core/netem_translate.cpp
+// fuzz-libs: yaml-cpp fmt
+// fuzz-args: -max_len=4096
+// clang-format on
 #include "linkem/config.hpp"
 
 #include <cstdint>
