@@ -3,7 +3,7 @@
 
 #include "linkem/device_iface.hpp"
 #include "linkem/lcore_plan.hpp"
-#include "linkem/plugin_host.hpp"
+#include "linkem/pipeline.hpp"
 #include "ports.hpp"
 #include "runtime_files.hpp"
 #include "stages.hpp"
@@ -176,7 +176,6 @@ class Emulator {
     std::vector<DriverCounters> driver_counters() const;
     void print_summary_so_far(uint64_t now_ns);
     std::vector<LinkSnapshot> snapshots(bool with_histograms) const;
-    std::vector<PortClassifySnapshot> classify_snapshots() const;
     uint64_t drain_receive_queues();
     void clean_up();
 
@@ -193,19 +192,11 @@ class Emulator {
     std::vector<std::vector<LinkStateChange>> link_history_;  // per port: the state at the start and every change
     std::vector<std::string> eal_args_;                       // as EAL got them, for the runtime files at the end
     std::vector<ArenaMemory> arena_memory_;
-    bool build_links(const std::vector<size_t> &port_ids);
-    LinkRuntime *add_link(const std::string &name, const LinkPlan &plan, const Link *config_link, size_t to_port, void *arena,
-                          void *reorder_arena);
+    bool build_pipeline();
 
-    RoutePlan routes_;
-    std::vector<std::unique_ptr<LinkRuntime>> links_;  // every link, per-flow instance and pass lane's link
-    std::vector<LinkRuntime *> by_config_link_;        // the runtime of Config::links[i] (nullptr for a per-flow template)
-    std::vector<std::unique_ptr<Lane>> lanes_;
-    std::vector<size_t> lane_port_;  // the destination port (index into ports_) of each lane
-    std::vector<std::unique_ptr<FlowTemplate>> flow_templates_;
-    std::vector<std::unique_ptr<PathRuntime>> paths_;
-    std::vector<std::unique_ptr<IngressRuntime>> ingress_;
-    std::vector<std::unique_ptr<EgressRuntime>> egress_;
+    std::unique_ptr<PipelineRuntime> pipeline_;
+    std::vector<RxPort> rx_ports_;  // by pipeline ingress
+    std::vector<TxPort> tx_ports_;  // by pipeline egress
     std::vector<LcoreTask> tasks_;
     std::vector<unsigned> lcore_ids_;
     std::unique_ptr<TscClock> clock_;
@@ -264,9 +255,7 @@ bool Emulator::start(const EalPlan &eal) {
         link_history_.push_back({LinkStateChange{0, state.up, state.speed_mbps, state.text}});
         ports_.push_back(port);
     }
-    std::vector<size_t> port_ids;
-    for (const OpenPort &p : ports_) port_ids.push_back(p.port_id);
-    if (!build_links(port_ids)) return false;
+    if (!build_pipeline()) return false;
 
     if (config_.capture) {
         if (rte_pdump_init() != 0) {
@@ -294,35 +283,35 @@ bool Emulator::start(const EalPlan &eal) {
             return false;
         }
         classify_index = static_cast<size_t>(at - lcore_ids_.begin());
-        for (auto &in : ingress_) {
-            in->handoff = rte_ring_create_elem(fmt::format("lkm_handoff_{}", in->port_id).c_str(), sizeof(HandoffEntry), kHandoffRingSlots,
-                                               static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-            if (in->handoff == nullptr) {
-                fmt::print(stderr, "linkem: port {}: cannot create its handoff ring: {}\n", in->port_name, rte_strerror(rte_errno));
+        for (RxPort &in : rx_ports_) {
+            in.handoff = rte_ring_create_elem(fmt::format("lkm_handoff_{}", in.port_id).c_str(), sizeof(HandoffEntry), kHandoffRingSlots,
+                                              static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (in.handoff == nullptr) {
+                fmt::print(stderr, "linkem: port {}: cannot create its handoff ring: {}\n", in.ingress->port_name, rte_strerror(rte_errno));
                 return false;
             }
         }
     }
-    const std::vector<LcoreRole> roles = plan_lcores(lcore_ids_.size(), ingress_.size(), egress_.size(), classify_index);
+    const std::vector<LcoreRole> roles = plan_lcores(lcore_ids_.size(), rx_ports_.size(), tx_ports_.size(), classify_index);
     tasks_.resize(roles.size());
     for (size_t k = 0; k < roles.size(); ++k) {
         LcoreTask &t = tasks_[k];
         std::vector<std::string> work;
         for (size_t i : roles[k].rx_stages) {
-            t.rx_ports.push_back(ingress_[i].get());
-            work.push_back("rx " + ingress_[i]->port_name);
+            t.rx_ports.push_back(&rx_ports_[i]);
+            work.push_back("rx " + rx_ports_[i].ingress->port_name);
         }
         for (size_t i : roles[k].receive_stages) {
-            t.receive_ports.push_back(ingress_[i].get());
-            work.push_back("receive " + ingress_[i]->port_name);
+            t.receive_ports.push_back(&rx_ports_[i]);
+            work.push_back("receive " + rx_ports_[i].ingress->port_name);
         }
         for (size_t i : roles[k].classify_stages) {
-            t.classify_ports.push_back(ingress_[i].get());
-            work.push_back("classify " + ingress_[i]->port_name);
+            t.classify_ports.push_back(&rx_ports_[i]);
+            work.push_back("classify " + rx_ports_[i].ingress->port_name);
         }
         for (size_t j : roles[k].tx_stages) {
-            t.tx_ports.push_back(egress_[j].get());
-            work.push_back("tx " + config_.ports[routes_.egress_ports[j]].name);
+            t.tx_ports.push_back(&tx_ports_[j]);
+            work.push_back("tx " + config_.ports[tx_ports_[j].egress->port].name);
         }
         t.clock = clock_.get();
         t.burst = config_.pipeline.burst;
@@ -333,53 +322,10 @@ bool Emulator::start(const EalPlan &eal) {
     return true;
 }
 
-LinkRuntime *Emulator::add_link(const std::string &name, const LinkPlan &plan, const Link *l, size_t to_port, void *arena,
-                                void *reorder_arena) {
-    links_.push_back(std::make_unique<LinkRuntime>(name, plan.model, plan.min_delay_ns, link_expectations(config_, plan)));
-    LinkRuntime *link = links_.back().get();
-    if (arena != nullptr) {
-        lanes_.push_back(std::make_unique<Lane>(link, arena, plan.arena_bytes));
-        lane_port_.push_back(to_port);
-        link->lane = lanes_.back().get();
-    }
-    if (reorder_arena != nullptr) {
-        lanes_.push_back(std::make_unique<Lane>(link, reorder_arena, plan.arena_bytes));
-        lane_port_.push_back(to_port);
-        link->reorder_lane = lanes_.back().get();
-    }
-    if (l == nullptr) return link;
-    // Mangling: each random stream from the seed, the link's runtime name and what it is for.
-    const Mangle &m = l->mangle;
-    LinkMangler &mg = link->mangle;
-    if (m.truncate_bytes) mg.truncate_bytes = *m.truncate_bytes;
-    mg.ecn = m.ecn;
-    mg.rng = instance_rng(seed_, name, 0x6d616e67);  // "mang"
-    if (m.duplicate) {
-        mg.duplicate_on = true;
-        mg.duplicate = Chance::of(m.duplicate->value());
-    }
-    if (m.reorder) {
-        mg.reorder_on = true;
-        mg.reorder = Chance::of(m.reorder->value());
-        mg.reorder_extra_ns = static_cast<uint64_t>(m.reorder_extra_delay.ns);
-    }
-    const uint64_t corrupt_seed = mix_seed(seed_, std::hash<std::string>{}(name + "/corrupt"));
-    if (m.corrupt) mg.corrupt = Corruptor::per_packet(m.corrupt->value(), corrupt_seed);
-    if (m.corrupt_ber) mg.corrupt = Corruptor::bit_error_rate(m.corrupt_ber->value(), corrupt_seed);
-    return link;
-}
-
-// Runtime state from the route plan: a LinkRuntime per link (per instance of
-// a per-flow template, and one per pass lane), arenas for the links that end
-// a path, the paths, and the rx and tx stages of each port.
-bool Emulator::build_links(const std::vector<size_t> &port_ids) {
-    routes_ = plan_routes(config_);
-    const auto port_of = [&](const std::string &name) {
-        for (size_t k = 0; k < config_.ports.size(); ++k)
-            if (config_.ports[k].name == name) return k;
-        return size_t{0};  // unreachable: the loader checked every port name
-    };
-    const auto reserve = [&](const std::string &what, uint64_t bytes) -> void * {
+// The pipeline (core/include/linkem/pipeline.hpp) with its arenas in
+// memzones or locked memory, and the ethdev side of each of its ports.
+bool Emulator::build_pipeline() {
+    const ArenaAllocator reserve = [&](const std::string &what, uint64_t bytes) -> void * {
         ArenaMemory memory;
         const auto began = std::chrono::steady_clock::now();
         if (!memory.allocate(fmt::format("lkm_arena_{}", arena_memory_.size()), bytes)) {
@@ -392,93 +338,12 @@ bool Emulator::build_links(const std::vector<size_t> &port_ids) {
         arena_memory_.push_back(memory);
         return memory.bytes;
     };
-
-    by_config_link_.assign(config_.links.size(), nullptr);
-    std::vector<FlowTemplate *> template_of(config_.links.size(), nullptr);
-    for (size_t i = 0; i < config_.links.size(); ++i) {
-        const Link &l = config_.links[i];
-        const LinkPlan &plan = plans_[i];
-        const bool ends = routes_.ends_path[i];
-        const size_t lanes = l.mangle.reorder ? 2 : 1;
-        if (l.per_flow) {
-            // One memory block for every instance's lanes.
-            const uint64_t each = plan.arena_bytes;
-            uint8_t *block = static_cast<uint8_t *>(reserve("link " + l.name, each * lanes * l.per_flow->max_flows));
-            if (block == nullptr) return false;
-            flow_templates_.push_back(
-                std::make_unique<FlowTemplate>(l.per_flow->key, l.per_flow->max_flows, static_cast<uint64_t>(l.per_flow->idle_timeout.ns)));
-            FlowTemplate *t = flow_templates_.back().get();
-            template_of[i] = t;
-            if (plan.aggregate) t->aggregate = add_link(l.name + "/aggregate", *plan.aggregate, nullptr, port_of(l.to), nullptr, nullptr);
-            for (uint32_t k = 0; k < l.per_flow->max_flows; ++k) {
-                uint8_t *mine = block + each * lanes * k;
-                LinkRuntime *link = add_link(fmt::format("{}#{}", l.name, k), plan.flow_instances[k], &l, port_of(l.to), mine,
-                                             lanes == 2 ? mine + each : nullptr);
-                link->flows = &t->table;
-                link->flow_key_spec = &t->key;
-                link->flow_index = k;
-                t->instances.push_back(link);
-            }
-            fmt::print("linkem: link {}: {} -> {}, per flow: up to {} instances{}, arenas {} in all\n", l.name, l.from, l.to,
-                       l.per_flow->max_flows, plan.aggregate ? " behind " + l.name + "/aggregate" : "",
-                       ByteSize{each * lanes * l.per_flow->max_flows}.to_string());
-            continue;
-        }
-        void *arena = ends ? reserve("link " + l.name, plan.arena_bytes) : nullptr;
-        void *reorder = ends && lanes == 2 ? reserve("link " + l.name + " (reorder)", plan.arena_bytes) : nullptr;
-        if (ends && (arena == nullptr || (lanes == 2 && reorder == nullptr))) return false;
-        by_config_link_[i] = add_link(l.name, plan, &l, l.to.empty() ? 0 : port_of(l.to), arena, reorder);
-        fmt::print("linkem: link {}: {} -> {}, {}\n", l.name, l.from.empty() ? "(chain)" : l.from, l.to.empty() ? "(chain)" : l.to,
-                   ends ? fmt::format("arena {}", ByteSize{plan.arena_bytes * lanes}.to_string()) : "inner hop, no arena");
-    }
-
-    // Paths; a pass lane is a link with no model, released as it arrives.
-    static const LinkPlan kPassPlan = [] {
-        LinkPlan p;
-        p.arena_bytes = kPassLaneArenaBytes;
-        return p;
-    }();
-    for (const Path &p : routes_.paths) {
-        auto path = std::make_unique<PathRuntime>();
-        if (p.hops.front() == Path::kPassLane) {
-            void *arena = reserve("pass lane", kPassPlan.arena_bytes);
-            if (arena == nullptr) return false;
-            path->hops.push_back(
-                add_link(fmt::format("pass-{}", config_.ports[p.from_port].name), kPassPlan, nullptr, p.to_port, arena, nullptr));
-        } else if (template_of[p.hops.front()] != nullptr) {
-            path->flows = template_of[p.hops.front()];
-            if (path->flows->aggregate != nullptr) path->hops.push_back(path->flows->aggregate);
-            path->flow_hop = path->hops.size();
-            path->hops.push_back(path->flows->instances.front());  // replaced per packet by the flow's instance
-        } else {
-            for (size_t i : p.hops) path->hops.push_back(by_config_link_[i]);
-        }
-        paths_.push_back(std::move(path));
-    }
-
-    for (const IngressPlan &plan : routes_.ingress) {
-        auto in = std::make_unique<IngressRuntime>(config_.ports[plan.port].name, static_cast<uint16_t>(port_ids[plan.port]), plan);
-        for (auto &p : paths_) in->paths.push_back(p.get());
-        in->needs_fields = plan.needs_fields;
-        const auto path_needs_fields = [&](const RouteAction &a) {
-            if (a.kind != RouteAction::Kind::kPath) return false;
-            const PathRuntime &p = *paths_[a.path];
-            return p.flows != nullptr || p.hops.back()->mangle.ecn;
-        };
-        for (const CompiledRule &r : plan.rules) in->needs_fields = in->needs_fields || path_needs_fields(r.action);
-        in->needs_fields = in->needs_fields || path_needs_fields(plan.default_action);
-        if (plan.rules.empty() && !in->needs_fields && plan.default_action.kind == RouteAction::Kind::kPath)
-            in->direct = paths_[plan.default_action.path].get();  // flows need fields, so it has none
-        ingress_.push_back(std::move(in));
-    }
-    for (size_t port : routes_.egress_ports) {
-        auto out = std::make_unique<EgressRuntime>();
-        out->port_id = static_cast<uint16_t>(port_ids[port]);
-        out->pool = pools_[port];
-        for (size_t k = 0; k < lanes_.size(); ++k)
-            if (lane_port_[k] == port) out->lanes.push_back(lanes_[k].get());
-        egress_.push_back(std::move(out));
-    }
+    std::vector<std::string> notes;
+    pipeline_ = PipelineRuntime::build(config_, plans_, seed_, reserve, &notes);
+    if (pipeline_ == nullptr) return false;
+    for (const std::string &line : notes) fmt::print("linkem: {}\n", line);
+    for (auto &in : pipeline_->ingress()) rx_ports_.push_back({in.get(), ports_[in->port].port_id, nullptr});
+    for (auto &out : pipeline_->egress()) tx_ports_.push_back({out.get(), ports_[out->port].port_id, pools_[out->port]});
     return true;
 }
 
@@ -507,50 +372,7 @@ uint64_t Emulator::drain_receive_queues() {
 }
 
 std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
-    std::vector<LinkSnapshot> out;
-    for (const auto &l : links_) {
-        // A per-flow instance that never carried a flow is left out.
-        if (l->flows != nullptr && l->flows->flows_served(l->flow_index) == 0) continue;
-        const uint64_t in_flight = (l->lane ? l->lane->arena.occupancy() : 0) + (l->reorder_lane ? l->reorder_lane->arena.occupancy() : 0);
-        LinkSnapshot s = snapshot(l->name, l->expected, l->rx, l->tx, in_flight, with_histograms);
-        s.model_error = l->model.first_model_error();
-        s.run_ns = clock_->to_ns(rte_rdtsc()) - started_ns_;  // the offered load's time: the run so far
-        const OrderKeepStats &held = l->model.order_keep();
-        add_order_keep(s, held.held_back.load(std::memory_order_relaxed), held.added_ns.load(std::memory_order_relaxed),
-                       held.added_max_ns.load(std::memory_order_relaxed), held.held_model_delay_ns.get(),
-                       held.held_delivered_delay_ns.get(), with_histograms);
-        if (l->flows != nullptr) {
-            s.flow = to_string(*l->flow_key_spec, l->flows->key_of(l->flow_index));
-            s.flows_served = l->flows->flows_served(l->flow_index);
-        }
-        out.push_back(std::move(s));
-    }
-    return out;
-}
-
-std::vector<PortClassifySnapshot> Emulator::classify_snapshots() const {
-    std::vector<PortClassifySnapshot> out;
-    for (const auto &in : ingress_) {
-        const IngressCounters &c = in->counters;
-        PortClassifySnapshot p;
-        p.port = in->port_name;
-        p.packets = c.packets.get();
-        p.bytes = c.bytes.get();
-        p.classify_ns = c.classify_ns.get();
-        p.default_hits = c.default_hits.get();
-        p.drop_rule = c.drop_rule.get();
-        p.drop_unclassified = c.drop_unclassified.get();
-        p.drop_flow_limit = c.drop_flow_limit.get();
-        for (size_t b = 0; b < kParseNotes; ++b) p.notes[b] = c.notes[b].get();
-        for (size_t r = 0; r < in->rules.size(); ++r) {
-            const Rule &rule = config_.rules[in->rules[r].rule_index];
-            p.rule_hits.emplace_back(rule.path, c.rule_hits[r].get());
-            p.rule_words.push_back({describe_rule(config_, rule), rule.action == Rule::Action::kDrop});
-        }
-        p.default_text = in->default_text;
-        out.push_back(std::move(p));
-    }
-    return out;
+    return pipeline_->link_snapshots(clock_->to_ns(rte_rdtsc()) - started_ns_, with_histograms);  // the offered load's time: the run so far
 }
 
 void Emulator::print_status(std::vector<LinkSnapshot> &previous, uint64_t &previous_ns) {
@@ -639,20 +461,7 @@ int Emulator::run(const EalPlan &eal) {
 
     // Grace: the longest any packet can stay (delay + a full queue's drain),
     // but never more than 10 s beyond the delay; and 10 ms for the last wake-ups.
-    uint64_t grace_ns = 0;
-    // A path's stay is the sum of its hops' (plus what reorder holds back).
-    for (const Path &path : routes_.paths) {
-        if (path.hops.front() == Path::kPassLane) continue;
-        uint64_t stay_ns = 0;
-        for (size_t i : path.hops) {
-            const LinkPlan &p = plans_[i];
-            stay_ns += std::min(p.max_delay_ns, p.min_delay_ns + kMaxGraceBeyondDelayNs) +
-                       static_cast<uint64_t>(config_.links[i].mangle.reorder_extra_delay.ns);
-            if (p.aggregate) stay_ns += std::min(p.aggregate->max_delay_ns, kMaxGraceBeyondDelayNs);
-        }
-        grace_ns = std::max(grace_ns, stay_ns);
-    }
-    grace_ns += 10'000'000;
+    const uint64_t grace_ns = pipeline_->longest_stay_ns(kMaxGraceBeyondDelayNs) + 10'000'000;
     int receiving = 0, feeding = 0;
     for (const LcoreTask &t : tasks_) {
         receiving += t.rx_ports.empty() && t.receive_ports.empty() && t.classify_ports.empty() ? 0 : 1;
@@ -682,10 +491,9 @@ int Emulator::run(const EalPlan &eal) {
 int Emulator::finish() {
     const uint64_t ran_ns = clock_->to_ns(rte_rdtsc()) - started_ns_;
     watch_link_state(started_ns_ + ran_ns);  // a change in the last poll interval is reported too
-    uint64_t shutdown_drops = 0;
-    for (auto &lane : lanes_) shutdown_drops += drain_lane_at_shutdown(*lane);
+    const uint64_t shutdown_drops = pipeline_->drop_held_at_shutdown();
     const std::vector<LinkSnapshot> final_stats = snapshots(true);
-    const std::vector<PortClassifySnapshot> classified = classify_snapshots();
+    const std::vector<PortClassifySnapshot> classified = pipeline_->classify_snapshots();
     const uint64_t left_in_ports = drain_receive_queues();
     if (left_in_ports != 0)
         fmt::print("linkem: freed {} packets found in port receive queues after receiving stopped (they reached no link)\n", left_in_ports);
@@ -714,7 +522,7 @@ int Emulator::finish() {
 
     fmt::print("\nlinkem: ran {}; {} packets still held at the end were dropped as shutdown\n{}", seconds_text(ran_ns), shutdown_drops,
                summary_text(final_stats));
-    if (!config_.rules.empty() || routes_.paths.size() > routes_.ingress.size() || config_.pipeline.classify_lcore)
+    if (!config_.rules.empty() || pipeline_->routes().paths.size() > pipeline_->routes().ingress.size() || config_.pipeline.classify_lcore)
         fmt::print("{}", classify_summary_text(classified));
     for (const DriverCounters &d : drivers) fmt::print("{}", driver_text(d));
     uint64_t delivery_errors = 0, port_drops = 0;
@@ -777,12 +585,10 @@ int Emulator::finish() {
 
 void Emulator::clean_up() {
     for (OpenPort &p : ports_) close_port(p);
-    for (auto &in : ingress_) rte_ring_free(in->handoff);  // empty: the classify lcore stops only once they are
-    ingress_.clear();
-    egress_.clear();
-    paths_.clear();
-    lanes_.clear();
-    links_.clear();
+    for (RxPort &in : rx_ports_) rte_ring_free(in.handoff);  // empty: the classify lcore stops only once they are
+    rx_ports_.clear();
+    tx_ports_.clear();
+    pipeline_.reset();
     for (ArenaMemory &m : arena_memory_) m.release();
     arena_memory_.clear();
     for (rte_mempool *pool : pools_) rte_mempool_free(pool);

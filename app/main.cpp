@@ -112,17 +112,10 @@ int main(int argc, char **argv) {
 
     // Every model is loaded and given its parameters now, for --check as for a run.
     const PluginHost host;
-    std::vector<LinkPlan> plans;
     std::vector<ConfigError> plan_errors;
-    for (size_t i = 0; i < config.links.size(); ++i)
-        if (std::optional<LinkPlan> plan = plan_link(config, i, seed, host, &plan_errors)) {
-            plan_flow_instances(config, i, seed, host, *plan, &plan_errors);
-            plans.push_back(std::move(*plan));
-        }
-    std::stable_sort(plan_errors.begin(), plan_errors.end(), [](const ConfigError &a, const ConfigError &b) {
-        return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
-    });
-    if (!plan_errors.empty()) return report_errors(plan_errors, plan_errors.size(), cl.config_path);
+    std::optional<std::vector<LinkPlan>> planned = plan_links(config, seed, host, &plan_errors);
+    if (!planned) return report_errors(plan_errors, plan_errors.size(), cl.config_path);
+    const std::vector<LinkPlan> &plans = *planned;
     // Memory: what the run will allocate against what the host can give.
     const DpdkCosts costs = dpdk_costs();
     HostFacts host_facts = probe_host();

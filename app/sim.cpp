@@ -1,19 +1,30 @@
-// linkem-sim: one link of a configuration in virtual time, with the same link
-// model and plugins as the emulator and no EAL, NIC or hugepages.
+// linkem-sim: a whole configuration in virtual time, through the same
+// pipeline as the emulator (core/include/linkem/pipeline*.hpp: rules, chains,
+// per-flow templates and aggregates, manglers, ECN, the same random streams),
+// with no EAL, NIC or hugepages.
 //
-//   linkem-sim CONFIG.yaml (--in IN.pcap | --synthetic rate=1Mpps,size=64,count=1000000)
-//              [--out OUT.pcap] [--link NAME] [--seed N] [--stats-json FILE]
+//   linkem-sim CONFIG.yaml (--in [PORT=]IN.pcap ... | --synthetic rate=1Mpps,size=64,count=1000000)
+//              [--out [PORT=]OUT.pcap ...] [--link NAME] [--seed N] [--stats-json FILE]
 //
-// Arrival times are the input's timestamps relative to its first packet (the
-// virtual clock starts at 0 there, as linkem's does when it starts). Each
-// forwarded packet is written with its release time as its timestamp (on the
-// input's time base), in release order, in the nanosecond pcap format. The
-// delay arena is simulated too: a packet that would find it full is dropped as
-// arena_full. Same configuration, seed and input: byte-identical output.
+// Each input capture arrives at its port; the arrival times are its
+// timestamps relative to the first packet of all inputs (the virtual clock
+// starts at 0 there, as linkem's does when it starts). Frames are admitted in
+// bursts of pipeline.burst from one port, as an rx stage admits them; before
+// each burst, everything released by its first arrival is taken out of the
+// arenas, so the arenas fill as the emulator's do. Each packet is written to
+// its destination port's output with its release time as its timestamp (on
+// the inputs' time base), in release order, in the nanosecond pcap format.
+// Same configuration, seed and input: byte-identical output.
+//
+// --link NAME runs that one link alone, as a plain link from its arrival port
+// to its destination (a per-flow template as one link, no rules), as
+// tools/fidelity.py uses it to model one flow.
 #include "linkem/config.hpp"
 #include "linkem/link_plan.hpp"
 #include "linkem/pcap_reader.hpp"
-#include "linkem/release_tracker.hpp"
+#include "linkem/pipeline.hpp"
+#include "linkem/pipeline_egress.hpp"
+#include "linkem/pipeline_ingress.hpp"
 #include "linkem/plugin_host.hpp"
 #include "linkem/seed.hpp"
 #include "linkem/stats.hpp"
@@ -26,7 +37,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -40,14 +50,18 @@ __extension__ using u128 = unsigned __int128;
 constexpr int kExitOk = 0, kExitRuntime = 1, kExitUsage = 2;
 
 const char *kUsage =
-    "usage: linkem-sim CONFIG.yaml (--in IN.pcap | --synthetic rate=R,size=S,count=N) [--out OUT.pcap]\n"
-    "                  [--link NAME] [--seed N] [--stats-json FILE]\n"
+    "usage: linkem-sim CONFIG.yaml (--in [PORT=]IN.pcap ... | --synthetic rate=R,size=S,count=N)\n"
+    "                  [--out [PORT=]OUT.pcap ...] [--link NAME] [--seed N] [--stats-json FILE]\n"
     "\n"
-    "Runs one link of CONFIG.yaml (default: the first) in virtual time and prints what it did.\n"
-    "  --in IN.pcap        packets and their arrival times from a capture\n"
-    "  --synthetic ...     R: packets per second (1Mpps, 100kpps) or a rate (100Mbit/s);\n"
+    "Runs CONFIG.yaml in virtual time, every port, rule and link of it, and prints what it did.\n"
+    "  --in PORT=IN.pcap   packets arriving at PORT, with their arrival times, from a capture\n"
+    "                      (repeat for each port; without PORT=: the first link's arrival port)\n"
+    "  --synthetic ...     generated packets for the first link's arrival port instead:\n"
+    "                      R: packets per second (1Mpps, 100kpps) or a rate (100Mbit/s);\n"
     "                      S: frame size (64, 1500B); N: packet count\n"
-    "  --out OUT.pcap      forwarded packets, stamped with their emulated release times\n"
+    "  --out PORT=OUT.pcap what leaves PORT, stamped with the emulated release times\n"
+    "                      (repeat for each port; without PORT=: the first link's destination)\n"
+    "  --link NAME         that link alone, as a plain link (no rules, a per-flow template as one link)\n"
     "  --seed N            overrides the configuration's seed\n"
     "  --stats-json FILE   the summary as JSON, as linkem --stats-json writes it\n";
 
@@ -135,11 +149,10 @@ class PcapWriter {
         out_.write(reinterpret_cast<const char *>(header), sizeof header);
         return static_cast<bool>(out_);
     }
-    void write(uint64_t t_ns, const std::string &bytes) {
-        const uint32_t record[4] = {static_cast<uint32_t>(t_ns / 1'000'000'000), static_cast<uint32_t>(t_ns % 1'000'000'000),
-                                    static_cast<uint32_t>(bytes.size()), static_cast<uint32_t>(bytes.size())};
+    void write(uint64_t t_ns, const uint8_t *bytes, uint32_t len) {
+        const uint32_t record[4] = {static_cast<uint32_t>(t_ns / 1'000'000'000), static_cast<uint32_t>(t_ns % 1'000'000'000), len, len};
         out_.write(reinterpret_cast<const char *>(record), sizeof record);
-        out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        out_.write(reinterpret_cast<const char *>(bytes), len);
     }
     bool ok() const { return static_cast<bool>(out_); }
     bool is_open() const { return out_.is_open(); }
@@ -148,10 +161,23 @@ class PcapWriter {
     std::ofstream out_;
 };
 
+// "PORT=FILE" or "FILE" (port empty).
+struct PortFile {
+    std::string port, file;
+};
+
 struct Options {
-    std::string config, in, synthetic, out, link, stats_json;
+    std::string config, synthetic, link, stats_json;
+    std::vector<PortFile> in, out;
     std::optional<uint64_t> seed;
 };
+
+PortFile port_file(const std::string &v) {
+    const size_t eq = v.find('=');
+    // A file name may hold '=' too: only a plain word before it names a port.
+    if (eq == std::string::npos || eq == 0 || v.find('/') < eq) return {"", v};
+    return {v.substr(0, eq), v.substr(eq + 1)};
+}
 
 std::optional<Options> parse_options(int argc, char **argv, std::string *error) {
     Options o;
@@ -167,11 +193,11 @@ std::optional<Options> parse_options(int argc, char **argv, std::string *error) 
         if (i + 1 >= argc) return *error = a + " needs a value", std::nullopt;
         const std::string v = argv[++i];
         if (a == "--in")
-            o.in = v;
+            o.in.push_back(port_file(v));
         else if (a == "--synthetic")
             o.synthetic = v;
         else if (a == "--out")
-            o.out = v;
+            o.out.push_back(port_file(v));
         else if (a == "--link")
             o.link = v;
         else if (a == "--stats-json")
@@ -192,6 +218,54 @@ std::optional<Options> parse_options(int argc, char **argv, std::string *error) 
     return o;
 }
 
+// The configuration --link NAME leaves: that link alone, as a plain link
+// between its ports (a chain's inner link between the first two ports).
+Config one_link(const Config &config, size_t link_index) {
+    Config c = config;
+    Link l = config.links[link_index];
+    if (l.from.empty()) l.from = config.ports.front().name;
+    if (l.to.empty()) l.to = config.ports.size() > 1 ? config.ports[1].name : config.ports.front().name;
+    l.per_flow.reset();
+    c.links = {l};
+    c.rules.clear();
+    return c;
+}
+
+// A burst of capture records as the pipeline's ingress step reads frames.
+struct RecordFrames {
+    const Frame *frames;
+    uint32_t len(uint16_t i) const { return static_cast<uint32_t>(frames[i].bytes.size()); }
+    const uint8_t *head(uint16_t i) const { return reinterpret_cast<const uint8_t *>(frames[i].bytes.data()); }
+    uint32_t head_len(uint16_t i) const { return len(i); }
+    void copy(uint16_t i, uint8_t *dst, uint32_t n) const { std::memcpy(dst, frames[i].bytes.data(), n); }
+    uint64_t arrival_ns(uint16_t i) const { return frames[i].arrival_ns; }
+};
+
+// Arenas on the heap: pages are committed only as records reach them.
+class HeapArenas {
+  public:
+    ~HeapArenas() {
+        for (void *p : blocks_) std::free(p);
+    }
+    void *allocate(const std::string &what, uint64_t bytes) {
+        void *p = std::aligned_alloc(64, bytes);
+        if (p == nullptr) fmt::print(stderr, "linkem-sim: {}: cannot allocate {} of delay arena\n", what, ByteSize{bytes}.to_string());
+        if (p != nullptr) blocks_.push_back(p);
+        return p;
+    }
+
+  private:
+    std::vector<void *> blocks_;
+};
+
+// One input: the frames that arrive at a port, and the next to admit.
+struct PortInput {
+    IngressRuntime *ingress = nullptr;
+    std::string file;
+    std::vector<Frame> frames;
+    size_t next = 0;
+};
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -208,11 +282,10 @@ int main(int argc, char **argv) {
         fmt::print(stderr, "linkem-sim: {} error{} in {}\n", loaded.error_count, loaded.error_count == 1 ? "" : "s", opt->config);
         return kExitUsage;
     }
-    const Config &config = *loaded.config;
     size_t link_index = 0;
     if (!opt->link.empty()) {
         std::vector<std::string> names;
-        for (const Link &l : config.links) names.push_back(l.name);
+        for (const Link &l : loaded.config->links) names.push_back(l.name);
         const auto it = std::find(names.begin(), names.end(), opt->link);
         if (it == names.end()) {
             fmt::print(stderr, "linkem-sim: no link \"{}\" in {} (links: {})\n", opt->link, opt->config, join(names));
@@ -220,95 +293,173 @@ int main(int argc, char **argv) {
         }
         link_index = static_cast<size_t>(it - names.begin());
     }
+    const Config config = opt->link.empty() ? *loaded.config : one_link(*loaded.config, link_index);
+    if (!opt->link.empty()) link_index = 0;
     const uint64_t seed = opt->seed ? *opt->seed : resolve_seed(config);
     std::vector<ConfigError> errors;
-    std::optional<LinkPlan> plan = plan_link(config, link_index, seed, PluginHost(), &errors);
-    if (!plan) {
+    const std::optional<std::vector<LinkPlan>> plans = plan_links(config, seed, PluginHost(), &errors);
+    if (!plans) {
         for (const ConfigError &e : errors) fmt::print(stderr, "{}\n", e.to_string());
         return kExitUsage;
     }
+    HeapArenas arenas;
+    std::unique_ptr<PipelineRuntime> pipeline = PipelineRuntime::build(
+        config, *plans, seed, [&](const std::string &what, uint64_t bytes) { return arenas.allocate(what, bytes); }, nullptr);
+    if (pipeline == nullptr) return kExitRuntime;
 
-    const Input input = opt->in.empty() ? synthetic(opt->synthetic) : read_pcap(opt->in);
-    if (!input.error.empty()) {
-        fmt::print(stderr, "linkem-sim: {}\n", input.error);
-        return opt->in.empty() ? kExitUsage : kExitRuntime;
-    }
-    PcapWriter out;
-    if (!opt->out.empty() && !out.open(opt->out)) {
-        fmt::print(stderr, "linkem-sim: cannot write {}: {}\n", opt->out, std::strerror(errno));
-        return kExitRuntime;
-    }
+    // The one-file forms: the first link's (or --link's) ports.
+    const Link &first = config.links[link_index];
+    const std::string default_in = !first.from.empty() ? first.from : pipeline->ingress().front()->port_name;
+    const std::string default_out =
+        !first.to.empty() ? first.to : config.ports[pipeline->egress().empty() ? 0 : pipeline->egress().front()->port].name;
+    const auto ports_named = [&](const auto &list) {
+        std::vector<std::string> names;
+        for (const auto &p : list) names.push_back(config.ports[p->port].name);
+        return names;
+    };
 
-    // Virtual time: bursts of pipeline.burst packets, each at its own arrival time.
-    LinkModel model(plan->model);
-    RxCounters rx;
-    TxCounters tx;
-    const LinkExpectations expected = link_expectations(config, *plan);
-    ReleaseTracker release(expected.lateness_tolerance_ns, plan->model.overhead_bytes);  // every packet leaves on time
-    ReleaseTally tally;
-    std::deque<std::pair<uint64_t, uint64_t>> in_arena;  // (release time, record bytes) of packets not yet released
-    uint64_t arena_used = 0;
-    const uint32_t burst = std::min<uint32_t>(config.pipeline.burst, LinkModel::kMaxBurst);
-    std::vector<PacketIn> pkts(burst);
-    std::vector<Verdict> verdicts(burst);
-    for (size_t at = 0; at < input.frames.size(); at += burst) {
-        const uint32_t n = static_cast<uint32_t>(std::min<size_t>(burst, input.frames.size() - at));
-        for (uint32_t i = 0; i < n; ++i)
-            pkts[i] = {input.frames[at + i].arrival_ns, static_cast<uint32_t>(input.frames[at + i].bytes.size())};
-        while (!in_arena.empty() && in_arena.front().first <= pkts[0].arrival_ns) {
-            arena_used -= in_arena.front().second;
-            in_arena.pop_front();
+    std::vector<PortInput> inputs;
+    std::vector<PortFile> in_files = opt->in;
+    if (!opt->synthetic.empty()) in_files = {{default_in, ""}};
+    for (const PortFile &pf : in_files) {
+        const std::string port = pf.port.empty() ? default_in : pf.port;
+        IngressRuntime *ingress = nullptr;
+        for (auto &in : pipeline->ingress())
+            if (in->port_name == port) ingress = in.get();
+        if (ingress == nullptr) {
+            fmt::print(stderr, "linkem-sim: --in {}={}: no link or rule takes packets from port \"{}\" (arrival ports: {})\n", port,
+                       pf.file, port, join(ports_named(pipeline->ingress())));
+            return kExitUsage;
         }
-        // The arena's room in records of the burst's longest frame, as the rx stage computes it.
-        uint32_t longest = 0;
-        for (uint32_t i = 0; i < n; ++i) longest = std::max(longest, pkts[i].len_bytes);
-        const uint64_t record = DelayArena::record_bytes(longest), free = plan->arena_bytes - arena_used;
-        model.admit_burst(pkts.data(), n, verdicts.data(), free > record ? (free - record) / record : 0);
-        for (uint32_t i = 0; i < n; ++i) {
-            const Frame &frame = input.frames[at + i];
-            rx.packets.add(1);
-            rx.bytes.add(frame.bytes.size());
-            switch (verdicts[i].fate) {
-            case Fate::kForward:
-                in_arena.emplace_back(verdicts[i].release_ns, DelayArena::record_bytes(frame.bytes.size()));
-                arena_used += in_arena.back().second;
-                rx.delay_ns.record(verdicts[i].release_ns - frame.arrival_ns);
-                tx.packets.add(1);
-                tx.bytes.add(frame.bytes.size());
-                release.observe(verdicts[i].release_ns, verdicts[i].tag, static_cast<uint32_t>(frame.bytes.size()), verdicts[i].release_ns,
-                                tx.lateness_ns, tally);
-                if (out.is_open()) out.write(input.base_ns + verdicts[i].release_ns, frame.bytes);
-                break;
-            case Fate::kDropQueue: rx.drop_queue.add(1); break;
-            case Fate::kDropLoss: rx.drop_loss.add(1); break;
-            case Fate::kDropOrder: rx.drop_order.add(1); break;
-            case Fate::kDropArenaFull: rx.drop_arena_full.add(1); break;
-            case Fate::kDropModelError: rx.drop_model_error.add(1); break;
+        for (const PortInput &other : inputs)
+            if (other.ingress == ingress) {
+                fmt::print(stderr, "linkem-sim: port {} has two inputs ({} and {}): give one capture per port\n", port, other.file,
+                           pf.file);
+                return kExitUsage;
+            }
+        Input input = opt->synthetic.empty() ? read_pcap(pf.file) : synthetic(opt->synthetic);
+        if (!input.error.empty()) {
+            fmt::print(stderr, "linkem-sim: {}\n", input.error);
+            return opt->synthetic.empty() ? kExitRuntime : kExitUsage;
+        }
+        // Back to absolute times; made relative to the earliest input below.
+        for (Frame &f : input.frames) f.arrival_ns += input.base_ns;
+        inputs.push_back({ingress, pf.file.empty() ? "--synthetic" : pf.file, std::move(input.frames), 0});
+    }
+    uint64_t base_ns = UINT64_MAX;
+    for (const PortInput &in : inputs)
+        if (!in.frames.empty()) base_ns = std::min(base_ns, in.frames.front().arrival_ns);
+    if (base_ns == UINT64_MAX) base_ns = 0;
+    uint64_t span_ns = 0;
+    for (PortInput &in : inputs) {
+        for (Frame &f : in.frames) f.arrival_ns -= base_ns;
+        if (!in.frames.empty()) span_ns = std::max(span_ns, in.frames.back().arrival_ns);
+    }
+
+    // Outputs by egress index.
+    std::vector<PcapWriter> outputs(pipeline->egress().size());
+    std::vector<std::string> output_names(pipeline->egress().size());
+    for (const PortFile &pf : opt->out) {
+        const std::string port = pf.port.empty() ? default_out : pf.port;
+        size_t e = 0;
+        while (e < pipeline->egress().size() && config.ports[pipeline->egress()[e]->port].name != port) ++e;
+        if (e == pipeline->egress().size()) {
+            fmt::print(stderr, "linkem-sim: --out {}={}: no link sends to port \"{}\" (destination ports: {})\n", port, pf.file, port,
+                       join(ports_named(pipeline->egress())));
+            return kExitUsage;
+        }
+        if (outputs[e].is_open()) {
+            fmt::print(stderr, "linkem-sim: port {} has two outputs ({} and {})\n", port, output_names[e], pf.file);
+            return kExitUsage;
+        }
+        if (!outputs[e].open(pf.file)) {
+            fmt::print(stderr, "linkem-sim: cannot write {}: {}\n", pf.file, std::strerror(errno));
+            return kExitRuntime;
+        }
+        output_names[e] = pf.file;
+    }
+
+    // Virtual time: release what is due before each arrival burst, then admit it.
+    const uint32_t burst = std::min<uint32_t>(config.pipeline.burst, kMaxBurst);
+    std::vector<uint64_t> sent_per_port(pipeline->egress().size(), 0);
+    DueBurst due;
+    uint32_t all[kMaxBurst];
+    for (uint32_t i = 0; i < kMaxBurst; ++i) all[i] = i;
+    const auto next_release = [&] {
+        uint64_t t = UINT64_MAX;
+        for (auto &out : pipeline->egress())
+            for (Lane *lane : out->lanes)
+                if (const ArenaRecord *r = lane->arena.front()) t = std::min(t, r->release_ns);
+        return t;
+    };
+    const auto release_until = [&](uint64_t until_ns) {
+        for (uint64_t t; (t = next_release()) <= until_ns;) {
+            for (size_t e = 0; e < pipeline->egress().size(); ++e) {
+                while (take_due(*pipeline->egress()[e], t, burst, due) != 0) {
+                    if (outputs[e].is_open())
+                        for (uint32_t i = 0; i < due.n; ++i) {
+                            const ArenaRecord &r = *due.record[i];
+                            outputs[e].write(base_ns + r.release_ns, r.data(), r.len_bytes);
+                        }
+                    sent_per_port[e] += due.n;
+                    settle_due(due, all, due.n, t);  // every packet leaves at its release time
+                }
             }
         }
+    };
+    for (;;) {
+        PortInput *next = nullptr;  // the input whose next frame arrives first
+        for (PortInput &in : inputs)
+            if (in.next < in.frames.size() && (next == nullptr || in.frames[in.next].arrival_ns < next->frames[next->next].arrival_ns))
+                next = &in;
+        if (next == nullptr) break;
+        const uint64_t arrival_ns = next->frames[next->next].arrival_ns;
+        release_until(arrival_ns);
+        // A burst: up to `burst` frames of this port, until another port's frame comes first.
+        uint64_t others = UINT64_MAX;
+        for (PortInput &in : inputs)
+            if (&in != next && in.next < in.frames.size()) others = std::min(others, in.frames[in.next].arrival_ns);
+        uint16_t n = 0;
+        while (n < burst && next->next + n < next->frames.size() && next->frames[next->next + n].arrival_ns <= others) ++n;
+        admit_burst(*next->ingress, RecordFrames{&next->frames[next->next]}, n, arrival_ns, [arrival_ns] { return arrival_ns; });
+        next->next += n;
     }
-    if (out.is_open() && !out.ok()) {
-        fmt::print(stderr, "linkem-sim: writing {} failed\n", opt->out);
-        return kExitRuntime;
-    }
+    release_until(UINT64_MAX - 1);
+    for (size_t e = 0; e < outputs.size(); ++e)
+        if (outputs[e].is_open() && !outputs[e].ok()) {
+            fmt::print(stderr, "linkem-sim: writing {} failed\n", output_names[e]);
+            return kExitRuntime;
+        }
 
-    add_tally(tx, tally);
-    LinkSnapshot s = snapshot(config.links[link_index].name, expected, rx, tx, 0, true);
-    s.model_error = model.first_model_error();
-    const OrderKeepStats &held = model.order_keep();
-    add_order_keep(s, held.held_back.load(), held.added_ns.load(), held.added_max_ns.load(), held.held_model_delay_ns.get(),
-                   held.held_delivered_delay_ns.get(), true);
-    const uint64_t span_ns = input.frames.empty() ? 0 : input.frames.back().arrival_ns;
-    s.run_ns = span_ns;
-    fmt::print("linkem-sim: link {} (seed {}), {} packets over {} of input\n{}", s.name, seed, s.rx_packets,
-               Duration{static_cast<int64_t>(span_ns)}.to_string(), summary_text({s}));
+    const std::vector<LinkSnapshot> links = pipeline->link_snapshots(span_ns, true);
+    const std::vector<PortClassifySnapshot> classified = pipeline->classify_snapshots();
+    std::vector<std::string> fed;
+    for (const PortInput &in : inputs) fed.push_back(fmt::format("{} packets into port {}", in.frames.size(), in.ingress->port_name));
+    fmt::print("linkem-sim: {}{} (seed {}): {}, over {} of input\n{}", opt->config,
+               opt->link.empty() ? "" : ", link " + opt->link + " alone", seed, join(fed),
+               Duration{static_cast<int64_t>(span_ns)}.to_string(), summary_text(links));
+    if (!config.rules.empty() || pipeline->routes().paths.size() > pipeline->routes().ingress.size())
+        fmt::print("{}", classify_summary_text(classified));
+    bool balanced = true;
+    for (const LinkSnapshot &l : links) balanced = balanced && l.balanced() && l.in_flight == 0;
     if (!opt->stats_json.empty()) {
+        std::string ports;
+        for (size_t k = 0; k < config.ports.size(); ++k) {
+            uint64_t in_packets = 0, out_packets = 0;
+            for (const PortInput &in : inputs)
+                if (in.ingress->port == k) in_packets = in.frames.size();
+            for (size_t e = 0; e < pipeline->egress().size(); ++e)
+                if (pipeline->egress()[e]->port == k) out_packets = sent_per_port[e];
+            ports += fmt::format("{}{{\"name\": \"{}\", \"ipackets\": {}, \"opackets\": {}}}", ports.empty() ? "" : ", ",
+                                 config.ports[k].name, in_packets, out_packets);
+        }
         std::ofstream json(opt->stats_json);
-        json << stats_json({s}, fmt::format("\"seed\": {}, \"input_span_ns\": {}", seed, span_ns));
+        json << stats_json(links, fmt::format("\"seed\": {}, \"duration_ns\": {}, \"input_span_ns\": {}, \"ports\": [{}], \"classify\": {}",
+                                              seed, span_ns, span_ns, ports, classify_json(classified)));
         if (!json) {
             fmt::print(stderr, "linkem-sim: cannot write {}\n", opt->stats_json);
             return kExitRuntime;
         }
     }
-    return s.balanced() ? kExitOk : kExitRuntime;
+    return balanced ? kExitOk : kExitRuntime;
 }

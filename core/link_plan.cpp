@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 namespace linkem {
 namespace {
@@ -156,6 +157,24 @@ LinkExpectations link_expectations(const Config &config, const LinkPlan &plan) {
     e.loss = plan.loss ? plan.loss->expected_loss() : std::optional<double>(0.0);
     e.overhead_bytes = plan.model.overhead_bytes;
     return e;
+}
+
+std::optional<std::vector<LinkPlan>> plan_links(const Config &config, uint64_t seed, const PluginHost &host,
+                                                std::vector<ConfigError> *errors) {
+    std::vector<LinkPlan> plans;
+    std::vector<ConfigError> found;
+    for (size_t i = 0; i < config.links.size(); ++i)
+        if (std::optional<LinkPlan> plan = plan_link(config, i, seed, host, &found)) {
+            plan_flow_instances(config, i, seed, host, *plan, &found);
+            plans.push_back(std::move(*plan));
+        }
+    std::stable_sort(found.begin(), found.end(), [](const ConfigError &a, const ConfigError &b) {
+        return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+    });
+    const bool ok = found.empty();
+    errors->insert(errors->end(), found.begin(), found.end());
+    if (!ok) return std::nullopt;
+    return plans;
 }
 
 }  // namespace linkem

@@ -69,4 +69,10 @@ LinkExpectations link_expectations(const Config &config, const LinkPlan &plan);
 std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host,
                                   std::vector<ConfigError> *errors, const std::string &stream_name = {});
 
+// Every link's plan (plan_link, and plan_flow_instances for per-flow
+// templates), in Config::links order, as linkem and linkem-sim make them.
+// Errors are appended to *errors, sorted by position; returns nothing then.
+std::optional<std::vector<LinkPlan>> plan_links(const Config &config, uint64_t seed, const PluginHost &host,
+                                                std::vector<ConfigError> *errors);
+
 }  // namespace linkem
