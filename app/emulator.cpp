@@ -94,8 +94,8 @@ constexpr unsigned kPoolCache = 256;
 // measured 8 MiB with two net_null ports (88 MiB of hugepages taken in all),
 // allowed four times that.
 constexpr uint64_t kEalOwnBytes = 32ULL << 20;
-// A handoff ring's slots (with a classify lcore): half a port's pool, so the
-// rx queue keeps mbufs to receive into while the classify lcore catches up.
+// A handoff ring's slots (with a classify lcore): an eighth of a port's pool,
+// so the rx queue keeps mbufs to receive into while the classify lcore catches up.
 constexpr unsigned kHandoffRingSlots = 2048;
 
 // DPDK needs root for hugepages, raw sockets (net_af_packet, net_pcap on an

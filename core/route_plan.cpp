@@ -74,7 +74,6 @@ RoutePlan plan_routes(const Config &c) {
             in.default_text = "drop (unclassified)";
         }
         plan.ingress.push_back(std::move(in));
-        plan.pass_path.push_back(pass);
     }
     for (const Path &p : plan.paths) {
         if (p.hops.front() != Path::kPassLane) plan.ends_path[p.hops.back()] = true;

@@ -46,8 +46,8 @@ class TestLink {
 
     std::vector<Verdict> run(const std::vector<PacketIn> &pkts, uint64_t room = UINT64_MAX) {
         std::vector<Verdict> out(pkts.size());
-        for (size_t at = 0; at < pkts.size(); at += LinkModel::kMaxBurst) {
-            const uint32_t n = static_cast<uint32_t>(std::min<size_t>(LinkModel::kMaxBurst, pkts.size() - at));
+        for (size_t at = 0; at < pkts.size(); at += kMaxBurst) {
+            const uint32_t n = static_cast<uint32_t>(std::min<size_t>(kMaxBurst, pkts.size() - at));
             model_->admit_burst(pkts.data() + at, n, out.data() + at, room);
         }
         return out;

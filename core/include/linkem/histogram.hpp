@@ -42,12 +42,6 @@ class Histogram {
         return max_;
     }
 
-    void merge(const Histogram &other) {
-        for (size_t b = 0; b < counts_.size(); ++b) counts_[b] += other.counts_[b];
-        total_ += other.total_;
-        if (other.max_ > max_) max_ = other.max_;
-    }
-
     // Takes out the values of `removed` (each recorded here before) and records
     // those of `added`. The maximum stays exact when it did not come from
     // `removed`; otherwise it becomes the bound of the highest bucket left
@@ -65,7 +59,9 @@ class Histogram {
                     }
             }
         }
-        merge(added);
+        for (size_t b = 0; b < counts_.size(); ++b) counts_[b] += added.counts_[b];
+        total_ += added.total_;
+        if (added.max_ > max_) max_ = added.max_;
     }
 
     static int bucket_of(uint64_t v) {

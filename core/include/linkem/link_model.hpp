@@ -42,6 +42,7 @@
 
 #include <linkem/plugin.h>
 
+#include "linkem/config.hpp"  // kMaxBurst
 #include "linkem/histogram.hpp"
 
 #include <atomic>
@@ -146,8 +147,6 @@ uint32_t wire_length(uint32_t len_bytes, uint32_t overhead_bytes);
 
 class LinkModel {
   public:
-    static constexpr uint32_t kMaxBurst = 512;
-
     explicit LinkModel(const LinkModelParams &params);
 
     // Decides the fate of n (<= kMaxBurst) packets; out[i] belongs to pkts[i].
@@ -165,7 +164,6 @@ class LinkModel {
     // Packets in the emulated queue as of the last arrival (cheap; for status lines).
     uint64_t queue_depth() const { return count_; }
     // The number of queue slots the model reserved (its memory is 16 bytes each).
-    uint64_t queue_slots() const { return slots_.size(); }
     // What order keep held back (see OrderKeepStats); never touched with order drop.
     const OrderKeepStats &order_keep() const { return held_; }
     // The first model result outside the contract, once one was seen. Written

@@ -4,7 +4,7 @@
 // decides every packet's fate once; what one hop drops never reaches the next.
 //
 // Contract: the same as LinkModel::admit_burst() for every hop (arrival times
-// never decrease, n <= LinkModel::kMaxBurst, one lcore); no allocation.
+// never decrease, n <= kMaxBurst, one lcore); no allocation.
 #pragma once
 
 #include "linkem/link_model.hpp"

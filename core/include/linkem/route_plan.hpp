@@ -62,8 +62,6 @@ struct RoutePlan {
 
     // Does link i end a path (then it has an arena), or is it only a chain's inner hop?
     std::vector<bool> ends_path;  // by link index
-    // The path each ingress port's pass lane belongs to, or SIZE_MAX (by ingress index).
-    std::vector<size_t> pass_path;
 };
 
 // The loader has checked the rules and links (config_load.cpp check_paths).
