@@ -316,6 +316,8 @@ bool Emulator::start(const EalPlan &eal) {
         t.clock = clock_.get();
         t.burst = config_.pipeline.burst;
         t.sleep_threshold_ns = static_cast<uint64_t>(config_.pipeline.sleep_threshold.ns);
+        t.idle_after_ns = static_cast<uint64_t>(config_.pipeline.idle_after.ns);
+        t.idle_nap_ns = static_cast<uint64_t>(config_.pipeline.idle_nap.ns);
         t.control = &control_;
         fmt::print("linkem: lcore {}: {}\n", lcore_ids_[k], work.empty() ? "idle" : fmt::format("{}", fmt::join(work, ", ")));
     }

@@ -166,13 +166,15 @@ uint32_t tx_stage(TxPort &out, const LcoreTask &task, uint64_t now) {
 // model such as normal jitter, which has no floor above 0). A packet admitted
 // during such a nap whose delay is shorter than the nap plus the wake-up's
 // own lateness leaves that much late; one with a longer delay, on time.
-// 0 means spin.
+// 0 means spin. An lcore that has moved nothing for idle_after takes poll
+// naps of idle_nap instead (idle back-off): a packet arriving during one is
+// received, and timestamped, up to that much late.
 struct Nap {
     uint64_t deadline_ns;  // sleep until this much before the deadline (0: none within the horizon)
     uint64_t poll_ns;      // or this long, with no deadline
 };
 
-Nap plan_nap(const LcoreTask &task, bool receiving, uint64_t now) {
+Nap plan_nap(const LcoreTask &task, bool receiving, bool backed_off, uint64_t now) {
     uint64_t horizon = now + kLongestSleepNs;
     bool poll = receiving;
     for (TxPort *out : task.tx_ports) {
@@ -187,7 +189,8 @@ Nap plan_nap(const LcoreTask &task, bool receiving, uint64_t now) {
         }
     }
     const uint64_t to_deadline = horizon > now + task.sleep_threshold_ns ? horizon - now - task.sleep_threshold_ns : 0;
-    return {to_deadline, poll ? task.sleep_threshold_ns : UINT64_MAX};
+    const uint64_t poll_ns = backed_off ? std::max(task.idle_nap_ns, task.sleep_threshold_ns) : task.sleep_threshold_ns;
+    return {to_deadline, poll ? poll_ns : UINT64_MAX};
 }
 
 void sleep_ns(uint64_t ns) {
@@ -230,6 +233,7 @@ int lcore_main(void *arg) {
     bool receiving = !task.rx_ports.empty() || !task.receive_ports.empty() || !task.classify_ports.empty();
     uint32_t idle_polls = 0;
     WakeMargin margin;
+    uint64_t last_moved_ns = now_ns(*task.clock);  // for the idle back-off
 
     for (uint32_t iter = 0;; ++iter) {
         /* 1. Release what is due. */
@@ -263,6 +267,7 @@ int lcore_main(void *arg) {
         /* 4. Idle: spin a little, then sleep while the next task is far away. */
         if (moved != 0) {
             idle_polls = 0;
+            last_moved_ns = now;
             continue;
         }
         if (++idle_polls < kIdlePollsBeforeSleep) {
@@ -270,7 +275,8 @@ int lcore_main(void *arg) {
             continue;
         }
         const uint64_t before = now_ns(*task.clock);
-        const Nap nap = plan_nap(task, receiving, before);
+        const bool backed_off = task.idle_nap_ns != 0 && before - last_moved_ns >= task.idle_after_ns;
+        const Nap nap = plan_nap(task, receiving, backed_off, before);
         const uint64_t for_deadline = nap.deadline_ns > margin.ns ? nap.deadline_ns - margin.ns : 0;
         const uint64_t asked = std::min(for_deadline, nap.poll_ns);
         if (asked == 0) {

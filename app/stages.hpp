@@ -74,6 +74,8 @@ struct LcoreTask {
     const TscClock *clock = nullptr;
     uint32_t burst = 32;
     uint64_t sleep_threshold_ns = 50'000;
+    uint64_t idle_after_ns = 1'000'000'000;  // idle back-off (config.hpp Pipeline): after this long without a packet,
+    uint64_t idle_nap_ns = 1'000'000;        // poll naps of this length (0: none)
     PipelineControl *control = nullptr;
 };
 

@@ -276,7 +276,7 @@ const std::vector<std::string> kRuleKeys = {"match", "link", "chain", "action"};
 const std::vector<std::string> kMatchKeys = {"port", "ether_type", "vlan",     "inner_vlan", "src",
                                              "dst",  "proto",      "src_port", "dst_port",   "dscp"};
 const std::vector<std::string> kQueueKeys = {"packets", "bytes"};
-const std::vector<std::string> kPipelineKeys = {"burst", "lcores", "sleep_threshold", "classify_lcore"};
+const std::vector<std::string> kPipelineKeys = {"burst", "lcores", "sleep_threshold", "classify_lcore", "idle_after", "idle_nap"};
 const std::vector<std::string> kStatsKeys = {"lateness_tolerance"};
 
 Config Loader::load(const YAML::Node &root) {
@@ -1085,6 +1085,19 @@ void Loader::load_pipeline(const Entry &e, Config &c) {
                       fmt::format("{} is out of range (0 to {})", d->to_string(), Duration{kMaxSleepThresholdNs}.to_string()));
         }
     }
+    const auto bounded_duration = [&](const char *key, int64_t max_ns, const char *example, Duration &into) {
+        const auto it = fields.find(key);
+        if (it == fields.end()) return;
+        const std::string path = std::string("pipeline.") + key;
+        if (auto d = unit_value<Duration>(it->second, path, example)) {
+            if (d->ns <= max_ns)
+                into = *d;
+            else
+                error(it->second.value, path, fmt::format("{} is out of range (0 to {})", d->to_string(), Duration{max_ns}.to_string()));
+        }
+    };
+    bounded_duration("idle_after", kMaxIdleAfterNs, "a duration such as 1s", c.pipeline.idle_after);
+    bounded_duration("idle_nap", kMaxIdleNapNs, "a duration such as 1ms", c.pipeline.idle_nap);
     if (auto it = fields.find("classify_lcore"); it != fields.end()) {
         if (auto id = whole_number(it->second, "pipeline.classify_lcore", 0, kMaxLcore)) {
             c.pipeline.classify_lcore = static_cast<uint32_t>(*id);

@@ -134,8 +134,9 @@ std::string to_yaml(const Config &c) {
     std::string lcores = "auto";
     if (!c.pipeline.lcores.empty()) lcores = fmt::format("[{}]", fmt::join(c.pipeline.lcores, ", "));
     const std::string classify = c.pipeline.classify_lcore ? fmt::format(", classify_lcore: {}", *c.pipeline.classify_lcore) : "";
-    out += fmt::format("pipeline: {{burst: {}, lcores: {}{}, sleep_threshold: {}}}\n", c.pipeline.burst, lcores, classify,
-                       c.pipeline.sleep_threshold.to_string());
+    out +=
+        fmt::format("pipeline: {{burst: {}, lcores: {}{}, sleep_threshold: {}, idle_after: {}, idle_nap: {}}}\n", c.pipeline.burst, lcores,
+                    classify, c.pipeline.sleep_threshold.to_string(), c.pipeline.idle_after.to_string(), c.pipeline.idle_nap.to_string());
     out += fmt::format("stats: {{lateness_tolerance: {}}}\n", c.stats.lateness_tolerance.to_string());
     out += fmt::format("capture: {}\n", c.capture ? "true" : "false");
     out += fmt::format("seed: {}\n", c.seed_random ? std::string("random") : fmt::format("{}", c.seed));

@@ -170,6 +170,11 @@ TEST_CASE("queue limits in packets, bytes or both; overhead as a word or a byte 
     CHECK(must_load(with_link_lines("pipeline: {sleep_threshold: 20us}\n")).pipeline.sleep_threshold == Duration{20'000});
     CHECK(must_load(with_link_lines("pipeline: {lcores: [0, 1], classify_lcore: 2}\n")).pipeline.classify_lcore == 2u);
     CHECK(!must_load(with_link_lines("pipeline: {lcores: [0, 1]}\n")).pipeline.classify_lcore);
+    const Config backoff = must_load(with_link_lines("pipeline: {idle_after: 250ms, idle_nap: 2ms}\n"));
+    CHECK(backoff.pipeline.idle_after == Duration{250'000'000});
+    CHECK(backoff.pipeline.idle_nap == Duration{2'000'000});
+    CHECK(must_load(with_link_lines("")).pipeline.idle_nap == Duration{Pipeline::kDefaultIdleNapNs});
+    require_one_error(with_link_lines("pipeline: {idle_nap: 20ms}\n"), 8, 22, "pipeline.idle_nap", "20ms is out of range (0 to 10ms)");
 }
 
 TEST_CASE("unknown keys name the nearest known key", "[unit][config][errors]") {

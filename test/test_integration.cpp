@@ -333,6 +333,33 @@ TEST_CASE("an idle linkem with jitter on its links sleeps on both lcores instead
     CHECK(share < 1.0);
 }
 
+TEST_CASE("an idle linkem backs off to long naps: at most 5% of a CPU", "[eal][pacing]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    const fs::path config = dir / "idle.yaml";
+    // As above, and the back-off starts after 100 ms without a packet: then
+    // each lcore wakes once per idle_nap (1 ms) instead of once per
+    // sleep_threshold (50 us). CPU time, not wall-clock time: a busy host
+    // does not inflate it.
+    std::ofstream(config) << "ports:\n  a: {device: net_ring0}\n  b: {device: net_ring1}\n"
+                             "links:\n  - {name: a-to-b, from: a, to: b, delay: {plugin: normal, mean: 10ms, stddev: 1ms}}\n"
+                             "  - {name: b-to-a, from: b, to: a, delay: {plugin: normal, mean: 10ms, stddev: 1ms}}\n"
+                             "pipeline: {lcores: [0, 1], idle_after: 100ms, idle_nap: 1ms}\n";
+    double share = -1;
+    const Run r = run_linkem_and(config.string() + " --duration 4s --stats-interval 0", 60, [&](pid_t pid) {
+        usleep(1'500'000);  // past EAL's start-up and the first 100 ms
+        const double before = cpu_seconds(pid);
+        usleep(2'000'000);
+        const double after = cpu_seconds(pid);
+        if (before >= 0 && after >= 0) share = (after - before) / 2;
+    });
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    INFO("CPU seconds used per idle second, backed off: " << share);
+    REQUIRE(share >= 0);
+    CHECK(share <= 0.05);
+}
+
 TEST_CASE("the fidelity figures set rate and loss beside the configuration", "[eal][fidelity]") {
     if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;

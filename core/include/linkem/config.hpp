@@ -155,6 +155,12 @@ struct Pipeline {
     // An lcore with nothing to do for longer than this sleeps instead of spinning.
     static constexpr int64_t kDefaultSleepThresholdNs = 50'000;
     Duration sleep_threshold{kDefaultSleepThresholdNs};
+    // Idle back-off: an lcore that has moved no packet for idle_after polls
+    // with naps of idle_nap instead of sleep_threshold (0: never backs off).
+    static constexpr int64_t kDefaultIdleAfterNs = 1'000'000'000;
+    static constexpr int64_t kDefaultIdleNapNs = 1'000'000;
+    Duration idle_after{kDefaultIdleAfterNs};
+    Duration idle_nap{kDefaultIdleNapNs};
 };
 
 struct Stats {
@@ -203,6 +209,8 @@ constexpr uint64_t kMaxQueueBytes = 1ULL << 30;  // 1 GiB
 constexpr uint64_t kMinArenaPackets = 64;
 constexpr uint64_t kMaxArenaPackets = 1ULL << 28;           // a link's arena: 2^28 records (80 bytes each for 64-byte frames)
 constexpr int64_t kMaxSleepThresholdNs = 1'000'000'000;     // 1 s
+constexpr int64_t kMaxIdleAfterNs = 3600'000'000'000;       // 1 h
+constexpr int64_t kMaxIdleNapNs = 10'000'000;               // 10 ms: stop requests are seen within one nap
 constexpr int64_t kMaxLatenessToleranceNs = 1'000'000'000;  // 1 s
 constexpr size_t kMaxRules = 1024;
 constexpr size_t kMaxChainHops = 8;
