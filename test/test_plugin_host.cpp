@@ -137,6 +137,10 @@ TEST_CASE("delay bounds, not model names, give a link its smallest delay and its
     CHECK(must_plan("delay: {plugin: normal, mean: 10ms, stddev: 1ms}").min_delay_ns == 0);
     CHECK(must_plan("delay: {plugin: exponential, min: 3ms, mean: 1ms}").min_delay_ns == 3'000'000);
     CHECK(must_plan("delay: {plugin: normal, mean: 10ms, stddev: 0ms}").min_delay_ns == 10'000'000);
+    // A delay model that states no bounds (as every 1.0 and 1.1 plugin): no floor, the assumed delay.
+    const LinkPlan unstated = must_plan("delay: {plugin: \"" + fixture("bad_delay") + "\", mode: max}");
+    CHECK(unstated.min_delay_ns == 0);
+    CHECK_THAT(unstated.arena_reason, Catch::Contains("100ms (assumed delay"));
     // Rates: the delay line at the highest, a full queue drained at the lowest.
     const LinkPlan steps = must_plan(
         "bandwidth: {plugin: steps, rates: [100Mbit/s, 10Mbit/s], durations: [1s, 1s]}, delay: 10ms, "
