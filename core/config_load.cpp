@@ -265,8 +265,8 @@ class Loader {
 
 const std::vector<std::string> kTopKeys = {"ports", "links", "rules", "pipeline", "stats", "capture", "seed", "eal"};
 const std::vector<std::string> kPortKeys = {"device"};
-const std::vector<std::string> kLinkKeys = {"name",  "from", "to",    "bandwidth", "overhead", "queue",
-                                            "delay", "loss", "arena", "mangle",    "per_flow"};
+const std::vector<std::string> kLinkKeys = {"name",  "from",  "to",   "bandwidth", "overhead", "queue",
+                                            "delay", "order", "loss", "arena",     "mangle",   "per_flow"};
 const std::vector<std::string> kMangleKeys = {"duplicate", "corrupt", "truncate", "ecn", "reorder"};
 const std::vector<std::string> kCorruptKeys = {"probability", "ber"};
 const std::vector<std::string> kReorderKeys = {"probability", "extra_delay"};
@@ -648,7 +648,23 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
     if (auto it = fields.find("queue"); it != fields.end()) {
         if (auto q = load_queue(it->second, child(path, "queue"))) link.queue = *q;
     }
-    if (auto it = fields.find("delay"); it != fields.end()) link.delay = load_model(it->second, child(path, "delay"), kDelayKind);
+    if (auto it = fields.find("delay"); it != fields.end()) {
+        link.delay = load_model(it->second, child(path, "delay"), kDelayKind);
+        // Before ABI 1.2 `order` was a parameter of the delay model: say where it went.
+        if (const ModelParam *moved = link.delay ? link.delay->find("order") : nullptr)
+            error(moved->pos, moved->path,
+                  fmt::format("order moved to {}: it is a setting of the link, beside delay (`order: {}`)", child(path, "order"),
+                              moved->is_list || moved->values.empty() ? "keep" : moved->values.front()));
+    }
+    if (auto it = fields.find("order"); it != fields.end()) {
+        const auto text = scalar(it->second, child(path, "order"), "keep or drop");
+        if (text && *text != "keep" && *text != "drop")
+            error(it->second.value, child(path, "order"),
+                  fmt::format("\"{}\" is not an order: keep (hold a packet back so nothing is reordered) or drop (drop it, so the "
+                              "delay distribution stays exact)",
+                              *text));
+        link.order_drop = text && *text == "drop";
+    }
     if (auto it = fields.find("loss"); it != fields.end()) link.loss = load_model(it->second, child(path, "loss"), kLossKind);
     if (auto it = fields.find("arena"); it != fields.end()) {
         if (auto n = unit_value<PacketCount>(it->second, child(path, "arena"), "a packet count such as \"1M packets\"")) {

@@ -122,6 +122,7 @@ std::string to_yaml(const Config &c) {
         out += fmt::format("    overhead: {}\n", l.overhead_name.empty() ? fmt::format("{}", l.overhead_bytes) : l.overhead_name);
         out += fmt::format("    queue: {}\n", queue(l.queue));
         if (l.delay) out += fmt::format("    delay: {}\n", model(*l.delay));
+        if (l.order_drop) out += "    order: drop\n";
         if (l.loss) out += fmt::format("    loss: {}\n", model(*l.loss));
         if (l.arena_packets) out += fmt::format("    arena: {}\n", scalar(PacketCount{*l.arena_packets}.to_string()));
         if (l.mangle.any()) out += fmt::format("    mangle: {}\n", mangle(l.mangle));

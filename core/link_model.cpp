@@ -91,6 +91,8 @@ void LinkModel::reset() {
     head_ = 0;
     count_ = 0;
     queued_bytes_ = 0;
+    for (const ModelRef *m : {&p_.bandwidth, &p_.loss, &p_.delay})
+        if (m->reset != nullptr) m->reset(m->state);
 }
 
 std::optional<ModelError> LinkModel::first_model_error() const {

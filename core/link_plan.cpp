@@ -12,14 +12,7 @@ namespace {
 
 __extension__ using u128 = unsigned __int128;
 
-// The constant value of a model when it is the built-in constant one
-// (shorthand or explicit), for sizing; nothing otherwise.
-template <class T>
-std::optional<T> constant_param(const std::optional<ModelSpec> &spec, const char *key,
-                                Parsed<T> (ModelSpec::*get)(std::string_view) const) {
-    if (!spec || spec->plugin != "constant") return std::nullopt;
-    return ((*spec).*get)(key).value;
-}
+constexpr uint64_t kMaxDelayBoundNs = INT64_MAX;  // a stated largest delay beyond it counts as none
 
 uint64_t saturating_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
@@ -45,33 +38,33 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
     p.queue_limit_bytes = link.queue.bytes.value_or(0);
     p.ecn_mark = link.mangle.ecn;
 
+    // The bandwidth model first: its stated rate is the others' context.
+    ModelContext context;
+    context.overhead_bytes = link.overhead_bytes;
+    context.max_burst = LinkModel::kMaxBurst;
     auto make = [&](const std::optional<ModelSpec> &spec, uint32_t kind, std::unique_ptr<ModelInstance> &owner, ModelRef &ref) {
         if (!spec) return;
-        owner = host.instantiate(config, *spec, kind, stream_name.empty() ? link.name : stream_name, seed, errors);
-        if (owner) ref = {&owner->model(), owner->state()};
+        owner = host.instantiate(config, *spec, kind, stream_name.empty() ? link.name : stream_name, seed, errors, context);
+        if (owner) ref = {&owner->model(), owner->state(), owner->reset_callback()};
     };
     make(link.bandwidth, LKM_KIND_BANDWIDTH, plan.bandwidth, p.bandwidth);
+    const std::optional<Bounds> rate_bounds = plan.bandwidth ? plan.bandwidth->rate_bounds() : std::nullopt;
+    if (rate_bounds && rate_bounds->min == rate_bounds->max) context.link_rate_bps = rate_bounds->max;
     make(link.loss, LKM_KIND_LOSS, plan.loss, p.loss);
     make(link.delay, LKM_KIND_DELAY, plan.delay, p.delay);
-    if (link.delay) {
-        if (const ModelParam *order = link.delay->find("order")) {
-            const std::string &v = order->values.front();
-            if (order->is_list || (v != "keep" && v != "drop"))
-                errors->push_back({config.file, order->pos, order->path,
-                                   fmt::format("\"{}\" is not an order: keep (hold a packet back so nothing is reordered) or drop "
-                                               "(drop it, so the delay distribution stays exact)",
-                                               v)});
-            p.order_drop = v == "drop";
-        }
-    }
+    p.order_drop = link.order_drop;
     if (errors->size() != errors_before) return std::nullopt;
 
-    // Sizing (link_plan.hpp): the constant rate and delay when known, assumed values otherwise.
-    const std::optional<Rate> rate = constant_param<Rate>(link.bandwidth, "rate", &ModelSpec::rate);
-    const std::optional<Duration> delay =
-        link.delay ? constant_param<Duration>(link.delay, "delay", &ModelSpec::duration) : std::optional<Duration>(Duration{0});
-    const uint64_t delay_ns = delay ? static_cast<uint64_t>(delay->ns) : kAssumedDelayNs;
-    plan.min_delay_ns = delay ? delay_ns : 0;
+    // Sizing (link_plan.hpp), from what the models state (lkm_ext_bounds), assumed values otherwise.
+    // The delay line fills at the highest rate, and a full queue drains at the lowest (none: unknown).
+    const std::optional<uint64_t> rate =
+        rate_bounds && rate_bounds->max != LKM_UNBOUNDED ? std::optional<uint64_t>(rate_bounds->max) : std::nullopt;
+    const uint64_t drain_rate = rate_bounds ? rate_bounds->min : 0;
+    std::optional<Bounds> delay_bounds = plan.delay ? plan.delay->delay_bounds() : std::optional<Bounds>(Bounds{0, 0});
+    if (delay_bounds && delay_bounds->max > kMaxDelayBoundNs) delay_bounds->max = LKM_UNBOUNDED;  // no use for sizing
+    const bool delay_known = delay_bounds && delay_bounds->max != LKM_UNBOUNDED;
+    const uint64_t delay_ns = delay_known ? delay_bounds->max : kAssumedDelayNs;
+    plan.min_delay_ns = delay_bounds ? delay_bounds->min : 0;
 
     // The queue: what its limits let in (a bandwidth model's queue has the same limits, whatever its rate).
     const uint64_t overhead = p.overhead_bytes;
@@ -82,15 +75,15 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
         if (p.queue_limit_bytes != 0) queue_wire_bytes = std::min(queue_wire_bytes, p.queue_limit_bytes * (p.ecn_mark ? 2 : 1));
     }
     uint64_t drain_ns = 0;
-    if (rate && queue_wire_bytes != 0) {
-        const u128 exact = static_cast<u128>(queue_wire_bytes) * 8 * 1'000'000'000u / rate->bits_per_s;
+    if (drain_rate != 0 && queue_wire_bytes != 0) {
+        const u128 exact = static_cast<u128>(queue_wire_bytes) * 8 * 1'000'000'000u / drain_rate;
         drain_ns = exact > static_cast<u128>(INT64_MAX) ? static_cast<uint64_t>(INT64_MAX) : static_cast<uint64_t>(exact);
-    }  // a bandwidth model's drain time is unknown: the longest stay counts the delay alone
+    }  // a bandwidth model without a lowest rate: its drain time is unknown, the longest stay counts the delay alone
     plan.max_delay_ns = std::min<uint64_t>(delay_ns + drain_ns, INT64_MAX);
 
-    // The delay line: what leaves the link during one delay, at the link's
-    // constant rate, else at the assumed line rate, in frames of at least 60 bytes.
-    const uint64_t line_rate = rate ? rate->bits_per_s : kAssumedLineRateBps;
+    // The delay line: what leaves the link during the largest delay, at the
+    // link's highest rate, else at the assumed line rate, in frames of at least 60 bytes.
+    const uint64_t line_rate = rate ? *rate : kAssumedLineRateBps;
     const uint64_t line_min_wire = 60 + overhead;
     const u128 line_bytes_exact = static_cast<u128>(line_rate) * delay_ns / (8 * 1'000'000'000ULL);
     const uint64_t line_wire_bytes = line_bytes_exact > (u128{1} << 62) ? uint64_t{1} << 62 : static_cast<uint64_t>(line_bytes_exact);
@@ -116,7 +109,7 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
             "{} + delay line {}{} x {}{} = {} of frames, {} as records + 2 bursts and a wrap of {}B records, {} = {}, rounded up to a "
             "power of two",
             queue_text, Rate{line_rate}.to_string(), rate ? "" : " (assumed line rate)",
-            Duration{static_cast<int64_t>(delay_ns)}.to_string(), delay ? "" : " (assumed delay; set arena: to size it)",
+            Duration{static_cast<int64_t>(delay_ns)}.to_string(), delay_known ? "" : " (assumed delay; set arena: to size it)",
             bytes_text(line_wire_bytes), bytes_text(line_records), DelayArena::record_bytes(kMaxFrameBytes),
             bytes_text(burst_bytes + DelayArena::record_bytes(kMaxFrameBytes)), bytes_text(needed));
     }

@@ -1,6 +1,7 @@
 #include "linkem/plugin_host.hpp"
 
 #include "linkem/link_model.hpp"
+#include "linkem/seed.hpp"
 #include "linkem/suggest.hpp"
 
 #include <fmt/format.h>
@@ -30,11 +31,14 @@ namespace {
 // The descriptor as ABI 1.0 defines it: anything smaller is refused.
 constexpr size_t kMinModelSize = offsetof(lkm_model, finish_ns) + sizeof(void *);
 
-uint64_t hash_text(const std::string &s) {
-    uint64_t h = 1469598103934665603ULL;  // FNV-1a
-    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    return h;
-}
+// The descriptor's fields up to and including `field`, as the plugin built it.
+#define LKM_HAS_FIELD(m, field) ((m).struct_size >= offsetof(lkm_model, field) + sizeof((m).field))
+
+uint32_t abi_minor(const lkm_model &m) { return m.abi_version & 0xFFFF; }
+
+// The extensions' smallest sizes (ABI 1.2): their struct_size and every callback.
+constexpr size_t kMinResetSize = offsetof(lkm_ext_reset, reset) + sizeof(void *);
+constexpr size_t kMinBoundsSize = offsetof(lkm_ext_bounds, loss) + sizeof(void *);
 
 bool valid_model_name(const char *name) {
     if (name == nullptr || *name == '\0') return false;
@@ -185,13 +189,44 @@ const char *kind_name(uint32_t kind) {
     }
 }
 
+const void *model_extension(const lkm_model &m, const char *id) {
+    if (abi_minor(m) < 2 || !LKM_HAS_FIELD(m, get_extension) || m.get_extension == nullptr) return nullptr;
+    return m.get_extension(id);
+}
+
+ModelInstance::ModelInstance(LoadedModel loaded, void *state) : loaded_(std::move(loaded)), state_(state) {
+    if (loaded_.model == nullptr) return;
+    reset_ = static_cast<const lkm_ext_reset *>(model_extension(*loaded_.model, LKM_EXT_RESET));
+    bounds_ = static_cast<const lkm_ext_bounds *>(model_extension(*loaded_.model, LKM_EXT_BOUNDS));
+}
+
 std::optional<double> ModelInstance::expected_loss() const {
     const lkm_model &m = model();
-    const bool described = m.struct_size >= offsetof(lkm_model, expected_loss) + sizeof m.expected_loss;
-    if (!described || m.kind != LKM_KIND_LOSS || m.expected_loss == nullptr) return std::nullopt;
-    const double p = m.expected_loss(state_);
+    if (m.kind != LKM_KIND_LOSS || state_ == nullptr) return std::nullopt;
+    double p = -1;
+    if (bounds_ != nullptr && bounds_->loss != nullptr) {
+        if (bounds_->loss(state_, &p) != 0) return std::nullopt;  // depends on the traffic
+    } else if (LKM_HAS_FIELD(m, expected_loss) && m.expected_loss != nullptr) {
+        p = m.expected_loss(state_);  // ABI 1.1
+    } else {
+        return std::nullopt;
+    }
     if (!(p >= 0 && p <= 1)) return std::nullopt;  // negative (depends on traffic), or not a probability
     return p;
+}
+
+std::optional<Bounds> ModelInstance::delay_bounds() const {
+    if (model().kind != LKM_KIND_DELAY || bounds_ == nullptr || bounds_->delay_ns == nullptr || state_ == nullptr) return std::nullopt;
+    Bounds b;
+    if (bounds_->delay_ns(state_, &b.min, &b.max) != 0 || b.min > b.max) return std::nullopt;
+    return b;
+}
+
+std::optional<Bounds> ModelInstance::rate_bounds() const {
+    if (model().kind != LKM_KIND_BANDWIDTH || bounds_ == nullptr || bounds_->rate_bps == nullptr || state_ == nullptr) return std::nullopt;
+    Bounds b;
+    if (bounds_->rate_bps(state_, &b.min, &b.max) != 0 || b.min > b.max || b.max == 0) return std::nullopt;
+    return b;
 }
 
 ModelInstance::~ModelInstance() {
@@ -199,10 +234,7 @@ ModelInstance::~ModelInstance() {
 }
 
 lkm_rng instance_rng(uint64_t seed, const std::string &link_name, uint32_t kind) {
-    lkm_rng rng;
-    const uint64_t stream = mix_seed(mix_seed(seed, hash_text(link_name)), kind);
-    for (uint64_t i = 0; i < 4; ++i) rng.s[i] = mix_seed(stream, i);
-    return rng;
+    return stream_rng(seed, link_name, static_cast<Stream>(kind));
 }
 
 std::vector<std::string> PluginHost::default_search_path() {
@@ -280,6 +312,33 @@ bool PluginHost::load_file(const std::string &path, LoadedModel *out, std::strin
     if (m->param_count != 0 && m->params == nullptr) {
         *error = fmt::format("{}: param_count is {} but params is NULL", who, m->param_count);
         return false;
+    }
+    // ABI 1.2's extensions: each big enough for its callbacks, and the one that matters set.
+    if (const auto *reset = static_cast<const lkm_ext_reset *>(model_extension(*m, LKM_EXT_RESET))) {
+        if (reset->struct_size < kMinResetSize || reset->reset == nullptr) {
+            *error = reset->struct_size < kMinResetSize ? fmt::format("{}: its \"{}\" extension is {} bytes, smaller than ABI 1.2's {}",
+                                                                      who, LKM_EXT_RESET, reset->struct_size, kMinResetSize)
+                                                        : fmt::format("{}: its \"{}\" extension has no reset callback", who, LKM_EXT_RESET);
+            return false;
+        }
+    }
+    if (const auto *bounds = static_cast<const lkm_ext_bounds *>(model_extension(*m, LKM_EXT_BOUNDS))) {
+        if (bounds->struct_size < kMinBoundsSize) {
+            *error = fmt::format("{}: its \"{}\" extension is {} bytes, smaller than ABI 1.2's {}", who, LKM_EXT_BOUNDS,
+                                 bounds->struct_size, kMinBoundsSize);
+            return false;
+        }
+        const void *own = m->kind == LKM_KIND_LOSS    ? reinterpret_cast<const void *>(bounds->loss)
+                          : m->kind == LKM_KIND_DELAY ? reinterpret_cast<const void *>(bounds->delay_ns)
+                                                      : reinterpret_cast<const void *>(bounds->rate_bps);
+        if (own == nullptr) {
+            *error =
+                fmt::format("{}: its \"{}\" extension leaves the {} model's callback ({}) NULL", who, LKM_EXT_BOUNDS, kind_name(m->kind),
+                            m->kind == LKM_KIND_LOSS    ? "loss"
+                            : m->kind == LKM_KIND_DELAY ? "delay_ns"
+                                                        : "rate_bps");
+            return false;
+        }
     }
     *out = LoadedModel{path, m, std::move(owner)};
     return true;
@@ -390,8 +449,8 @@ bool PluginHost::find(const std::string &name, uint32_t kind, LoadedModel *out, 
 }
 
 std::unique_ptr<ModelInstance> PluginHost::instantiate(const Config &config, const ModelSpec &spec, uint32_t kind,
-                                                       const std::string &link_name, uint64_t seed,
-                                                       std::vector<ConfigError> *errors) const {
+                                                       const std::string &link_name, uint64_t seed, std::vector<ConfigError> *errors,
+                                                       const ModelContext &link_context) const {
     LoadedModel loaded;
     std::string error;
     const bool by_file = names_a_file(spec.plugin);
@@ -431,7 +490,9 @@ std::unique_ptr<ModelInstance> PluginHost::instantiate(const Config &config, con
     args.path = host_path;
     args.fail = host_fail;
     args.host_private = &ctx;
-    if (kind == LKM_KIND_DELAY) ctx.read.insert("order");  // the host's own parameter (see LinkPlan)
+    args.link_rate_bps = kind == LKM_KIND_BANDWIDTH ? 0 : link_context.link_rate_bps;
+    args.overhead_bytes = link_context.overhead_bytes;
+    args.max_burst = link_context.max_burst;
 
     void *state = nullptr;
     const int rc = loaded.model->create(&args, &state);

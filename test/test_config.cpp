@@ -931,3 +931,22 @@ TEST_CASE("the summary names a rule in words: its match fields as written and it
     CHECK(describe_rule(c, c.rules[2]) == "port: b, dscp: 46 -> pass");
     CHECK(describe_rule(c, c.rules[3]) == "any packet -> drop");
 }
+
+TEST_CASE("order is a link key; as a delay model's parameter it is an error that says where it went", "[unit][config]") {
+    const Config c = must_load(with_link_lines("    delay: {plugin: normal, mean: 10ms, stddev: 1ms}\n    order: drop\n"));
+    CHECK(c.links[0].order_drop);
+    CHECK_FALSE(c.links[0].delay->find("order"));
+    CHECK_FALSE(must_load(with_link_lines("    order: keep\n")).links[0].order_drop);
+    CHECK_FALSE(must_load(with_link_lines("    delay: 1ms\n")).links[0].order_drop);
+    // Printed only when it is not the default, and loads back to itself.
+    const std::string printed = to_yaml(c);
+    CHECK_THAT(printed, Catch::Contains("    order: drop\n"));
+    CHECK(must_load(printed).links[0].order_drop);
+    CHECK(to_yaml(must_load(printed)) == printed);
+    CHECK_THAT(to_yaml(must_load(with_link_lines("    delay: 1ms\n"))), !Catch::Contains("order:"));
+
+    require_one_error(with_link_lines("    delay: {plugin: normal, mean: 10ms, order: drop}\n"), 8, 48, "links[0].delay.order",
+                      "order moved to links[0].order: it is a setting of the link, beside delay (`order: drop`)");
+    require_one_error(with_link_lines("    order: sideways\n"), 8, 12, "links[0].order", "\"sideways\" is not an order: keep");
+    require_one_error(with_link_lines("    order: [keep]\n"), 8, 12, "links[0].order", "keep or drop");
+}

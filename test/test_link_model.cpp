@@ -238,7 +238,7 @@ TEST_CASE("order keep counts the packets it holds back and the model's own delay
     CHECK_THAT(text, Catch::Contains("delay, model (before the hold): p50 "));
 
     // order: drop holds nothing back: it drops instead.
-    TestLink drop("delay: {plugin: normal, mean: 10ms, stddev: 2ms, order: drop}", 7);
+    TestLink drop("delay: {plugin: normal, mean: 10ms, stddev: 2ms}, order: drop", 7);
     drop.run(pkts);
     CHECK(drop.model().order_keep().held_back.load() == 0);
     CHECK(!drop.model().order_keep().held_model_delay_ns);  // it needs no histograms

@@ -63,8 +63,8 @@ TEST_CASE("the arena holds the configured queue whatever the bandwidth model", "
         CHECK(plan.arena_bytes >= queue_records);
         CHECK_THAT(plan.arena_reason, Catch::Contains("queue 1000 packets"));
     }
-    // A model states no rate: the delay line is sized at the assumed line rate.
-    const LinkPlan model = one_link("bandwidth: {plugin: steps, rates: [10Mbit/s], durations: [1s]}, queue: 64KiB, delay: 10ms");
+    // A model that states no highest rate (slot): the delay line is sized at the assumed line rate.
+    const LinkPlan model = one_link("bandwidth: {plugin: slot, min_gap: 1ms}, queue: 64KiB, delay: 10ms");
     CHECK(model.arena_bytes >= kAssumedLineRateBps / 8 / 100 + 64 * 1024);
     CHECK_THAT(model.arena_reason, Catch::Contains("10Gbit/s (assumed line rate) x 10ms"));
     // A bytes limit with ecn: twice the limit may be queued.

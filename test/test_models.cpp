@@ -228,7 +228,7 @@ TEST_CASE("order: keep holds packets back; drop loses them and keeps the distrib
     std::vector<PacketIn> pkts;
     for (int i = 0; i < 20'000; ++i) pkts.push_back({i * 100'000ULL, 100});
     const auto keep = TestLink("delay: {plugin: normal, mean: 20ms, stddev: 2ms}").run(pkts);
-    const auto drop = TestLink("delay: {plugin: normal, mean: 20ms, stddev: 2ms, order: drop}").run(pkts);
+    const auto drop = TestLink("delay: {plugin: normal, mean: 20ms, stddev: 2ms}, order: drop").run(pkts);
     CHECK(count_fate(keep, Fate::kDropOrder) == 0);
     CHECK(count_fate(drop, Fate::kDropOrder) > 1000);
     for (const auto *v : {&keep, &drop}) {
@@ -288,7 +288,7 @@ TEST_CASE("a model's decisions depend only on the seed and the packets", "[plugi
     CHECK(a != c);
 }
 
-TEST_CASE("loss models state their long-run loss (ABI 1.1 expected_loss) where the traffic does not decide it", "[plugin]") {
+TEST_CASE("loss models state their long-run loss (the bounds extension) where the traffic does not decide it", "[plugin]") {
     const auto expected = [](const std::string &fields) { return TestLink(fields).plan().loss->expected_loss(); };
     CHECK(expected("loss: 1%") == Approx(0.01));
     CHECK(expected("loss: {plugin: gilbert_elliott, p: 1%, r: 30%}") == Approx(0.01 / 0.31));

@@ -13,12 +13,16 @@
  *     finish = busy_start + ceil(8 * (bytes since busy_start) * 1e9 / rate) ns,
  *   so rounding never accumulates over a long back-to-back run.
  *
+ * Bounds (ABI 1.2): lowest and highest rate are both `rate`. Reset: a new
+ * busy period starts with the next frame.
+ *
  * See also: trace (Mahimahi traces), steps (a rate schedule), markov (good and
  * stalled states), slot (transmission slots).
  */
 #include <linkem/plugin.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -58,6 +62,23 @@ static uint64_t finish_ns(void *state, uint64_t start_ns, uint32_t wire_bytes) {
     return s->last_finish_ns;
 }
 
+/* ABI 1.2 */
+static void reset(void *state) {
+    constant_rate *s = state;
+    s->busy_start_ns = s->busy_bytes = s->last_finish_ns = 0;
+}
+static int rate_bounds(const void *state, uint64_t *min_bps, uint64_t *max_bps) {
+    *min_bps = *max_bps = ((const constant_rate *)state)->rate_bps;
+    return 0;
+}
+static const lkm_ext_reset reset_ext = {.struct_size = sizeof(lkm_ext_reset), .reset = reset};
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .rate_bps = rate_bounds};
+static const void *get_extension(const char *id) {
+    if (strcmp(id, LKM_EXT_RESET) == 0) return &reset_ext;
+    if (strcmp(id, LKM_EXT_BOUNDS) == 0) return &bounds;
+    return NULL;
+}
+
 static const lkm_param_info params[] = {
     {"rate", "rate", "the link's rate (required)"},
 };
@@ -73,4 +94,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .finish_ns = finish_ns,
+    .get_extension = get_extension,
 };

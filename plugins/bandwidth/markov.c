@@ -15,6 +15,8 @@
  * Times in each state are exponentially distributed (a continuous-time Markov
  * chain) drawn from the instance's seeded stream, starting good at time 0.
  * Long-run rate: (rate mean_good + stall_rate mean_stall) / (mean_good + mean_stall).
+ * Bounds (ABI 1.2): stall_rate to rate. Reset: the chain starts good again,
+ * at the next frame's start.
  *
  * See also: constant, steps, trace, slot.
  */
@@ -22,6 +24,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct markov {
     rate_cursor cursor;
@@ -29,6 +32,7 @@ typedef struct markov {
     uint64_t rate_bps[2]; /* good, stalled */
     double mean_ns[2];
     int stalled;
+    int restart; /* reset: the next frame's start begins a good state */
 } markov;
 
 static uint64_t draw_length(markov *s, int state) {
@@ -69,7 +73,29 @@ static void destroy(void *state) { free(state); }
 
 static uint64_t finish_ns(void *state, uint64_t start_ns, uint32_t wire_bytes) {
     markov *s = state;
+    if (s->restart) { /* as create() began at 0, from this frame's start */
+        s->restart = 0;
+        s->stalled = 0;
+        s->cursor.seg = (segment){start_ns, start_ns + draw_length(s, 0), s->rate_bps[0]};
+        s->cursor.last_finish_ns = UINT64_MAX;
+    }
     return schedule_finish(&s->cursor, s, next_segment, start_ns, wire_bytes);
+}
+
+/* ABI 1.2 */
+static void reset(void *state) { ((markov *)state)->restart = 1; }
+static int rate_bounds(const void *state, uint64_t *min_bps, uint64_t *max_bps) {
+    const markov *s = state;
+    *min_bps = s->rate_bps[1] < s->rate_bps[0] ? s->rate_bps[1] : s->rate_bps[0];
+    *max_bps = s->rate_bps[1] > s->rate_bps[0] ? s->rate_bps[1] : s->rate_bps[0];
+    return 0;
+}
+static const lkm_ext_reset reset_ext = {.struct_size = sizeof(lkm_ext_reset), .reset = reset};
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .rate_bps = rate_bounds};
+static const void *get_extension(const char *id) {
+    if (strcmp(id, LKM_EXT_RESET) == 0) return &reset_ext;
+    if (strcmp(id, LKM_EXT_BOUNDS) == 0) return &bounds;
+    return NULL;
 }
 
 static const lkm_param_info params[] = {
@@ -90,4 +116,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .finish_ns = finish_ns,
+    .get_extension = get_extension,
 };

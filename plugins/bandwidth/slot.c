@@ -13,12 +13,14 @@
  *
  * Slots start one gap after time 0. A frame that starts at t leaves at the
  * first slot at or after t that has room for it.
+ * Reset (ABI 1.2): the current slot's use is forgotten; the slot times go on.
  *
  * See also: constant, steps, markov, trace.
  */
 #include <linkem/plugin.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct slot {
     lkm_rng rng;
@@ -80,6 +82,15 @@ static uint64_t finish_ns(void *state, uint64_t start_ns, uint32_t wire_bytes) {
     return s->at_ns;
 }
 
+/* ABI 1.2: the slots run on linkem's clock; reset frees the current slot
+ * of what earlier frames used. */
+static void reset(void *state) {
+    slot *s = state;
+    s->used_packets = s->used_bytes = 0;
+}
+static const lkm_ext_reset reset_ext = {.struct_size = sizeof(lkm_ext_reset), .reset = reset};
+static const void *get_extension(const char *id) { return strcmp(id, LKM_EXT_RESET) == 0 ? &reset_ext : NULL; }
+
 static const lkm_param_info params[] = {
     {"min_gap", "duration", "shortest time between slots (required)"},
     {"max_gap", "duration", "longest; default min_gap"},
@@ -98,4 +109,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .finish_ns = finish_ns,
+    .get_extension = get_extension,
 };

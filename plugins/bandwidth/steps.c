@@ -11,6 +11,8 @@
  *
  * The schedule starts at time 0 (when linkem starts). A frame of L bytes that
  * starts at t finishes when the scheduled rate has carried 8 L bits since t.
+ * Bounds (ABI 1.2): the lowest and highest of rates. Reset: the schedule's
+ * clock goes on (it is linkem's).
  *
  * See also: constant, trace, markov, slot.
  */
@@ -91,6 +93,26 @@ static uint64_t finish_ns(void *state, uint64_t start_ns, uint32_t wire_bytes) {
     return schedule_finish(&s->cursor, s, next_segment, start_ns, wire_bytes);
 }
 
+/* ABI 1.2. The schedule runs on linkem's clock: reset keeps its position
+ * and forgets only what the last frame left over in its nanosecond. */
+static void reset(void *state) { ((steps *)state)->cursor.last_finish_ns = UINT64_MAX; }
+static int rate_bounds(const void *state, uint64_t *min_bps, uint64_t *max_bps) {
+    const steps *s = state;
+    *min_bps = UINT64_MAX, *max_bps = 0;
+    for (uint32_t i = 0; i < s->n; ++i) {
+        if (s->rate_bps[i] < *min_bps) *min_bps = s->rate_bps[i];
+        if (s->rate_bps[i] > *max_bps) *max_bps = s->rate_bps[i];
+    }
+    return 0;
+}
+static const lkm_ext_reset reset_ext = {.struct_size = sizeof(lkm_ext_reset), .reset = reset};
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .rate_bps = rate_bounds};
+static const void *get_extension(const char *id) {
+    if (strcmp(id, LKM_EXT_RESET) == 0) return &reset_ext;
+    if (strcmp(id, LKM_EXT_BOUNDS) == 0) return &bounds;
+    return NULL;
+}
+
 static const lkm_param_info params[] = {
     {"rates", "list of rate", "the rate of each step (required); 0bit/s is an outage"},
     {"durations", "list of duration", "how long each step lasts (required)"},
@@ -108,4 +130,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .finish_ns = finish_ns,
+    .get_extension = get_extension,
 };

@@ -18,6 +18,8 @@
  * that one starts no later than the opportunity); it finishes at the time of
  * the last one used. Unlike Mahimahi, frames over 1504 bytes are allowed and
  * take several opportunities.
+ * Reset (ABI 1.2): the next frame starts on a whole opportunity; the trace's
+ * clock goes on.
  *
  * See also: constant, steps, markov, slot.
  */
@@ -136,6 +138,17 @@ static uint64_t finish_ns(void *state, uint64_t start_ns, uint32_t wire_bytes) {
     return time_of(s, s->op);
 }
 
+/* ABI 1.2: the trace runs on linkem's clock; reset forgets how much of the
+ * current opportunity earlier frames used (the next frame finds the first
+ * whole one at or after its start). */
+static void reset(void *state) {
+    trace *s = state;
+    s->op = 0;
+    s->left = TRACE_BYTES_PER_OPPORTUNITY;
+}
+static const lkm_ext_reset reset_ext = {.struct_size = sizeof(lkm_ext_reset), .reset = reset};
+static const void *get_extension(const char *id) { return strcmp(id, LKM_EXT_RESET) == 0 ? &reset_ext : NULL; }
+
 static const lkm_param_info params[] = {
     {"file", "path", "a Mahimahi trace: one millisecond per 1504-byte opportunity (required)"},
 };
@@ -151,4 +164,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .finish_ns = finish_ns,
+    .get_extension = get_extension,
 };

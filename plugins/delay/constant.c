@@ -8,12 +8,14 @@
  *   delay  duration, 0 and up (default 0): added after the link.
  *
  * Formula: release = exit + delay.
+ * Bounds (ABI 1.2): smallest and largest delay are both `delay`.
  *
  * See also: uniform, normal, pareto, paretonormal, exponential, empirical.
  */
 #include <linkem/plugin.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct constant_delay {
     uint64_t delay_ns;
@@ -37,6 +39,14 @@ static void delay_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *
     for (uint32_t i = 0; i < n; ++i) delay_ns[i] = d;
 }
 
+/* ABI 1.2: every delay is the one delay. */
+static int delay_bounds(const void *state, uint64_t *min_ns, uint64_t *max_ns) {
+    *min_ns = *max_ns = ((const constant_delay *)state)->delay_ns;
+    return 0;
+}
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .delay_ns = delay_bounds};
+static const void *get_extension(const char *id) { return strcmp(id, LKM_EXT_BOUNDS) == 0 ? &bounds : NULL; }
+
 static const lkm_param_info params[] = {
     {"delay", "duration", "added to every packet; default 0"},
 };
@@ -52,4 +62,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .delay_burst = delay_burst,
+    .get_extension = get_extension,
 };

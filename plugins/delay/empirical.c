@@ -10,7 +10,6 @@
  *   format  samples or netem (default: netem for a .dist file, else samples)
  *   unit    ns, us, ms or s (samples only; default ms)
  *   mean, jitter  durations (netem tables only): delay = mean + jitter * v / 8192
- *   order   keep (default) or drop, handled by linkem (see docs/PLUGINS.md)
  *
  * samples: one measured delay per line (a plain number in `unit`; '#' starts a
  * comment). The model draws from their empirical distribution by inverse
@@ -19,6 +18,8 @@
  * netem: iproute2's .dist tables (normal.dist, pareto.dist, ...): whitespace-
  * separated signed integers, scale 8192 (NETEM_DIST_SCALE), at most 16384;
  * the model picks one uniformly, as netem does.
+ * Bounds (ABI 1.2): the smallest and largest sample (samples), or the delays
+ * of the table's smallest and largest value (netem), clamped at 0.
  *
  * See also: normal, pareto, paretonormal (the same shapes, computed).
  */
@@ -156,13 +157,33 @@ static void delay_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *
     }
 }
 
+static uint64_t rounded(double d) { return d <= 0 ? 0 : (uint64_t)(d + 0.5); }
+
+static int delay_bounds(const void *state, uint64_t *min_ns, uint64_t *max_ns) {
+    const empirical *s = state;
+    if (!s->netem) { /* sorted: an interpolation never leaves [first, last]; 1 ns of slack for its rounding */
+        *min_ns = rounded(s->values[0] * s->scale_ns);
+        *max_ns = rounded(s->values[s->n - 1] * s->scale_ns) + 1;
+        return 0;
+    }
+    double lo = s->values[0], hi = s->values[0];
+    for (uint32_t i = 1; i < s->n; ++i) {
+        if (s->values[i] < lo) lo = s->values[i];
+        if (s->values[i] > hi) hi = s->values[i];
+    }
+    *min_ns = rounded(s->mean_ns + s->jitter_ns * lo / 8192.0); /* the same expression as delay_burst's */
+    *max_ns = rounded(s->mean_ns + s->jitter_ns * hi / 8192.0);
+    return 0;
+}
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .delay_ns = delay_bounds};
+static const void *get_extension(const char *id) { return strcmp(id, LKM_EXT_BOUNDS) == 0 ? &bounds : NULL; }
+
 static const lkm_param_info params[] = {
     {"file", "path", "measured delays (one per line) or a netem .dist table (required)"},
     {"format", "string", "samples or netem; default from the file name"},
     {"unit", "string", "samples' unit: ns, us, ms (default) or s"},
     {"mean", "duration", "netem tables: the mean"},
     {"jitter", "duration", "netem tables: the scale of the table's values"},
-    {"order", "string", "keep (default) or drop: see docs/PLUGINS.md"},
 };
 
 LKM_EXPORT const lkm_model lkm_entry = {
@@ -176,4 +197,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .delay_burst = delay_burst,
+    .get_extension = get_extension,
 };

@@ -6,10 +6,10 @@
  * Parameters
  *   min    duration (default 0): the smallest delay
  *   mean   duration (required): mean of the exponential part
- *   order  keep (default) or drop, handled by linkem (see docs/PLUGINS.md)
  *
  * Formula: delay = min - mean ln(1 - U), U uniform on [0, 1): mean min + mean,
  * standard deviation mean.
+ * Bounds (ABI 1.2): smallest min, largest unbounded.
  *
  * See also: constant, uniform, normal, pareto, empirical.
  */
@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct exponential {
     lkm_rng rng;
@@ -49,10 +50,18 @@ static void delay_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *
     for (uint32_t i = 0; i < n; ++i) delay_ns[i] = (uint64_t)(s->min_ns - s->mean_ns * log1p(-lkm_rng_uniform(&s->rng)) + 0.5);
 }
 
+static int delay_bounds(const void *state, uint64_t *min_ns, uint64_t *max_ns) {
+    const exponential *s = state;
+    *min_ns = (uint64_t)(s->min_ns + 0.5); /* -mean ln(1 - U) >= 0, rounded as the delays are */
+    *max_ns = s->mean_ns == 0 ? *min_ns : LKM_UNBOUNDED;
+    return 0;
+}
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .delay_ns = delay_bounds};
+static const void *get_extension(const char *id) { return strcmp(id, LKM_EXT_BOUNDS) == 0 ? &bounds : NULL; }
+
 static const lkm_param_info params[] = {
     {"min", "duration", "the smallest delay; default 0"},
     {"mean", "duration", "mean of the exponential part (required)"},
-    {"order", "string", "keep (default) or drop: see docs/PLUGINS.md"},
 };
 
 LKM_EXPORT const lkm_model lkm_entry = {
@@ -66,4 +75,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .delay_burst = delay_burst,
+    .get_extension = get_extension,
 };

@@ -16,6 +16,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define BER_MAX_LEN 16384 /* longer frames use the last entry's formula directly */
 
@@ -54,10 +55,20 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
 }
 
 /* The loss depends on the frames' lengths: 1 - (1 - ber)^(8 len). */
-static double expected_loss(const void *state) {
+static double long_run_loss(const void *state) {
     (void)state;
     return -1;
 }
+
+/* ABI 1.2: the long-run loss, when it does not depend on the traffic. */
+static int loss_bound(const void *state, double *long_run) {
+    const double p = long_run_loss(state);
+    if (p < 0) return -1;
+    *long_run = p;
+    return 0;
+}
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .loss = loss_bound};
+static const void *get_extension(const char *id) { return strcmp(id, LKM_EXT_BOUNDS) == 0 ? &bounds : NULL; }
 
 static const lkm_param_info params[] = {
     {"ber", "number", "bit error rate, 0 to 1, such as 1e-6 (required)"},
@@ -74,5 +85,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
-    .expected_loss = expected_loss,
+    .get_extension = get_extension,
 };

@@ -16,6 +16,7 @@
 #include <linkem/plugin.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct bernoulli {
     lkm_rng rng;
@@ -41,7 +42,17 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
     for (uint32_t i = 0; i < n; ++i) drop[i] = lkm_rng_uniform(&s->rng) < s->p;
 }
 
-static double expected_loss(const void *state) { return ((const bernoulli *)state)->p; }
+static double long_run_loss(const void *state) { return ((const bernoulli *)state)->p; }
+
+/* ABI 1.2: the long-run loss, when it does not depend on the traffic. */
+static int loss_bound(const void *state, double *long_run) {
+    const double p = long_run_loss(state);
+    if (p < 0) return -1;
+    *long_run = p;
+    return 0;
+}
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .loss = loss_bound};
+static const void *get_extension(const char *id) { return strcmp(id, LKM_EXT_BOUNDS) == 0 ? &bounds : NULL; }
 
 static const lkm_param_info params[] = {
     {"p", "probability", "loss probability of each packet; default 0"},
@@ -58,5 +69,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
-    .expected_loss = expected_loss,
+    .get_extension = get_extension,
 };

@@ -20,11 +20,14 @@
  * runs of losses are geometric with mean 1 / r, so mean_burst gives
  * r = 1 / mean_burst and mean_loss gives p = r mean_loss / (1 - mean_loss).
  *
+ * Reset (ABI 1.2): back to the good state.
+ *
  * See also: bernoulli, markov4 (netem's 4-state model), pattern.
  */
 #include <linkem/plugin.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct gilbert_elliott {
     lkm_rng rng;
@@ -97,10 +100,26 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
 
 /* The stationary share of the bad state is p / (p + r); the loss is decided
  * in the state a packet finds. A chain that never moves stays good. */
-static double expected_loss(const void *state) {
+static double long_run_loss(const void *state) {
     const gilbert_elliott *s = state;
     if (s->p + s->r == 0) return s->loss_good;
     return (s->p * s->loss_bad + s->r * s->loss_good) / (s->p + s->r);
+}
+
+/* ABI 1.2: the long-run loss, when it does not depend on the traffic. */
+static int loss_bound(const void *state, double *long_run) {
+    const double p = long_run_loss(state);
+    if (p < 0) return -1;
+    *long_run = p;
+    return 0;
+}
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .loss = loss_bound};
+static void reset(void *state) { ((gilbert_elliott *)state)->bad = 0; } /* back to the good state */
+static const lkm_ext_reset reset_ext = {.struct_size = sizeof(lkm_ext_reset), .reset = reset};
+static const void *get_extension(const char *id) {
+    if (strcmp(id, LKM_EXT_RESET) == 0) return &reset_ext;
+    if (strcmp(id, LKM_EXT_BOUNDS) == 0) return &bounds;
+    return NULL;
 }
 
 static const lkm_param_info params[] = {
@@ -123,5 +142,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
-    .expected_loss = expected_loss,
+    .get_extension = get_extension,
 };

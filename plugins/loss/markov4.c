@@ -18,11 +18,14 @@
  * go to 1 and send, else stay and lose; from 4, go to 1 and send.
  * Long-run loss is the stationary probability of states 3 and 4 as entered.
  *
+ * Reset (ABI 1.2): back to state 1 (the gap).
+ *
  * See also: gilbert_elliott, bernoulli.
  */
 #include <linkem/plugin.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct markov4 {
     lkm_rng rng;
@@ -90,13 +93,29 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
  * chain enters 3 or 4): pi4 = p14, pi3 = p13 / p31, pi2 = pi3 p32 / p23.
  * A chain that can get stuck outside state 1 (p31 = 0, or p23 = 0 with
  * p32 > 0) has no single long-run loss: unknown. */
-static double expected_loss(const void *state) {
+static double long_run_loss(const void *state) {
     const markov4 *s = state;
     if (s->p13 == 0) return s->p14 / (1 + s->p14);
     if (s->p31 == 0 || (s->p23 == 0 && s->p32 > 0)) return -1;
     const double pi3 = s->p13 / s->p31, pi4 = s->p14;
     const double pi2 = s->p32 == 0 ? 0 : pi3 * s->p32 / s->p23;
     return (pi3 + pi4) / (1 + pi2 + pi3 + pi4);
+}
+
+/* ABI 1.2: the long-run loss, when it does not depend on the traffic. */
+static int loss_bound(const void *state, double *long_run) {
+    const double p = long_run_loss(state);
+    if (p < 0) return -1;
+    *long_run = p;
+    return 0;
+}
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .loss = loss_bound};
+static void reset(void *state) { ((markov4 *)state)->state = 1; } /* back to state 1 (gap) */
+static const lkm_ext_reset reset_ext = {.struct_size = sizeof(lkm_ext_reset), .reset = reset};
+static const void *get_extension(const char *id) {
+    if (strcmp(id, LKM_EXT_RESET) == 0) return &reset_ext;
+    if (strcmp(id, LKM_EXT_BOUNDS) == 0) return &bounds;
+    return NULL;
 }
 
 static const lkm_param_info params[] = {
@@ -116,5 +135,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
-    .expected_loss = expected_loss,
+    .get_extension = get_extension,
 };

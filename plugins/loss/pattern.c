@@ -14,6 +14,9 @@
  *   for     duration: length of the window (required with after)
  *   period  duration: repeat the window this often (default: once)
  *
+ * Reset (ABI 1.2): packet indexes count from 0 again, and the window
+ * starts after the next packet.
+ *
  * See also: bernoulli, gilbert_elliott.
  */
 #include <linkem/plugin.h>
@@ -102,10 +105,32 @@ static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *dr
 }
 
 /* Only `every` alone has a long-run loss independent of the traffic. */
-static double expected_loss(const void *state) {
+static double long_run_loss(const void *state) {
     const pattern *s = state;
     if (s->n_drop != 0 || s->has_window) return -1;
     return s->every == 0 ? 0.0 : 1.0 / (double)s->every;
+}
+
+/* ABI 1.2: the long-run loss, when it does not depend on the traffic. */
+static int loss_bound(const void *state, double *long_run) {
+    const double p = long_run_loss(state);
+    if (p < 0) return -1;
+    *long_run = p;
+    return 0;
+}
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .loss = loss_bound};
+static void reset(void *state) { /* the packet count and the window start again */
+    pattern *s = state;
+    s->seen = 0;
+    s->next_drop = 0;
+    s->started = 0;
+    s->first_arrival_ns = 0;
+}
+static const lkm_ext_reset reset_ext = {.struct_size = sizeof(lkm_ext_reset), .reset = reset};
+static const void *get_extension(const char *id) {
+    if (strcmp(id, LKM_EXT_RESET) == 0) return &reset_ext;
+    if (strcmp(id, LKM_EXT_BOUNDS) == 0) return &bounds;
+    return NULL;
 }
 
 static const lkm_param_info params[] = {
@@ -127,5 +152,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .loss_burst = loss_burst,
-    .expected_loss = expected_loss,
+    .get_extension = get_extension,
 };

@@ -1,6 +1,6 @@
 /*
  * A template for a linkem model: copy this file, rename the model, change the
- * three marked places. It builds out of the linkem tree with one command:
+ * marked places. It builds out of the linkem tree with one command:
  *
  *   cc -std=c11 -O2 -shared -fPIC -fvisibility=hidden -I/path/to/linkem/plugins/include \
  *      sawtooth.c -o sawtooth.so -lm
@@ -20,12 +20,15 @@
  *
  * Formula: delay = min + (max - min) * (exit mod period) / period, with exit
  * the time the packet left the link (ns since linkem started).
+ * Bounds (ABI 1.2, optional): no delay below min or above max; linkem sizes
+ * its buffers and times its transmit lcore with them.
  *
  * docs/PLUGINS.md walks through it.
  */
 #include <linkem/plugin.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 /* (1) The instance's state: everything the model needs per link. */
 typedef struct sawtooth {
@@ -69,6 +72,17 @@ static void delay_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *
     }
 }
 
+/* (4) Optional extensions (ABI 1.2), found by id: here the delay's bounds.
+ * A model with state that depends on the packets it saw (a Markov chain, a
+ * counter) also offers LKM_EXT_RESET; this one has none. [control thread] */
+static int delay_bounds(const void *state, uint64_t *min_ns, uint64_t *max_ns) {
+    const sawtooth *s = state;
+    *min_ns = s->min_ns, *max_ns = s->max_ns;
+    return 0;
+}
+static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .delay_ns = delay_bounds};
+static const void *get_extension(const char *id) { return strcmp(id, LKM_EXT_BOUNDS) == 0 ? &bounds : NULL; }
+
 static const lkm_param_info params[] = {
     {"min", "duration", "delay at the start of each period; default 0"},
     {"max", "duration", "delay at the end of each period (required)"},
@@ -87,4 +101,5 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .create = create,
     .destroy = destroy,
     .delay_burst = delay_burst,
+    .get_extension = get_extension,
 };

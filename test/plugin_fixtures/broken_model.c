@@ -1,8 +1,12 @@
 /*
  * Deliberately broken plugins, one per refusal the host must make. Built
  * several times with -DBROKEN_<WHAT>; see test/meson.build and
- * test/test_plugin_host.cpp. A correct one (no define) is the reference;
- * -DABI_1_0 builds a correct one as an ABI 1.0 plugin would be.
+ * test/test_plugin_host.cpp. A correct one (no define) is the reference, an
+ * ABI 1.2 model with both extensions (reset, and bounds: long-run loss 0);
+ * -DABI_1_0 and -DABI_1_1 build a correct one as a plugin of that ABI would
+ * be (1.1: expected_loss 0, no extensions).
+ * Broken extensions (ABI 1.2): -DBROKEN_EXT_SMALL (a reset extension of 4
+ * bytes), -DBROKEN_EXT_CALLBACK (a bounds extension without its loss callback).
  *
  * Models that load but misbehave at run time (test/test_model_contract.cpp):
  *   -DBROKEN_NULL_STATE      create() returns 0 and leaves *state NULL;
@@ -22,6 +26,7 @@
 #include <linkem/plugin.h>
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,28 +101,77 @@ static int create(const lkm_create_args *args, void **state) {
         args->fail(args, "r", "must be at most 50% in this model");
         return -1;
     }
+#if !defined(ABI_1_0) && !defined(ABI_1_1)
+    /* `context: [rate, overhead, burst]`: fails unless the host gave that context (ABI 1.2). */
+    if (args->count(args, "context") == 3) {
+        double want[3] = {0, 0, 0};
+        for (uint32_t i = 0; i < 3; ++i)
+            if (args->number(args, "context", i, &want[i]) != LKM_OK) return -1;
+        if ((double)args->link_rate_bps != want[0] || (double)args->overhead_bytes != want[1] || (double)args->max_burst != want[2]) {
+            char message[160];
+            snprintf(message, sizeof message, "got link_rate_bps %llu, overhead_bytes %u, max_burst %u",
+                     (unsigned long long)args->link_rate_bps, args->overhead_bytes, args->max_burst);
+            args->fail(args, "context", message);
+            return -1;
+        }
+    }
+#endif
 #if defined(BROKEN_NULL_STATE)
     *state = NULL;
     return 0;
 #else
-    *state = malloc(1);
+    *state = calloc(1, 1);
     return *state == NULL ? -1 : 0;
 #endif
 }
 static void destroy(void *state) { free(state); }
 __attribute__((unused)) static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *drop) {
-    (void)state, (void)pkts;
+    (void)pkts;
     for (uint32_t i = 0; i < n; ++i) drop[i] = 0;
+    *(unsigned char *)state = 1; /* it has seen packets (reset clears it) */
 }
 /* ABI 1.1: this model never loses a packet. */
 __attribute__((unused)) static double expected_loss(const void *state) {
     (void)state;
     return 0.0;
 }
-/* Answers what a 1.0 host cannot ask: the "abi_1_0" build must not be asked. */
+/* Answers what the host must not ask: a field beyond an old plugin's
+ * struct_size, or expected_loss when the bounds extension has the answer. */
 __attribute__((unused)) static double unaskable_loss(const void *state) {
     (void)state;
     return 0.5;
+}
+/* ABI 1.2 extensions. */
+__attribute__((unused)) static void reset(void *state) { *(unsigned char *)state = 0; }
+__attribute__((unused)) static int loss_bound(const void *state, double *long_run) {
+    (void)state;
+    *long_run = 0.0;
+    return 0;
+}
+static const lkm_ext_reset reset_ext = {
+#if defined(BROKEN_EXT_SMALL)
+    .struct_size = 4,
+#else
+    .struct_size = sizeof(lkm_ext_reset),
+#endif
+    .reset = reset,
+};
+static const lkm_ext_bounds bounds_ext = {
+    .struct_size = sizeof(lkm_ext_bounds),
+#if !defined(BROKEN_EXT_CALLBACK)
+    .loss = loss_bound,
+#endif
+};
+__attribute__((unused)) static const void *get_extension(const char *id) {
+    if (strcmp(id, LKM_EXT_RESET) == 0) return &reset_ext;
+    if (strcmp(id, LKM_EXT_BOUNDS) == 0) return &bounds_ext;
+    return NULL;
+}
+static const lkm_ext_bounds half_loss_ext = {.struct_size = sizeof(lkm_ext_bounds), .loss = NULL};
+/* What an old plugin's get_extension would answer if the host wrongly asked. */
+__attribute__((unused)) static const void *unaskable_extension(const char *id) {
+    (void)id;
+    return &half_loss_ext; /* has no loss callback: loading would fail if the host looked */
 }
 static const lkm_param_info params[] = {{"r", "probability", "a parameter to misspell"}};
 
@@ -134,6 +188,8 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .struct_size = 16,
 #elif defined(ABI_1_0)
     .struct_size = offsetof(lkm_model, expected_loss),
+#elif defined(ABI_1_1)
+.struct_size = offsetof(lkm_model, get_extension),
 #else
 .struct_size = sizeof(lkm_model),
 #endif
@@ -143,6 +199,8 @@ LKM_EXPORT const lkm_model lkm_entry = {
     .abi_version = (LKM_ABI_MAJOR << 16) | (LKM_ABI_MINOR + 1),
 #elif defined(ABI_1_0)
     .abi_version = 1 << 16,
+#elif defined(ABI_1_1)
+    .abi_version = (1 << 16) | 1,
 #else
 .abi_version = LKM_ABI_VERSION,
 #endif
@@ -162,8 +220,13 @@ LKM_EXPORT const lkm_model lkm_entry = {
 #endif
 #if defined(ABI_1_0)
     .expected_loss = unaskable_loss, /* beyond struct_size: a 1.0 plugin has no such field */
-#else
+    .get_extension = unaskable_extension,
+#elif defined(ABI_1_1)
     .expected_loss = expected_loss,
+    .get_extension = unaskable_extension, /* beyond struct_size: a 1.1 plugin has no such field */
+#else
+    .expected_loss = unaskable_loss, /* superseded by the bounds extension's loss */
+    .get_extension = get_extension,
 #endif
 };
 #endif /* MISBEHAVE */

@@ -122,6 +122,7 @@ struct Link {
     QueueLimit queue;
     std::optional<ModelSpec> delay;         // none: no added delay
     std::optional<ModelSpec> loss;          // none: no random loss
+    bool order_drop = false;                // order: drop (drop what the delay would reorder); keep (default) holds it back
     std::optional<uint64_t> arena_packets;  // override of the delay arena's derived size
     Mangle mangle;
     std::optional<PerFlow> per_flow;  // a template: one instance per flow key

@@ -57,6 +57,7 @@ namespace linkem {
 struct ModelRef {
     const lkm_model *model = nullptr;
     void *state = nullptr;
+    void (*reset)(void *state) = nullptr;  // its lkm_ext_reset callback, when it has one
     explicit operator bool() const { return model != nullptr; }
 };
 
@@ -155,8 +156,10 @@ class LinkModel {
     void admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint64_t room = UINT64_MAX);
 
     // Forgets the queue and the last exit and release times (a per-flow link
-    // recycled for a new flow); the models' own state and the sequence go on.
-    // No allocation.
+    // recycled for a new flow), and resets each model that has the reset
+    // extension (lkm_ext_reset: its state back to what create() made, its
+    // random stream going on); a model without it goes on in its state, as
+    // does the link's sequence. No allocation.
     void reset();
 
     // Packets in the emulated queue at time now_ns (for tests).

@@ -23,7 +23,8 @@
 // Every refusal names the plugin's path and, when known, the model: dlopen
 // failure (with dlerror()), no lkm_entry symbol, another ABI major or a newer
 // minor, a descriptor smaller than ABI 1.0's, an unknown kind, a missing
-// callback for its kind, an invalid or duplicate name; and, at create(), a
+// callback for its kind, an invalid or duplicate name, an extension (ABI
+// 1.2) too small or without its callback; and, at create(), a
 // model that returns 0 without setting its state (NULL).
 #pragma once
 
@@ -46,10 +47,20 @@ struct LoadedModel {
     std::shared_ptr<void> handle;  // dlclose()s when the last user goes
 };
 
+// A model's extension (ABI 1.2, lkm_model.get_extension) of this id, or
+// null: for a descriptor older than 1.2, without get_extension, or one that
+// does not implement it. load_file() has checked the extensions' sizes.
+const void *model_extension(const lkm_model &model, const char *id);
+
+// The smallest and largest value a model states (lkm_ext_bounds).
+struct Bounds {
+    uint64_t min = 0, max = 0;  // max may be LKM_UNBOUNDED
+};
+
 // One instance of a model for one link. Non-copyable; destroys its state.
 class ModelInstance {
   public:
-    ModelInstance(LoadedModel loaded, void *state) : loaded_(std::move(loaded)), state_(state) {}
+    ModelInstance(LoadedModel loaded, void *state);
     ~ModelInstance();
     ModelInstance(const ModelInstance &) = delete;
     ModelInstance &operator=(const ModelInstance &) = delete;
@@ -57,13 +68,29 @@ class ModelInstance {
     const lkm_model &model() const { return *loaded_.model; }
     void *state() const { return state_; }
     const std::string &path() const { return loaded_.path; }
-    // A loss model's long-run loss fraction, when it states one (ABI 1.1
-    // expected_loss; a 1.0 descriptor or a negative answer means unknown).
+    // A loss model's long-run loss fraction, when it states one: the 1.2
+    // bounds extension's loss, else ABI 1.1's expected_loss; an older
+    // descriptor, neither callback, or a refusal means unknown.
     std::optional<double> expected_loss() const;
+    // A delay model's smallest and largest delay in ns, when it states them (lkm_ext_bounds).
+    std::optional<Bounds> delay_bounds() const;
+    // A bandwidth model's lowest and highest rate in bit/s, when it states them (lkm_ext_bounds).
+    std::optional<Bounds> rate_bounds() const;
+    // The model's reset callback (lkm_ext_reset), or null when it has none.
+    void (*reset_callback() const)(void *state) { return reset_ != nullptr ? reset_->reset : nullptr; }
 
   private:
     LoadedModel loaded_;
     void *state_;
+    const lkm_ext_reset *reset_ = nullptr;
+    const lkm_ext_bounds *bounds_ = nullptr;
+};
+
+// What the host tells a model about its link at creation (lkm_create_args, ABI 1.2).
+struct ModelContext {
+    uint64_t link_rate_bps = 0;  // the link's constant rate, 0 when unknown (and for the bandwidth model)
+    uint32_t overhead_bytes = 0;
+    uint32_t max_burst = 512;  // LinkModel::kMaxBurst
 };
 
 const char *kind_name(uint32_t kind);  // "loss", "delay", "bandwidth", or "?"
@@ -89,10 +116,11 @@ class PluginHost {
     size_t files_opened() const { return opened_.size(); }
 
     // Builds the instance for spec (its kind given), with its own random
-    // stream from (seed, link name, kind). Errors, each positioned at the
-    // parameter or the spec, are appended to *errors; returns null then.
+    // stream from (seed, link name, kind) and the link's context. Errors,
+    // each positioned at the parameter or the spec, are appended to *errors;
+    // returns null then.
     std::unique_ptr<ModelInstance> instantiate(const Config &config, const ModelSpec &spec, uint32_t kind, const std::string &link_name,
-                                               uint64_t seed, std::vector<ConfigError> *errors) const;
+                                               uint64_t seed, std::vector<ConfigError> *errors, const ModelContext &context = {}) const;
 
   private:
     struct Outcome {
@@ -108,7 +136,8 @@ class PluginHost {
     mutable std::map<std::pair<uint32_t, std::string>, Outcome> found_;  // by (kind, name)
 };
 
-// The seeded generator state for one instance: (global seed, link, kind).
+// The seeded generator state for one instance: (global seed, link, kind),
+// that is stream_rng(seed, link_name, Stream(kind)) (linkem/seed.hpp).
 lkm_rng instance_rng(uint64_t seed, const std::string &link_name, uint32_t kind);
 
 }  // namespace linkem

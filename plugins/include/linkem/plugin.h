@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define LKM_ABI_MAJOR 1
-#define LKM_ABI_MINOR 1
+#define LKM_ABI_MINOR 2
 #define LKM_ABI_VERSION ((LKM_ABI_MAJOR << 16) | LKM_ABI_MINOR)
 #define LKM_ENTRY_SYMBOL "lkm_entry"
 
@@ -155,6 +155,18 @@ struct lkm_create_args {
     void (*fail)(const lkm_create_args *args, const char *key, const char *message);
 
     void *host_private; /* the host's; do not touch */
+
+    /* ---- ABI 1.2 ---- The link the instance serves, as far as the host
+     * knows it at creation. Read these only when struct_size covers them
+     * (a plugin built for 1.2 always runs in a host of 1.2 or later, so it
+     * may; a plugin that supports older hosts checks
+     * args->struct_size >= offsetof(lkm_create_args, max_burst) + sizeof(uint32_t)). */
+    uint64_t link_rate_bps;  /* the link's rate when it is constant (its bandwidth model states one
+                                rate, lkm_ext_bounds), else 0: unknown, or no bandwidth limit.
+                                Always 0 for the bandwidth model itself. */
+    uint32_t overhead_bytes; /* the link's framing overhead per frame (wire_bytes - len_bytes for
+                                frames of 60 bytes and more); 0 with overhead: none */
+    uint32_t max_burst;      /* n never exceeds this in loss_burst and delay_burst (512 today) */
 };
 
 /* A parameter, as --list-plugins and the documentation show it. */
@@ -194,7 +206,7 @@ typedef struct lkm_model {
      * added after it leaves the link (release = exit_ns + delay_ns[i], at most
      * LKM_TIME_LIMIT_NS: beyond, a model error); set every entry, and no more
      * than n. Called for the packets the loss model kept. The host keeps
-     * releases in order (docs/PLUGINS.md, "order"). */
+     * releases in order (links[].order, docs/CONFIG.md). */
     void (*delay_burst)(void *state, const lkm_pkt *pkts, uint32_t n, uint64_t *delay_ns);
 
     /* [lcore, hot path] LKM_KIND_BANDWIDTH: a frame of wire_bytes starts
@@ -206,13 +218,82 @@ typedef struct lkm_model {
 
     /* ---- ABI 1.1 ---- (the host reads these only when struct_size covers them) */
 
-    /* [control thread] Optional, LKM_KIND_LOSS only: the fraction of packets
+    /* [control thread] Optional, LKM_KIND_LOSS only; superseded in 1.2 by
+     * lkm_ext_bounds.loss (read first when both are set): the fraction of packets
      * the instance loses in the long run (its stationary loss probability),
      * in [0, 1], or a negative value when it depends on the traffic (for
      * example on frame lengths). linkem reports it beside the measured loss.
      * NULL: unknown. */
     double (*expected_loss)(const void *state);
+
+    /* ---- ABI 1.2 ---- */
+
+    /* [control thread] Optional: the extension with this id (one of the
+     * LKM_EXT_* below), or NULL when the model does not implement it. The
+     * answer must depend on id alone (not on an instance) and its struct
+     * must live as long as the plugin is loaded (a static const). linkem
+     * asks when it loads the plugin (to check the extensions) and when it
+     * creates an instance; a model that leaves get_extension NULL
+     * implements none. */
+    const void *(*get_extension)(const char *id);
 } lkm_model;
+
+/* ---- Extensions (ABI 1.2) ----
+ * Each is a struct of callbacks that starts with its struct_size, found by
+ * its id through lkm_model.get_extension. A later minor ABI may append
+ * callbacks to an extension (the host reads them only when struct_size
+ * covers them) or add extensions with new ids; an id's existing fields
+ * never change. docs/PLUGINS.md, "Extensions", walks through each. */
+
+/* "linkem.reset": forget what the instance learnt from the packets it saw.
+ * A per-flow template (links[].per_flow) reuses an instance for a new flow
+ * once the old one went quiet; linkem calls reset() on each of the
+ * instance's models before its first packet, so the new flow does not
+ * inherit (say) a Gilbert-Elliott "bad" state. Without the extension the
+ * instance goes on in the state its previous flow left. */
+#define LKM_EXT_RESET "linkem.reset"
+typedef struct lkm_ext_reset {
+    uint32_t struct_size; /* sizeof(lkm_ext_reset) as the plugin was built */
+    /* [lcore, hot path] Returns the state to what create() made of the
+     * parameters: chains to their initial state, counters and windows to
+     * zero, caches of the previous frames emptied. The random stream goes
+     * on (do not rewind it: successive flows would draw the same numbers).
+     * Times the model keeps on linkem's clock (a schedule's position)
+     * stay valid: the clock does not restart; the next call's times are
+     * later than any the instance saw. No allocation: the state's memory
+     * is reused as it is. */
+    void (*reset)(void *state);
+} lkm_ext_reset;
+
+/* "linkem.bounds": what the model promises about its results, read once
+ * after create(). linkem uses them to size the delay arena, to know how
+ * soon a packet can be due (the transmit lcore naps no longer than the
+ * smallest delay) and for the expectations printed beside the measured
+ * figures. Set the one callback of the model's kind; leave the others
+ * NULL. Each returns 0 after filling its outputs, or -1 when this instance
+ * has no bound to state (its outputs are then ignored).
+ * A bound must hold for every result the instance returns: a delay below
+ * min_ns would be released late (the arena and the nap trust it). */
+#define LKM_EXT_BOUNDS "linkem.bounds"
+#define LKM_UNBOUNDED UINT64_MAX /* a max_ns or max_bps with no finite bound */
+typedef struct lkm_ext_bounds {
+    uint32_t struct_size; /* sizeof(lkm_ext_bounds) as the plugin was built */
+    /* [control thread] LKM_KIND_DELAY: every delay_ns[i] delay_burst writes is
+     * in [*min_ns, *max_ns]; *max_ns may be LKM_UNBOUNDED. */
+    int (*delay_ns)(const void *state, uint64_t *min_ns, uint64_t *max_ns);
+    /* [control thread] LKM_KIND_BANDWIDTH: the link never carries more than
+     * *max_bps, and while it has frames to send never fewer than *min_bps,
+     * at any moment (0: it may stall). A constant rate gives both equal.
+     * In bits per second of wire bytes. */
+    int (*rate_bps)(const void *state, uint64_t *min_bps, uint64_t *max_bps);
+    /* [control thread] LKM_KIND_LOSS: the fraction of packets the instance
+     * loses in the long run (its stationary loss probability), in [0, 1],
+     * into *long_run; returns -1 when that depends on the traffic (for
+     * example on frame lengths).
+     * Replaces ABI 1.1's expected_loss, which linkem still reads from a
+     * model without this callback. */
+    int (*loss)(const void *state, double *long_run);
+} lkm_ext_bounds;
 
 #ifdef __cplusplus
 }
