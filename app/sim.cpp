@@ -10,6 +10,7 @@
 // input's time base), in release order, in the nanosecond pcap format. The
 // delay arena is simulated too: a packet that would find it full is dropped as
 // arena_full. Same configuration, seed and input: byte-identical output.
+#include "linkem/command_line.hpp"
 #include "linkem/config.hpp"
 #include "linkem/link_plan.hpp"
 #include "linkem/pcap_reader.hpp"
@@ -25,6 +26,7 @@
 #include <charconv>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -49,7 +51,8 @@ const char *kUsage =
     "                      S: frame size (64, 1500B); N: packet count\n"
     "  --out OUT.pcap      forwarded packets, stamped with their emulated release times\n"
     "  --seed N            overrides the configuration's seed\n"
-    "  --stats-json FILE   the summary as JSON, as linkem --stats-json writes it\n";
+    "  --stats-json FILE   the summary as JSON, as linkem --stats-json writes it\n"
+    "  --version           the version and the git commit it was built from\n";
 
 struct Frame {
     uint64_t arrival_ns;  // relative to the first input packet
@@ -155,10 +158,11 @@ struct Options {
 
 std::optional<Options> parse_options(int argc, char **argv, std::string *error) {
     Options o;
-    const std::vector<std::string> known = {"--in", "--synthetic", "--out", "--link", "--seed", "--stats-json", "--help"};
+    const std::vector<std::string> known = {"--in", "--synthetic", "--out", "--link", "--seed", "--stats-json", "--help", "--version"};
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help") return std::nullopt;
+        if (a == "--version") fmt::print("{}\n", version_line("linkem-sim")), std::exit(kExitOk);
         if (a.rfind("--", 0) != 0) {
             if (!o.config.empty()) return *error = "more than one configuration file", std::nullopt;
             o.config = a;
