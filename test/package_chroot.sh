@@ -7,7 +7,7 @@
 #   - linkem --check accepts an installed example configuration, and linkem
 #     runs it (net_null ports: EAL and the drivers come from the Depends);
 #   - linkem --list-plugins finds the 17 built-in models under /usr/lib;
-#   - man -w finds linkem(1) and linkem-sim(1);
+#   - man -w finds linkem(1) and linkem-sim(1); linkem-wire is there;
 #   - linkem-sim runs an installed example on synthetic input;
 #   - apt-get remove takes the files away again.
 #
@@ -92,6 +92,8 @@ n=\$(linkem --list-plugins 2>&1 | grep -c "/usr/lib/[^ ]*/linkem/plugins/lkm_")
 linkem /usr/share/linkem/examples/minimal.yaml --duration 1s --stats-interval 0 > /tmp/run.log 2>&1; s=\$?
 [ \$s -eq 0 ] && grep -q "balanced" /tmp/run.log || { tail -n 20 /tmp/run.log; s=1; }
 verdict "linkem runs minimal.yaml (net_null ports, EAL and its drivers from the Depends) for 1 s" \$s
+out=\$(linkem-wire 2>&1); s=\$?
+[ \$s -eq 2 ] && echo "\$out" | grep -q "up IFACE_A IFACE_B"; verdict "linkem-wire prints its usage (status 2)" \$?
 man -w linkem && man -w linkem-sim; verdict "man -w finds linkem(1) and linkem-sim(1)" \$?
 linkem-sim /usr/share/linkem/examples/minimal.yaml --synthetic rate=10kpps,size=1000,count=1000 > /tmp/sim.log 2>&1; s=\$?
 tail -n 4 /tmp/sim.log
@@ -105,4 +107,4 @@ unshare --mount --propagation private sh -c '
 passed=$(grep -c '^\[linkem-case\] PASS' "$work/inside.log")
 failed=$(grep -c '^\[linkem-case\] FAIL' "$work/inside.log")
 echo "package-chroot: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -eq 9 ]
+[ "$failed" -eq 0 ] && [ "$passed" -eq 10 ]

@@ -3,7 +3,7 @@
 #   - control fields: Package, Architecture, a Version carrying the commit the
 #     build's `linkem --version` prints, Depends naming DPDK's libraries and
 #     drivers, yaml-cpp and fmt;
-#   - contents (dpkg-deb -c): linkem, linkem-sim, every built-in plugin,
+#   - contents (dpkg-deb -c): linkem, linkem-sim, linkem-wire, every built-in plugin,
 #     plugin.h, linkem-plugin.pc, both man pages (gzipped, rendering without
 #     warnings), every docs/*.md and config/*.yaml, the copyright file; all
 #     under /usr, nothing under /usr/local;
@@ -55,6 +55,7 @@ ok=0
 expect() { grep -Eq "^$1\$" "$work/contents" || { echo "missing: $1"; ok=1; }; }
 expect /usr/bin/linkem
 expect /usr/bin/linkem-sim
+expect /usr/sbin/linkem-wire
 for plugin in "$build_dir"/plugins/lkm_*.so; do expect "/usr/lib/[^/]+/linkem/plugins/$(basename "$plugin")"; done
 expect /usr/include/linkem/plugin.h
 expect "/usr/lib/[^/]+/pkgconfig/linkem-plugin.pc"

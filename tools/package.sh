@@ -6,9 +6,10 @@
 #   output      $LINKEM_PACKAGE_DIR (default BUILD_DIR/deb)/linkem_VERSION_ARCH.deb;
 #               the last line printed is its path.
 #
-# The package holds what `meson install` installs (linkem, linkem-sim, the
-# plugins, plugin.h and linkem-plugin.pc, the man pages, docs/*.md and the
-# example configurations in /usr/share/linkem/examples), under /usr: a build
+# The package holds what `meson install` installs (linkem, linkem-sim,
+# linkem-wire (tools/wire.sh), the plugins, plugin.h and linkem-plugin.pc,
+# the man pages, docs/*.md and the example configurations in
+# /usr/share/linkem/examples), under /usr: a build
 # configured for another prefix (meson's default is /usr/local) is moved there,
 # which is sound because the executables find their plugins relative to
 # themselves (docs/PLUGINS.md "Finding models"). For a release, configure a

@@ -27,6 +27,7 @@
 # record, so `down` always returns to the state before the first `up`.
 # Needs root, ip (iproute2) and ethtool. Exit status: 0 done, 1 a command
 # failed, 2 refused or bad usage. docs/DEPLOY.md tells the whole procedure.
+# The .deb (tools/package.sh) installs it as /usr/sbin/linkem-wire.
 set -uo pipefail
 
 state_dir=${LINKEM_WIRE_STATE_DIR:-/run/linkem/wire}
