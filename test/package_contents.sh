@@ -78,7 +78,7 @@ done
 verdict "man pages render without warnings" $ok
 
 # The unpacked linkem finds its own plugins first (beside it), wherever it lies.
-plugins=$(LINKEM_PLUGIN_PATH= "$work/tree/usr/bin/linkem" --list-plugins 2>&1)
+plugins=$(env -u LINKEM_PLUGIN_PATH "$work/tree/usr/bin/linkem" --list-plugins 2>&1)
 search=$(sed -n 's/^search path: //p' <<< "$plugins")
 [[ "$search" == "$work/tree/usr/lib/"*"/linkem/plugins:"* ]]
 verdict "the unpacked linkem searches the plugins beside it first" $? "search path: $search"

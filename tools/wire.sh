@@ -20,7 +20,7 @@
 # GRO/LRO (the kernel would merge received frames into 64 KiB ones that
 # linkem cannot send on) and GSO/TSO (frames larger than the MTU), VLAN
 # stripping (the tag would be lost). Warned about: no carrier, MTUs that
-# differ, an MTU above what net_af_packet's 2048-byte frames hold.
+# differ, an MTU above 2000 (frames larger than linkem's buffers do not cross).
 #
 # The previous state lives in $LINKEM_WIRE_STATE_DIR (default /run/linkem/wire),
 # one file per interface and network namespace; a second `up` keeps the first
@@ -123,8 +123,8 @@ warnings() {  # warnings IFACE_A IFACE_B
     for iface in "$@"; do
         flag_on "$iface" UP && ! flag_on "$iface" LOWER_UP &&
             warn "$iface has no carrier (cable, peer or other end down): nothing will pass until it has"
-        [ "$(mtu "$iface")" -gt 2030 ] &&
-            warn "$iface's MTU is $(mtu "$iface"): net_af_packet's default frames (framesz=2048) hold up to about 2030 bytes; add framesz=/blocksz= to the device string (docs/DEPLOY.md)"
+        [ "$(mtu "$iface")" -gt 2000 ] &&
+            warn "$iface's MTU is $(mtu "$iface"): linkem's packet buffers hold 2048 bytes and net_af_packet's frames about 2016, so larger frames do not cross (no jumbo frames)"
     done
     [ "$(mtu "$1")" = "$(mtu "$2")" ] ||
         warn "MTUs differ ($1: $(mtu "$1"), $2: $(mtu "$2")): frames larger than the smaller one are lost on its side"
