@@ -218,9 +218,9 @@ cmd_up() {
             grep -q "^$record\( \|$\)" "$file" || echo "$key $value" >> "$file"
             apply "$iface" "$key" "$(wire_value "$key" "$value")" || { warn "could not change $key on $iface"; exit 1; }
         done < <(planned_changes "$iface")
-        for key in $(planned_changes "$iface" | awk '{print $1 ($1 == "offload" ? ":" $2 : "")}'); do
-            warn "$iface: could not turn ${key#offload:} off (the driver keeps it)"
-        done
+        while read -r key value; do
+            warn "$iface: $key is still $value after up (the driver keeps it)"
+        done < <(planned_changes "$iface")
         say "$iface: ready (previous state in $file)"
     done
     warnings "$a" "$b"
