@@ -39,8 +39,13 @@ verdict "tools/package.sh builds a .deb" $? "$(basename "${deb:-none}"), $(du -h
 field() { dpkg-deb -f "$deb" "$1"; }
 dpkg-deb -I "$deb" | sed -n '/Package:/,$p'
 commit=$("$build_dir/app/linkem" --version | sed -n 's/^linkem [^ ]* (commit \([^)]*\)).*/\1/p')
+if [ "$commit" = unknown ]; then  # built outside git: the project's version alone
+    version_pattern='^[0-9.]+$'
+else
+    version_pattern="^[0-9.]+\\+git[0-9]+\\.g${commit//-/\\.}\$"
+fi
 [ -n "$commit" ] && [ "$(field Package)" = linkem ] && [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] &&
-    [[ "$(field Version)" =~ ^[0-9.]+\+git[0-9]+\.g${commit//-/\\.}$ ]]
+    [[ "$(field Version)" =~ $version_pattern ]]
 verdict "control: Package linkem, this architecture, Version ends in the commit linkem --version prints" $? \
     "Version $(field Version), commit ${commit:-none}"
 depends=$(field Depends)
