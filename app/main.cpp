@@ -15,7 +15,6 @@
 #include "linkem/route_plan.hpp"
 #include "linkem/plugin_host.hpp"
 #include "linkem/seed.hpp"
-#include "linkem_version.h"
 
 #include <fmt/format.h>
 #include <rte_version.h>
@@ -90,7 +89,7 @@ int main(int argc, char **argv) {
         return kExitOk;
     }
     if (cl.version) {
-        fmt::print("linkem {} ({})\n", LINKEM_VERSION, rte_version());
+        fmt::print("{}, {}\n", version_line("linkem"), rte_version());
         return kExitOk;
     }
 

@@ -19,6 +19,7 @@
 // --link NAME runs that one link alone, as a plain link from its arrival port
 // to its destination (a per-flow template as one link, no rules), as
 // tools/fidelity.py uses it to model one flow.
+#include "linkem/command_line.hpp"
 #include "linkem/config.hpp"
 #include "linkem/link_plan.hpp"
 #include "linkem/pcap_reader.hpp"
@@ -36,6 +37,7 @@
 #include <charconv>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -63,7 +65,8 @@ const char *kUsage =
     "                      (repeat for each port; without PORT=: the first link's destination)\n"
     "  --link NAME         that link alone, as a plain link (no rules, a per-flow template as one link)\n"
     "  --seed N            overrides the configuration's seed\n"
-    "  --stats-json FILE   the summary as JSON, as linkem --stats-json writes it\n";
+    "  --stats-json FILE   the summary as JSON, as linkem --stats-json writes it\n"
+    "  --version           the version and the git commit it was built from\n";
 
 struct Frame {
     uint64_t arrival_ns;  // relative to the first input packet
@@ -181,10 +184,11 @@ PortFile port_file(const std::string &v) {
 
 std::optional<Options> parse_options(int argc, char **argv, std::string *error) {
     Options o;
-    const std::vector<std::string> known = {"--in", "--synthetic", "--out", "--link", "--seed", "--stats-json", "--help"};
+    const std::vector<std::string> known = {"--in", "--synthetic", "--out", "--link", "--seed", "--stats-json", "--help", "--version"};
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help") return std::nullopt;
+        if (a == "--version") fmt::print("{}\n", version_line("linkem-sim")), std::exit(kExitOk);
         if (a.rfind("--", 0) != 0) {
             if (!o.config.empty()) return *error = "more than one configuration file", std::nullopt;
             o.config = a;

@@ -1,5 +1,7 @@
 #include "linkem/command_line.hpp"
 #include "linkem/suggest.hpp"
+#include "linkem_commit.h"
+#include "linkem_version.h"
 
 #include <fmt/format.h>
 
@@ -13,6 +15,10 @@ const std::vector<std::string> kOptions = {"--check", "--duration", "--stats-jso
                                            "--help",  "--version",  "--list-plugins", "--from-netem"};
 
 }  // namespace
+
+std::string version_line(const std::string &program) {
+    return fmt::format("{} {} (commit {})", program, LINKEM_VERSION, LINKEM_GIT_COMMIT);
+}
 
 std::string usage_text() {
     return "usage: linkem CONFIG.yaml [options] [-- EAL arguments]\n"
@@ -29,7 +35,7 @@ std::string usage_text() {
            "  --from-netem \"OPTS\"  print the linkem configuration for netem's options, such as\n"
            "                        \"delay 100ms 10ms loss 1% rate 10mbit\" (docs/NETEM.md)\n"
            "  --help                print this help\n"
-           "  --version             print the versions of linkem and DPDK\n"
+           "  --version             print linkem's version, its git commit and DPDK's version\n"
            "\n"
            "EAL arguments come from the configuration's `eal:` list and from after `--`.\n"
            "With neither, linkem runs --in-memory on the configured lcores, and adds\n"

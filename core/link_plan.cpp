@@ -41,7 +41,7 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
     // The bandwidth model first: its stated rate is the others' context.
     ModelContext context;
     context.overhead_bytes = link.overhead_bytes;
-    context.max_burst = LinkModel::kMaxBurst;
+    context.max_burst = kMaxBurst;
     auto make = [&](const std::optional<ModelSpec> &spec, uint32_t kind, std::unique_ptr<ModelInstance> &owner, ModelRef &ref) {
         if (!spec) return;
         owner = host.instantiate(config, *spec, kind, stream_name.empty() ? link.name : stream_name, seed, errors, context);

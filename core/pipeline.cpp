@@ -1,6 +1,7 @@
 #include "linkem/pipeline.hpp"
 
 #include "linkem/plugin_host.hpp"
+#include "linkem/seed.hpp"
 
 #include <fmt/format.h>
 
@@ -26,7 +27,7 @@ LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &
     LinkMangler &mg = link->mangle;
     if (m.truncate_bytes) mg.truncate_bytes = *m.truncate_bytes;
     mg.ecn = m.ecn;
-    mg.rng = instance_rng(seed, name, 0x6d616e67);  // "mang"
+    mg.rng = stream_rng(seed, name, Stream::kMangle);
     if (m.duplicate) {
         mg.duplicate_on = true;
         mg.duplicate = Chance::of(m.duplicate->value());
@@ -36,7 +37,7 @@ LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &
         mg.reorder = Chance::of(m.reorder->value());
         mg.reorder_extra_ns = static_cast<uint64_t>(m.reorder_extra_delay.ns);
     }
-    const uint64_t corrupt_seed = mix_seed(seed, std::hash<std::string>{}(name + "/corrupt"));
+    const uint64_t corrupt_seed = stream_seed(seed, name, Stream::kCorrupt);
     if (m.corrupt) mg.corrupt = Corruptor::per_packet(m.corrupt->value(), corrupt_seed);
     if (m.corrupt_ber) mg.corrupt = Corruptor::bit_error_rate(m.corrupt_ber->value(), corrupt_seed);
     return link;

@@ -22,6 +22,9 @@
 #ifndef LINKEM_INSTALL_PLUGIN_DIR
 #define LINKEM_INSTALL_PLUGIN_DIR ""
 #endif
+#ifndef LINKEM_EXE_RELATIVE_PLUGIN_DIR  // the install's plugin dir seen from its bindir
+#define LINKEM_EXE_RELATIVE_PLUGIN_DIR ""
+#endif
 
 namespace linkem {
 namespace fs = std::filesystem;
@@ -247,8 +250,17 @@ std::vector<std::string> PluginHost::default_search_path() {
             start = end + 1;
         }
     }
+    // An installed executable finds the plugins installed beside it wherever the
+    // tree was moved (tools/package.sh packages a build configured for
+    // /usr/local under /usr). In the build tree this directory does not exist.
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec && *LINKEM_EXE_RELATIVE_PLUGIN_DIR != '\0') {
+        const std::filesystem::path beside = (exe.parent_path() / LINKEM_EXE_RELATIVE_PLUGIN_DIR).lexically_normal();
+        if (std::filesystem::is_directory(beside, ec)) dirs.push_back(beside.string());
+    }
     for (const char *dir : {LINKEM_BUILD_PLUGIN_DIR, LINKEM_INSTALL_PLUGIN_DIR})
-        if (*dir != '\0') dirs.push_back(dir);
+        if (*dir != '\0' && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
     return dirs;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -145,6 +146,17 @@ TEST_CASE("linkem's command line: help, version, mistakes", "[cli]") {
     const Run version = run_linkem("--version", 10);
     CHECK(version.status == 0);
     CHECK_THAT(version.output, Catch::StartsWith("linkem ") && Catch::Contains("DPDK 22.11"));
+    // The commit the binary was built from, the same in linkem and linkem-sim
+    // (tools/package.sh puts it in the .deb's version).
+    const std::regex commit_line(R"(^linkem(-sim)? \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)[,\n][^]*)");
+    CHECK(std::regex_match(version.output, commit_line));
+    const Run sim_version = run_program("LINKEM_SIM_BIN", "--version", 10);
+    CHECK(sim_version.status == 0);
+    CHECK(std::regex_match(sim_version.output, commit_line));
+    const auto commit_of = [](const std::string &text) {
+        return text.substr(text.find("(commit "), text.find(')') - text.find("(commit "));
+    };
+    CHECK(commit_of(sim_version.output) == commit_of(version.output));
     const Run typo = run_linkem("x.yaml --chek", 10);
     CHECK(typo.status == 2);
     CHECK_THAT(typo.output, Catch::Contains("did you mean --check?"));

@@ -22,6 +22,8 @@ packages=(
   libyaml-cpp-dev libfmt-dev catch2
   iproute2 ethtool iputils-ping iperf3 python3 python3-matplotlib tcpdump
   clang-14 libclang-rt-14-dev  # libFuzzer for tools/fuzz.sh (the fuzz-smoke test)
+  dpkg-dev man-db  # tools/package.sh (dpkg-shlibdeps) and its man page check
+  debootstrap      # test/package_chroot.sh: the .deb installed in a Debian 12 chroot
 )
 
 install_packages() {

@@ -36,4 +36,9 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args);
 
 std::string usage_text();
 
+// "PROGRAM VERSION (commit HASH)": the project's version and the git commit
+// this build comes from ("-dirty" when the tree had changes, "unknown" when
+// built outside git). `linkem --version` and `linkem-sim --version` print it.
+std::string version_line(const std::string &program);
+
 }  // namespace linkem

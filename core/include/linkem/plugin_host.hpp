@@ -90,7 +90,7 @@ class ModelInstance {
 struct ModelContext {
     uint64_t link_rate_bps = 0;  // the link's constant rate, 0 when unknown (and for the bandwidth model)
     uint32_t overhead_bytes = 0;
-    uint32_t max_burst = 512;  // LinkModel::kMaxBurst
+    uint32_t max_burst = 512;  // kMaxBurst
 };
 
 const char *kind_name(uint32_t kind);  // "loss", "delay", "bandwidth", or "?"
