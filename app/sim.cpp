@@ -304,7 +304,7 @@ int main(int argc, char **argv) {
                Duration{static_cast<int64_t>(span_ns)}.to_string(), summary_text({s}));
     if (!opt->stats_json.empty()) {
         std::ofstream json(opt->stats_json);
-        json << stats_json({s}, fmt::format("\"seed\": {}, \"input_span_ns\": {}", seed, span_ns));
+        json << stats_json({s}, Json{{"seed", seed}, {"input_span_ns", span_ns}});
         if (!json) {
             fmt::print(stderr, "linkem-sim: cannot write {}\n", opt->stats_json);
             return kExitRuntime;
