@@ -65,16 +65,6 @@ struct DriverCounters {
     uint64_t errors() const { return imissed + ierrors + oerrors + rx_nombuf; }
 };
 
-// A string for our JSON: quotes and backslashes escaped (an interface name may hold them).
-std::string json_text(const std::string &text) {
-    std::string out;
-    for (char c : text) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out;
-}
-
 std::string driver_text(const DriverCounters &d) {
     std::string out = fmt::format("port {} (driver): ipackets {}, opackets {}, imissed {}, ierrors {}, oerrors {}, rx_nombuf {}\n", d.port,
                                   d.ipackets, d.opackets, d.imissed, d.ierrors, d.oerrors, d.rx_nombuf);
@@ -501,18 +491,21 @@ int Emulator::finish() {
         fmt::print("linkem: freed {} packets found in port receive queues after receiving stopped (they reached no link)\n", left_in_ports);
 
     const std::vector<DriverCounters> drivers = driver_counters();
-    std::string port_json;
+    Json port_json = Json::array();
     for (size_t i = 0; i < ports_.size(); ++i) {
         const DriverCounters &d = drivers[i];
-        std::string history;
+        Json history = Json::array();
         for (const LinkStateChange &c : link_history_[i])
-            history += fmt::format("{}{{\"t_ns\": {}, \"up\": {}, \"speed_mbps\": {}, \"state\": \"{}\"}}", history.empty() ? "" : ", ",
-                                   c.t_ns, c.up ? "true" : "false", c.speed_mbps, json_text(c.text));
-        port_json += fmt::format(
-            "{}{{\"name\": \"{}\", \"ipackets\": {}, \"opackets\": {}, \"imissed\": {}, \"ierrors\": {}, \"rx_nombuf\": {}, \"oerrors\": "
-            "{}, \"driver_errors\": {}, \"link\": [{}]}}",
-            port_json.empty() ? "" : ", ", d.port, d.ipackets, d.opackets, d.imissed, d.ierrors, d.rx_nombuf, d.oerrors, d.errors(),
-            history);
+            history.push_back({{"t_ns", c.t_ns}, {"up", c.up}, {"speed_mbps", c.speed_mbps}, {"state", c.text}});
+        port_json.push_back({{"name", d.port},
+                             {"ipackets", d.ipackets},
+                             {"opackets", d.opackets},
+                             {"imissed", d.imissed},
+                             {"ierrors", d.ierrors},
+                             {"rx_nombuf", d.rx_nombuf},
+                             {"oerrors", d.oerrors},
+                             {"driver_errors", d.errors()},
+                             {"link", std::move(history)}});
         close_port(ports_[i]);
     }
     uint64_t pool_size = 0, available = 0;
@@ -545,12 +538,15 @@ int Emulator::finish() {
         uint64_t arena_bytes = 0;
         for (const ArenaMemory &m : arena_memory_) arena_bytes += m.size_bytes;
         const uint64_t mbuf_bytes = RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf);
-        const std::string extra = fmt::format(
-            "\"seed\": {}, \"duration_ns\": {}, \"mbufs\": {{\"pool\": {}, \"returned\": {}}}, "
-            "\"memory\": {{\"arena_bytes\": {}, \"pool_bytes\": {}, \"bytes_per_packet_in_flight\": {}}}, \"ports\": [{}], "
-            "\"classify\": {}",
-            seed_, ran_ns, pool_size, available, arena_bytes, pool_size * mbuf_bytes, DelayArena::record_bytes(64), port_json,
-            classify_json(classified));
+        const Json extra = {{"seed", seed_},
+                            {"duration_ns", ran_ns},
+                            {"mbufs", {{"pool", pool_size}, {"returned", available}}},
+                            {"memory",
+                             {{"arena_bytes", arena_bytes},
+                              {"pool_bytes", pool_size * mbuf_bytes},
+                              {"bytes_per_packet_in_flight", DelayArena::record_bytes(64)}}},
+                            {"ports", std::move(port_json)},
+                            {"classify", classify_json(classified)}};
         std::ofstream out(cl_.stats_json_path);
         out << stats_json(final_stats, extra);
         if (!out) {

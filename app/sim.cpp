@@ -447,19 +447,23 @@ int main(int argc, char **argv) {
     bool balanced = true;
     for (const LinkSnapshot &l : links) balanced = balanced && l.balanced() && l.in_flight == 0;
     if (!opt->stats_json.empty()) {
-        std::string ports;
+        // The document linkem writes; each port's ipackets and opackets are
+        // what linkem-sim read from its input and wrote for it.
+        Json ports = Json::array();
         for (size_t k = 0; k < config.ports.size(); ++k) {
             uint64_t in_packets = 0, out_packets = 0;
             for (const PortInput &in : inputs)
                 if (in.ingress->port == k) in_packets = in.frames.size();
             for (size_t e = 0; e < pipeline->egress().size(); ++e)
                 if (pipeline->egress()[e]->port == k) out_packets = sent_per_port[e];
-            ports += fmt::format("{}{{\"name\": \"{}\", \"ipackets\": {}, \"opackets\": {}}}", ports.empty() ? "" : ", ",
-                                 config.ports[k].name, in_packets, out_packets);
+            ports.push_back({{"name", config.ports[k].name}, {"ipackets", in_packets}, {"opackets", out_packets}});
         }
         std::ofstream json(opt->stats_json);
-        json << stats_json(links, fmt::format("\"seed\": {}, \"duration_ns\": {}, \"input_span_ns\": {}, \"ports\": [{}], \"classify\": {}",
-                                              seed, span_ns, span_ns, ports, classify_json(classified)));
+        json << stats_json(links, Json{{"seed", seed},
+                                       {"duration_ns", span_ns},
+                                       {"input_span_ns", span_ns},
+                                       {"ports", std::move(ports)},
+                                       {"classify", classify_json(classified)}});
         if (!json) {
             fmt::print(stderr, "linkem-sim: cannot write {}\n", opt->stats_json);
             return kExitRuntime;

@@ -196,9 +196,7 @@ std::vector<PortClassifySnapshot> PipelineRuntime::classify_snapshots() const {
         p.bytes = c.bytes.get();
         p.classify_ns = c.classify_ns.get();
         p.default_hits = c.default_hits.get();
-        p.drop_rule = c.drop_rule.get();
-        p.drop_unclassified = c.drop_unclassified.get();
-        p.drop_flow_limit = c.drop_flow_limit.get();
+        take_port_drops(p, c);
         for (size_t b = 0; b < kParseNotes; ++b) p.notes[b] = c.notes[b].get();
         for (size_t r = 0; r < in->rules.size(); ++r) {
             const Rule &rule = config_.rules[in->rules[r].rule_index];

@@ -4,20 +4,40 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 namespace linkem {
 
 const char *drop_reason_name(DropReason r) {
     switch (r) {
-    case DropReason::kQueue: return "queue";
-    case DropReason::kLoss: return "loss";
-    case DropReason::kOrder: return "order";
-    case DropReason::kArenaFull: return "arena_full";
-    case DropReason::kTxFull: return "tx_full";
-    case DropReason::kShutdown: return "shutdown";
-    case DropReason::kModelError: return "model_error";
+#define LINKEM_NAME(name, Camel, side, judged, text) \
+    case DropReason::k##Camel: return #name;
+        LINKEM_LINK_DROPS(LINKEM_NAME)
+#undef LINKEM_NAME
     case DropReason::kCount: break;
     }
     return "?";
+}
+
+const char *drop_reason_text(DropReason r) {
+    switch (r) {
+#define LINKEM_TEXT(name, Camel, side, judged, text) \
+    case DropReason::k##Camel: return text;
+        LINKEM_LINK_DROPS(LINKEM_TEXT)
+#undef LINKEM_TEXT
+    case DropReason::kCount: break;
+    }
+    return "?";
+}
+
+Counter *drop_counter(RxCounters &rx, Fate f) {
+    switch (f) {
+#define LINKEM_COUNTER(name, Camel, side, judged, text) LINKEM_DROP_IF_RX(side, case Fate::kDrop##Camel : return &rx.drop_##name;)
+        LINKEM_LINK_DROPS(LINKEM_COUNTER)
+#undef LINKEM_COUNTER
+    case Fate::kForward: break;
+    }
+    return nullptr;
 }
 
 uint64_t LinkSnapshot::dropped() const {
@@ -27,8 +47,12 @@ uint64_t LinkSnapshot::dropped() const {
 }
 
 uint64_t LinkSnapshot::offered_to_loss() const {
-    return rx_packets - drops[static_cast<size_t>(DropReason::kQueue)] - drops[static_cast<size_t>(DropReason::kArenaFull)] -
-           drops[static_cast<size_t>(DropReason::kModelError)];
+    uint64_t not_judged = 0;
+#define LINKEM_NOT_JUDGED(name, Camel, side, judged, text) \
+    if (!(judged)) not_judged += drop(DropReason::k##Camel);
+    LINKEM_LINK_DROPS(LINKEM_NOT_JUDGED)
+#undef LINKEM_NOT_JUDGED
+    return rx_packets - not_judged;
 }
 
 std::string model_error_text(const ModelError &e) {
@@ -64,8 +88,9 @@ LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected,
     // a running snapshot may show rx ahead (in flight), never behind.
     s.tx_packets = tx.packets.get();
     s.tx_bytes = tx.bytes.get();
-    s.drops[static_cast<size_t>(DropReason::kTxFull)] = tx.drop_tx_full.get();
-    s.drops[static_cast<size_t>(DropReason::kShutdown)] = tx.drop_shutdown.get();
+#define LINKEM_TX_DROP(name, Camel, side, judged, text) LINKEM_DROP_IF_TX(side, s.drop(DropReason::k##Camel) = tx.drop_##name.get();)
+    LINKEM_LINK_DROPS(LINKEM_TX_DROP)
+#undef LINKEM_TX_DROP
     s.late = tx.late.get();
     s.out_of_order = tx.out_of_order.get();
     s.backlogged_wire_bytes = tx.backlogged_wire_bytes.get();
@@ -73,11 +98,9 @@ LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected,
     s.backlogged_model_ns = tx.backlogged_model_ns.get();
     s.rx_packets = rx.packets.get();
     s.rx_bytes = rx.bytes.get();
-    s.drops[static_cast<size_t>(DropReason::kQueue)] = rx.drop_queue.get();
-    s.drops[static_cast<size_t>(DropReason::kLoss)] = rx.drop_loss.get();
-    s.drops[static_cast<size_t>(DropReason::kOrder)] = rx.drop_order.get();
-    s.drops[static_cast<size_t>(DropReason::kArenaFull)] = rx.drop_arena_full.get();
-    s.drops[static_cast<size_t>(DropReason::kModelError)] = rx.drop_model_error.get();
+#define LINKEM_RX_DROP(name, Camel, side, judged, text) LINKEM_DROP_IF_RX(side, s.drop(DropReason::k##Camel) = rx.drop_##name.get();)
+    LINKEM_LINK_DROPS(LINKEM_RX_DROP)
+#undef LINKEM_RX_DROP
     s.queue_depth = rx.queue_depth.get();
     s.rx_busy_ns = rx.busy_ns.get();
     s.tx_busy_ns = tx.busy_ns.get();
@@ -123,32 +146,41 @@ std::string drops_text(const LinkSnapshot &s) {
     return out;
 }
 
-std::string percentiles_fields(const Histogram &h) {
-    return fmt::format("\"count\": {}, \"p50\": {}, \"p99\": {}, \"p999\": {}, \"max\": {}", h.total(), h.percentile(0.5),
-                       h.percentile(0.99), h.percentile(0.999), h.max());
+Json percentiles_json(const Histogram &h) {
+    return {{"count", h.total()}, {"p50", h.percentile(0.5)}, {"p99", h.percentile(0.99)}, {"p999", h.percentile(0.999)}, {"max", h.max()}};
 }
 
 double ratio(uint64_t part, uint64_t whole) { return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole); }
 double bits_per_s(uint64_t bytes, uint64_t ns) { return ns == 0 ? 0.0 : 8e9 * static_cast<double>(bytes) / static_cast<double>(ns); }
-std::string json_number(std::optional<double> v) { return v ? fmt::format("{:.9g}", *v) : "null"; }
+Json json_number(std::optional<double> v) { return v ? Json(*v) : Json(); }
 std::string percent(double fraction) { return human_percent(fraction); }
 
-std::string fidelity_json(const LinkSnapshot &s) {
+// The link's fields on fidelity (docs/ARCHITECTURE.md "Fidelity"), added to its object o.
+void add_fidelity_json(Json &o, const LinkSnapshot &s) {
     const bool rate_measured = s.backlogged_sent_ns != 0 && s.backlogged_model_ns != 0;
     const auto rate = [&](uint64_t ns) {
         return rate_measured ? std::optional<double>(bits_per_s(s.backlogged_wire_bytes, ns)) : std::nullopt;
     };
-    return fmt::format(
-        "\"lateness_ns\": {{{}, \"tolerance_ns\": {}, \"late\": {}, \"late_fraction\": {}}}, "
-        "\"rate\": {{\"backlogged_wire_bytes\": {}, \"backlogged_ns\": {}, \"model_ns\": {}, \"achieved_bps\": {}, \"configured_bps\": "
-        "{}}}, "
-        "\"loss\": {{\"offered\": {}, \"lost\": {}, \"measured\": {}, \"expected\": {}}}, \"out_of_order\": {}, "
-        "\"order_keep\": {{\"held_back\": {}, \"added_ns\": {}, \"added_max_ns\": {}, \"model_delay_ns\": {{{}}}}}",
-        percentiles_fields(s.lateness_ns), s.expected.lateness_tolerance_ns, s.late, json_number(ratio(s.late, s.lateness_ns.total())),
-        s.backlogged_wire_bytes, s.backlogged_sent_ns, s.backlogged_model_ns, json_number(rate(s.backlogged_sent_ns)),
-        json_number(rate(s.backlogged_model_ns)), s.offered_to_loss(), s.drops[static_cast<size_t>(DropReason::kLoss)],
-        json_number(ratio(s.drops[static_cast<size_t>(DropReason::kLoss)], s.offered_to_loss())), json_number(s.expected.loss),
-        s.out_of_order, s.held_back, s.held_back_added_ns, s.held_back_max_ns, percentiles_fields(s.model_delay_ns));
+    Json lateness = percentiles_json(s.lateness_ns);
+    lateness["tolerance_ns"] = s.expected.lateness_tolerance_ns;
+    lateness["late"] = s.late;
+    lateness["late_fraction"] = json_number(ratio(s.late, s.lateness_ns.total()));
+    o["lateness_ns"] = std::move(lateness);
+    o["rate"] = {{"backlogged_wire_bytes", s.backlogged_wire_bytes},
+                 {"backlogged_ns", s.backlogged_sent_ns},
+                 {"model_ns", s.backlogged_model_ns},
+                 {"achieved_bps", json_number(rate(s.backlogged_sent_ns))},
+                 {"configured_bps", json_number(rate(s.backlogged_model_ns))}};
+    const uint64_t lost = s.drop(DropReason::kLoss);
+    o["loss"] = {{"offered", s.offered_to_loss()},
+                 {"lost", lost},
+                 {"measured", json_number(ratio(lost, s.offered_to_loss()))},
+                 {"expected", json_number(s.expected.loss)}};
+    o["out_of_order"] = s.out_of_order;
+    o["order_keep"] = {{"held_back", s.held_back},
+                       {"added_ns", s.held_back_added_ns},
+                       {"added_max_ns", s.held_back_max_ns},
+                       {"model_delay_ns", percentiles_json(s.model_delay_ns)}};
 }
 
 // The lateness verdict (stats.hpp summary_text): f = late / transmitted.
@@ -166,7 +198,7 @@ std::string schedule_verdict(const LinkSnapshot &s) {
 
 // Why packets found the queue full: the offered load against the link's rate.
 std::string queue_drops_text(const LinkSnapshot &s) {
-    const uint64_t dropped = s.drops[static_cast<size_t>(DropReason::kQueue)];
+    const uint64_t dropped = s.drop(DropReason::kQueue);
     std::string out =
         fmt::format("  queue drops: {} packets ({} of rx) found the queue full: ", dropped, percent(ratio(dropped, s.rx_packets)));
     const bool link_known = s.backlogged_sent_ns != 0 && s.backlogged_model_ns != 0;
@@ -197,7 +229,7 @@ std::string fidelity_text(const LinkSnapshot &s) {
     } else {
         out += "  rate while backlogged: not measured (no packet waited for the link)\n";
     }
-    const uint64_t lost = s.drops[static_cast<size_t>(DropReason::kLoss)];
+    const uint64_t lost = s.drop(DropReason::kLoss);
     out += fmt::format("  loss: {} measured ({} of {} on the link), {} expected\n", percent(ratio(lost, s.offered_to_loss())), lost,
                        s.offered_to_loss(), s.expected.loss ? percent(*s.expected.loss) : "not stated by the model");
     out += fmt::format("  order: {} released out of arrival order\n", s.out_of_order);
@@ -242,8 +274,13 @@ std::string classify_summary_text(const std::vector<PortClassifySnapshot> &ports
             by_rule = fmt::format("{}", p.drop_rule);
         else if (by_rule.empty())
             by_rule = "none (no drop rule applies at this port)";
-        out += fmt::format("  dropped here: by a drop rule: {}; unclassified {}; flow_limit {}\n", by_rule, p.drop_unclassified,
-                           p.drop_flow_limit);
+        // "rule" by rule, the list's other reasons by name.
+        std::string here = "by a drop rule: " + by_rule;
+#define LINKEM_PORT_DROP_TEXT(name, text) \
+    if (std::string_view(#name) != "rule") here += fmt::format("; {} {}", #name, p.drop_##name);
+        LINKEM_PORT_DROPS(LINKEM_PORT_DROP_TEXT)
+#undef LINKEM_PORT_DROP_TEXT
+        out += fmt::format("  dropped here: {}\n", here);
         std::string notes;
         for (size_t b = 0; b < kParseNotes; ++b)
             if (p.notes[b] != 0) notes += fmt::format("{}{} {}", notes.empty() ? "" : ", ", parse_note_name(b), p.notes[b]);
@@ -252,21 +289,31 @@ std::string classify_summary_text(const std::vector<PortClassifySnapshot> &ports
     return out;
 }
 
-std::string classify_json(const std::vector<PortClassifySnapshot> &ports) {
-    std::string out = "[";
-    for (size_t i = 0; i < ports.size(); ++i) {
-        const PortClassifySnapshot &p = ports[i];
-        std::string hits, notes;
-        for (const auto &[rule, n] : p.rule_hits)
-            hits += fmt::format("{}{{\"rule\": \"{}\", \"packets\": {}}}", hits.empty() ? "" : ", ", rule, n);
-        for (size_t b = 0; b < kParseNotes; ++b) notes += fmt::format("{}\"{}\": {}", b ? ", " : "", parse_note_name(b), p.notes[b]);
-        out += fmt::format(
-            "{}{{\"port\": \"{}\", \"packets\": {}, \"bytes\": {}, \"classify_ns\": {}, \"rules\": [{}], \"default_packets\": {}, "
-            "\"drops\": {{\"rule\": {}, \"unclassified\": {}, \"flow_limit\": {}}}, \"frames\": {{{}}}}}",
-            i ? ", " : "", p.port, p.packets, p.bytes, p.classify_ns, hits, p.default_hits, p.drop_rule, p.drop_unclassified,
-            p.drop_flow_limit, notes);
+void take_port_drops(PortClassifySnapshot &p, const IngressCounters &c) {
+#define LINKEM_PORT_DROP_TAKE(name, text) p.drop_##name = c.drop_##name.get();
+    LINKEM_PORT_DROPS(LINKEM_PORT_DROP_TAKE)
+#undef LINKEM_PORT_DROP_TAKE
+}
+
+Json classify_json(const std::vector<PortClassifySnapshot> &ports) {
+    Json out = Json::array();
+    for (const PortClassifySnapshot &p : ports) {
+        Json rules = Json::array(), drops = Json::object(), frames = Json::object();
+        for (const auto &[rule, n] : p.rule_hits) rules.push_back({{"rule", rule}, {"packets", n}});
+#define LINKEM_PORT_DROP_JSON(name, text) drops[#name] = p.drop_##name;
+        LINKEM_PORT_DROPS(LINKEM_PORT_DROP_JSON)
+#undef LINKEM_PORT_DROP_JSON
+        for (size_t b = 0; b < kParseNotes; ++b) frames[parse_note_name(b)] = p.notes[b];
+        out.push_back({{"port", p.port},
+                       {"packets", p.packets},
+                       {"bytes", p.bytes},
+                       {"classify_ns", p.classify_ns},
+                       {"rules", std::move(rules)},
+                       {"default_packets", p.default_hits},
+                       {"drops", std::move(drops)},
+                       {"frames", std::move(frames)}});
     }
-    return out + "]";
+    return out;
 }
 
 std::string status_line(const LinkSnapshot &now, const LinkSnapshot &before, double seconds) {
@@ -285,7 +332,7 @@ std::string summary_text(const std::vector<LinkSnapshot> &links) {
                            human_si(static_cast<double>(s.rx_bytes), "B"), s.tx_packets, human_si(static_cast<double>(s.tx_bytes), "B"),
                            s.in_flight);
         out += fmt::format("  drops: {}\n", drops_text(s));
-        if (s.drops[static_cast<size_t>(DropReason::kQueue)] != 0) out += queue_drops_text(s);
+        if (s.drop(DropReason::kQueue) != 0) out += queue_drops_text(s);
         if (s.model_error) out += fmt::format("  model error (first bad value): {}\n", model_error_text(*s.model_error));
         out += fmt::format("  delay (release - arrival): {}\n", percentiles_text(s.delay_ns, false));
         out += fidelity_text(s);
@@ -317,37 +364,49 @@ const char *model_error_what(ModelError::What w) {
 }
 
 // null, or {"model": "x", "kind": "bandwidth", "what": "finish_before_start", "value": 1, "packet_ns": 1000, "text": "..."}
-std::string model_error_json(const std::optional<ModelError> &e) {
-    if (!e) return "null";
-    std::string text;
-    for (char c : model_error_text(*e)) text += c == '"' ? std::string("\\\"") : std::string(1, c);
+Json model_error_json(const std::optional<ModelError> &e) {
+    if (!e) return nullptr;
     const char *kind = e->kind == LKM_KIND_LOSS ? "loss" : e->kind == LKM_KIND_DELAY ? "delay" : "bandwidth";
-    return fmt::format("{{\"model\": \"{}\", \"kind\": \"{}\", \"what\": \"{}\", \"value\": {}, \"packet_ns\": {}, \"text\": \"{}\"}}",
-                       e->model, kind, model_error_what(e->what), e->value, e->packet_ns, text);
+    return {{"model", e->model},
+            {"kind", kind},
+            {"what", model_error_what(e->what)},
+            {"value", e->value},
+            {"packet_ns", e->packet_ns},
+            {"text", model_error_text(*e)}};
 }
 
 }  // namespace
 
-std::string stats_json(const std::vector<LinkSnapshot> &links, const std::string &extra_fields) {
-    std::string out = "{\n  \"links\": [";
-    for (size_t i = 0; i < links.size(); ++i) {
-        const LinkSnapshot &s = links[i];
-        std::string drops;
-        for (size_t r = 0; r < kDropReasons; ++r)
-            drops += fmt::format("{}\"{}\": {}", r ? ", " : "", drop_reason_name(static_cast<DropReason>(r)), s.drops[r]);
-        out += fmt::format(
-            "{}\n    {{\"name\": \"{}\", \"rx_packets\": {}, \"tx_packets\": {}, \"rx_bytes\": {}, \"tx_bytes\": {}, \"drops\": {{{}}}, "
-            "\"in_flight\": {}, \"balanced\": {}, \"rx_stage_ns\": {}, \"tx_stage_ns\": {}, \"delay_ns\": {{{}}}, {}, "
-            "\"handed_on\": {}, \"mangle\": {{\"duplicated\": {}, \"corrupted\": {}, \"corrupted_bits\": {}, \"truncated\": {}, "
-            "\"ce_marked\": {}, \"reordered\": {}}}, \"model_error\": {}{}}}",
-            i ? "," : "", s.name, s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, drops, s.in_flight, s.balanced() ? "true" : "false",
-            s.rx_busy_ns, s.tx_busy_ns, percentiles_fields(s.delay_ns), fidelity_json(s), s.handed_on, s.duplicated, s.corrupted,
-            s.corrupted_bits, s.truncated, s.ce_marked, s.reordered, model_error_json(s.model_error),
-            s.flow.empty() ? std::string() : fmt::format(", \"flow\": {{\"key\": \"{}\", \"flows_served\": {}}}", s.flow, s.flows_served));
-    }
-    out += "\n  ]";
-    if (!extra_fields.empty()) out += ",\n  " + extra_fields;
-    return out + "\n}\n";
+Json link_json(const LinkSnapshot &s) {
+    Json drops = Json::object();
+    for (size_t r = 0; r < kDropReasons; ++r) drops[drop_reason_name(static_cast<DropReason>(r))] = s.drops[r];
+    Json o = {{"name", s.name},
+              {"rx_packets", s.rx_packets},
+              {"tx_packets", s.tx_packets},
+              {"rx_bytes", s.rx_bytes},
+              {"tx_bytes", s.tx_bytes},
+              {"drops", std::move(drops)},
+              {"in_flight", s.in_flight},
+              {"balanced", s.balanced()},
+              {"rx_stage_ns", s.rx_busy_ns},
+              {"tx_stage_ns", s.tx_busy_ns},
+              {"delay_ns", percentiles_json(s.delay_ns)}};
+    add_fidelity_json(o, s);
+    o["handed_on"] = s.handed_on;
+    o["mangle"] = {{"duplicated", s.duplicated}, {"corrupted", s.corrupted}, {"corrupted_bits", s.corrupted_bits},
+                   {"truncated", s.truncated},   {"ce_marked", s.ce_marked}, {"reordered", s.reordered}};
+    o["model_error"] = model_error_json(s.model_error);
+    if (!s.flow.empty()) o["flow"] = {{"key", s.flow}, {"flows_served", s.flows_served}};
+    return o;
+}
+
+std::string stats_json(const std::vector<LinkSnapshot> &links, const Json &extra) {
+    Json doc = {{"links", Json::array()}};
+    for (const LinkSnapshot &s : links) doc["links"].push_back(link_json(s));
+    if (extra.is_object())
+        for (const auto &[key, value] : extra.items()) doc[key] = value;
+    // Names come from the configuration and the system: a byte that is not UTF-8 becomes U+FFFD, never an exception.
+    return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace linkem

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace linkem::test {
 
@@ -30,6 +31,20 @@ std::string read_file(const std::filesystem::path &p) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+nlohmann::json read_json(const std::filesystem::path &p) { return nlohmann::json::parse(read_file(p)); }
+
+const nlohmann::json &named(const nlohmann::json &stats, const std::string &list, const std::string &name) {
+    for (const nlohmann::json &o : stats.at(list))
+        if (o.at("name") == name) return o;
+    throw std::runtime_error("no " + list + " entry named \"" + name + "\" in " + stats.dump());
+}
+
+bool all_balanced(const nlohmann::json &stats) {
+    for (const nlohmann::json &l : stats.at("links"))
+        if (l.at("balanced") != true) return false;
+    return true;
 }
 
 namespace {

@@ -2,6 +2,8 @@
 // set by meson test) as a child process, and for their scratch files.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <functional>
 #include <sys/types.h>
@@ -35,6 +37,15 @@ Run run_linkem_and(const std::string &arguments, int timeout_s, const std::funct
                    const std::string &prefix = "");
 
 std::string read_file(const std::filesystem::path &p);
+
+// A JSON file (linkem's or linkem-sim's --stats-json), parsed; throws when it is not JSON.
+nlohmann::json read_json(const std::filesystem::path &p);
+// The object named `name` in stats[list] ("links" or "ports"); throws when there is none.
+const nlohmann::json &named(const nlohmann::json &stats, const std::string &list, const std::string &name);
+inline const nlohmann::json &link_in(const nlohmann::json &stats, const std::string &name) { return named(stats, "links", name); }
+inline const nlohmann::json &port_in(const nlohmann::json &stats, const std::string &name) { return named(stats, "ports", name); }
+// Whether every link in stats says "balanced": true.
+bool all_balanced(const nlohmann::json &stats);
 
 // A directory under /tmp, removed with everything in it at scope end.
 class TempDir {

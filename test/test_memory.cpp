@@ -35,14 +35,6 @@ Run run_shell(const std::string &script) {
     return run;
 }
 
-// A number after "key": in our own JSON (first occurrence after `from`).
-uint64_t number(const std::string &json, const std::string &key, size_t from = 0) {
-    const size_t at = json.find("\"" + key + "\": ", from);
-    INFO("looking for " << key << " in " << json);
-    REQUIRE(at != std::string::npos);
-    return std::stoull(json.substr(at + key.size() + 4));
-}
-
 // "VmLck:   524288 kB" from /proc/PID/status, in bytes.
 uint64_t locked_bytes(pid_t pid) {
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -135,15 +127,10 @@ void check_balanced_run(const Run &r, const TempDir &dir) {
     INFO(r.output);
     REQUIRE(r.status == 0);
     CHECK_THAT(r.output, Catch::StartsWith("0\n"));  // no hugetlbfs was mounted in the namespace
-    const std::string json = read_file(dir / "stats.json");
-    CHECK(json.find("\"balanced\": false") == std::string::npos);
-    for (const char *link : {"ab", "ba"}) {
-        const size_t at = json.find(std::string("{\"name\": \"") + link + "\"");
-        REQUIRE(at != std::string::npos);
-        CHECK(number(json, "rx_packets", at) > 1000);  // traffic moved
-    }
-    const size_t mbufs = json.find("\"mbufs\"");
-    CHECK(number(json, "pool", mbufs) == number(json, "returned", mbufs));
+    const nlohmann::json stats = read_json(dir / "stats.json");
+    CHECK(all_balanced(stats));
+    for (const char *link : {"ab", "ba"}) CHECK(link_in(stats, link).at("rx_packets") > 1000);  // traffic moved
+    CHECK(stats.at("mbufs").at("pool") == stats.at("mbufs").at("returned"));
 }
 
 }  // namespace

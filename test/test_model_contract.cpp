@@ -70,18 +70,17 @@ std::string model_error_line(const std::string &summary) {
     return line.substr(0, line.find(" at "));
 }
 
-// The "model_error" object of --stats-json without its packet time and text.
-std::string model_error_json(const std::string &json) {
-    const size_t at = json.find("\"model_error\": {");
-    if (at == std::string::npos) return "(none)";
-    return json.substr(at, json.find(", \"packet_ns\"", at) - at);
+// A link's "model_error" object in --stats-json without its packet time and text (null when none).
+nlohmann::json model_error_of(const nlohmann::json &link) {
+    nlohmann::json e = link.at("model_error");
+    if (e.is_object()) {
+        e.erase("packet_ns");
+        e.erase("text");
+    }
+    return e;
 }
 
-uint64_t drops_of(const std::string &json, const std::string &reason) {
-    const size_t at = json.find("\"" + reason + "\": ");
-    REQUIRE(at != std::string::npos);
-    return std::stoull(json.substr(at + reason.size() + 4));
-}
+uint64_t drops_of(const nlohmann::json &link, const std::string &reason) { return link.at("drops").at(reason); }
 
 bool guarded_build() {
 #if defined(LINKEM_PLUGIN_GUARD) || !defined(NDEBUG)
@@ -139,10 +138,14 @@ TEST_CASE("the summary and the JSON name the model and its first bad value", "[m
     CHECK_THAT(text, Catch::Contains("model error (first bad value): bandwidth model \"late\": finish_ns returned 5 for a frame "
                                      "starting at 1000 ns (before its start)"));
     CHECK_THAT(text, Catch::Contains("balanced"));
-    const std::string json = stats_json({s}, "");
-    CHECK_THAT(json, Catch::Contains("\"model_error\": 3"));
-    CHECK_THAT(json, Catch::Contains("\"model_error\": {\"model\": \"late\", \"kind\": \"bandwidth\", \"what\": \"finish_before_start\", "
-                                     "\"value\": 5, \"packet_ns\": 1000"));
+    const nlohmann::json link = nlohmann::json::parse(stats_json({s}, nullptr)).at("links").at(0);
+    CHECK(link.at("drops").at("model_error") == 3);
+    CHECK(link.at("model_error") == nlohmann::json{{"model", "late"},
+                                                   {"kind", "bandwidth"},
+                                                   {"what", "finish_before_start"},
+                                                   {"value", 5},
+                                                   {"packet_ns", 1000},
+                                                   {"text", model_error_text(*s.model_error)}});
 }
 
 TEST_CASE("create() returning 0 with a NULL state is refused at load", "[model-contract]") {
@@ -173,10 +176,10 @@ TEST_CASE("linkem-sim drops what breaks the contract as model_error and names th
         INFO(r.output);
         CHECK(r.status == 0);  // balanced: every packet is counted
         CHECK(model_error_line(r.output) == line);
-        const std::string json = read_file(stats);
+        const nlohmann::json link = link_in(read_json(stats), "ab");
         // The first packet of the bandwidth case arrives at 0, where a finish of 1 is within the contract.
-        CHECK(drops_of(json, "model_error") >= 999);
-        CHECK(drops_of(json, "model_error") + drops_of(json, "tx_packets") == 1000);
+        CHECK(drops_of(link, "model_error") >= 999);
+        CHECK(drops_of(link, "model_error") + link.at("tx_packets").get<uint64_t>() == 1000);
     }
 }
 
@@ -195,13 +198,14 @@ TEST_CASE("linkem and linkem-sim agree on model_error: dropped, counted, the sam
         INFO(live.output);
         REQUIRE(sim.status == 0);
         REQUIRE(live.status == 0);
-        const std::string ab = read_file(linkem_json).substr(0, read_file(linkem_json).find("\"name\": \"ba\""));
+        const nlohmann::json ab = link_in(read_json(linkem_json), "ab");
         CHECK(drops_of(ab, "model_error") > 1000);
-        CHECK(drops_of(ab, "tx_packets") == 0);
-        CHECK(ab.find("\"balanced\": true") != std::string::npos);
+        CHECK(ab.at("tx_packets") == 0);
+        CHECK(ab.at("balanced") == true);
         CHECK(model_error_line(live.output) != "(none)");
         CHECK(model_error_line(live.output) == model_error_line(sim.output));
-        CHECK(model_error_json(ab) == model_error_json(read_file(sim_json)));
+        CHECK(model_error_of(ab).is_object());
+        CHECK(model_error_of(ab) == model_error_of(link_in(read_json(sim_json), "ab")));
     }
 }
 

@@ -40,6 +40,8 @@
 // LinkModel belongs to one lcore (no locks, no allocation after construction).
 #pragma once
 
+#include "linkem/drops.hpp"
+
 #include <linkem/plugin.h>
 
 #include "linkem/config.hpp"  // kMaxBurst
@@ -81,7 +83,14 @@ struct PacketIn {
     bool ecn_capable;    // IP with ECT(0), ECT(1) or CE: may be marked instead of dropped (ecn_mark)
 };
 
-enum class Fate : uint8_t { kForward, kDropQueue, kDropLoss, kDropArenaFull, kDropOrder, kDropModelError };
+// kForward, or a drop counted on the rx side: kDropQueue, kDropLoss, kDropOrder, kDropArenaFull,
+// kDropModelError (generated from the list of drop reasons, linkem/drops.hpp).
+#define LINKEM_FATE_DROP(name, Camel, side, judged, text) LINKEM_DROP_IF_RX(side, kDrop##Camel, )
+enum class Fate : uint8_t { kForward, LINKEM_LINK_DROPS(LINKEM_FATE_DROP) };
+#undef LINKEM_FATE_DROP
+#define LINKEM_FATE_ONE(name, Camel, side, judged, text) LINKEM_DROP_IF_RX(side, +1)
+constexpr size_t kFates = 1 LINKEM_LINK_DROPS(LINKEM_FATE_ONE);  // kForward and the drops
+#undef LINKEM_FATE_ONE
 
 // The latest time a model may produce (a finish or a release time): 2^62 ns,
 // about 146 years after linkem started. Beyond it a result is a model error.

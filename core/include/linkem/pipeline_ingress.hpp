@@ -58,32 +58,24 @@ struct Group {
 
 // One hop's verdicts over a burst, added to its link's counters at once.
 struct HopTally {
-    uint32_t packets = 0, forwarded = 0, n_queue = 0, n_loss = 0, n_order = 0, n_arena_full = 0, n_model_error = 0;
+    uint32_t packets = 0, forwarded = 0;
     uint64_t bytes = 0;
+    RxDropTally drops;  // by reason (linkem/drops.hpp)
 
     void add(LinkRuntime &link, const PacketIn &in, const Verdict &v) {
         ++packets;
         bytes += in.len_bytes;
-        switch (v.fate) {
-        case Fate::kForward:
+        if (v.fate == Fate::kForward) {
             link.rx.delay_ns.record(v.release_ns - in.arrival_ns);
             ++forwarded;
-            break;
-        case Fate::kDropQueue: ++n_queue; break;
-        case Fate::kDropLoss: ++n_loss; break;
-        case Fate::kDropArenaFull: ++n_arena_full; break;
-        case Fate::kDropOrder: ++n_order; break;
-        case Fate::kDropModelError: ++n_model_error; break;
+        } else {
+            drops.count(v.fate);
         }
     }
-    void flush(LinkRuntime &link, bool inner_hop) const {
+    void flush(LinkRuntime &link, bool inner_hop) {
         link.rx.packets.add(packets);
         link.rx.bytes.add(bytes);
-        if (n_queue != 0) link.rx.drop_queue.add(n_queue);
-        if (n_loss != 0) link.rx.drop_loss.add(n_loss);
-        if (n_order != 0) link.rx.drop_order.add(n_order);
-        if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
-        if (n_model_error != 0) link.rx.drop_model_error.add(n_model_error);
+        drops.flush(link.rx);
         link.rx.queue_depth.set(link.model.queue_depth());
         if (inner_hop) link.rx.handed_on.add(forwarded);
     }

@@ -1,5 +1,6 @@
 // Per-link counters with named drop reasons, and their reports (status line,
-// summary, JSON).
+// summary, JSON). The drop reasons, their counters, names and JSON keys come
+// from one list, linkem/drops.hpp.
 //
 // Contract: each counter block has one writer (the rx side or the tx side of
 // one link) that updates it once per burst with relaxed stores; the control
@@ -9,8 +10,11 @@
 // in_flight is 0 and the identity is checked exactly.
 #pragma once
 
+#include "linkem/drops.hpp"
 #include "linkem/histogram.hpp"
 #include "linkem/link_model.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <atomic>
@@ -21,10 +25,27 @@
 
 namespace linkem {
 
-// kModelError: a model's result broke the plugin contract (link_model.hpp, docs/PLUGINS.md "Results").
-enum class DropReason : uint8_t { kQueue, kLoss, kOrder, kArenaFull, kTxFull, kShutdown, kModelError, kCount };
+// The reports' JSON: objects keep their keys in the order written.
+using Json = nlohmann::ordered_json;
+
+// A link's drop reasons, in the list's order (linkem/drops.hpp): kQueue, kLoss, kOrder, kArenaFull,
+// kTxFull, kShutdown, kModelError.
+#define LINKEM_DROP_REASON(name, Camel, side, judged, text) k##Camel,
+enum class DropReason : uint8_t { LINKEM_LINK_DROPS(LINKEM_DROP_REASON) kCount };
+#undef LINKEM_DROP_REASON
 constexpr size_t kDropReasons = static_cast<size_t>(DropReason::kCount);
-const char *drop_reason_name(DropReason r);  // "queue", "loss", "order", "arena_full", "tx_full", "shutdown", "model_error"
+const char *drop_reason_name(DropReason r);  // the list's name: "queue", "loss", ..., the text reports' name and the JSON key
+const char *drop_reason_text(DropReason r);  // the list's description
+// A drop Fate's reason; Fate::kForward has none (DropReason::kCount).
+constexpr DropReason drop_reason(Fate f) {
+    switch (f) {
+#define LINKEM_FATE_REASON(name, Camel, side, judged, text) LINKEM_DROP_IF_RX(side, case Fate::kDrop##Camel : return DropReason::k##Camel;)
+        LINKEM_LINK_DROPS(LINKEM_FATE_REASON)
+#undef LINKEM_FATE_REASON
+    case Fate::kForward: break;
+    }
+    return DropReason::kCount;
+}
 
 // A counter written by one thread and read by others: no read-modify-write.
 class Counter {
@@ -40,7 +61,10 @@ class Counter {
 // Written by the link's rx/model stage.
 struct alignas(64) RxCounters {
     Counter packets, bytes;
-    Counter drop_queue, drop_loss, drop_order, drop_arena_full, drop_model_error;
+    // drop_queue, drop_loss, drop_order, drop_arena_full, drop_model_error: the list's rx side
+#define LINKEM_RX_DROP_COUNTER(name, Camel, side, judged, text) LINKEM_DROP_IF_RX(side, Counter drop_##name;)
+    LINKEM_LINK_DROPS(LINKEM_RX_DROP_COUNTER)
+#undef LINKEM_RX_DROP_COUNTER
     Counter queue_depth;  // packets in the emulated queue at the last arrival
     Counter busy_ns;      // time spent in the rx/model stage on bursts that carried packets
     Histogram delay_ns;   // release - arrival of admitted packets
@@ -52,13 +76,33 @@ struct alignas(64) RxCounters {
 // Written by the link's tx stage.
 struct alignas(64) TxCounters {
     Counter packets, bytes;
-    Counter drop_tx_full, drop_shutdown;
+    // drop_tx_full, drop_shutdown: the list's tx side
+#define LINKEM_TX_DROP_COUNTER(name, Camel, side, judged, text) LINKEM_DROP_IF_TX(side, Counter drop_##name;)
+    LINKEM_LINK_DROPS(LINKEM_TX_DROP_COUNTER)
+#undef LINKEM_TX_DROP_COUNTER
     Counter busy_ns;        // time spent in the tx stage on bursts that sent packets
     Histogram lateness_ns;  // actual transmit - release time
     Counter late;           // transmitted later than the lateness tolerance
     Counter out_of_order;   // transmitted after a packet that took the link later
     // Rate while backlogged (linkem/release_tracker.hpp): wire bytes, actual and model time.
     Counter backlogged_wire_bytes, backlogged_sent_ns, backlogged_model_ns;
+};
+
+// The rx-side counter of a drop Fate; null for Fate::kForward.
+Counter *drop_counter(RxCounters &rx, Fate f);
+inline void add_drop(RxCounters &rx, Fate f, uint64_t n) {
+    if (Counter *c = drop_counter(rx, f)) c->add(n);
+}
+
+// A burst's drops by Fate, added to the counters once (one store per reason that occurred).
+struct RxDropTally {
+    std::array<uint32_t, kFates> by_fate{};
+    void count(Fate f) { ++by_fate[static_cast<size_t>(f)]; }
+    void flush(RxCounters &rx) {
+        for (size_t f = 1; f < by_fate.size(); ++f)
+            if (by_fate[f] != 0) add_drop(rx, static_cast<Fate>(f), by_fate[f]);
+        by_fate = {};
+    }
 };
 
 // What a link's configuration says, for comparison with what was measured.
@@ -74,7 +118,9 @@ struct LinkSnapshot {
     std::string flow;           // a per-flow instance: its template and key ("per-subnet[src 10.1.2.0/24]"); else empty
     uint64_t flows_served = 0;  // a per-flow instance: flows it carried (more than 1 once recycled)
     uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
-    std::array<uint64_t, kDropReasons> drops{};
+    std::array<uint64_t, kDropReasons> drops{};  // by DropReason
+    uint64_t &drop(DropReason r) { return drops[static_cast<size_t>(r)]; }
+    uint64_t drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }
     uint64_t in_flight = 0;  // measured: what the arena holds
     uint64_t queue_depth = 0;
     uint64_t rx_busy_ns = 0, tx_busy_ns = 0;  // stage time, for ns per packet per stage
@@ -91,8 +137,9 @@ struct LinkSnapshot {
     std::optional<ModelError> model_error;  // the first model result outside the contract (LinkModel::first_model_error())
     uint64_t run_ns = 0;  // the time rx was counted over (the run so far, linkem-sim's input span), for the offered load; 0 unknown
 
-    uint64_t dropped() const;
-    // Packets the loss model judged: those that took link time (model_error drops left out).
+    uint64_t dropped() const;  // every reason in the list
+    // Packets the loss model judged: rx less the drops the list marks as not judged
+    // (queue, arena_full, model_error: they took no link time, or their model broke the contract).
     uint64_t offered_to_loss() const;
     // Duplicates add packets; a chain's inner hop hands its packets on instead of sending them.
     bool balanced() const { return rx_packets + duplicated == tx_packets + handed_on + dropped() + in_flight; }
@@ -120,7 +167,10 @@ struct alignas(64) IngressCounters {
     Counter packets, bytes;
     Counter classify_ns;  // time spent parsing and matching, over bursts
     Counter default_hits;
-    Counter drop_rule, drop_unclassified, drop_flow_limit;
+    // drop_rule, drop_unclassified, drop_flow_limit: the port list (linkem/drops.hpp)
+#define LINKEM_PORT_DROP_COUNTER(name, text) Counter drop_##name;
+    LINKEM_PORT_DROPS(LINKEM_PORT_DROP_COUNTER)
+#undef LINKEM_PORT_DROP_COUNTER
     std::array<Counter, kParseNotes> notes;
     std::vector<Counter> rule_hits;  // by the port's compiled rules, in order
 };
@@ -128,7 +178,9 @@ struct alignas(64) IngressCounters {
 struct PortClassifySnapshot {
     std::string port;
     uint64_t packets = 0, bytes = 0, classify_ns = 0, default_hits = 0;
-    uint64_t drop_rule = 0, drop_unclassified = 0, drop_flow_limit = 0;
+#define LINKEM_PORT_DROP_FIELD(name, text) uint64_t drop_##name = 0;
+    LINKEM_PORT_DROPS(LINKEM_PORT_DROP_FIELD)
+#undef LINKEM_PORT_DROP_FIELD
     std::array<uint64_t, kParseNotes> notes{};
     std::vector<std::pair<std::string, uint64_t>> rule_hits;  // "rules[0]" -> packets
     // By rule_hits' index (may be empty: then the summary names rules only): the rule in words
@@ -141,8 +193,11 @@ struct PortClassifySnapshot {
     std::string default_text;
 };
 
+// Copies the port list's drop counters into p.
+void take_port_drops(PortClassifySnapshot &p, const IngressCounters &c);
+
 std::string classify_summary_text(const std::vector<PortClassifySnapshot> &ports);
-std::string classify_json(const std::vector<PortClassifySnapshot> &ports);  // "[{...}, ...]"
+Json classify_json(const std::vector<PortClassifySnapshot> &ports);  // [{"port": ..., "drops": {"rule": ..}, ...}, ...]
 
 // "a-to-b: rx 1.20 Mpps 614.4 Mbit/s | tx ... | drops queue=0 loss=12 | queue 3 pkts | in flight 250"
 std::string status_line(const LinkSnapshot &now, const LinkSnapshot &before, double seconds);
@@ -153,7 +208,10 @@ std::string status_line(const LinkSnapshot &now, const LinkSnapshot &before, dou
 // is only indicative when measured over less than kMeaningfulBacklogNs of backlog.
 constexpr uint64_t kMeaningfulBacklogNs = 1'000'000'000;
 std::string summary_text(const std::vector<LinkSnapshot> &links);
-// {"links": [{"name": ..., "rx_packets": ..., "drops": {...}, "delay_ns": {"p50":..}, ...}], ...extra}
-std::string stats_json(const std::vector<LinkSnapshot> &links, const std::string &extra_fields);
+// One link: {"name": ..., "rx_packets": ..., "drops": {"queue": ..}, "delay_ns": {"p50": ..}, ...}
+Json link_json(const LinkSnapshot &s);
+// The --stats-json document: {"links": [link_json, ...], then extra's fields}, indented, one line at the end.
+// extra: an object (or null).
+std::string stats_json(const std::vector<LinkSnapshot> &links, const Json &extra);
 
 }  // namespace linkem
