@@ -30,16 +30,6 @@ const char *drop_reason_text(DropReason r) {
     return "?";
 }
 
-Counter *drop_counter(RxCounters &rx, Fate f) {
-    switch (f) {
-#define LINKEM_COUNTER(name, Camel, side, judged, text) LINKEM_DROP_IF_RX(side, case Fate::kDrop##Camel : return &rx.drop_##name;)
-        LINKEM_LINK_DROPS(LINKEM_COUNTER)
-#undef LINKEM_COUNTER
-    case Fate::kForward: break;
-    }
-    return nullptr;
-}
-
 uint64_t LinkSnapshot::dropped() const {
     uint64_t sum = 0;
     for (uint64_t d : drops) sum += d;

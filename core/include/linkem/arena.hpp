@@ -166,15 +166,21 @@ class DelayArena {
 
     uint8_t *const base_;
     const uint64_t mask_;
+    // Each side's published indexes (read by the other side) and its own
+    // working copies (written per record) on separate cache lines: a read
+    // of the published line by the other core does not take away the line
+    // this side writes for every record.
     struct alignas(64) {
         std::atomic<uint64_t> tail{0};     // bytes published
         std::atomic<uint64_t> records{0};  // records published
-        uint64_t tail_local = 0, records_local = 0, cached_head = 0, prefetched = 0;
+        alignas(64) uint64_t tail_local = 0;
+        uint64_t records_local = 0, cached_head = 0, prefetched = 0;
     } producer_;
     struct alignas(64) {
         std::atomic<uint64_t> head{0};     // bytes given back
         std::atomic<uint64_t> records{0};  // records given back
-        uint64_t head_local = 0, records_local = 0, cached_tail = 0, prefetched = 0;
+        alignas(64) uint64_t head_local = 0;
+        uint64_t records_local = 0, cached_tail = 0, prefetched = 0;
     } consumer_;
 };
 

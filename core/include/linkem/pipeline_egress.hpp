@@ -19,6 +19,9 @@
 #pragma once
 
 #include "linkem/pipeline.hpp"
+#include "linkem/pipeline_ingress.hpp"  // kArenaPrefetchBytes
+
+#include <algorithm>
 
 #include <cstdint>
 
@@ -35,11 +38,81 @@ struct DueBurst {
 
 // Takes up to `burst` (<= kMaxBurst) records released at or before now_ns.
 // Returns due.n.
-uint32_t take_due(EgressRuntime &out, uint64_t now_ns, uint32_t burst, DueBurst &due);
+inline uint32_t take_due(EgressRuntime &out, uint64_t now_ns, uint32_t burst, DueBurst &due) {
+    uint32_t n = 0, lanes_used = 0;
+    for (Lane *lane : out.lanes) {
+        const uint32_t before = n;
+        for (const ArenaRecord *r; n < burst && (r = lane->arena.front()) != nullptr && r->release_ns <= now_ns; lane->arena.pop()) {
+            if (n == before) lane->arena.prefetch_ahead(kArenaPrefetchBytes);
+            due.lane_of[n] = lane;
+            due.record[n++] = r;
+        }
+        if (n != before) due.used[lanes_used++] = lane;
+        if (n == burst) break;
+    }
+    due.n = n;
+    due.lanes_used = lanes_used;
+    if (lanes_used > 1) {  // merge the lanes' runs (each already in release order) by release time
+        uint32_t order[kMaxBurst];
+        for (uint32_t i = 0; i < n; ++i) order[i] = i;
+        std::stable_sort(order, order + n, [&](uint32_t a, uint32_t b) { return due.record[a]->release_ns < due.record[b]->release_ns; });
+        const ArenaRecord *sorted_record[kMaxBurst];
+        Lane *sorted_lane[kMaxBurst];
+        for (uint32_t i = 0; i < n; ++i) {
+            sorted_record[i] = due.record[order[i]];
+            sorted_lane[i] = due.lane_of[order[i]];
+        }
+        std::copy(sorted_record, sorted_record + n, due.record);
+        std::copy(sorted_lane, sorted_lane + n, due.lane_of);
+    }
+    return n;
+}
+
+namespace egress_detail {
+
+// The sums for one link over a burst, added to its counters at once.
+struct LinkTxSums {
+    LinkRuntime *link = nullptr;
+    uint64_t packets = 0, bytes = 0;
+    ReleaseTally tally;
+    void flush() {
+        if (link == nullptr) return;
+        link->tx.packets.add(packets);
+        link->tx.bytes.add(bytes);
+        add_tally(link->tx, tally);
+        *this = {};
+    }
+};
+
+}  // namespace egress_detail
 
 // delivered[0..n_delivered) are indexes into due.record, in the order they
 // were delivered, at sent_ns. Every other record of the burst is counted as
 // tx_full. The burst is done with afterwards (its records' space is reused).
-void settle_due(DueBurst &due, const uint32_t *delivered, uint32_t n_delivered, uint64_t sent_ns);
+inline void settle_due(DueBurst &due, const uint32_t *delivered, uint32_t n_delivered, uint64_t sent_ns) {
+    egress_detail::LinkTxSums sums;
+    for (uint32_t k = 0; k < n_delivered; ++k) {
+        const ArenaRecord &r = *due.record[delivered[k]];
+        LinkRuntime *link = due.lane_of[delivered[k]]->link;
+        if (link != sums.link) {
+            sums.flush();
+            sums.link = link;
+        }
+        ++sums.packets;
+        sums.bytes += r.len_bytes;
+        link->release.observe(r.release_ns, r.tag, r.len_bytes, sent_ns, link->tx.lateness_ns, sums.tally);
+    }
+    sums.flush();
+    if (n_delivered < due.n) {  // the rare path: per packet, to the right link
+        bool sent[kMaxBurst] = {};
+        for (uint32_t k = 0; k < n_delivered; ++k) sent[delivered[k]] = true;
+        for (uint32_t i = 0; i < due.n; ++i)
+            if (!sent[i]) due.lane_of[i]->link->tx.drop_tx_full.add(1);
+    }
+    for (uint32_t u = 0; u < due.lanes_used; ++u)
+        due.used[u]->arena.publish_consumed();  // copied out and observed: the space is free again
+    due.n = 0;
+    due.lanes_used = 0;
+}
 
 }  // namespace linkem

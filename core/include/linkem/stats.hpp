@@ -5,9 +5,11 @@
 // Contract: each counter block has one writer (the rx side or the tx side of
 // one link) that updates it once per burst with relaxed stores; the control
 // thread reads with relaxed loads. For every link at every moment
-//   rx_packets = tx_packets + sum(drops) + in_flight,
-// where in_flight is what the link's model and arena hold; at a clean stop
-// in_flight is 0 and the identity is checked exactly.
+//   rx_packets + duplicated = tx_packets + handed_on + sum(drops) + in_flight,
+// where duplicated counts the extra copies the duplicate mangler made,
+// handed_on what a chain's inner hop passed to the next hop, and in_flight
+// what the link's lanes hold; at a clean stop in_flight is 0 and the
+// identity is checked exactly (LinkSnapshot::balanced()).
 #pragma once
 
 #include "linkem/drops.hpp"
@@ -88,8 +90,17 @@ struct alignas(64) TxCounters {
     Counter backlogged_wire_bytes, backlogged_sent_ns, backlogged_model_ns;
 };
 
-// The rx-side counter of a drop Fate; null for Fate::kForward.
-Counter *drop_counter(RxCounters &rx, Fate f);
+// The rx-side counter of a drop Fate; null for Fate::kForward. Inline: the
+// pipeline flushes its per-burst tallies through it.
+inline Counter *drop_counter(RxCounters &rx, Fate f) {
+    switch (f) {
+#define LINKEM_COUNTER(name, Camel, side, judged, text) LINKEM_DROP_IF_RX(side, case Fate::kDrop##Camel : return &rx.drop_##name;)
+        LINKEM_LINK_DROPS(LINKEM_COUNTER)
+#undef LINKEM_COUNTER
+    case Fate::kForward: break;
+    }
+    return nullptr;
+}
 inline void add_drop(RxCounters &rx, Fate f, uint64_t n) {
     if (Counter *c = drop_counter(rx, f)) c->add(n);
 }
