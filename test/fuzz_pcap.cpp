@@ -21,11 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     linkem::PcapReader::Record record;
-    uint64_t bytes = 24;
     for (;;) {
         const linkem::PcapReader::Next next = reader.next(&record);
         if (next == linkem::PcapReader::Next::kEnd) {
-            if (bytes != size) std::abort();  // a clean end consumed the whole input
+            if (reader.bytes_read() != size) std::abort();  // a clean end consumed the whole input
             break;
         }
         if (next == linkem::PcapReader::Next::kError) {
@@ -34,7 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (record.bytes.size() > linkem::PcapReader::kMaxFrameBytes) std::abort();
         if (reader.snap_len() != 0 && record.bytes.size() > reader.snap_len()) std::abort();
-        bytes += 16 + record.bytes.size();
     }
     return 0;
 }
