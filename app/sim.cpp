@@ -32,6 +32,7 @@
 #include "linkem/suggest.hpp"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <charconv>
@@ -245,21 +246,27 @@ struct RecordFrames {
     uint64_t arrival_ns(uint16_t i) const { return frames[i].arrival_ns; }
 };
 
-// Arenas on the heap: pages are committed only as records reach them.
-class HeapArenas {
+// Arenas in anonymous memory mapped without reserving swap: pages are
+// committed only as records reach them, so a per-flow template's instances
+// (max_flows arenas, most never used) cost only what their flows touch.
+class LazyArenas {
   public:
-    ~HeapArenas() {
-        for (void *p : blocks_) std::free(p);
+    ~LazyArenas() {
+        for (const auto &[p, bytes] : blocks_) munmap(p, bytes);
     }
     void *allocate(const std::string &what, uint64_t bytes) {
-        void *p = std::aligned_alloc(64, bytes);
-        if (p == nullptr) fmt::print(stderr, "linkem-sim: {}: cannot allocate {} of delay arena\n", what, ByteSize{bytes}.to_string());
-        if (p != nullptr) blocks_.push_back(p);
+        void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) {
+            fmt::print(stderr, "linkem-sim: {}: cannot map {} of delay arena: {}\n", what, ByteSize{bytes}.to_string(),
+                       std::strerror(errno));
+            return nullptr;
+        }
+        blocks_.emplace_back(p, bytes);
         return p;
     }
 
   private:
-    std::vector<void *> blocks_;
+    std::vector<std::pair<void *, uint64_t>> blocks_;
 };
 
 // One input: the frames that arrive at a port, and the next to admit.
@@ -306,7 +313,7 @@ int main(int argc, char **argv) {
         for (const ConfigError &e : errors) fmt::print(stderr, "{}\n", e.to_string());
         return kExitUsage;
     }
-    HeapArenas arenas;
+    LazyArenas arenas;
     std::unique_ptr<PipelineRuntime> pipeline = PipelineRuntime::build(
         config, *plans, seed, [&](const std::string &what, uint64_t bytes) { return arenas.allocate(what, bytes); }, nullptr);
     if (pipeline == nullptr) return kExitRuntime;
