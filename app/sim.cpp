@@ -9,9 +9,11 @@
 // Each input capture arrives at its port; the arrival times are its
 // timestamps relative to the first packet of all inputs (the virtual clock
 // starts at 0 there, as linkem's does when it starts). Frames are admitted in
-// bursts of pipeline.burst from one port, as an rx stage admits them; before
-// each burst, everything released by its first arrival is taken out of the
-// arenas, so the arenas fill as the emulator's do. Each packet is written to
+// bursts from one port, as an rx stage admits them: at most pipeline.burst
+// frames, arrived within pipeline.sleep_threshold (a poll nap) of the first,
+// and none at or after the next release time; before each burst, everything
+// released by its first arrival is taken out of the arenas, so the arenas fill
+// (and per-flow instances free up) as the emulator's do. Each packet is written to
 // its destination port's output with its release time as its timestamp (on
 // the inputs' time base), in release order, in the nanosecond pcap format.
 // Same configuration, seed and input: byte-identical output.
@@ -101,7 +103,7 @@ Input read_pcap(const std::string &path) {
 
 // "rate=1Mpps,size=64,count=1000000"
 Input synthetic(const std::string &spec) {
-    uint64_t count = 0, size = 64, gap_ns_num = 0, gap_den = 1;
+    uint64_t count = 0, size = 64, gap_ns_num = 0, gap_den = 1, bits_per_s = 0;
     for (size_t start = 0; start < spec.size();) {
         const size_t end = std::min(spec.find(',', start), spec.size());
         const std::string item = spec.substr(start, end - start);
@@ -126,12 +128,13 @@ Input synthetic(const std::string &spec) {
             } else {
                 const Parsed<Rate> r = Rate::parse(value);
                 if (!r || r.value->bits_per_s == 0) return {{}, 0, fmt::format("--synthetic rate: {}", r ? "must be above 0" : r.error)};
-                gap_ns_num = size * 8 * 1'000'000'000, gap_den = r.value->bits_per_s;
+                bits_per_s = r.value->bits_per_s;  // the gap needs the size, which may come later
             }
         } else {
             return {{}, 0, fmt::format("--synthetic: unknown item \"{}\" (known: rate, size, count)", key)};
         }
     }
+    if (bits_per_s != 0) gap_ns_num = size * 8 * 1'000'000'000, gap_den = bits_per_s;
     if (count == 0 || gap_den == 0 || gap_ns_num == 0)
         return {{}, 0, "--synthetic needs rate=..., size=... and count=... (example: rate=1Mpps,size=64,count=1000000)"};
     Input in;
@@ -224,7 +227,8 @@ std::optional<Options> parse_options(int argc, char **argv, std::string *error) 
 }
 
 // The configuration --link NAME leaves: that link alone, as a plain link
-// between its ports (a chain's inner link between the first two ports).
+// between its ports; a chain's link lacks one end, and gets the first port
+// (as its arrival) or the second (as its destination) there.
 Config one_link(const Config &config, size_t link_index) {
     Config c = config;
     Link l = config.links[link_index];
@@ -392,6 +396,7 @@ int main(int argc, char **argv) {
 
     // Virtual time: release what is due before each arrival burst, then admit it.
     const uint32_t burst = std::min<uint32_t>(config.pipeline.burst, kMaxBurst);
+    const uint64_t sleep_threshold_ns = static_cast<uint64_t>(config.pipeline.sleep_threshold.ns);
     std::vector<uint64_t> sent_per_port(pipeline->egress().size(), 0);
     DueBurst due;
     uint32_t all[kMaxBurst];
@@ -426,12 +431,15 @@ int main(int argc, char **argv) {
         if (next == nullptr) break;
         const uint64_t arrival_ns = next->frames[next->next].arrival_ns;
         release_until(arrival_ns);
-        // A burst: up to `burst` frames of this port, until another port's frame comes first.
-        uint64_t others = UINT64_MAX;
+        // A burst: up to `burst` frames of this port that arrived within one
+        // poll nap (sleep_threshold) of the first, until another port's frame
+        // comes first, and before the next release (the emulator's tx stage
+        // runs before its rx stage, so what is due leaves its arena first).
+        uint64_t until = std::min(next_release() - 1, arrival_ns + sleep_threshold_ns);
         for (PortInput &in : inputs)
-            if (&in != next && in.next < in.frames.size()) others = std::min(others, in.frames[in.next].arrival_ns);
-        uint16_t n = 0;
-        while (n < burst && next->next + n < next->frames.size() && next->frames[next->next + n].arrival_ns <= others) ++n;
+            if (&in != next && in.next < in.frames.size()) until = std::min(until, in.frames[in.next].arrival_ns);
+        uint16_t n = 1;
+        while (n < burst && next->next + n < next->frames.size() && next->frames[next->next + n].arrival_ns <= until) ++n;
         admit_burst(*next->ingress, RecordFrames{&next->frames[next->next]}, n, arrival_ns, [arrival_ns] { return arrival_ns; });
         next->next += n;
     }

@@ -88,11 +88,16 @@ struct LinkRuntime {
 
 // A per-flow template: its flow table and instances.
 struct FlowTemplate {
-    FlowTemplate(const FlowKeySpec &spec, uint32_t max_flows, uint64_t idle_ns) : key(spec), table(max_flows, idle_ns) {}
+    FlowTemplate(const FlowKeySpec &spec, uint32_t max_flows, uint64_t idle_ns)
+        : key(spec), table(max_flows, idle_ns), last_burst(max_flows, 0) {}
     const FlowKeySpec key;
     FlowTable table;                       // ingress side only
     std::vector<LinkRuntime *> instances;  // by flow table index
     LinkRuntime *aggregate = nullptr;      // per_flow.aggregate: the hop before the instance
+    // By instance: the serial number of the last burst that gave it a packet.
+    // An instance given a packet in the burst being classified holds it (not
+    // yet in its lane), so it is not recycled for another flow in that burst.
+    std::vector<uint64_t> last_burst;
 };
 
 // The links a packet crosses, in order. A per-flow path's hop `flow_hop` is
@@ -121,6 +126,7 @@ struct IngressRuntime {
     PathRuntime *direct = nullptr;     // no rules, no header needed, no per-flow template: every packet takes this path
     std::vector<PathRuntime *> paths;  // by RoutePlan path index
     IngressCounters counters;
+    uint64_t burst_serial = 0;  // counts the bursts admitted (per-flow recycling: FlowTemplate::last_burst)
     std::vector<PacketFields> fields = std::vector<PacketFields>(kMaxBurst);  // a burst's parsed headers (no allocation per burst)
 };
 

@@ -55,7 +55,12 @@ inline uint32_t take_due(EgressRuntime &out, uint64_t now_ns, uint32_t burst, Du
     if (lanes_used > 1) {  // merge the lanes' runs (each already in release order) by release time
         uint32_t order[kMaxBurst];
         for (uint32_t i = 0; i < n; ++i) order[i] = i;
-        std::stable_sort(order, order + n, [&](uint32_t a, uint32_t b) { return due.record[a]->release_ns < due.record[b]->release_ns; });
+        // Ties keep the order taken (index as the second key): the order of
+        // std::stable_sort, without the buffer it may allocate.
+        std::sort(order, order + n, [&](uint32_t a, uint32_t b) {
+            const uint64_t ra = due.record[a]->release_ns, rb = due.record[b]->release_ns;
+            return ra != rb ? ra < rb : a < b;
+        });
         const ArenaRecord *sorted_record[kMaxBurst];
         Lane *sorted_lane[kMaxBurst];
         for (uint32_t i = 0; i < n; ++i) {

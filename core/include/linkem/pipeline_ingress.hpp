@@ -227,14 +227,17 @@ void run_group(const Group &g, const uint16_t *idx, LinkRuntime *const *link_of,
 
 // The link that names the packet's group: the path's hop flow_hop, which for
 // a per-flow path is the flow's instance (nullptr: no instance free, dropped).
-inline LinkRuntime *group_link(PathRuntime &path, const PacketFields &f, uint64_t now_ns) {
+// An instance may be recycled only when its lanes are empty and no packet of
+// this burst (serial `burst`) went to it.
+inline LinkRuntime *group_link(PathRuntime &path, const PacketFields &f, uint64_t now_ns, uint64_t burst) {
     if (path.flows == nullptr) return path.hops[path.flow_hop];
     FlowTemplate &t = *path.flows;
     bool created = false;
     const uint32_t i = t.table.find_or_add(
-        flow_key(t.key, f), now_ns, [&](uint32_t k) { return t.instances[k]->in_flight() == 0; }, &created);
+        flow_key(t.key, f), now_ns, [&](uint32_t k) { return t.last_burst[k] != burst && t.instances[k]->in_flight() == 0; }, &created);
     if (i == FlowTable::kNone) return nullptr;
     if (created) t.instances[i]->model.reset();
+    t.last_burst[i] = burst;
     return t.instances[i];
 }
 
@@ -249,6 +252,7 @@ template <class Frames, class Now>
 void admit_burst(IngressRuntime &in, const Frames &frames, uint16_t n, uint64_t start_ns, Now now) {
     using namespace ingress_detail;
     IngressCounters &c = in.counters;
+    ++in.burst_serial;  // from 1: FlowTemplate::last_burst starts at 0
 
     // Classify: each packet's path, and the link that names its group.
     PacketFields *fields = in.fields.data();  // filled only when in.needs_fields
@@ -289,7 +293,7 @@ void admit_burst(IngressRuntime &in, const Frames &frames, uint16_t n, uint64_t 
                 continue;
             }
             PathRuntime &path = *in.paths[action.path];
-            LinkRuntime *link = group_link(path, fields[i], frames.arrival_ns(i));
+            LinkRuntime *link = group_link(path, fields[i], frames.arrival_ns(i), in.burst_serial);
             if (link == nullptr) {
                 ++n_flow_limit;
                 continue;
