@@ -14,10 +14,16 @@
 # lateness (transmit time minus due time, from its --stats-json). A timing
 # check that fails while the host stole more than 3%, or while linkem's p99
 # lateness exceeded 1 ms, is reported as SKIP with the figures, never as PASS.
+#
+# The namespaces and interfaces are NETNS_PREFIX-* (default lkmt-*), made with
+# tools/netns.sh's netns_create: a name that already exists (another run's,
+# or one left by a killed run) is refused and left alone, and the test fails
+# saying so; on exit (and on SIGINT or SIGTERM) it removes exactly what it
+# created.
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 linkem=${LINKEM_BIN:-$top/build/app/linkem}
-NETNS_PREFIX=lkmt
+NETNS_PREFIX=${NETNS_PREFIX:-lkmt}
 source "$top/tools/netns.sh"
 
 missing=$(netns_missing)
@@ -28,11 +34,14 @@ fi
 
 work=$(mktemp -d)
 linkem_pid=
-cleanup() {
-    netns_clean_up "$linkem_pid"
+cleanup() {  # stop linkem, then remove the namespaces (and what runs in them) this run created
+    if [ -n "$linkem_pid" ] && kill -INT "$linkem_pid" 2>/dev/null; then wait "$linkem_pid" 2>/dev/null; fi
+    netns_remove_created
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 failures=0
 verdict() {  # verdict NAME CONDITION-EXIT-STATUS DETAIL [STEAL-PERCENT [LATENESS-P99-NS]]
@@ -100,7 +109,10 @@ udp() {  # udp RATE SECONDS: prints received bit/s and lost datagrams
         "$work/server.json"
 }
 
-netns_up
+if ! netns_create 2> "$work/netns.err"; then
+    echo "[linkem-case] FAIL create the namespaces $ns_a and $ns_b ($(cat "$work/netns.err"))"
+    exit 1
+fi
 delay_ms=20
 rate_bps=50000000
 netns_config "$work/e2e.yaml" "${delay_ms}ms" 50Mbit/s "1000 packets"

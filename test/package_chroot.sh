@@ -7,8 +7,20 @@
 #   - linkem --check accepts an installed example configuration, and linkem
 #     runs it (net_null ports: EAL and the drivers come from the Depends);
 #   - linkem --list-plugins finds the 17 built-in models under /usr/lib;
-#   - man -w finds linkem(1) and linkem-sim(1); linkem-wire is there;
+#   - man -w finds linkem(1), linkem-sim(1), linkem.yaml(5), linkem-plugin(7);
+#     linkem-wire is there;
 #   - linkem-sim runs an installed example on synthetic input;
+#   - a plugin author's path (docs/PLUGINS.md, linkem-plugin(7)): with gcc,
+#     libc6-dev and pkg-config installed afterwards (a second apt-get install,
+#     so the checks above ran on the Depends alone), `pkg-config --cflags
+#     linkem-plugin` works and names the installed version and plugin
+#     directory; the installed template (/usr/share/linkem/examples/sawtooth.c,
+#     the same as plugins/template/sawtooth.c) builds with PLUGINS.md's
+#     command against the installed header and exports lkm_entry alone;
+#     linkem --check and --list-plugins load it; the installed linkem-sim runs
+#     it and writes exactly the capture the build tree's linkem-sim writes with
+#     the tree's template (whose delays test/template_plugin.sh checks against
+#     its formula);
 #   - apt-get remove takes the files away again.
 #
 #   test/package_chroot.sh [LINKEM.deb]     (default: builds one with tools/package.sh)
@@ -42,6 +54,29 @@ fi
 version=$(dpkg-deb -f "$deb" Version)
 commit=${version##*.g}; commit=${commit%.dirty}
 echo "package: $deb ($(du -h "$deb" | cut -f1)), version $version"
+upstream=${version%%+*}
+
+# What the template plugin must do in the chroot: the build tree's linkem-sim,
+# with the template built from the tree, on the same configuration and input.
+build_dir=$(realpath -m "${LINKEM_BUILD_DIR:-$top/build}")
+mkdir -p "$work/template"
+cp "$top/plugins/template/sawtooth.c" "$work/template/"
+cat > "$work/template/sawtooth.yaml" <<'YAML'
+ports: {a: {device: net_null0}, b: {device: net_null1}}
+links:
+  - {name: ab, from: a, to: b, delay: {plugin: ./sawtooth.so, min: 1ms, max: 3ms, period: 10ms}}
+YAML
+template_synthetic=rate=1428pps,size=100,count=100
+if command -v cc >/dev/null && [ -x "$build_dir/app/linkem-sim" ] &&
+    (cd "$work/template" && cc -std=c11 -O2 -shared -fPIC -fvisibility=hidden -I"$top/plugins/include" sawtooth.c -o sawtooth.so -lm &&
+        "$build_dir/app/linkem-sim" sawtooth.yaml --synthetic "$template_synthetic" --out expected.pcap > expected.log 2>&1); then
+    rm -f "$work/template/sawtooth.so"
+else
+    echo "no reference capture for the template (needs cc and $build_dir/app/linkem-sim): the chroot's is checked by its size only"
+    rm -f "$work/template/expected.pcap"
+fi
+rm -f "$work/template/sawtooth.so"
+mv "$work/template/sawtooth.c" "$work/template/sawtooth.c.tree"
 
 mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
 [ -n "$mirror" ] || mirror=$(sed -n 's/^deb  *\(\[[^]]*\] *\)\{0,1\}\([^ ]*\).*/\2/p' /etc/apt/sources.list 2>/dev/null | head -n 1)
@@ -67,6 +102,7 @@ cp /etc/apt/sources.list "$root/etc/apt/" 2>/dev/null || true
 cp /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list "$root/etc/apt/sources.list.d/" 2>/dev/null || true
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 cp "$deb" "$root/tmp/"
+cp -r "$work/template" "$root/tmp/template"
 
 # Everything inside runs in a mount namespace of its own: /proc, /sys and /dev
 # vanish with it however the test ends.
@@ -94,10 +130,43 @@ linkem /usr/share/linkem/examples/minimal.yaml --duration 1s --stats-interval 0 
 verdict "linkem runs minimal.yaml (net_null ports, EAL and its drivers from the Depends) for 1 s" \$s
 out=\$(linkem-wire 2>&1); s=\$?
 [ \$s -eq 2 ] && echo "\$out" | grep -q "up IFACE_A IFACE_B"; verdict "linkem-wire prints its usage (status 2)" \$?
-man -w linkem && man -w linkem-sim; verdict "man -w finds linkem(1) and linkem-sim(1)" \$?
+man -w linkem && man -w linkem-sim && man -w 5 linkem.yaml && man -w 7 linkem-plugin
+verdict "man -w finds linkem(1), linkem-sim(1), linkem.yaml(5), linkem-plugin(7)" \$?
 linkem-sim /usr/share/linkem/examples/minimal.yaml --synthetic rate=10kpps,size=1000,count=1000 > /tmp/sim.log 2>&1; s=\$?
 tail -n 4 /tmp/sim.log
 verdict "linkem-sim runs an installed example on synthetic input" \$s
+
+# A plugin author's tools, installed after the checks above (the .deb only suggests them).
+apt-get install -y -q --no-install-recommends gcc libc6-dev pkg-config > /tmp/apt-dev.log 2>&1; s=\$?
+[ \$s -eq 0 ] || tail -n 20 /tmp/apt-dev.log
+verdict "apt-get install gcc libc6-dev pkg-config (for the plugin checks)" \$s
+cflags=\$(pkg-config --cflags linkem-plugin); s=\$?
+modversion=\$(pkg-config --modversion linkem-plugin 2>&1)
+plugindir=\$(pkg-config --variable=plugindir linkem-plugin 2>&1)
+echo "pkg-config: cflags '\$cflags', version \$modversion, plugindir \$plugindir"
+[ \$s -eq 0 ] && [ "\$modversion" = "$upstream" ] && ls "\$plugindir"/lkm_delay_constant.so > /dev/null
+verdict "pkg-config --cflags linkem-plugin works (version $upstream, plugindir holds the built-in models)" \$?
+cd /tmp/template
+cp /usr/share/linkem/examples/sawtooth.c . && cmp -s sawtooth.c sawtooth.c.tree; same=\$?
+cc -std=c11 -O2 -shared -fPIC -fvisibility=hidden \$(pkg-config --cflags linkem-plugin) sawtooth.c -o sawtooth.so -lm 2> /tmp/cc.log; s=\$?
+[ \$s -eq 0 ] || cat /tmp/cc.log
+exported=\$(nm -D --defined-only sawtooth.so 2>/dev/null | awk '{print \$3}' | tr '\n' ' ')
+[ \$s -eq 0 ] && [ "\$exported" = "lkm_entry " ] && [ \$same -eq 0 ]
+verdict "the installed template (identical to plugins/template/sawtooth.c: \$([ \$same -eq 0 ] && echo yes || echo no)) builds with PLUGINS.md's pkg-config command against /usr/include/linkem/plugin.h (exports: \$exported)" \$?
+linkem sawtooth.yaml --check > /tmp/template-check.log 2>&1 && LINKEM_PLUGIN_PATH=/tmp/template linkem --list-plugins 2>&1 | grep -q "sawtooth"
+s=\$?; [ \$s -eq 0 ] || cat /tmp/template-check.log
+verdict "linkem --check loads the template by path, --list-plugins finds it on LINKEM_PLUGIN_PATH" \$s
+linkem-sim sawtooth.yaml --synthetic $template_synthetic --out out.pcap > /tmp/template-sim.log 2>&1; s=\$?
+tail -n 3 /tmp/template-sim.log
+size=\$(stat -c %s out.pcap 2>/dev/null || echo 0)
+if [ -f expected.pcap ]; then
+    [ \$s -eq 0 ] && [ "\$size" -eq 11624 ] && cmp -s out.pcap expected.pcap
+    verdict "the installed linkem-sim runs the template: 100 packets, the same capture as the build tree's (\$size bytes)" \$?
+else
+    [ \$s -eq 0 ] && [ "\$size" -eq 11624 ]
+    verdict "the installed linkem-sim runs the template: 100 packets (\$size bytes)" \$?
+fi
+cd /
 apt-get remove -y -q linkem > /tmp/apt-remove.log 2>&1 && [ ! -e /usr/bin/linkem ] && [ ! -e /usr/share/man/man1/linkem.1.gz ]
 verdict "apt-get remove linkem takes its files away" \$?
 EOF
@@ -107,4 +176,4 @@ unshare --mount --propagation private sh -c '
 passed=$(grep -c '^\[linkem-case\] PASS' "$work/inside.log")
 failed=$(grep -c '^\[linkem-case\] FAIL' "$work/inside.log")
 echo "package-chroot: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -eq 10 ]
+[ "$failed" -eq 0 ] && [ "$passed" -eq 15 ]

@@ -4,9 +4,10 @@
 #     build's `linkem --version` prints, Depends naming DPDK's libraries and
 #     drivers, yaml-cpp and fmt;
 #   - contents (dpkg-deb -c): linkem, linkem-sim, linkem-wire, every built-in plugin,
-#     plugin.h, linkem-plugin.pc, both man pages (gzipped, rendering without
-#     warnings), every docs/*.md and config/*.yaml, the copyright file; all
-#     under /usr, nothing under /usr/local;
+#     plugin.h, linkem-plugin.pc, the four man pages linkem(1), linkem-sim(1),
+#     linkem.yaml(5), linkem-plugin(7) (gzipped, each rendering without
+#     warnings), every docs/*.md and config/*.yaml, the plugin template, the
+#     copyright file; all under /usr, nothing under /usr/local;
 #   - the unpacked tree's linkem finds the plugins beside it (its own copy,
 #     first on the search path) and checks an example configuration.
 # The install in a Debian 12 chroot is test/package_chroot.sh (slow, by hand).
@@ -64,23 +65,25 @@ expect /usr/sbin/linkem-wire
 for plugin in "$build_dir"/plugins/lkm_*.so; do expect "/usr/lib/[^/]+/linkem/plugins/$(basename "$plugin")"; done
 expect /usr/include/linkem/plugin.h
 expect "/usr/lib/[^/]+/pkgconfig/linkem-plugin.pc"
-expect /usr/share/man/man1/linkem.1.gz
-expect /usr/share/man/man1/linkem-sim.1.gz
+man_pages="man1/linkem.1 man1/linkem-sim.1 man5/linkem.yaml.5 man7/linkem-plugin.7"
+for page in $man_pages; do expect "/usr/share/man/${page//./[.]}[.]gz"; done
 for doc in "$top"/docs/*.md "$top/README.md"; do expect "/usr/share/doc/linkem/$(basename "$doc")"; done
 expect /usr/share/doc/linkem/copyright
 for config in "$top"/config/*.yaml; do expect "/usr/share/linkem/examples/$(basename "$config")"; done
+expect /usr/share/linkem/examples/sawtooth.c
 grep -q '^/usr/local' "$work/contents" && { echo "files under /usr/local"; ok=1; }
 grep -v '^/usr/' "$work/contents" | grep -v '^/$' | grep -q . && { echo "files outside /usr"; ok=1; }
-verdict "contents: executables, $(ls "$build_dir"/plugins/lkm_*.so | wc -l) plugins, header, .pc, man pages, docs, examples, all under /usr" $ok
+verdict "contents: executables, $(ls "$build_dir"/plugins/lkm_*.so | wc -l) plugins, header, .pc, 4 man pages, docs, examples, template, all under /usr" $ok
 
 dpkg-deb -x "$deb" "$work/tree"
 ok=0
-for page in linkem linkem-sim; do
-    warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$work/tree/usr/share/man/man1/$page.1.gz" 2>&1 >/dev/null)
-    [ -z "$warnings" ] || { echo "$page.1: $warnings"; ok=1; }
-    zcat "$work/tree/usr/share/man/man1/$page.1.gz" | grep -q '^\.SH NAME' || ok=1
+for page in $man_pages; do
+    file=$work/tree/usr/share/man/$page.gz
+    warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$file" 2>&1 >/dev/null)
+    [ -z "$warnings" ] || { echo "$page: $warnings"; ok=1; }
+    zcat "$file" 2>/dev/null | grep -q '^\.SH NAME' || { echo "$page: no NAME section"; ok=1; }
 done
-verdict "man pages render without warnings" $ok
+verdict "man pages ($man_pages) render without warnings" $ok
 
 # The unpacked linkem finds its own plugins first (beside it), wherever it lies.
 plugins=$(env -u LINKEM_PLUGIN_PATH "$work/tree/usr/bin/linkem" --list-plugins 2>&1)

@@ -17,9 +17,22 @@ test: nothing here asserts a speed.
 
 Then CPU use at low load (linkem's pacing: it sleeps when it has nothing to
 do): linkem between two network namespaces (veth + net_af_packet, both
-directions as (b)), idle and carrying 10 kpps of UDP (iperf3), as a share of
-one CPU from /proc/PID/stat over the window, beside dpdk-testpmd idle on the
-same ports (it polls without sleeping).
+directions as (b)), as a share of one CPU from /proc/PID/stat over the
+window:
+  - idle without the idle back-off (pipeline: {idle_nap: 0}: every lcore
+    polls once per sleep_threshold, 50 us, however long it has been idle);
+  - idle, backed off (the defaults: after pipeline.idle_after, 1 s, without
+    a packet, an lcore polls once per pipeline.idle_nap, 1 ms), measured
+    from idle_after + 0.5 s after the start;
+  - carrying 10 kpps of UDP (iperf3), with the defaults;
+then the back-off's cost, on a link of a constant 10 ms each way (no
+jitter, so the round trip's excess is linkem's lateness and the kernel's
+path): ping's RTT minus 20 ms for a ping after 3 s idle (the request waits
+for the next poll of the backed-off receiving lcore: up to one idle_nap)
+beside pings 0.2 s apart (never backed off) and pings after 3 s idle with
+idle_nap: 0 (what the idleness costs without the back-off), medians of
+--idle-samples pings; and dpdk-testpmd idle on the same ports (it polls without sleeping).
+--cpu-only skips the throughput rows.
 """
 import argparse
 import json
@@ -159,28 +172,81 @@ def packets_into_linkem():
     return int(open(f"/sys/class/net/{NETNS_PREFIX}-a/statistics/rx_packets").read())
 
 
-def cpu_rows(seconds):
-    """[(row, % of one CPU or None, note)]: linkem idle and at 10 kpps, testpmd idle."""
+def ns_config(path, model, pipeline=""):
+    """linkem between the namespaces' veth ends, `model` both ways, lcores 0 and 1 (and `pipeline`'s keys)."""
+    open(path, "w").write(
+        f"ports:\n  a: {{device: \"net_af_packet0,iface={NETNS_PREFIX}-a\"}}\n  b: {{device: \"net_af_packet1,iface={NETNS_PREFIX}-b\"}}\n"
+        f"links:\n  - {{name: a-to-b, from: a, to: b, {model}}}\n  - {{name: b-to-a, from: b, to: a, {model}}}\n"
+        f"pipeline: {{burst: 32, lcores: [0, 1]{pipeline}}}\nseed: 1\n")
+
+
+def start_linkem(cfg, log):
+    """linkem on cfg, once its log says it runs."""
+    run = subprocess.Popen([os.path.join(ROOT, "build/app/linkem"), cfg, "--stats-interval", "0"],
+                           stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    if netns(f"netns_wait_running '{log}' {run.pid} && echo ok") != "ok":
+        stop(run, 30)
+        sys.exit(f"bench: linkem did not start on the namespaces' ports:\n{open(log).read()}")
+    return run
+
+
+def static_neighbours():
+    """Permanent ARP entries both ways: no neighbour probe crosses linkem while it is idle (it would end the back-off)."""
+    macs = {side: netns(f"ip netns exec {NETNS_PREFIX}-ns-{side} cat /sys/class/net/{NETNS_PREFIX}-{side}-ns/address")
+            for side in ("a", "b")}
+    for side, peer, peer_ip in (("a", "b", "10.77.0.2"), ("b", "a", "10.77.0.1")):
+        netns(f"ip -n {NETNS_PREFIX}-ns-{side} neigh replace {peer_ip} lladdr {macs[peer]} "
+              f"dev {NETNS_PREFIX}-{side}-ns nud permanent")
+
+
+def ping_rtt_ms():
+    """One ping from namespace a to b: its RTT in ms (ping's summary, 3 decimals), or None when it got no answer."""
+    out = subprocess.run(["ip", "netns", "exec", f"{NETNS_PREFIX}-ns-a", "ping", "-c", "1", "-W", "2", "10.77.0.2"],
+                         capture_output=True, text=True).stdout
+    m = re.search(r"= ([\d.]+)/", out)
+    return float(m.group(1)) if m else None
+
+
+def excess_row(name, rtts, delays_ms):
+    """A row of RTT minus the configured delays: the median and each sample, in ms."""
+    got = [r - delays_ms for r in rtts if r is not None]
+    if not got:
+        return (name, None, f"no ping answered ({len(rtts)} sent)")
+    samples = ", ".join(f"{x:.3f}" for x in got)
+    return (name, None, f"RTT - {delays_ms} ms: median {statistics.median(got):.3f} ms of {len(got)} ({samples})")
+
+
+def cpu_rows(seconds, idle_samples):
+    """[(row, % of one CPU or None, note)]: linkem idle without and with the back-off, at 10 kpps,
+    the first ping after an idle spell beside pings close together, testpmd idle."""
     missing = netns("netns_missing")
     if missing:
         return [("CPU use", None, f"skipped: needs {missing}")]
+    existing = netns("netns_existing")
+    if existing:  # netns_up and netns_down would delete what this run did not create
+        return [("CPU use", None, f"skipped: {existing} exists and was not created by this run")]
     rows = []
     model = "delay: {plugin: normal, mean: 10ms, stddev: 1ms}, loss: 1%"
+    idle_after_s = 1.0  # pipeline.idle_after's default (docs/CONFIG.md)
     with tempfile.TemporaryDirectory() as d:
         cfg, log = os.path.join(d, "cpu.yaml"), os.path.join(d, "linkem.log")
-        open(cfg, "w").write(
-            f"ports:\n  a: {{device: \"net_af_packet0,iface={NETNS_PREFIX}-a\"}}\n  b: {{device: \"net_af_packet1,iface={NETNS_PREFIX}-b\"}}\n"
-            f"links:\n  - {{name: a-to-b, from: a, to: b, {model}}}\n  - {{name: b-to-a, from: b, to: a, {model}}}\n"
-            "pipeline: {burst: 32, lcores: [0, 1]}\nseed: 1\n")
         linkem_run = server = client = pmd = None
         try:
             netns("netns_up")
-            linkem_run = subprocess.Popen([os.path.join(ROOT, "build/app/linkem"), cfg, "--stats-interval", "0"],
-                                          stdout=open(log, "w"), stderr=subprocess.STDOUT)
-            if netns(f"netns_wait_running '{log}' {linkem_run.pid} && echo ok") != "ok":
-                sys.exit(f"bench: linkem did not start on the namespaces' ports:\n{open(log).read()}")
+            static_neighbours()
+            # The idle row as it was before the back-off: every lcore polls once per sleep_threshold.
+            ns_config(cfg, model, ", idle_nap: 0")
+            linkem_run = start_linkem(cfg, log)
             time.sleep(1)
-            rows.append(("linkem idle (both directions as (b))", cpu_share(linkem_run.pid, seconds), ""))
+            rows.append(("linkem idle, no back-off (both directions as (b), pipeline.idle_nap: 0)",
+                         cpu_share(linkem_run.pid, seconds), "polls every sleep_threshold (50 us)"))
+            stop(linkem_run, 30)
+            # The defaults: measured once the back-off has begun.
+            ns_config(cfg, model)
+            linkem_run = start_linkem(cfg, log)
+            time.sleep(idle_after_s + 0.5)
+            rows.append(("linkem idle, backed off (both directions as (b), defaults)", cpu_share(linkem_run.pid, seconds),
+                         "after idle_after (1 s) without a packet: one poll per idle_nap (1 ms)"))
             # 10 kpps: 36-byte UDP payloads (78-byte frames) at 2.88 Mbit/s of payload.
             server = in_ns("b", ["iperf3", "-s", "-1"])
             time.sleep(0.5)
@@ -195,6 +261,25 @@ def cpu_rows(seconds):
             for p in (client, server):
                 stop(p, 5)
             stop(linkem_run, 30)
+            # The back-off's cost: constant delays, so RTT - 20 ms is linkem's lateness plus the kernel's path;
+            # the same pings without the back-off tell its share from what 3 s of idleness costs anyway
+            # (a virtual machine's idle vCPUs wake slowly).
+            for pipeline, label in (("", "backed off"), (", idle_nap: 0", "no back-off, idle_nap: 0")):
+                ns_config(cfg, "delay: 10ms", pipeline)
+                linkem_run = start_linkem(cfg, log)
+                ping_rtt_ms()  # the path's first packet
+                close = []
+                for _ in range(idle_samples if not pipeline else 0):
+                    time.sleep(0.2)
+                    close.append(ping_rtt_ms())
+                after_idle = []
+                for _ in range(idle_samples):
+                    time.sleep(3)
+                    after_idle.append(ping_rtt_ms())
+                rows.append(excess_row(f"linkem, first ping after 3 s idle ({label}; 10 ms each way)", after_idle, 20))
+                if close:
+                    rows.append(excess_row("linkem, pings 0.2 s apart (never backed off; 10 ms each way)", close, 20))
+                stop(linkem_run, 30)
             pmd = subprocess.Popen(["dpdk-testpmd", "-l", "0,1", "--in-memory", "--no-pci", "--log-level=lib.eal:error",
                                     f"--vdev=net_af_packet0,iface={NETNS_PREFIX}-a", f"--vdev=net_af_packet1,iface={NETNS_PREFIX}-b",
                                     "--", "--forward-mode=io", "--auto-start", "--nb-cores=1", "--stats-period=1"],
@@ -216,8 +301,21 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--cpu-seconds", type=int, default=5, help="window of each CPU-use measurement")
+    ap.add_argument("--idle-samples", type=int, default=5, help="pings after 3 s idle (and 0.2 s apart) for the back-off's cost")
+    ap.add_argument("--cpu-only", action="store_true", help="only the CPU use at low load and the back-off's cost")
     a = ap.parse_args()
+    if not a.cpu_only:
+        throughput(a)
+    print("\nCPU use at low load: linkem between two network namespaces (veth, net_af_packet), "
+          f"share of one CPU over {a.cpu_seconds} s (/proc/PID/stat; this machine has {os.cpu_count()} CPUs)\n")
+    print("| case | CPU % of one core | note |")
+    print("|---|---|---|")
+    for name, share, note in cpu_rows(a.cpu_seconds, a.idle_samples):
+        print(f"| {name} | {'' if share is None else f'{share:.0f}'} | {note} |")
 
+
+def throughput(a):
+    """The throughput table: testpmd's ceilings and rows (a) to (f)."""
     one = statistics.median([testpmd(1, a.seconds, a.warmup) for _ in range(a.repeats)])
     two = statistics.median([testpmd(2, a.seconds, a.warmup) for _ in range(a.repeats)])
     rows = [("testpmd io, one way, 1 core", one, None, None), ("testpmd io, both ways, 1 core", two, None, None)]
@@ -259,15 +357,6 @@ def main():
         print(f"| {name} | {mpps:.2f} | {mpps / ceiling if ceiling else 0:.2f} | {classify_ns:.1f} | {rx_ns:.1f} | {tx_ns:.1f} | "
               f"{late_p50:.1f} / {late_p99:.1f} | {drop_text} | "
               f"{mem['arena_bytes'] / 2**20:.0f} | {mem['pool_bytes'] / 2**20:.0f} | {mem['bytes_per_packet_in_flight']} |")
-
-
-
-    print("\nCPU use at low load: linkem between two network namespaces (veth, net_af_packet), "
-          f"share of one CPU over {a.cpu_seconds} s (/proc/PID/stat; this machine has {os.cpu_count()} CPUs)\n")
-    print("| case | CPU % of one core | note |")
-    print("|---|---|---|")
-    for name, share, note in cpu_rows(a.cpu_seconds):
-        print(f"| {name} | {'' if share is None else f'{share:.0f}'} | {note} |")
 
 
 if __name__ == "__main__":

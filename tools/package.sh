@@ -8,7 +8,8 @@
 #
 # The package holds what `meson install` installs (linkem, linkem-sim,
 # linkem-wire (tools/wire.sh), the plugins, plugin.h and linkem-plugin.pc,
-# the man pages, docs/*.md and the example configurations in
+# the man pages linkem(1), linkem-sim(1), linkem.yaml(5) and linkem-plugin(7),
+# docs/*.md, and the example configurations and the plugin template in
 # /usr/share/linkem/examples), under /usr: a build
 # configured for another prefix (meson's default is /usr/local) is moved there,
 # which is sound because the executables find their plugins relative to
@@ -24,10 +25,13 @@
 # librte-*, libyaml-cpp0.7, libfmt9, libstdc++6, libc6) and the DPDK drivers
 # EAL loads at run time for the virtual devices (mempool ring, af_packet,
 # null, ring, pcap, tap); Recommends: dpdk (dpdk-devbind.py, dpdk-hugepages.py
-# and the NIC drivers), ethtool and iproute2 (tools/wire.sh's work).
+# and the NIC drivers), ethtool and iproute2 (tools/wire.sh's work); Suggests:
+# a C compiler, libc6-dev and pkg-config (to build a model of your own against
+# plugin.h, linkem-plugin(7)).
 # Needs dpkg-deb and dpkg-shlibdeps (dpkg-dev). Tested by
 # test/package_contents.sh (fast, in the default run) and
-# test/package_chroot.sh (installs it in a Debian 12 chroot; slow, by hand).
+# test/package_chroot.sh (installs it in a Debian 12 chroot, builds the
+# template plugin there; slow, by hand).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -126,6 +130,7 @@ Maintainer: linkem developers <linkem@localhost>
 Installed-Size: $installed_kib
 Depends: $depends
 Recommends: dpdk, ethtool, iproute2
+Suggests: gcc | c-compiler, libc6-dev, pkg-config
 Section: net
 Priority: optional
 Description: DPDK link emulator: bandwidth, queues, delay, loss as a bump in the wire
