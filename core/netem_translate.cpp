@@ -452,6 +452,11 @@ std::string netem_configuration_yaml(std::string_view command, const NetemTransl
         "    from: a\n"
         "    to: b\n";
     for (const std::string &line : translation.link_lines) out += "    " + line + "\n";
+    // linkem reads only the ports a link starts from: without the way back,
+    // nothing that answers (ping, TCP) would work.
+    out +=
+        "  # netem shapes one direction; replies come back this way, untouched (give it keys to shape them too)\n"
+        "  - {name: b-to-a, from: b, to: a}\n";
     return out;
 }
 

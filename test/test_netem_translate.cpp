@@ -34,6 +34,11 @@ void require_loads(const std::string &command) {
     const LoadResult loaded = load_config_text(yaml, "netem.yaml");
     for (const auto &e : loaded.errors) UNSCOPED_INFO(e.to_string());
     REQUIRE(loaded.config);
+    // The way back is there, untouched: replies (ping, TCP) come back.
+    REQUIRE(loaded.config->links.size() == 2);
+    CHECK(loaded.config->links[1].from == "b");
+    CHECK(loaded.config->links[1].to == "a");
+    CHECK(!loaded.config->links[1].delay);
     std::vector<ConfigError> errors;
     const auto plan = plan_link(*loaded.config, 0, 1, PluginHost(plugin_dirs()), &errors);
     for (const auto &e : errors) UNSCOPED_INFO(e.to_string());
