@@ -2,10 +2,12 @@
 
 #include <httplib.h>
 
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 
 namespace linkem {
@@ -32,7 +34,15 @@ void MetricsServer::start(std::function<std::string()> body) {
     server_->Get("/metrics", [body = std::move(body)](const httplib::Request &, httplib::Response &response) {
         response.set_content(body(), "text/plain; version=0.0.4; charset=utf-8");
     });
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    thread_ = std::thread([this] {
+        // Signals go to linkem's own threads: one here could interrupt the listener's accept
+        // and end the server (SIGUSR1 asks for a summary and the run goes on). The worker
+        // threads, started from this one, inherit the mask.
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, nullptr);
+        server_->listen_after_bind();
+    });
     // stop() does nothing to a server not yet running: wait until it runs (listen_after_bind
     // sets that first), so that an early stop cannot leave the thread listening.
     for (int waited_ms = 0; !server_->is_running() && waited_ms < 2000; ++waited_ms)
