@@ -172,7 +172,7 @@ class Emulator {
     int finish();
     void report_interval(uint64_t now_ns);
     std::function<const LinkSnapshot &(const std::string &)> previous_by_name() const;
-    bool write_jsonl(const std::vector<LinkSnapshot> &current, uint64_t now_ns, const std::string &time, bool final);
+    void write_jsonl(const std::vector<LinkSnapshot> &current, uint64_t now_ns, const std::string &time, bool final);
     void watch_link_state(uint64_t now_ns);
     std::vector<DriverCounters> driver_counters() const;
     void print_summary_so_far(uint64_t now_ns);
@@ -207,7 +207,8 @@ class Emulator {
     std::vector<LinkSnapshot> previous_;
     uint64_t previous_ns_ = 0;
     std::unique_ptr<MetricsServer> metrics_;  // stats.prometheus: bound in start(), serving from run() until clean_up()
-    std::ofstream jsonl_;                     // --stats-jsonl
+    std::ofstream jsonl_;                     // --stats-jsonl; closed after a failed write
+    bool jsonl_failed_ = false;               // a write failed: the run exits 1
 };
 
 bool Emulator::start(const EalPlan &eal) {
@@ -427,7 +428,7 @@ void Emulator::report_interval(uint64_t now_ns) {
 }
 
 // One line of --stats-jsonl: {"time", "t_ns", "interval_ns", "final", "links": [link_json + "interval": rates], "classify"}.
-bool Emulator::write_jsonl(const std::vector<LinkSnapshot> &current, uint64_t now_ns, const std::string &time, bool final) {
+void Emulator::write_jsonl(const std::vector<LinkSnapshot> &current, uint64_t now_ns, const std::string &time, bool final) {
     const double seconds = static_cast<double>(now_ns - previous_ns_) / 1e9;
     const auto per_s = [&](uint64_t a, uint64_t b) { return seconds > 0 && a >= b ? static_cast<double>(a - b) / seconds : 0.0; };
     Json links = Json::array();
@@ -448,9 +449,8 @@ bool Emulator::write_jsonl(const std::vector<LinkSnapshot> &current, uint64_t no
     if (!jsonl_) {
         fmt::print(stderr, "linkem: --stats-jsonl: cannot write {}: {}\n", cl_.stats_jsonl_path, std::strerror(errno));
         jsonl_.close();
-        return false;
+        jsonl_failed_ = true;
     }
-    return true;
 }
 
 void Emulator::watch_link_state(uint64_t now_ns) {
@@ -618,8 +618,7 @@ int Emulator::finish() {
 
     bool balanced = true;
     for (const LinkSnapshot &s : final_stats) balanced = balanced && s.balanced() && s.in_flight == 0;
-    bool written = true;
-    if (jsonl_.is_open()) written = write_jsonl(final_stats, started_ns_ + ran_ns, utc_timestamp_text(unix_now_ns()), true);
+    if (jsonl_.is_open()) write_jsonl(final_stats, started_ns_ + ran_ns, utc_timestamp_text(unix_now_ns()), true);
     if (!cl_.stats_json_path.empty()) {
         uint64_t arena_bytes = 0;
         for (const ArenaMemory &m : arena_memory_) arena_bytes += m.size_bytes;
@@ -640,7 +639,7 @@ int Emulator::finish() {
             return 1;
         }
     }
-    if (!written) return 1;
+    if (jsonl_failed_) return 1;
     std::fflush(stdout);  // the summary first: the warnings below are the run's last lines
     if (!balanced) fmt::print(stderr, "linkem: the accounting does not balance (see above)\n");
     // Driver errors (docs/ARCHITECTURE.md "Exit status"): frames a driver accepted and did not

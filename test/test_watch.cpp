@@ -199,3 +199,16 @@ TEST_CASE("status lines start with the UTC time; --stats-jsonl writes a line per
     CHECK(parsed.back().at("links").at(0).at("rx_packets") == link_in(doc, "a-to-b").at("rx_packets"));
     CHECK(parsed.back().at("links").at(0).at("drops") == link_in(doc, "a-to-b").at("drops"));
 }
+
+TEST_CASE("--stats-jsonl on a file that cannot take the lines: said, and exit status 1", "[eal]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    if (!fs::exists("/dev/full")) LINKEM_SKIP("needs /dev/full (every write fails with ENOSPC)");
+    TempDir dir;
+    const fs::path config = dir / "null.yaml";
+    std::ofstream(config) << null_config("");
+    const Run r = run_linkem(config.string() + " --duration 1s --stats-interval 250ms --stats-jsonl /dev/full", 60);
+    INFO(r.output);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("linkem: --stats-jsonl: cannot write /dev/full: No space left on device"));
+    CHECK_THAT(r.output, Catch::Contains("accounting: rx = tx + drops + in flight"));  // the run itself went on to its summary
+}
