@@ -1,9 +1,11 @@
 #include "emulator.hpp"
 #include "eal_log.hpp"
+#include "metrics_server.hpp"
 
 #include "linkem/device_iface.hpp"
 #include "linkem/lcore_plan.hpp"
 #include "linkem/pipeline.hpp"
+#include "linkem/prometheus.hpp"
 #include "ports.hpp"
 #include "runtime_files.hpp"
 #include "stages.hpp"
@@ -25,14 +27,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <thread>
+#include <unordered_map>
 
 namespace linkem {
 namespace {
@@ -149,6 +154,10 @@ struct ArenaMemory {
 
 std::string seconds_text(uint64_t ns) { return Duration{static_cast<int64_t>(ns)}.to_string(); }
 
+int64_t unix_now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 class Emulator {
   public:
     Emulator(const Config &config, const std::vector<LinkPlan> &plans, const CommandLine &cl, uint64_t seed)
@@ -161,7 +170,9 @@ class Emulator {
     bool start(const EalPlan &eal);
     void control_loop(uint64_t grace_ns);
     int finish();
-    void print_status(std::vector<LinkSnapshot> &previous, uint64_t &previous_ns);
+    void report_interval(uint64_t now_ns);
+    std::function<const LinkSnapshot &(const std::string &)> previous_by_name() const;
+    void write_jsonl(const std::vector<LinkSnapshot> &current, uint64_t now_ns, const std::string &time, bool final);
     void watch_link_state(uint64_t now_ns);
     std::vector<DriverCounters> driver_counters() const;
     void print_summary_so_far(uint64_t now_ns);
@@ -192,9 +203,32 @@ class Emulator {
     std::unique_ptr<TscClock> clock_;
     PipelineControl control_;
     uint64_t started_ns_ = 0;
+    // The last interval's end (status lines, --stats-jsonl): its snapshot and time.
+    std::vector<LinkSnapshot> previous_;
+    uint64_t previous_ns_ = 0;
+    std::unique_ptr<MetricsServer> metrics_;  // stats.prometheus: bound in start(), serving from run() until clean_up()
+    std::ofstream jsonl_;                     // --stats-jsonl; closed after a failed write
+    bool jsonl_failed_ = false;               // a write failed: the run exits 1
 };
 
 bool Emulator::start(const EalPlan &eal) {
+    // What could refuse the run without DPDK goes first: the metrics address, the JSON lines file.
+    if (const auto &address = config_.stats.prometheus) {
+        metrics_ = std::make_unique<MetricsServer>();
+        std::string error;
+        if (!metrics_->bind(*address, &error)) {
+            fmt::print(stderr, "linkem: stats.prometheus: cannot listen on {}: {} (is another program, or another linkem, using it?)\n",
+                       address->to_string(), error);
+            return false;
+        }
+    }
+    if (!cl_.stats_jsonl_path.empty()) {
+        jsonl_.open(cl_.stats_jsonl_path, std::ios::out | std::ios::trunc);
+        if (!jsonl_) {
+            fmt::print(stderr, "linkem: --stats-jsonl: cannot write {}: {}\n", cl_.stats_jsonl_path, std::strerror(errno));
+            return false;
+        }
+    }
     std::vector<std::string> args = eal.args;
     if (std::none_of(args.begin(), args.end(), [](const std::string &a) { return a.rfind("--log-level", 0) == 0; }))
         args.push_back(fmt::format("--log-level={}", log_level_number(cl_.log_level)));
@@ -367,14 +401,56 @@ std::vector<LinkSnapshot> Emulator::snapshots(bool with_histograms) const {
     return pipeline_->link_snapshots(clock_->to_ns(rte_rdtsc()) - started_ns_, with_histograms);  // the offered load's time: the run so far
 }
 
-void Emulator::print_status(std::vector<LinkSnapshot> &previous, uint64_t &previous_ns) {
-    const uint64_t now = clock_->to_ns(rte_rdtsc());
-    std::vector<LinkSnapshot> current = snapshots(false);
-    const double seconds = static_cast<double>(now - previous_ns) / 1e9;
-    for (size_t i = 0; i < current.size(); ++i) fmt::print("{}\n", status_line(current[i], previous[i], seconds));
+// The last interval's snapshot of a link by name; zero figures for a link that was not
+// in it (a per-flow instance that started carrying a flow since).
+std::function<const LinkSnapshot &(const std::string &)> Emulator::previous_by_name() const {
+    static const LinkSnapshot kNone;
+    std::unordered_map<std::string, const LinkSnapshot *> by_name;
+    for (const LinkSnapshot &p : previous_) by_name.emplace(p.name, &p);
+    return [by_name = std::move(by_name)](const std::string &name) -> const LinkSnapshot & {
+        const auto it = by_name.find(name);
+        return it == by_name.end() ? kNone : *it->second;
+    };
+}
+
+// Every --stats-interval: a status line per link, prefixed with the UTC time,
+// and with --stats-jsonl a JSON line (the histograms then copied as a torn view).
+void Emulator::report_interval(uint64_t now_ns) {
+    std::vector<LinkSnapshot> current = snapshots(jsonl_.is_open());
+    const double seconds = static_cast<double>(now_ns - previous_ns_) / 1e9;
+    const std::string time = utc_timestamp_text(unix_now_ns());
+    const auto before = previous_by_name();
+    for (const LinkSnapshot &s : current) fmt::print("{} {}\n", time, status_line(s, before(s.name), seconds));
     std::fflush(stdout);
-    previous = std::move(current);
-    previous_ns = now;
+    if (jsonl_.is_open()) write_jsonl(current, now_ns, time, false);
+    previous_ = std::move(current);
+    previous_ns_ = now_ns;
+}
+
+// One line of --stats-jsonl: {"time", "t_ns", "interval_ns", "final", "links": [link_json + "interval": rates], "classify"}.
+void Emulator::write_jsonl(const std::vector<LinkSnapshot> &current, uint64_t now_ns, const std::string &time, bool final) {
+    const double seconds = static_cast<double>(now_ns - previous_ns_) / 1e9;
+    const auto per_s = [&](uint64_t a, uint64_t b) { return seconds > 0 && a >= b ? static_cast<double>(a - b) / seconds : 0.0; };
+    Json links = Json::array();
+    const auto previous = previous_by_name();
+    for (const LinkSnapshot &s : current) {
+        const LinkSnapshot &before = previous(s.name);
+        Json o = link_json(s);
+        o["interval"] = {{"rx_pps", per_s(s.rx_packets, before.rx_packets)},
+                         {"rx_bps", 8 * per_s(s.rx_bytes, before.rx_bytes)},
+                         {"tx_pps", per_s(s.tx_packets, before.tx_packets)},
+                         {"tx_bps", 8 * per_s(s.tx_bytes, before.tx_bytes)},
+                         {"dropped", s.dropped() >= before.dropped() ? s.dropped() - before.dropped() : 0}};
+        links.push_back(std::move(o));
+    }
+    const Json line = {{"time", time},   {"t_ns", now_ns - started_ns_}, {"interval_ns", now_ns - previous_ns_},
+                       {"final", final}, {"links", std::move(links)},    {"classify", classify_json(pipeline_->classify_snapshots())}};
+    jsonl_ << line.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n' << std::flush;  // a line at a time, for tail -f
+    if (!jsonl_) {
+        fmt::print(stderr, "linkem: --stats-jsonl: cannot write {}: {}\n", cl_.stats_jsonl_path, std::strerror(errno));
+        jsonl_.close();
+        jsonl_failed_ = true;
+    }
 }
 
 void Emulator::watch_link_state(uint64_t now_ns) {
@@ -411,8 +487,6 @@ void Emulator::print_summary_so_far(uint64_t now_ns) {
 
 // The control thread: status lines, link state, and the stop sequence.
 void Emulator::control_loop(uint64_t grace_ns) {
-    std::vector<LinkSnapshot> previous = snapshots(false);
-    uint64_t previous_ns = clock_->to_ns(rte_rdtsc());
     const uint64_t interval_ns = static_cast<uint64_t>(cl_.stats_interval.ns);
     uint64_t last_state_check_ns = 0;
     std::sig_atomic_t reports_done = 0;
@@ -426,7 +500,7 @@ void Emulator::control_loop(uint64_t grace_ns) {
             break;
         }
         if (cl_.duration && now - started_ns_ >= static_cast<uint64_t>(cl_.duration->ns)) break;
-        if (interval_ns != 0 && now - previous_ns >= interval_ns) print_status(previous, previous_ns);
+        if (interval_ns != 0 && now - previous_ns_ >= interval_ns) report_interval(now);
         if (now - last_state_check_ns >= kLinkStatePollNs) {
             watch_link_state(now);
             last_state_check_ns = now;
@@ -464,6 +538,16 @@ int Emulator::run(const EalPlan &eal) {
     control_.running.store(static_cast<int>(tasks_.size()));
 
     started_ns_ = clock_->to_ns(rte_rdtsc());
+    previous_ = snapshots(false);
+    previous_ns_ = started_ns_;
+    if (metrics_) {
+        // The server's thread reads as the status lines do: relaxed counters, histograms as a torn view.
+        metrics_->start([this] {
+            const uint64_t run_ns = clock_->to_ns(rte_rdtsc()) - started_ns_;
+            return prometheus_text(pipeline_->link_snapshots(run_ns, true), pipeline_->classify_snapshots(), run_ns);
+        });
+        fmt::print("linkem: metrics: http://{}/metrics (Prometheus)\n", config_.stats.prometheus->to_string());
+    }
     fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
     std::fflush(stdout);
     std::thread control([&] { control_loop(grace_ns); });
@@ -534,6 +618,7 @@ int Emulator::finish() {
 
     bool balanced = true;
     for (const LinkSnapshot &s : final_stats) balanced = balanced && s.balanced() && s.in_flight == 0;
+    if (jsonl_.is_open()) write_jsonl(final_stats, started_ns_ + ran_ns, utc_timestamp_text(unix_now_ns()), true);
     if (!cl_.stats_json_path.empty()) {
         uint64_t arena_bytes = 0;
         for (const ArenaMemory &m : arena_memory_) arena_bytes += m.size_bytes;
@@ -554,6 +639,7 @@ int Emulator::finish() {
             return 1;
         }
     }
+    if (jsonl_failed_) return 1;
     std::fflush(stdout);  // the summary first: the warnings below are the run's last lines
     if (!balanced) fmt::print(stderr, "linkem: the accounting does not balance (see above)\n");
     // Driver errors (docs/ARCHITECTURE.md "Exit status"): frames a driver accepted and did not
@@ -582,6 +668,7 @@ int Emulator::finish() {
 }
 
 void Emulator::clean_up() {
+    if (metrics_) metrics_->stop();  // first: it reads the pipeline
     for (OpenPort &p : ports_) close_port(p);
     for (RxPort &in : rx_ports_) rte_ring_free(in.handoff);  // empty: the classify lcore stops only once they are
     rx_ports_.clear();

@@ -11,8 +11,8 @@ namespace linkem {
 namespace {
 
 const std::vector<std::string> kLogLevels = {"error", "warning", "notice", "info", "debug"};
-const std::vector<std::string> kOptions = {"--check", "--duration", "--stats-json",   "--stats-interval", "--log-level",
-                                           "--help",  "--version",  "--list-plugins", "--from-netem"};
+const std::vector<std::string> kOptions = {"--check",     "--duration", "--stats-json", "--stats-jsonl",  "--stats-interval",
+                                           "--log-level", "--help",     "--version",    "--list-plugins", "--from-netem"};
 
 }  // namespace
 
@@ -30,6 +30,8 @@ std::string usage_text() {
            "  --duration D          stop after D (e.g. 30s); default: run until SIGINT or SIGTERM\n"
            "  --stats-json FILE     write final per-link statistics as JSON to FILE\n"
            "  --stats-interval D    print a status line per link every D (default 1s; 0 turns it off)\n"
+           "  --stats-jsonl FILE    append a JSON line per --stats-interval to FILE while running, and a\n"
+           "                        last one at the end (JSON Lines, for plotting)\n"
            "  --log-level L         error, warning, notice (default), info or debug\n"
            "  --list-plugins        list the loss, delay and bandwidth models and their parameters\n"
            "  --from-netem \"OPTS\"  print the linkem configuration for netem's options, such as\n"
@@ -102,10 +104,10 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
             if (!v || v->empty())
                 return Result::fail("--from-netem needs netem's options in one argument, such as --from-netem \"delay 100ms 10ms\"");
             cl.from_netem = *v;
-        } else if (name == "--stats-json") {
+        } else if (name == "--stats-json" || name == "--stats-jsonl") {
             const auto v = value();
-            if (!v || v->empty()) return Result::fail("--stats-json needs a file name");
-            cl.stats_json_path = *v;
+            if (!v || v->empty()) return Result::fail(fmt::format("{} needs a file name", name));
+            (name == "--stats-json" ? cl.stats_json_path : cl.stats_jsonl_path) = *v;
         } else if (name == "--log-level") {
             const auto v = value();
             if (!v || std::find(kLogLevels.begin(), kLogLevels.end(), *v) == kLogLevels.end())
@@ -118,6 +120,10 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
         }
         if (!problem.empty()) return Result::fail(problem);
     }
+    if (!cl.stats_jsonl_path.empty() && cl.stats_interval.ns == 0)
+        return Result::fail("--stats-jsonl writes a line per --stats-interval: give an interval above 0 (such as 1s)");
+    if (!cl.stats_jsonl_path.empty() && cl.stats_jsonl_path == cl.stats_json_path)
+        return Result::fail(fmt::format("--stats-json and --stats-jsonl name the same file \"{}\"", cl.stats_json_path));
     if (cl.config_path.empty() && !cl.help && !cl.version && !cl.list_plugins && !cl.from_netem)
         return Result::fail("no configuration file given");
     return Result::ok(std::move(cl));

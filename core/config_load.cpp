@@ -21,6 +21,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 namespace linkem {
@@ -45,6 +46,47 @@ std::string visible(std::string_view text) {
 std::string ConfigError::to_string() const {
     if (path.empty()) return visible(fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, message));
     return visible(fmt::format("{}:{}:{}: {}: {}", file, pos.line, pos.column, path, message));
+}
+
+Parsed<ListenAddress> ListenAddress::parse(std::string_view text) {
+    using Result = Parsed<ListenAddress>;
+    const auto fail = [&](std::string_view why) {
+        return Result::fail(fmt::format("expected HOST:PORT such as 127.0.0.1:9464, got \"{}\": {}", text, why));
+    };
+    ListenAddress a;
+    std::string_view port_text;
+    if (!text.empty() && text.front() == '[') {
+        const size_t close = text.find("]:");
+        if (close == std::string_view::npos) return fail("an IPv6 address in brackets needs \":PORT\" after it ([::1]:9464)");
+        a.host = std::string(text.substr(1, close - 1));
+        port_text = text.substr(close + 2);
+        in6_addr v6{};
+        if (inet_pton(AF_INET6, a.host.c_str(), &v6) != 1) return fail(fmt::format("\"{}\" is not an IPv6 address", a.host));
+    } else {
+        const size_t colon = text.rfind(':');
+        if (colon == std::string_view::npos) return fail("no \":PORT\" (127.0.0.1:9464 listens on this machine only)");
+        a.host = std::string(text.substr(0, colon));
+        port_text = text.substr(colon + 1);
+        if (a.host.empty()) return fail("no host (127.0.0.1 for this machine only, 0.0.0.0 for every interface)");
+        if (a.host.find(':') != std::string::npos) return fail("an IPv6 address goes in brackets, such as [::1]:9464");
+        const bool numeric = std::all_of(a.host.begin(), a.host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+        in_addr v4{};
+        if (numeric && inet_pton(AF_INET, a.host.c_str(), &v4) != 1) return fail(fmt::format("\"{}\" is not an IPv4 address", a.host));
+        const bool name_chars = std::all_of(a.host.begin(), a.host.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+        });
+        if (!name_chars || a.host.size() > 253) return fail(fmt::format("\"{}\" is neither an IP address nor a host name", a.host));
+    }
+    const bool digits = !port_text.empty() && port_text.size() <= 5 &&
+                        std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const unsigned long port = digits ? std::stoul(std::string(port_text)) : 0;
+    if (port < 1 || port > 65535) return fail(fmt::format("the port must be a number from 1 to 65535, not \"{}\"", port_text));
+    a.port = static_cast<uint16_t>(port);
+    return Result::ok(std::move(a));
+}
+
+std::string ListenAddress::to_string() const {
+    return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
 }
 
 const Port *Config::find_port(std::string_view name) const {
@@ -277,7 +319,7 @@ const std::vector<std::string> kMatchKeys = {"port", "ether_type", "vlan",     "
                                              "dst",  "proto",      "src_port", "dst_port",   "dscp"};
 const std::vector<std::string> kQueueKeys = {"packets", "bytes"};
 const std::vector<std::string> kPipelineKeys = {"burst", "lcores", "sleep_threshold", "classify_lcore", "idle_after", "idle_nap"};
-const std::vector<std::string> kStatsKeys = {"lateness_tolerance"};
+const std::vector<std::string> kStatsKeys = {"lateness_tolerance", "prometheus"};
 
 Config Loader::load(const YAML::Node &root) {
     Config c;
@@ -1158,6 +1200,9 @@ void Loader::load_stats(const Entry &e, Config &c) {
                       fmt::format("{} is out of range (0 to {})", d->to_string(), Duration{kMaxLatenessToleranceNs}.to_string()));
         }
     }
+    if (auto it = fields.find("prometheus"); it != fields.end())
+        if (auto a = unit_value<ListenAddress>(it->second, "stats.prometheus", "an address such as 127.0.0.1:9464"))
+            c.stats.prometheus = *a;
 }
 
 void Loader::load_eal(const Entry &e, Config &c) {

@@ -138,7 +138,8 @@ std::string to_yaml(const Config &c) {
     out +=
         fmt::format("pipeline: {{burst: {}, lcores: {}{}, sleep_threshold: {}, idle_after: {}, idle_nap: {}}}\n", c.pipeline.burst, lcores,
                     classify, c.pipeline.sleep_threshold.to_string(), c.pipeline.idle_after.to_string(), c.pipeline.idle_nap.to_string());
-    out += fmt::format("stats: {{lateness_tolerance: {}}}\n", c.stats.lateness_tolerance.to_string());
+    out += fmt::format("stats: {{lateness_tolerance: {}{}}}\n", c.stats.lateness_tolerance.to_string(),
+                       c.stats.prometheus ? ", prometheus: " + scalar(c.stats.prometheus->to_string()) : std::string());
     out += fmt::format("capture: {}\n", c.capture ? "true" : "false");
     out += fmt::format("seed: {}\n", c.seed_random ? std::string("random") : fmt::format("{}", c.seed));
     if (!c.eal.empty()) {

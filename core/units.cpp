@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 #include <string>
 #include <limits>
 #include <vector>
@@ -298,6 +299,15 @@ std::string human_percent(double fraction) {
     for (int decimals = 1; decimals <= 12 && ((out == "100" && fraction < 1) || (out == "0" && fraction > 0)); ++decimals)
         out = three_digits(x, decimals);
     return out + "%";
+}
+
+std::string utc_timestamp_text(int64_t unix_ns) {
+    const int64_t ms = unix_ns / 1'000'000;
+    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm t{};
+    gmtime_r(&seconds, &t);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min,
+                       t.tm_sec, ms % 1000);
 }
 
 }  // namespace linkem

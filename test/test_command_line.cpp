@@ -62,6 +62,13 @@ TEST_CASE("command line mistakes are named", "[unit][cli]") {
     CHECK_THAT(error_of({"x.yaml", "y.yaml"}), Catch::Contains("more than one configuration file"));
     CHECK_THAT(error_of({"x.yaml", "--check=yes"}), Catch::Contains("--check takes no value"));
     CHECK_THAT(error_of({"x.yaml", "--stats-json", "--check"}), Catch::Contains("--stats-json needs a file name"));
+    CHECK_THAT(error_of({"x.yaml", "--stats-jsonl"}), Catch::Contains("--stats-jsonl needs a file name"));
+    CHECK_THAT(error_of({"x.yaml", "--stats-jsonl", "s.jsonl", "--stats-interval", "0"}),
+               Catch::Contains("--stats-jsonl writes a line per --stats-interval"));
+    CHECK_THAT(error_of({"x.yaml", "--stats-jsonl", "s.json", "--stats-json", "s.json"}), Catch::Contains("name the same file"));
+    const CommandLine cl = must_parse({"x.yaml", "--stats-jsonl=s.jsonl", "--stats-interval", "250ms"});
+    CHECK(cl.stats_jsonl_path == "s.jsonl");
+    CHECK(cl.stats_json_path.empty());
 }
 
 TEST_CASE("--from-netem takes netem's options in one argument and needs no configuration", "[unit][cli][netem]") {

@@ -122,6 +122,33 @@ TEST_CASE("defaults apply when optional keys are left out", "[unit][config]") {
     CHECK_FALSE(c.capture);
 }
 
+TEST_CASE("stats.prometheus: the metrics address, printed back, with positioned errors", "[unit][config]") {
+    CHECK_FALSE(must_load(with_link_lines("")).stats.prometheus);
+    const Config c = must_load(with_link_lines("stats: {prometheus: 127.0.0.1:9464}\n"));
+    REQUIRE(c.stats.prometheus);
+    CHECK(c.stats.prometheus->host == "127.0.0.1");
+    CHECK(c.stats.prometheus->port == 9464);
+    CHECK_THAT(to_yaml(c), Catch::Contains("stats: {lateness_tolerance: 10us, prometheus: \"127.0.0.1:9464\"}"));
+    const Config v6 = must_load(with_link_lines("stats: {prometheus: \"[::1]:9100\"}\n"));
+    REQUIRE(v6.stats.prometheus);
+    CHECK(v6.stats.prometheus->host == "::1");
+    CHECK(v6.stats.prometheus->to_string() == "[::1]:9100");
+    CHECK(must_load(to_yaml(v6)).stats.prometheus == v6.stats.prometheus);  // prints back to the same address
+    CHECK(must_load(with_link_lines("stats: {prometheus: \"localhost:9464\"}\n")).stats.prometheus->host == "localhost");
+    // stats: {prometheus: VALUE}: the value starts at column 21 of line 8.
+    require_one_error(with_link_lines("stats: {prometheus: 9464}\n"), 8, 21, "stats.prometheus", "no \":PORT\"");
+    require_one_error(with_link_lines("stats: {prometheus: \"127.0.0.1:99999\"}\n"), 8, 21, "stats.prometheus",
+                      "the port must be a number from 1 to 65535, not \"99999\"");
+    require_one_error(with_link_lines("stats: {prometheus: \"127.0.0.1:0\"}\n"), 8, 21, "stats.prometheus", "from 1 to 65535");
+    require_one_error(with_link_lines("stats: {prometheus: \"300.1.1.1:9464\"}\n"), 8, 21, "stats.prometheus",
+                      "\"300.1.1.1\" is not an IPv4 address");
+    require_one_error(with_link_lines("stats: {prometheus: \"::1:9464\"}\n"), 8, 21, "stats.prometheus", "in brackets");
+    require_one_error(with_link_lines("stats: {prometheus: \":9464\"}\n"), 8, 21, "stats.prometheus", "no host");
+    require_one_error(with_link_lines("stats: {prometheus: [1, 2]}\n"), 8, 21, "stats.prometheus", "expected an address such as");
+    require_one_error(with_link_lines("stats: {prometheus: \"127.0.0.1:9464\", prometeus: 1}\n"), 8, 39, "stats.prometeus",
+                      "did you mean \"prometheus\"?");
+}
+
 TEST_CASE("stats and capture: the lateness tolerance and live capture", "[unit][config]") {
     const Config c = must_load(with_link_lines("stats: {lateness_tolerance: 2us}\ncapture: true\n"));
     CHECK(c.stats.lateness_tolerance.ns == 2'000);

@@ -73,7 +73,8 @@ def linkem(config_text, seconds, warmup, directions=1):
         if run.returncode != 0:
             sys.exit(f"bench: linkem failed:\n{run.stdout}{run.stderr}")
         per_link = {}
-        for m in re.finditer(r"^(\S+): rx [\d.]+ \S+ [\d.]+ \S+ \| tx ([\d.]+) (\w?)pps", run.stdout, re.M):
+        # Status lines: "2026-12-02T15:01:02.250Z a-to-b: rx 1.2 Mpps 614 Mbit/s | tx 1.2 Mpps ..." (the UTC time first).
+        for m in re.finditer(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z )?(\S+): rx [\d.]+ \S+ [\d.]+ \S+ \| tx ([\d.]+) (\w?)pps", run.stdout, re.M):
             per_link.setdefault(m.group(1), []).append(float(m.group(2)) * UNITS[m.group(3)])
         steady = [statistics.median(v[warmup:]) / 1e6 for v in per_link.values() if len(v) > warmup]
         return sum(steady) / directions, json.load(open(stats))

@@ -1,7 +1,7 @@
 // The `linkem` command line, parsed without side effects (so it can be tested).
 //
 //   linkem CONFIG.yaml [--check] [--duration D] [--stats-json FILE]
-//          [--stats-interval D] [--log-level L] [-- EAL args]
+//          [--stats-jsonl FILE] [--stats-interval D] [--log-level L] [-- EAL args]
 //   linkem --list-plugins | --help | --version
 //   linkem --from-netem "delay 100ms 10ms loss 1%"   (prints the linkem configuration)
 //
@@ -26,6 +26,7 @@ struct CommandLine {
     std::optional<std::string> from_netem;  // netem's options to translate (docs/NETEM.md)
     std::optional<Duration> duration;       // run time; none: until SIGINT/SIGTERM
     std::string stats_json_path;            // empty: no JSON file
+    std::string stats_jsonl_path;           // a JSON line per stats_interval (and one at the end); empty: none
     Duration stats_interval{1'000'000'000};
     std::string log_level = "notice";   // error, warning, notice, info, debug
     std::vector<std::string> eal_args;  // after "--"

@@ -164,10 +164,23 @@ struct Pipeline {
     Duration idle_nap{kDefaultIdleNapNs};
 };
 
+// An address to listen on: "127.0.0.1:9464", "0.0.0.0:9464", "localhost:9464", "[::1]:9464".
+struct ListenAddress {
+    std::string host;   // an IPv4 address, a host name, or an IPv6 address (without its brackets)
+    uint16_t port = 0;  // 1 to 65535
+
+    static constexpr const char *kExamples = "127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464";
+    static Parsed<ListenAddress> parse(std::string_view text);
+    std::string to_string() const;  // parse(to_string()) gives the same address
+    auto operator<=>(const ListenAddress &) const = default;
+};
+
 struct Stats {
     // A packet transmitted later than this after its release time counts as late.
     static constexpr int64_t kDefaultLatenessToleranceNs = 10'000;
     Duration lateness_tolerance{kDefaultLatenessToleranceNs};
+    // stats.prometheus: serve GET /metrics (linkem/prometheus.hpp) there while running; none: no server.
+    std::optional<ListenAddress> prometheus;
 };
 
 struct Config {

@@ -20,11 +20,16 @@ class Histogram {
     void record(uint64_t value) {
         ++counts_[bucket_of(value)];
         ++total_;
+        sum_ += static_cast<double>(value);
         if (value > max_) max_ = value;
     }
 
     uint64_t total() const { return total_; }
     uint64_t max() const { return max_; }
+    // The sum of the values recorded (a double: it must not wrap in a long run; the
+    // Prometheus export's _sum). Exact while it stays below 2^53.
+    double sum() const { return sum_; }
+    uint64_t count(int bucket) const { return counts_[static_cast<size_t>(bucket)]; }
 
     // The smallest bucket bound with at least q of the values at or below it
     // (q in [0, 1]); 0 when empty. Never above max().
@@ -50,6 +55,7 @@ class Histogram {
         if (removed.total_ != 0) {
             for (size_t b = 0; b < counts_.size(); ++b) counts_[b] -= removed.counts_[b];
             total_ -= removed.total_;
+            sum_ -= removed.sum_;
             if (removed.max_ == max_) {
                 max_ = 0;
                 for (int b = kBuckets - 1; b >= 0; --b)
@@ -61,6 +67,7 @@ class Histogram {
         }
         for (size_t b = 0; b < counts_.size(); ++b) counts_[b] += added.counts_[b];
         total_ += added.total_;
+        sum_ += added.sum_;
         if (added.max_ > max_) max_ = added.max_;
     }
 
@@ -82,6 +89,7 @@ class Histogram {
     std::array<uint64_t, kBuckets> counts_{};
     uint64_t total_ = 0;
     uint64_t max_ = 0;
+    double sum_ = 0;
 };
 
 }  // namespace linkem

@@ -110,5 +110,9 @@ std::string human_duration(double ns);                 // ns, us, ms, s: 6081740
 std::string human_si(double value, const char *unit);  // decimal prefixes k M G T P: (9.823e6, "bit/s") -> "9.82 Mbit/s"
 std::string human_percent(double fraction);            // 3 significant digits: 0.01234 -> "1.23%", 1.11 -> "111%", 0.99996 -> "99.996%"
                                                        // (never "100%" or "0%" unless exactly so)
+// A wall-clock time (ns since the Unix epoch, at or after it) in UTC, ISO 8601 to the
+// millisecond: 1764687662250000000 -> "2025-12-02T15:01:02.250Z". Status lines and
+// --stats-jsonl lines carry it.
+std::string utc_timestamp_text(int64_t unix_ns);
 
 }  // namespace linkem
