@@ -59,14 +59,16 @@ struct Group {
 // One hop's verdicts over a burst, added to its link's counters at once.
 struct HopTally {
     uint32_t packets = 0, forwarded = 0;
-    uint64_t bytes = 0;
+    uint64_t bytes = 0, delay_sum_ns = 0;
     RxDropTally drops;  // by reason (linkem/drops.hpp)
 
     void add(LinkRuntime &link, const PacketIn &in, const Verdict &v) {
         ++packets;
         bytes += in.len_bytes;
         if (v.fate == Fate::kForward) {
-            link.rx.delay_ns.record(v.release_ns - in.arrival_ns);
+            const uint64_t delay_ns = v.release_ns - in.arrival_ns;
+            link.rx.delay_ns.record_in_burst(delay_ns);
+            delay_sum_ns += delay_ns;
             ++forwarded;
         } else {
             drops.count(v.fate);
@@ -75,6 +77,7 @@ struct HopTally {
     void flush(LinkRuntime &link, bool inner_hop) {
         link.rx.packets.add(packets);
         link.rx.bytes.add(bytes);
+        link.rx.delay_ns.add_sum(delay_sum_ns);
         drops.flush(link.rx);
         link.rx.queue_depth.set(link.model.queue_depth());
         if (inner_hop) link.rx.handed_on.add(forwarded);

@@ -32,10 +32,12 @@ struct ReleaseTally {
     uint64_t backlogged_wire_bytes = 0;
     uint64_t backlogged_sent_ns = 0;
     uint64_t backlogged_model_ns = 0;
+    uint64_t lateness_sum_ns = 0;  // added to the lateness histogram's sum once per burst
 };
 
 // Adds a burst's tally to the link's tx counters (one store per non-zero field).
 inline void add_tally(TxCounters &tx, const ReleaseTally &tally) {
+    tx.lateness_ns.add_sum(tally.lateness_sum_ns);
     if (tally.late != 0) tx.late.add(tally.late);
     if (tally.out_of_order != 0) tx.out_of_order.add(tally.out_of_order);
     if (tally.backlogged_wire_bytes != 0) {
@@ -52,7 +54,8 @@ class ReleaseTracker {
     // One packet handed to the port at sent_ns (>= release_ns).
     void observe(uint64_t release_ns, uint32_t tag, uint32_t len_bytes, uint64_t sent_ns, Histogram &lateness_ns, ReleaseTally &tally) {
         const uint64_t late = sent_ns - release_ns;
-        lateness_ns.record(late);
+        lateness_ns.record_in_burst(late);
+        tally.lateness_sum_ns += late;
         tally.late += late > tolerance_ns_ ? 1 : 0;
 
         const uint32_t sequence = LinkTag::sequence(tag);
