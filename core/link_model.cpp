@@ -208,7 +208,8 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
         p_.delay.model->delay_burst(p_.delay.state, admitted, k, delay);
         check_guard(delay, k, kDelayCanary, p_.delay, "delay_ns");
     }
-    uint64_t held = 0, added_ns = 0, added_max_ns = 0;  // order keep, for the burst
+    uint64_t held = 0, added_ns = 0, added_max_ns = 0;          // order keep, for the burst
+    uint64_t held_model_sum_ns = 0, held_delivered_sum_ns = 0;  // the histograms' sums, added once per burst
     for (uint32_t j = 0; j < k; ++j) {
         const uint64_t exit = admitted[j].exit_ns;
         uint64_t due = exit;
@@ -230,8 +231,11 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
             added_ns += added;
             added_max_ns = std::max(added_max_ns, added);
             if (held_.held_model_delay_ns) {
-                held_.held_model_delay_ns->record(due - admitted[j].arrival_ns);
-                held_.held_delivered_delay_ns->record(last_release_ns_ - admitted[j].arrival_ns);
+                const uint64_t model_ns = due - admitted[j].arrival_ns, delivered_ns = last_release_ns_ - admitted[j].arrival_ns;
+                held_.held_model_delay_ns->record_in_burst(model_ns);
+                held_.held_delivered_delay_ns->record_in_burst(delivered_ns);
+                held_model_sum_ns += model_ns;
+                held_delivered_sum_ns += delivered_ns;
             }
         } else {
             last_release_ns_ = due;
@@ -243,6 +247,10 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
         held_.added_ns.store(held_.added_ns.load(std::memory_order_relaxed) + added_ns, std::memory_order_relaxed);
         if (added_max_ns > held_.added_max_ns.load(std::memory_order_relaxed))
             held_.added_max_ns.store(added_max_ns, std::memory_order_relaxed);
+        if (held_.held_model_delay_ns) {
+            held_.held_model_delay_ns->add_sum(held_model_sum_ns);
+            held_.held_delivered_delay_ns->add_sum(held_delivered_sum_ns);
+        }
     }
 }
 

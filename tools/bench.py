@@ -65,6 +65,13 @@ def testpmd(ports, seconds, warmup):
 
 def linkem(config_text, seconds, warmup, directions=1):
     """Steady delivered Mpps per direction (all links' tx over the directions), and the run's JSON statistics."""
+    mpps, samples, stats = linkem_samples(config_text, seconds, warmup, directions)
+    return mpps, stats
+
+
+def linkem_samples(config_text, seconds, warmup, directions=1):
+    """As linkem(), with the per-second samples after the warm-up too: Mpps per
+    direction in each status interval (the links' tx summed over the directions)."""
     with tempfile.TemporaryDirectory() as d:
         cfg, stats = os.path.join(d, "bench.yaml"), os.path.join(d, "stats.json")
         open(cfg, "w").write(config_text)
@@ -77,7 +84,9 @@ def linkem(config_text, seconds, warmup, directions=1):
         for m in re.finditer(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z )?(\S+): rx [\d.]+ \S+ [\d.]+ \S+ \| tx ([\d.]+) (\w?)pps", run.stdout, re.M):
             per_link.setdefault(m.group(1), []).append(float(m.group(2)) * UNITS[m.group(3)])
         steady = [statistics.median(v[warmup:]) / 1e6 for v in per_link.values() if len(v) > warmup]
-        return sum(steady) / directions, json.load(open(stats))
+        seconds_seen = min((len(v) for v in per_link.values()), default=0)
+        samples = [sum(v[t] for v in per_link.values()) / 1e6 / directions for t in range(warmup, seconds_seen)]
+        return sum(steady) / directions, samples, json.load(open(stats))
 
 
 # The arenas are sized for the delay (links[].arena counts 80-byte records):
