@@ -142,7 +142,9 @@ int main(int argc, char **argv) {
         fmt::print("# {}: valid. The effective configuration, defaults filled in:\n{}", cl.config_path, to_yaml(config));
         for (size_t i = 0; i < plans.size(); ++i) {
             fmt::print("# link {}:", config.links[i].name);
-            for (const auto *m : {plans[i].bandwidth.get(), plans[i].loss.get(), plans[i].delay.get()})
+            const LinkPlan &models =
+                plans[i].flow_instances.empty() ? plans[i] : plans[i].flow_instances[0];  // a template's are its flows'
+            for (const auto *m : {models.bandwidth.get(), models.loss.get(), models.delay.get()})
                 if (m != nullptr) fmt::print(" {} model \"{}\" ({});", kind_name(m->model().kind), m->model().name, m->path());
             fmt::print(" delay arena {} ({})", ByteSize{plans[i].arena_bytes}.to_string(), plans[i].arena_reason);
             if (const Link &l = config.links[i]; l.per_flow)

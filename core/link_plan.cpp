@@ -141,6 +141,13 @@ bool plan_flow_instances(const Config &config, size_t link_index, uint64_t seed,
         if (!aggregate) return false;
         plan.aggregate = std::make_unique<LinkPlan>(std::move(*aggregate));
     }
+    // The template itself carries no packet: every flow has an instance of
+    // its own. Its models, made by plan_link() to size the arena and check the
+    // parameters, go (flow_instances[0] tells which models the flows run).
+    plan.bandwidth.reset();
+    plan.loss.reset();
+    plan.delay.reset();
+    plan.model.bandwidth = plan.model.loss = plan.model.delay = ModelRef{};
     return true;
 }
 

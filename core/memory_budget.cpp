@@ -69,7 +69,7 @@ std::vector<MemoryItem> memory_items(const Config &config, const std::vector<Lin
                              saturating_multiply(saturating_multiply(plan.arena_bytes, lanes), flows),
                              fmt::format("max_flows {} x {}{}", flows, bytes_text(plan.arena_bytes), lanes_text), Kind::kArena});
             items.back().derivation = plan.arena_reason;
-            const uint64_t ring = queue_ring_bytes(plan);
+            const uint64_t ring = plan.flow_instances.empty() ? 0 : queue_ring_bytes(plan.flow_instances.front());  // each flow's
             const uint64_t aggregate_ring = plan.aggregate ? queue_ring_bytes(*plan.aggregate) : 0;
             if (ring + aggregate_ring != 0)
                 rings.push_back(

@@ -238,6 +238,13 @@ TEST_CASE("each plugin a configuration names is opened once, however many instan
     REQUIRE(plan);
     REQUIRE(plan_flow_instances(*loaded.config, 0, 1, host, *plan, &errors));
     CHECK(plan->flow_instances.size() == 300);
+    // The template's own instances are gone (only flows carry packets); each flow has its three.
+    CHECK(!plan->bandwidth);
+    CHECK(!plan->loss);
+    CHECK(!plan->delay);
+    CHECK(!plan->model.delay);
+    CHECK(plan->flow_instances[299].delay);
+    CHECK(plan->flow_instances[299].model.loss.state == plan->flow_instances[299].loss->state());
     CHECK(dlopen_calls - before == 3);  // lkm_bandwidth_constant, lkm_delay_normal, lkm_loss_bernoulli
     CHECK(host.files_opened() == 3);
 }

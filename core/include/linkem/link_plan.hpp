@@ -55,7 +55,8 @@ struct LinkPlan {
 uint64_t arena_record_bytes(uint64_t packets, uint64_t wire_bytes, uint32_t overhead_bytes);
 
 // The instances of a per-flow template (links[i].per_flow), appended to
-// plan.flow_instances, and its aggregate's plan when it has one.
+// plan.flow_instances, and its aggregate's plan when it has one. The
+// template's own model instances are destroyed: only its flows carry packets.
 bool plan_flow_instances(const Config &config, size_t link_index, uint64_t seed, const PluginHost &host, LinkPlan &plan,
                          std::vector<ConfigError> *errors);
 
