@@ -6,7 +6,9 @@
 #include "linkem/lcore_plan.hpp"
 #include "linkem/pipeline.hpp"
 #include "linkem/prometheus.hpp"
+#include "linkem/replay.hpp"
 #include "ports.hpp"
+#include "replay_stage.hpp"
 #include "runtime_files.hpp"
 #include "stages.hpp"
 
@@ -21,6 +23,7 @@
 #include <rte_pdump.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_malloc.h>
 #include <rte_memzone.h>
 
 #include <sys/mman.h>
@@ -194,6 +197,14 @@ class Emulator {
     std::vector<std::string> eal_args_;                       // as EAL got them, for the runtime files at the end
     std::vector<ArenaMemory> arena_memory_;
     bool build_pipeline();
+    // Replay sources (app/replay_stage.hpp), by configured port: the trace as read, its stage's state.
+    bool read_replay_traces();
+    bool make_replay_ports();
+    bool replays_done() const;
+    std::vector<std::optional<ReplayTraceData>> replay_data_;
+    std::vector<std::unique_ptr<ReplayPort>> replays_;
+    std::vector<void *> replay_hugepages_;  // rte_malloc'd copies of traces
+    std::vector<int> ethdev_index_;         // by configured port: its index in ports_ (-1: a replay source, no ethdev)
 
     std::unique_ptr<PipelineRuntime> pipeline_;
     std::vector<RxPort> rx_ports_;  // by pipeline ingress
@@ -255,6 +266,10 @@ bool Emulator::start(const EalPlan &eal) {
     // A pool per port: its rx queue's mbufs, and those the tx stage builds for
     // it. Packets in flight live in the arenas, so the pools stay small.
     for (size_t k = 0; k < config_.ports.size(); ++k) {
+        if (config_.ports[k].replay) {  // no device: nothing to receive into or send from
+            pools_.push_back(nullptr);
+            continue;
+        }
         rte_mempool *pool = rte_pktmbuf_pool_create(fmt::format("lkm_pool_{}", k).c_str(), kPoolMbufs, kPoolCache, 0,
                                                     RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
         if (pool == nullptr) {
@@ -267,6 +282,8 @@ bool Emulator::start(const EalPlan &eal) {
 
     for (size_t k = 0; k < config_.ports.size(); ++k) {
         const Port &p = config_.ports[k];
+        ethdev_index_.push_back(p.replay ? -1 : static_cast<int>(ports_.size()));
+        if (p.replay) continue;
         OpenPort port{p.name, p.device};
         std::string error;
         if (!open_port(port, pools_[k], PortSettings{}, &error)) {
@@ -368,9 +385,80 @@ bool Emulator::build_pipeline() {
     pipeline_ = PipelineRuntime::build(config_, plans_, seed_, reserve, &notes);
     if (pipeline_ == nullptr) return false;
     for (const std::string &line : notes) fmt::print("linkem: {}\n", line);
-    for (auto &in : pipeline_->ingress()) rx_ports_.push_back({in.get(), ports_[in->port].port_id, nullptr});
-    for (auto &out : pipeline_->egress()) tx_ports_.push_back({out.get(), ports_[out->port].port_id, pools_[out->port]});
+    if (!make_replay_ports()) return false;
+    for (auto &in : pipeline_->ingress()) {
+        const int ethdev = ethdev_index_[in->port];
+        rx_ports_.push_back(
+            {in.get(), ethdev < 0 ? uint16_t{0} : ports_[static_cast<size_t>(ethdev)].port_id, nullptr, replays_[in->port].get()});
+    }
+    for (auto &out : pipeline_->egress())
+        tx_ports_.push_back({out.get(), ports_[static_cast<size_t>(ethdev_index_[out->port])].port_id, pools_[out->port]});
     return true;
+}
+
+// Before EAL: every replay source's trace, read and checked (a malformed one
+// refuses the run, naming the byte offset), in ordinary memory.
+bool Emulator::read_replay_traces() {
+    replay_data_.resize(config_.ports.size());
+    bool ok = true;
+    for (size_t k = 0; k < config_.ports.size(); ++k) {
+        const Port &p = config_.ports[k];
+        if (!p.replay) continue;
+        std::string error;
+        replay_data_[k] = read_replay_trace(*p.replay, &error);
+        if (!replay_data_[k]) {
+            fmt::print(stderr, "{}\n", ConfigError{config_.file, p.replay->pos, fmt::format("ports.{}.replay", p.name), error}.to_string());
+            ok = false;
+        }
+    }
+    if (!ok) fmt::print(stderr, "linkem: a replay trace cannot be used; nothing was started\n");
+    return ok;
+}
+
+// After EAL: each trace in hugepages (one rte_malloc block) when they hold it,
+// else where it was read (ordinary memory, locked); and its replay stage's state.
+bool Emulator::make_replay_ports() {
+    replays_.resize(config_.ports.size());
+    for (size_t k = 0; k < config_.ports.size(); ++k) {
+        const Port &p = config_.ports[k];
+        if (!p.replay) continue;
+        const ReplayTraceData &d = *replay_data_[k];
+        ReplayTrace trace = ReplayTrace::of(d);
+        const uint64_t index_bytes = d.entries.size() * sizeof(ReplayEntry);
+        void *block = rte_eal_has_hugepages() != 0
+                          ? rte_malloc(fmt::format("lkm_replay_{}", k).c_str(), index_bytes + d.bytes.size(), RTE_CACHE_LINE_SIZE)
+                          : nullptr;
+        std::string memory = "hugepages";
+        if (block != nullptr) {
+            replay_hugepages_.push_back(block);
+            std::memcpy(block, d.entries.data(), index_bytes);
+            std::memcpy(static_cast<uint8_t *>(block) + index_bytes, d.bytes.data(), d.bytes.size());
+            trace.entries = static_cast<const ReplayEntry *>(block);
+            trace.bytes = static_cast<const uint8_t *>(block) + index_bytes;
+        } else {
+            memory = "ordinary memory";
+            mlock(d.entries.data(), index_bytes);  // best effort, as for arenas
+            mlock(d.bytes.data(), d.bytes.size());
+        }
+        replays_[k] = std::make_unique<ReplayPort>(*p.replay, trace, static_cast<uint64_t>(config_.stats.lateness_tolerance.ns));
+        replays_[k]->memory = memory;
+        fmt::print(
+            "linkem: port {}: replay {} ({}, {} packets, {}, over {}), {}, {}, in {}\n", p.name, p.replay->path, d.format, trace.count,
+            bytes_text(index_bytes + d.bytes.size()), human_duration(static_cast<double>(trace.span_ns)), replay_pace_text(*p.replay),
+            p.replay->loops ? fmt::format("{} loop{}", *p.replay->loops, *p.replay->loops == 1 ? "" : "s") : "looping forever", memory);
+    }
+    return true;
+}
+
+// Every replay source has sent all of its loops (false when there is none).
+bool Emulator::replays_done() const {
+    bool any = false;
+    for (const auto &r : replays_) {
+        if (r == nullptr) continue;
+        if (!r->stats.done.load(std::memory_order_acquire)) return false;
+        any = true;
+    }
+    return any;
 }
 
 // After the lcores stop, frees what still waits in the ports' receive queues
@@ -379,7 +467,7 @@ bool Emulator::build_pipeline() {
 uint64_t Emulator::drain_receive_queues() {
     const auto pools_complete = [&] {
         for (rte_mempool *pool : pools_)
-            if (rte_mempool_avail_count(pool) != pool->size) return false;
+            if (pool != nullptr && rte_mempool_avail_count(pool) != pool->size) return false;
         return true;
     };
     uint64_t freed = 0;
@@ -500,6 +588,12 @@ void Emulator::control_loop(uint64_t grace_ns) {
             break;
         }
         if (cl_.duration && now - started_ns_ >= static_cast<uint64_t>(cl_.duration->ns)) break;
+        if (replays_done()) {
+            fmt::print("linkem: every replay has sent its last packet at {}: stopping once what is in flight has left\n",
+                       seconds_text(now - started_ns_));
+            std::fflush(stdout);
+            break;
+        }
         if (interval_ns != 0 && now - previous_ns_ >= interval_ns) report_interval(now);
         if (now - last_state_check_ns >= kLinkStatePollNs) {
             watch_link_state(now);
@@ -523,6 +617,7 @@ int Emulator::run(const EalPlan &eal) {
     std::signal(SIGTERM, on_stop_signal);
     std::signal(SIGHUP, on_stop_signal);  // a clean stop, like SIGINT (a later version may make it "reload")
     std::signal(SIGUSR1, on_report_signal);
+    if (!read_replay_traces()) return 2;
     if (!start(eal)) return 1;
 
     // Grace: the longest any packet can stay (delay + a full queue's drain),
@@ -538,6 +633,8 @@ int Emulator::run(const EalPlan &eal) {
     control_.running.store(static_cast<int>(tasks_.size()));
 
     started_ns_ = clock_->to_ns(rte_rdtsc());
+    for (auto &r : replays_)
+        if (r != nullptr) r->cursor.begin(started_ns_);  // the schedule counts from linkem's start
     previous_ = snapshots(false);
     previous_ns_ = started_ns_;
     if (metrics_) {
@@ -594,6 +691,7 @@ int Emulator::finish() {
     }
     uint64_t pool_size = 0, available = 0;
     for (rte_mempool *pool : pools_) {
+        if (pool == nullptr) continue;  // a replay source's
         pool_size += pool->size;
         available += rte_mempool_avail_count(pool);
     }
@@ -603,6 +701,14 @@ int Emulator::finish() {
                summary_text(final_stats));
     if (!config_.rules.empty() || pipeline_->routes().paths.size() > pipeline_->routes().ingress.size() || config_.pipeline.classify_lcore)
         fmt::print("{}", classify_summary_text(classified));
+    Json replay_reports = Json::array();
+    for (size_t k = 0; k < replays_.size(); ++k) {
+        if (replays_[k] == nullptr) continue;
+        ReplayReport report = replay_report(config_.ports[k], replays_[k]->trace, replays_[k]->stats, replays_[k]->tolerance_ns);
+        report.memory = replays_[k]->memory;
+        fmt::print("{}", replay_summary_text(report));
+        replay_reports.push_back(replay_json(report));
+    }
     for (const DriverCounters &d : drivers) fmt::print("{}", driver_text(d));
     uint64_t delivery_errors = 0, port_drops = 0;
     for (const DriverCounters &d : drivers) {
@@ -631,7 +737,8 @@ int Emulator::finish() {
                               {"pool_bytes", pool_size * mbuf_bytes},
                               {"bytes_per_packet_in_flight", DelayArena::record_bytes(64)}}},
                             {"ports", std::move(port_json)},
-                            {"classify", classify_json(classified)}};
+                            {"classify", classify_json(classified)},
+                            {"replay", std::move(replay_reports)}};
         std::ofstream out(cl_.stats_json_path);
         out << stats_json(final_stats, extra);
         if (!out) {
@@ -678,6 +785,9 @@ void Emulator::clean_up() {
     arena_memory_.clear();
     for (rte_mempool *pool : pools_) rte_mempool_free(pool);
     pools_.clear();
+    replays_.clear();
+    for (void *block : replay_hugepages_) rte_free(block);
+    replay_hugepages_.clear();
     if (pdump_ready_) rte_pdump_uninit();
     pdump_ready_ = false;
     if (eal_ready_) {

@@ -14,6 +14,7 @@
 #include "linkem/memory_budget.hpp"
 #include "linkem/route_plan.hpp"
 #include "linkem/plugin_host.hpp"
+#include "linkem/replay.hpp"
 #include "linkem/seed.hpp"
 
 #include <fmt/format.h>
@@ -139,7 +140,22 @@ int main(int argc, char **argv) {
     }
 
     if (cl.check) {
+        // Each replay's trace, read as a run reads it: a malformed one is an error here too.
+        std::vector<ConfigError> trace_errors;
+        std::vector<std::string> trace_notes;
+        for (const Port &p : config.ports) {
+            if (!p.replay) continue;
+            std::string error;
+            if (const auto trace = read_replay_trace(*p.replay, &error))
+                trace_notes.push_back(fmt::format("# port {}: replay {} ({}, {} packets, {}, over {}), {}\n", p.name, p.replay->path,
+                                                  trace->format, trace->entries.size(), bytes_text(trace->bytes.size()),
+                                                  human_duration(static_cast<double>(trace->span_ns)), replay_pace_text(*p.replay)));
+            else
+                trace_errors.push_back({config.file, p.replay->pos, fmt::format("ports.{}.replay", p.name), error});
+        }
+        if (!trace_errors.empty()) return report_errors(trace_errors, trace_errors.size(), cl.config_path);
         fmt::print("# {}: valid. The effective configuration, defaults filled in:\n{}", cl.config_path, to_yaml(config));
+        for (const std::string &note : trace_notes) fmt::print("{}", note);
         for (size_t i = 0; i < plans.size(); ++i) {
             fmt::print("# link {}:", config.links[i].name);
             const LinkPlan &models =

@@ -18,6 +18,11 @@
 // the inputs' time base), in release order, in the nanosecond pcap format.
 // Same configuration, seed and input: byte-identical output.
 //
+// A replay source (ports.NAME.replay) is an input too, without --in: its
+// trace's records arrive at their scheduled times (linkem/replay.hpp) from
+// virtual time 0, which is linkem's start; the inputs' times are on the same
+// base (their first packet at 0).
+//
 // --link NAME runs that one link alone, as a plain link from its arrival port
 // to its destination (a per-flow template as one link, no rules), as
 // tools/fidelity.py uses it to model one flow.
@@ -29,6 +34,7 @@
 #include "linkem/pipeline_egress.hpp"
 #include "linkem/pipeline_ingress.hpp"
 #include "linkem/plugin_host.hpp"
+#include "linkem/replay.hpp"
 #include "linkem/seed.hpp"
 #include "linkem/stats.hpp"
 #include "linkem/suggest.hpp"
@@ -59,6 +65,7 @@ const char *kUsage =
     "                  [--out [PORT=]OUT.pcap ...] [--link NAME] [--seed N] [--stats-json FILE]\n"
     "\n"
     "Runs CONFIG.yaml in virtual time, every port, rule and link of it, and prints what it did.\n"
+    "A replay source in it (ports: NAME: {replay: FILE}) sends its trace at its schedule, from time 0.\n"
     "  --in PORT=IN.pcap   packets arriving at PORT, with their arrival times, from a capture\n"
     "                      (repeat for each port; without PORT=: the first link's arrival port)\n"
     "  --synthetic ...     generated packets for the first link's arrival port instead:\n"
@@ -222,7 +229,7 @@ std::optional<Options> parse_options(int argc, char **argv, std::string *error) 
         }
     }
     if (o.config.empty()) return *error = "no configuration file given", std::nullopt;
-    if (o.in.empty() == o.synthetic.empty()) return *error = "give --in IN.pcap or --synthetic ..., one of them", std::nullopt;
+    if (!o.in.empty() && !o.synthetic.empty()) return *error = "give --in IN.pcap or --synthetic ..., not both", std::nullopt;
     return o;
 }
 
@@ -273,12 +280,30 @@ class LazyArenas {
     std::vector<std::pair<void *, uint64_t>> blocks_;
 };
 
-// One input: the frames that arrive at a port, and the next to admit.
+// One input: the frames that arrive at a port, and the next to admit; or a
+// replay source's trace, admitted at its schedule (linkem/replay.hpp).
 struct PortInput {
     IngressRuntime *ingress = nullptr;
     std::string file;
     std::vector<Frame> frames;
     size_t next = 0;
+    ReplayCursor *replay = nullptr;
+    ReplayStats *replay_stats = nullptr;
+
+    // The next frame's arrival; UINT64_MAX when there is none.
+    uint64_t peek() const {
+        if (replay != nullptr) return replay->next_ns();
+        return next < frames.size() ? frames[next].arrival_ns : UINT64_MAX;
+    }
+    uint64_t packets() const { return replay != nullptr ? replay_stats->packets : frames.size(); }
+};
+
+// A replay source in virtual time: its trace, schedule and figures.
+struct SimReplay {
+    size_t port;
+    ReplayTraceData data;
+    std::unique_ptr<ReplayCursor> cursor;
+    std::unique_ptr<ReplayStats> stats;
 };
 
 }  // namespace
@@ -336,8 +361,39 @@ int main(int argc, char **argv) {
     std::vector<PortInput> inputs;
     std::vector<PortFile> in_files = opt->in;
     if (!opt->synthetic.empty()) in_files = {{default_in, ""}};
+    // Replay sources: their traces, read as linkem reads them, scheduled from virtual time 0 (linkem's start).
+    std::vector<SimReplay> replays;
+    for (size_t k = 0; k < config.ports.size(); ++k) {
+        const Port &p = config.ports[k];
+        if (!p.replay) continue;
+        const std::string path = fmt::format("ports.{}", p.name);
+        if (!p.replay->loops) {
+            fmt::print(
+                stderr, "{}\n",
+                ConfigError{config.file, p.pos, path + ".loop", "forever has no end in virtual time: give a number of loops"}.to_string());
+            return kExitUsage;
+        }
+        std::string trace_error;
+        std::optional<ReplayTraceData> data = read_replay_trace(*p.replay, &trace_error);
+        if (!data) {
+            fmt::print(stderr, "{}\n", ConfigError{config.file, p.replay->pos, path + ".replay", trace_error}.to_string());
+            return kExitRuntime;
+        }
+        replays.push_back({k, std::move(*data), nullptr, std::make_unique<ReplayStats>()});
+    }
+    if (in_files.empty() && replays.empty()) {
+        fmt::print(stderr,
+                   "linkem-sim: give --in IN.pcap or --synthetic ... (or a replay source in the configuration)\n"
+                   "Try 'linkem-sim --help'.\n");
+        return kExitUsage;
+    }
     for (const PortFile &pf : in_files) {
         const std::string port = pf.port.empty() ? default_in : pf.port;
+        if (const Port *p = config.find_port(port); p != nullptr && p->replay) {
+            fmt::print(stderr, "linkem-sim: --in {}={}: port \"{}\" is a replay source: it sends its own trace ({})\n", port, pf.file, port,
+                       p->replay->file);
+            return kExitUsage;
+        }
         IngressRuntime *ingress = nullptr;
         for (auto &in : pipeline->ingress())
             if (in->port_name == port) ingress = in.get();
@@ -369,6 +425,15 @@ int main(int argc, char **argv) {
     for (PortInput &in : inputs) {
         for (Frame &f : in.frames) f.arrival_ns -= base_ns;
         if (!in.frames.empty()) span_ns = std::max(span_ns, in.frames.back().arrival_ns);
+    }
+    for (SimReplay &r : replays) {
+        IngressRuntime *ingress = nullptr;
+        for (auto &in : pipeline->ingress())
+            if (in->port == r.port) ingress = in.get();
+        r.cursor = std::make_unique<ReplayCursor>(*config.ports[r.port].replay, ReplayTrace::of(r.data));
+        r.cursor->begin(0);
+        if (ingress == nullptr) continue;  // no link starts there: it sends nothing
+        inputs.push_back({ingress, config.ports[r.port].replay->file, {}, 0, r.cursor.get(), r.stats.get()});
     }
 
     // Outputs by egress index.
@@ -426,10 +491,9 @@ int main(int argc, char **argv) {
     for (;;) {
         PortInput *next = nullptr;  // the input whose next frame arrives first
         for (PortInput &in : inputs)
-            if (in.next < in.frames.size() && (next == nullptr || in.frames[in.next].arrival_ns < next->frames[next->next].arrival_ns))
-                next = &in;
+            if (in.peek() != UINT64_MAX && (next == nullptr || in.peek() < next->peek())) next = &in;
         if (next == nullptr) break;
-        const uint64_t arrival_ns = next->frames[next->next].arrival_ns;
+        const uint64_t arrival_ns = next->peek();
         release_until(arrival_ns);
         // A burst: up to `burst` frames of this port that arrived within one
         // poll nap (sleep_threshold) of the first, until another port's frame
@@ -437,7 +501,14 @@ int main(int argc, char **argv) {
         // runs before its rx stage, so what is due leaves its arena first).
         uint64_t until = std::min(next_release() - 1, arrival_ns + sleep_threshold_ns);
         for (PortInput &in : inputs)
-            if (&in != next && in.next < in.frames.size()) until = std::min(until, in.frames[in.next].arrival_ns);
+            if (&in != next) until = std::min(until, in.peek());
+        if (next->replay != nullptr) {  // the records scheduled by then, each arriving at its scheduled time
+            ReplayBurst b;
+            const uint16_t n = next->replay->take(until, static_cast<uint16_t>(burst), b);
+            admit_burst(*next->ingress, b, n, arrival_ns, [arrival_ns] { return arrival_ns; });
+            next->replay_stats->record(b, n, arrival_ns, false, 0);
+            continue;
+        }
         uint16_t n = 1;
         while (n < burst && next->next + n < next->frames.size() && next->frames[next->next + n].arrival_ns <= until) ++n;
         admit_burst(*next->ingress, RecordFrames{&next->frames[next->next]}, n, arrival_ns, [arrival_ns] { return arrival_ns; });
@@ -450,15 +521,32 @@ int main(int argc, char **argv) {
             return kExitRuntime;
         }
 
+    // Virtual time keeps the schedule: each replayed packet was admitted at its scheduled time.
+    std::vector<ReplayReport> replay_reports;
+    for (SimReplay &r : replays) {
+        r.stats->first_sent_ns = r.stats->first_scheduled_ns;
+        r.stats->last_sent_ns = r.stats->last_scheduled_ns;
+        r.stats->done.store(r.cursor->done());
+        span_ns = std::max(span_ns, r.stats->last_scheduled_ns);
+        ReplayReport report = replay_report(config.ports[r.port], ReplayTrace::of(r.data), *r.stats, 0);
+        report.virtual_time = true;
+        replay_reports.push_back(std::move(report));
+    }
     const std::vector<LinkSnapshot> links = pipeline->link_snapshots(span_ns, true);
     const std::vector<PortClassifySnapshot> classified = pipeline->classify_snapshots();
     std::vector<std::string> fed;
-    for (const PortInput &in : inputs) fed.push_back(fmt::format("{} packets into port {}", in.frames.size(), in.ingress->port_name));
+    for (const PortInput &in : inputs)
+        fed.push_back(fmt::format("{} packets into port {}{}", in.packets(), in.ingress->port_name, in.replay ? " (replay)" : ""));
     fmt::print("linkem-sim: {}{} (seed {}): {}, over {} of input\n{}", opt->config,
                opt->link.empty() ? "" : ", link " + opt->link + " alone", seed, join(fed),
                Duration{static_cast<int64_t>(span_ns)}.to_string(), summary_text(links));
     if (!config.rules.empty() || pipeline->routes().paths.size() > pipeline->routes().ingress.size())
         fmt::print("{}", classify_summary_text(classified));
+    Json replay_list = Json::array();
+    for (const ReplayReport &r : replay_reports) {
+        fmt::print("{}", replay_summary_text(r));
+        replay_list.push_back(replay_json(r));
+    }
     bool balanced = true;
     for (const LinkSnapshot &l : links) balanced = balanced && l.balanced() && l.in_flight == 0;
     if (!opt->stats_json.empty()) {
@@ -468,7 +556,7 @@ int main(int argc, char **argv) {
         for (size_t k = 0; k < config.ports.size(); ++k) {
             uint64_t in_packets = 0, out_packets = 0;
             for (const PortInput &in : inputs)
-                if (in.ingress->port == k) in_packets = in.frames.size();
+                if (in.ingress->port == k) in_packets = in.packets();
             for (size_t e = 0; e < pipeline->egress().size(); ++e)
                 if (pipeline->egress()[e]->port == k) out_packets = sent_per_port[e];
             ports.push_back({{"name", config.ports[k].name}, {"ipackets", in_packets}, {"opackets", out_packets}});
@@ -478,7 +566,8 @@ int main(int argc, char **argv) {
                                        {"duration_ns", span_ns},
                                        {"input_span_ns", span_ns},
                                        {"ports", std::move(ports)},
-                                       {"classify", classify_json(classified)}});
+                                       {"classify", classify_json(classified)},
+                                       {"replay", std::move(replay_list)}});
         if (!json) {
             fmt::print(stderr, "linkem-sim: cannot write {}\n", opt->stats_json);
             return kExitRuntime;

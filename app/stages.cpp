@@ -1,4 +1,5 @@
 #include "stages.hpp"
+#include "replay_stage.hpp"
 
 #include "linkem/pipeline_egress.hpp"
 #include "linkem/pipeline_ingress.hpp"
@@ -49,6 +50,7 @@ void admit_mbufs(IngressRuntime &in, rte_mbuf **mbufs, uint16_t n, uint64_t arri
 
 // rx stage of one arrival port: receive a burst (one clock read) and admit it.
 uint32_t rx_stage(RxPort &in, const LcoreTask &task) {
+    if (in.replay != nullptr) return replay_stage(in, task);
     rte_mbuf *mbufs[kMaxBurst];
     const uint16_t n = rte_eth_rx_burst(in.port_id, 0, mbufs, static_cast<uint16_t>(task.burst));
     if (n == 0) return 0;
@@ -64,6 +66,8 @@ uint32_t rx_stage(RxPort &in, const LcoreTask &task) {
 // (imissed), and this lcore does not spend its time receiving packets only to
 // free them.
 uint32_t receive_stage(RxPort &in, const LcoreTask &task) {
+    // A replay source has no mbufs to hand over: it admits on this lcore.
+    if (in.replay != nullptr) return replay_stage(in, task);
     const unsigned room = std::min(rte_ring_free_count(in.handoff), task.burst);  // grows only: this stage is the one producer
     if (room == 0) return 0;
     rte_mbuf *mbufs[kMaxBurst];
@@ -176,7 +180,15 @@ struct Nap {
 
 Nap plan_nap(const LcoreTask &task, bool receiving, bool backed_off, uint64_t now) {
     uint64_t horizon = now + kLongestSleepNs;
-    bool poll = receiving;
+    bool poll = receiving && !task.classify_ports.empty();
+    if (receiving)  // a replay's next packet is a deadline; a device port is polled
+        for (const auto *ports : {&task.rx_ports, &task.receive_ports})
+            for (const RxPort *in : *ports) {
+                if (in->replay == nullptr)
+                    poll = true;
+                else
+                    horizon = std::min(horizon, in->replay->cursor.next_ns());
+            }
     for (TxPort *out : task.tx_ports) {
         for (Lane *lane : out->egress->lanes) {
             const ArenaRecord *head = lane->arena.front();

@@ -42,11 +42,14 @@ struct HandoffEntry {
     uint64_t arrival_ns;
 };
 
+struct ReplayPort;
+
 // An arrival port: its ethdev and the pipeline's ingress state.
 struct RxPort {
     IngressRuntime *ingress = nullptr;
     uint16_t port_id = 0;
-    rte_ring *handoff = nullptr;  // with a classify lcore: receive stage -> classify stage
+    rte_ring *handoff = nullptr;   // with a classify lcore: receive stage -> classify stage
+    ReplayPort *replay = nullptr;  // a replay source (app/replay_stage.hpp): no ethdev, its stage replays the trace
 };
 
 // A destination port: its ethdev, the pool the tx stage builds its mbufs

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -163,6 +164,26 @@ Parsed<uint64_t> parse_uint(std::string_view text, uint64_t max) {
     return Parsed<uint64_t>::ok(v);
 }
 
+// A replay speed, "2", "0.5", "1.25", in billionths (at most 9 decimals).
+Parsed<uint64_t> parse_speed_ppb(std::string_view text) {
+    const auto fail = [&] {
+        return Parsed<uint64_t>::fail(fmt::format(
+            "\"{}\" is not a speed factor: expected a number such as 1.0 (the recorded timing), 2 (twice as fast) or 0.5", text));
+    };
+    const size_t dot = text.find('.');
+    const std::string_view whole = text.substr(0, dot);
+    const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+    const auto digits = [](std::string_view d) { return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; }); };
+    if ((whole.empty() && fraction.empty()) || !digits(whole) || !digits(fraction) || fraction.size() > 9 || whole.size() > 9 ||
+        (dot != std::string_view::npos && fraction.empty()))
+        return fail();
+    uint64_t v = 0;
+    for (char c : whole) v = v * 10 + static_cast<uint64_t>(c - '0');
+    uint64_t frac = 0;
+    for (size_t i = 0; i < 9; ++i) frac = frac * 10 + (i < fraction.size() ? static_cast<uint64_t>(fraction[i] - '0') : 0);
+    return Parsed<uint64_t>::ok(v * Replay::kSpeedOne + frac);
+}
+
 std::optional<SourcePos> find_binary(std::string_view text);
 
 // What is wrong with a string the YAML parser produced, if anything. The file
@@ -281,6 +302,7 @@ class Loader {
 
   private:
     void load_ports(const Entry &e, Config &c);
+    std::optional<Replay> load_replay(const std::map<std::string, Entry> &fields, const std::string &path);
     void load_links(const Entry &e, Config &c);
     std::optional<Link> load_link(const YAML::Node &node, const std::string &path);
     void load_pipeline(const Entry &e, Config &c);
@@ -302,11 +324,13 @@ class Loader {
     std::string file_;
     std::vector<ConfigError> errors_;
     std::vector<std::string> port_names_;  // every key under ports, in file order
+    std::set<std::string> replay_ports_;   // the ports with `replay:` (links may not go to them)
     std::vector<std::string> link_names_;  // every link name written, loaded or not
 };
 
 const std::vector<std::string> kTopKeys = {"ports", "links", "rules", "pipeline", "stats", "capture", "seed", "eal"};
-const std::vector<std::string> kPortKeys = {"device"};
+const std::vector<std::string> kPortKeys = {"device", "replay", "speed", "pps", "rate", "topspeed", "loop", "start"};
+const std::vector<std::string> kReplayOnlyKeys = {"speed", "pps", "rate", "topspeed", "loop", "start"};
 const std::vector<std::string> kLinkKeys = {"name",  "from",  "to",   "bandwidth", "overhead", "queue",
                                             "delay", "order", "loss", "arena",     "mangle",   "per_flow"};
 const std::vector<std::string> kMangleKeys = {"duplicate", "corrupt", "truncate", "ecn", "reorder"};
@@ -387,9 +411,27 @@ void Loader::load_ports(const Entry &e, Config &c) {
         }
         const auto fields = entries(pe.value, path, &kPortKeys);
         const auto dev = fields.find("device");
+        if (const auto rep = fields.find("replay"); rep != fields.end()) {
+            replay_ports_.insert(name);
+            if (dev != fields.end()) {
+                error(dev->second.key, child(path, "device"),
+                      "a replay source has no device: give device (a DPDK port) or replay (a capture to send), not both");
+                continue;
+            }
+            if (auto replay = load_replay(fields, path)) c.ports.push_back({name, "", pos_of(pe.key), pos_of(rep->second.value), replay});
+            continue;
+        }
+        for (const std::string &key : kReplayOnlyKeys)
+            if (const auto it = fields.find(key); it != fields.end())
+                error(it->second.key, child(path, key),
+                      fmt::format("\"{}\" belongs to a replay source, which this port is not (example: {{replay: trace.pcap, {}}})", key,
+                                  key == "loop"    ? "loop: 2"
+                                  : key == "start" ? "start: 1s"
+                                                   : "speed: 2"));
         if (dev == fields.end()) {
             error(pe.value, child(path, "device"),
-                  "missing required key \"device\" (a PCI address such as 0000:01:00.0, or vdev devargs such as net_null0)");
+                  "missing required key \"device\" (a PCI address such as 0000:01:00.0, or vdev devargs such as net_null0; or "
+                  "replay: FILE for a replay source)");
             continue;
         }
         const auto device = scalar(dev->second, child(path, "device"), "a DPDK device string such as net_null0 or 0000:01:00.0");
@@ -410,8 +452,108 @@ void Loader::load_ports(const Entry &e, Config &c) {
                       fmt::format("kernel interface \"{}\" is already used by port \"{}\" (one interface, one port: each port "
                                   "receives all of its traffic)",
                                   iface, owner->second));
-        c.ports.push_back({name, *device, pos_of(pe.key), pos_of(dev->second.value)});
+        c.ports.push_back({name, *device, pos_of(pe.key), pos_of(dev->second.value), std::nullopt});
     }
+}
+
+// A replay source's keys (ports.NAME.replay and its pace, loop and start);
+// nothing here opens the file (linkem/replay.hpp reads it before a run).
+std::optional<Replay> Loader::load_replay(const std::map<std::string, Entry> &fields, const std::string &path) {
+    const size_t errors_before = errors_.size();
+    Replay r;
+    const Entry &file = fields.at("replay");
+    if (const auto text = scalar(file, child(path, "replay"), "a capture file such as trace.pcap (pcap or pcapng)")) {
+        if (text->empty() || has_control_character(*text))
+            error(file.value, child(path, "replay"),
+                  fmt::format("the file name is {} (example: replay: trace.pcap)",
+                              text->empty() ? "empty" : "not printable: it holds a control character"));
+        r.file = *text;
+        const std::filesystem::path written(*text);
+        r.path = written.is_absolute() ? *text : (std::filesystem::path(file_).parent_path() / written).string();
+        r.pos = pos_of(file.value);
+    }
+    const char *pace_key = nullptr;  // the first of speed, pps, rate, topspeed: true
+    const auto pace = [&](const char *key, Replay::Pace p, const Entry &at) {
+        if (pace_key != nullptr) {
+            error(at.key, child(path, key),
+                  fmt::format("give one of speed, pps, rate or topspeed: {} already sets the pace (example: {{replay: trace.pcap, pps: "
+                              "10000}})",
+                              pace_key));
+            return;
+        }
+        pace_key = key;
+        r.pace = p;
+    };
+    // In the order written, so that the second pace key is the one named.
+    std::vector<std::pair<SourcePos, std::string>> order;
+    for (const char *key : {"speed", "pps", "rate", "topspeed"})
+        if (const auto it = fields.find(key); it != fields.end()) order.push_back({pos_of(it->second.key), key});
+    std::sort(order.begin(), order.end(),
+              [](const auto &a, const auto &b) { return std::tie(a.first.line, a.first.column) < std::tie(b.first.line, b.first.column); });
+    for (const auto &[at, key] : order) {
+        const Entry &e = fields.at(key);
+        const std::string p = child(path, key);
+        if (key == "speed") {
+            const auto text = scalar(e, p, "a speed factor such as 1.0 (the recorded timing) or 2 (twice as fast)");
+            if (!text) continue;
+            const Parsed<uint64_t> ppb = parse_speed_ppb(*text);
+            if (!ppb)
+                error(e.value, p, ppb.error);
+            else if (*ppb.value == 0 || *ppb.value > kMaxReplaySpeedPpb)
+                error(e.value, p,
+                      fmt::format("{} is out of range (above 0, up to {}; topspeed: true sends as fast as linkem can)", *text,
+                                  kMaxReplaySpeedPpb / Replay::kSpeedOne));
+            else {
+                r.speed_ppb = *ppb.value;
+                pace("speed", Replay::Pace::kSpeed, e);
+            }
+        } else if (key == "pps") {
+            const auto text = scalar(e, p, "a packet rate such as 10000 or 10k");
+            if (!text) continue;
+            std::string count = *text;
+            if (count.size() > 3 && count.compare(count.size() - 3, 3, "pps") == 0) count.resize(count.size() - 3);
+            const Parsed<PacketCount> n = PacketCount::parse(count + " packets");
+            if (!n || n.value->packets == 0 || n.value->packets > kMaxReplayPps)
+                error(e.value, p,
+                      fmt::format("\"{}\" is not a packet rate from 1 to {} per second (examples: 10000, 10k, 1M)", *text, kMaxReplayPps));
+            else {
+                r.pps = n.value->packets;
+                pace("pps", Replay::Pace::kPps, e);
+            }
+        } else if (key == "rate") {
+            const auto rate = unit_value<Rate>(e, p, "a rate such as 100Mbit/s");
+            if (!rate) continue;
+            if (rate->bits_per_s == 0 || rate->bits_per_s > kMaxBandwidthBitsPerS)
+                error(e.value, p,
+                      fmt::format("{} is out of range (1bit/s to {})", rate->to_string(), Rate{kMaxBandwidthBitsPerS}.to_string()));
+            else {
+                r.rate = *rate;
+                pace("rate", Replay::Pace::kRate, e);
+            }
+        } else if (const auto on = boolean(e, p); on && *on) {
+            pace("topspeed", Replay::Pace::kTopspeed, e);
+        }
+    }
+    if (const auto it = fields.find("loop"); it != fields.end()) {
+        if (it->second.value.IsScalar() && it->second.value.Scalar() == "forever")
+            r.loops.reset();
+        else if (it->second.value.IsScalar() && !parse_uint(it->second.value.Scalar(), UINT64_MAX))
+            error(it->second.value, child(path, "loop"),
+                  fmt::format("expected a number of times through the trace such as 2, or forever, got \"{}\"", it->second.value.Scalar()));
+        else if (const auto n = whole_number(it->second, child(path, "loop"), 1, kMaxReplayLoops))
+            r.loops = *n;
+    }
+    if (const auto it = fields.find("start"); it != fields.end()) {
+        if (const auto d = unit_value<Duration>(it->second, child(path, "start"), "a duration such as 1s")) {
+            if (d->ns <= kMaxReplayStartNs)
+                r.start = *d;
+            else
+                error(it->second.value, child(path, "start"),
+                      fmt::format("{} is out of range (0 to {})", d->to_string(), Duration{kMaxReplayStartNs}.to_string()));
+        }
+    }
+    if (errors_.size() != errors_before) return std::nullopt;
+    return r;
 }
 
 void Loader::load_links(const Entry &e, Config &c) {
@@ -681,6 +823,11 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
                               join(port_names_)));
         }
     }
+    if (!link.to.empty() && replay_ports_.count(link.to) != 0)
+        error(fields.at("to").value, child(path, "to"),
+              fmt::format("port \"{}\" is a replay source: it only sends, so a link cannot go to it (links go from: it, to a port "
+                          "with a device)",
+                          link.to));
     if (!link.from.empty() && link.from == link.to)
         error(fields.at("to").value, child(path, "to"), fmt::format("a link cannot go from port \"{}\" back to the same port", link.to));
 

@@ -108,11 +108,31 @@ std::string rule(const Config &c, const Rule &r) {
     return out + "}";
 }
 
+// A replay source: its file as written (resolved again when loaded back) and every setting.
+std::string replay(const Replay &r) {
+    std::string pace;
+    switch (r.pace) {
+    case Replay::Pace::kSpeed: {
+        std::string fraction = fmt::format("{:09}", r.speed_ppb % Replay::kSpeedOne);
+        while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+        pace = fmt::format("speed: {}.{}", r.speed_ppb / Replay::kSpeedOne, fraction.empty() ? "0" : fraction);
+        break;
+    }
+    case Replay::Pace::kPps: pace = fmt::format("pps: {}", r.pps); break;
+    case Replay::Pace::kRate: pace = fmt::format("rate: {}", scalar(r.rate.to_string())); break;
+    case Replay::Pace::kTopspeed: pace = "topspeed: true"; break;
+    }
+    return fmt::format("{{replay: {}, {}, loop: {}, start: {}}}", scalar(r.file), pace, r.loops ? fmt::format("{}", *r.loops) : "forever",
+                       scalar(r.start.to_string()));
+}
+
 }  // namespace
 
 std::string to_yaml(const Config &c) {
     std::string out = "ports:\n";
-    for (const Port &p : c.ports) out += fmt::format("  {}: {{device: {}}}\n", scalar(p.name), scalar(p.device));
+    for (const Port &p : c.ports)
+        out += p.replay ? fmt::format("  {}: {}\n", scalar(p.name), replay(*p.replay))
+                        : fmt::format("  {}: {{device: {}}}\n", scalar(p.name), scalar(p.device));
     out += "links:\n";
     for (const Link &l : c.links) {
         out += fmt::format("  - name: {}\n", scalar(l.name));

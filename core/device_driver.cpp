@@ -39,7 +39,7 @@ std::vector<ConfigError> check_device_drivers(const Config &config, const std::v
     eal.insert(eal.end(), command_line_eal.begin(), command_line_eal.end());
     if (std::any_of(eal.begin(), eal.end(), [](const std::string &a) { return a.rfind("-d", 0) == 0; })) return errors;
     for (const Port &p : config.ports)
-        if (auto problem = device_driver_problem(p.device))
+        if (auto problem = p.replay ? std::nullopt : device_driver_problem(p.device))  // a replay source has no device
             errors.push_back({config.file, p.device_pos, fmt::format("ports.{}.device", p.name), std::move(*problem)});
     return errors;
 }

@@ -161,6 +161,7 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
 
     bool any_pci = false;
     for (const Port &p : config.ports) {
+        if (p.replay) continue;  // a replay source has no device
         if (is_pci_address(p.device)) {
             any_pci = true;
             plan.args.insert(plan.args.end(), {"-a", p.device});

@@ -25,7 +25,7 @@ std::string error_of(const std::vector<std::string> &args) {
 
 Config two_ports(const std::string &dev_a, const std::string &dev_b) {
     Config c;
-    c.ports = {{"a", dev_a, {}, {}}, {"b", dev_b, {}, {}}};
+    c.ports = {{"a", dev_a, {}, {}, {}}, {"b", dev_b, {}, {}, {}}};
     return c;
 }
 

@@ -61,7 +61,7 @@ TEST_CASE("a device names a DPDK driver: a known vdev driver, an alias or a PCI 
 TEST_CASE("unknown drivers are errors at each port's device string, unless EAL loads drivers", "[unit][config]") {
     Config c;
     c.file = "f.yaml";
-    c.ports = {{"a", "net_null0", {2, 3}, {2, 14}}, {"b", "net_foo1", {3, 3}, {3, 14}}};
+    c.ports = {{"a", "net_null0", {2, 3}, {2, 14}, {}}, {"b", "net_foo1", {3, 3}, {3, 14}, {}}};
     const std::vector<ConfigError> errors = check_device_drivers(c, {});
     REQUIRE(errors.size() == 1);
     CHECK_THAT(errors[0].to_string(), Catch::StartsWith("f.yaml:3:14: ports.b.device: no DPDK driver is called \"net_foo1\""));
@@ -77,9 +77,9 @@ TEST_CASE("an interface net_af_packet or net_pcap needs is warned about when mis
     CHECK(interfaces_needed("net_null0").empty());
     Config c;
     c.file = "f.yaml";
-    c.ports = {{"a", "net_af_packet0,iface=present", {2, 3}, {2, 14}},
-               {"b", "net_af_packet1,iface=absent", {3, 3}, {3, 14}},
-               {"c", "net_tap0,iface=absent-too", {4, 3}, {4, 14}}};
+    c.ports = {{"a", "net_af_packet0,iface=present", {2, 3}, {2, 14}, {}},
+               {"b", "net_af_packet1,iface=absent", {3, 3}, {3, 14}, {}},
+               {"c", "net_tap0,iface=absent-too", {4, 3}, {4, 14}, {}}};
     const std::vector<std::string> warnings = missing_interface_warnings(c, [](const std::string &iface) { return iface == "present"; });
     REQUIRE(warnings.size() == 1);
     CHECK_THAT(warnings[0], Catch::StartsWith("f.yaml:3:14: ports.b.device: interface absent does not exist"));

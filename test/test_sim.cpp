@@ -1,6 +1,7 @@
 // [sim] linkem-sim: the link model and plugins in virtual time, from a pcap or
 // synthetic input: exact timestamps, byte-identical repeats, clear errors.
 #include "linkem_process.hpp"
+#include "replay_trace.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -274,4 +275,76 @@ TEST_CASE("--synthetic items may come in any order", "[sim]") {
     // 1000 frames of 1500 B at 100 Mbit/s: one every 120 us, the last at 119.88 ms.
     CHECK_THAT(rate_first.output, Catch::Contains("over 119.88ms of input"));
     CHECK_THAT(size_first.output, Catch::Contains("over 119.88ms of input"));
+}
+
+TEST_CASE("linkem-sim replays a trace at its schedule: speed 2, two loops, through delay and loss", "[sim][replay]") {
+    TempDir dir;
+    // 100 frames recorded 1 ms apart; at speed 2, from start 10 ms, frame i of loop k is
+    // scheduled at 10 ms + k 50 ms + i 0.5 ms (a loop restarts one mean gap, 1 ms recorded, after the last),
+    // and leaves the 5 ms link at that plus 5 ms.
+    std::vector<TraceRecord> trace;
+    for (uint32_t i = 0; i < 100; ++i) trace.push_back({1'700'000'000'000'000'000ULL + i * 1'000'000ULL, sequenced_frame(i, 200)});
+    write_trace((dir / "trace.pcap").string(), trace, false);
+    const std::string config = dir.write("replay.yaml",
+                                         "ports:\n  r: {replay: trace.pcap, speed: 2, loop: 2, start: 10ms}\n  b: {device: net_null0}\n"
+                                         "links:\n  - {name: rb, from: r, to: b, delay: 5ms, loss: 10%}\nseed: 3\n");
+    const Run run = sim(config + " --out " + (dir / "out.pcap").string() + " --stats-json " + (dir / "s.json").string());
+    INFO(run.output);
+    REQUIRE(run.status == 0);
+    const std::vector<TraceRecord> out = read_trace((dir / "out.pcap").string());
+    const nlohmann::json stats = read_json(dir / "s.json");
+    const uint64_t lost = link_in(stats, "rb")["drops"]["loss"].get<uint64_t>();
+    CHECK(out.size() + lost == 200);
+    CHECK(lost >= 5);  // 10% of 200: 20, sigma 4.2
+    CHECK(lost <= 40);
+    uint64_t previous = 0;
+    for (const TraceRecord &p : out) {
+        REQUIRE(p.time_ns >= 15'000'000);
+        const uint64_t slot = p.time_ns - 15'000'000;  // k 50 ms + i 0.5 ms
+        const uint64_t loop = slot / 50'000'000, i = slot % 50'000'000;
+        CHECK(i % 500'000 == 0);
+        CHECK(i / 500'000 == sequence_of(p.bytes));
+        CHECK(loop < 2);
+        CHECK(p.time_ns > previous);
+        previous = p.time_ns;
+    }
+    CHECK(out.back().time_ns <= 15'000'000 + 50'000'000 + 99 * 500'000);
+    const nlohmann::json &replay = stats["replay"][0];
+    CHECK(replay["port"] == "r");
+    CHECK(replay["packets"] == 200);
+    CHECK(replay["records"] == 100);
+    CHECK(replay["done"] == true);
+    CHECK(replay["trace_span_ns"] == 99'000'000);
+    CHECK(replay["schedule_span_ns"] == 50'000'000 + 99 * 500'000);
+    CHECK(replay["drift_ppm"] == 0.0);
+    CHECK(port_in(stats, "r")["ipackets"] == 200);
+    CHECK_THAT(run.output, Catch::Contains("200 packets into port r (replay)") &&
+                               Catch::Contains("replay r: trace.pcap (100 packets, 19.5 KiB over 99 ms), speed 2, 2 loops: 200 packets"));
+
+    // The same run again: the same bytes (the schedule and the seed decide everything).
+    REQUIRE(sim(config + " --out " + (dir / "again.pcap").string()).status == 0);
+    CHECK(read_file(dir / "again.pcap") == read_file(dir / "out.pcap"));
+}
+
+TEST_CASE("linkem-sim refuses a replay it cannot run, naming the port", "[sim][replay]") {
+    TempDir dir;
+    write_trace((dir / "t.pcap").string(), {{1'000'000'000, sequenced_frame(0, 60)}, {1'001'000'000, sequenced_frame(1, 60)}}, true);
+    const std::string forever = dir.write("forever.yaml",
+                                          "ports:\n  r: {replay: t.pcap, loop: forever}\n  b: {device: net_null0}\n"
+                                          "links:\n  - {name: rb, from: r, to: b}\n");
+    const Run f = sim(forever);
+    CHECK(f.status == 2);
+    CHECK_THAT(f.output, Catch::Contains("forever.yaml:2:3: ports.r.loop: forever has no end in virtual time: give a number of loops"));
+    const std::string missing = dir.write("missing.yaml",
+                                          "ports:\n  r: {replay: nothing.pcap}\n  b: {device: net_null0}\n"
+                                          "links:\n  - {name: rb, from: r, to: b}\n");
+    const Run m = sim(missing);
+    CHECK(m.status == 1);
+    CHECK_THAT(m.output, Catch::Contains("missing.yaml:2:15: ports.r.replay: ") && Catch::Contains("nothing.pcap: cannot read"));
+    const std::string ok = dir.write("ok.yaml",
+                                     "ports:\n  r: {replay: t.pcap}\n  b: {device: net_null0}\n"
+                                     "links:\n  - {name: rb, from: r, to: b}\n");
+    const Run in = sim(ok + " --in r=" + (dir / "t.pcap").string());
+    CHECK(in.status == 2);
+    CHECK_THAT(in.output, Catch::Contains("port \"r\" is a replay source: it sends its own trace (t.pcap)"));
 }

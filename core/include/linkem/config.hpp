@@ -74,11 +74,29 @@ struct QueueLimit {
     std::optional<uint64_t> bytes;
 };
 
+// A replay source (ports.NAME.replay, docs/CONFIG.md "Replay"): a capture's
+// packets enter the links from this port at their scheduled times. Pure
+// configuration: the trace itself is read by linkem/replay.hpp.
+struct Replay {
+    enum class Pace : uint8_t { kSpeed, kPps, kRate, kTopspeed };
+    static constexpr uint64_t kSpeedOne = 1'000'000'000;  // speed_ppb of `speed: 1` (the recorded timing)
+    std::string file;                                     // as written
+    std::string path;                                     // the file, resolved against the configuration file's directory
+    Pace pace = Pace::kSpeed;
+    uint64_t speed_ppb = kSpeedOne;     // speed x 10^9: the recorded gaps divided by the speed
+    uint64_t pps = 0;                   // kPps: packets per second
+    Rate rate{0};                       // kRate: each packet takes its frame's bits at this rate
+    std::optional<uint64_t> loops = 1;  // times through the trace; none: forever
+    Duration start{0};                  // the first packet's time after linkem's start
+    SourcePos pos;                      // of the file name
+};
+
 struct Port {
     std::string name;
-    std::string device;  // DPDK device: PCI address or vdev devargs ("net_null0")
+    std::string device;  // DPDK device: PCI address or vdev devargs ("net_null0"); empty for a replay source
     SourcePos pos;
-    SourcePos device_pos;  // of the device string
+    SourcePos device_pos;          // of the device string
+    std::optional<Replay> replay;  // a replay source: no device, only links from it
 };
 
 // Packet mangling on a link (docs/CONFIG.md "mangle"); each is off unless given.
@@ -229,6 +247,10 @@ constexpr int64_t kMaxLatenessToleranceNs = 1'000'000'000;  // 1 s
 constexpr size_t kMaxRules = 1024;
 constexpr size_t kMaxChainHops = 8;
 constexpr uint32_t kMaxFlows = 65536;
+constexpr uint64_t kMaxReplaySpeedPpb = 1'000'000ULL * Replay::kSpeedOne;  // speed: up to 1000000
+constexpr uint64_t kMaxReplayPps = 1'000'000'000ULL;                       // 1 Gpps
+constexpr uint64_t kMaxReplayLoops = 1'000'000'000ULL;
+constexpr int64_t kMaxReplayStartNs = 86'400'000'000'000LL;  // 1 day
 
 LoadResult load_config_file(const std::string &path);
 LoadResult load_config_text(std::string_view text, const std::string &file_name);

@@ -1,0 +1,27 @@
+#include "replay_stage.hpp"
+#include "stages.hpp"
+
+#include "linkem/pipeline_ingress.hpp"
+
+#include <rte_cycles.h>
+
+namespace linkem {
+
+uint32_t replay_stage(RxPort &in, const LcoreTask &task) {
+    ReplayPort &r = *in.replay;
+    if (r.cursor.done()) return 0;
+    const uint64_t now = task.clock->to_ns(rte_rdtsc());
+    ReplayBurst b;
+    const uint16_t n = r.cursor.take(r.topspeed ? UINT64_MAX : now, static_cast<uint16_t>(task.burst), b);
+    if (n != 0) {
+        // topspeed has no schedule: a packet arrives when linkem gets to it.
+        if (r.topspeed)
+            for (uint16_t i = 0; i < n; ++i) b.arrival[i] = now;
+        admit_burst(*in.ingress, b, n, now, [&task] { return task.clock->to_ns(rte_rdtsc()); });
+        r.stats.record(b, n, now, !r.topspeed, r.tolerance_ns);
+    }
+    if (r.cursor.done()) r.stats.done.store(true, std::memory_order_release);
+    return n;
+}
+
+}  // namespace linkem

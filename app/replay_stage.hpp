@@ -1,0 +1,32 @@
+// The replay stage (docs/ARCHITECTURE.md "Replay"): a replay source port's rx
+// role. Each poll it admits, through the same admit_burst as any port, the
+// trace records whose scheduled time has come, each with its scheduled time
+// as its arrival time; what it did goes into its ReplayStats.
+#pragma once
+
+#include "linkem/replay.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace linkem {
+
+struct RxPort;
+struct LcoreTask;
+
+struct ReplayPort {
+    ReplayPort(const Replay &config, const ReplayTrace &t, uint64_t tolerance)
+        : trace(t), cursor(config, t), topspeed(config.pace == Replay::Pace::kTopspeed), tolerance_ns(tolerance) {}
+    const ReplayTrace trace;
+    ReplayCursor cursor;  // the replay stage's lcore only
+    ReplayStats stats;    // written by the replay stage's lcore
+    const bool topspeed;
+    const uint64_t tolerance_ns;  // stats.lateness_tolerance
+    std::string memory;           // where the trace is: "hugepages" or "ordinary memory"
+};
+
+// Admits what is due from in.replay (at most a burst); returns how many.
+// [lcore, hot path: no allocation, no locks, no system calls]
+uint32_t replay_stage(RxPort &in, const LcoreTask &task);
+
+}  // namespace linkem

@@ -1,0 +1,191 @@
+// A replay source (ports.NAME.replay): a capture's packets, read into memory
+// before the start, entering the links at their scheduled times.
+//
+// The schedule is a pure function of the configuration and the trace, in
+// integer nanoseconds after the replay's base (linkem's start, or 0 in
+// linkem-sim), so linkem and linkem-sim compute the same time for every
+// packet; both admit each packet with arrival_ns = its scheduled time (not
+// the time linkem got to it), so the link models see the same arrivals and
+// decide the same fates. For record i (0-based) of loop k (0-based), with
+// the trace's n records recorded at r_i after the first, span r_{n-1}:
+//   speed s:   start + (k (span + span/(n-1)) + r_i) / s   (a loop restarts one mean gap after the last)
+//   pps p:     start + (k n + i) / p
+//   rate R:    start + 8 (k B + b_i) / R   (b_i: the bytes of the records before i, B: all of them)
+//   topspeed:  start (linkem admits each packet when it gets to it, and that is its arrival time)
+// Each product is taken in 128 bits and divided once, so nothing drifts
+// over loops.
+//
+// Threads: a ReplayCursor and its ReplayStats are used by one thread (the
+// replay stage's lcore); the control thread reads the stats after the lcores
+// stop, and `done` at any time (release/acquire).
+#pragma once
+
+#include "linkem/config.hpp"
+#include "linkem/histogram.hpp"
+#include "linkem/stats.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace linkem {
+
+// One record of a trace: when it was recorded, where its bytes are.
+struct ReplayEntry {
+    uint64_t recorded_ns;   // after the trace's first record
+    uint64_t bytes_before;  // the bytes of every record before it (rate pacing)
+    uint64_t data_offset;   // into the trace's bytes
+    uint32_t len_bytes;
+    uint32_t reserved;
+};
+
+// A trace as read, in ordinary memory (the emulator may copy it into hugepages).
+struct ReplayTraceData {
+    std::vector<ReplayEntry> entries;
+    std::vector<uint8_t> bytes;
+    uint64_t span_ns = 0;  // the last record's recorded_ns
+    std::string format;    // "pcap (us)", "pcap (ns)", "pcapng"
+};
+
+// Reads every record of a pcap or pcapng capture (linkem/pcap_reader.hpp,
+// every length checked before use). nullopt with *error set (naming the file
+// and, for a malformed one, the byte offset) when it cannot be read, is
+// malformed, is empty, goes back in time, or (looped at a speed) has one packet.
+std::optional<ReplayTraceData> read_replay_trace(const Replay &config, std::string *error);
+
+// Where a trace lives while it is replayed.
+struct ReplayTrace {
+    const ReplayEntry *entries = nullptr;
+    const uint8_t *bytes = nullptr;
+    uint64_t count = 0;
+    uint64_t span_ns = 0;
+    uint64_t total_bytes = 0;
+
+    static ReplayTrace of(const ReplayTraceData &d) {
+        return {d.entries.data(), d.bytes.data(), d.entries.size(), d.span_ns, d.bytes.size()};
+    }
+};
+
+// The schedule (above): ns after the base of record i in loop k.
+class ReplaySchedule {
+  public:
+    ReplaySchedule(const Replay &config, const ReplayTrace &trace);
+    uint64_t at(uint64_t loop, uint64_t i) const;
+
+  private:
+    Replay::Pace pace_;
+    uint64_t start_ns_, speed_ppb_, pps_, rate_bps_, period_ns_, count_, total_bytes_;
+    const ReplayEntry *entries_;
+};
+
+// A burst of trace records as the pipeline's ingress step reads frames
+// (pipeline_ingress.hpp), each with its scheduled time as its arrival.
+struct ReplayBurst {
+    const uint8_t *bytes = nullptr;
+    const ReplayEntry *entry[kMaxBurst];
+    uint64_t arrival[kMaxBurst];
+
+    uint32_t len(uint16_t i) const { return entry[i]->len_bytes; }
+    const uint8_t *head(uint16_t i) const { return bytes + entry[i]->data_offset; }
+    uint32_t head_len(uint16_t i) const { return entry[i]->len_bytes; }
+    void copy(uint16_t i, uint8_t *dst, uint32_t n) const { std::memcpy(dst, head(i), n); }
+    uint64_t arrival_ns(uint16_t i) const { return arrival[i]; }
+};
+
+// The replay's position: the next record and its scheduled time (absolute:
+// base + schedule). No allocation, no system call.
+class ReplayCursor {
+  public:
+    ReplayCursor(const Replay &config, const ReplayTrace &trace) : trace_(trace), schedule_(config, trace), loops_(config.loops) {}
+
+    // Sets the base (linkem's start on its clock; 0 in linkem-sim) and rewinds.
+    void begin(uint64_t base_ns) {
+        base_ns_ = base_ns;
+        loop_ = 0;
+        index_ = 0;
+        next_ns_ = base_ns_ + schedule_.at(0, 0);
+    }
+    bool done() const { return loops_ && loop_ >= *loops_; }
+    // The next record's scheduled time; UINT64_MAX when done.
+    uint64_t next_ns() const { return done() ? UINT64_MAX : next_ns_; }
+    uint64_t loop() const { return loop_; }
+
+    // Up to max records scheduled at or before until_ns, into b; returns how many.
+    uint16_t take(uint64_t until_ns, uint16_t max, ReplayBurst &b) {
+        b.bytes = trace_.bytes;
+        uint16_t n = 0;
+        while (n < max && !done() && next_ns_ <= until_ns) {
+            b.entry[n] = &trace_.entries[index_];
+            b.arrival[n] = next_ns_;
+            ++n;
+            if (++index_ == trace_.count) {
+                index_ = 0;
+                ++loop_;
+            }
+            if (!done()) next_ns_ = base_ns_ + schedule_.at(loop_, index_);
+        }
+        return n;
+    }
+
+  private:
+    ReplayTrace trace_;
+    ReplaySchedule schedule_;
+    std::optional<uint64_t> loops_;
+    uint64_t base_ns_ = 0, loop_ = 0, index_ = 0, next_ns_ = 0;
+};
+
+// What a replay did: written by its stage's thread.
+struct ReplayStats {
+    uint64_t packets = 0, bytes = 0;
+    uint64_t first_scheduled_ns = 0, first_sent_ns = 0;  // of the first packet admitted
+    uint64_t last_scheduled_ns = 0, last_sent_ns = 0;    // of the last
+    uint64_t late = 0;                                   // admitted more than the lateness tolerance after its time
+    Histogram lateness_ns;                               // admitted minus scheduled (none with topspeed)
+    std::atomic<bool> done{false};                       // every loop admitted (release store)
+
+    // One burst, admitted at sent_ns.
+    void record(const ReplayBurst &b, uint16_t n, uint64_t sent_ns, bool measure_lateness, uint64_t tolerance_ns) {
+        if (n == 0) return;
+        if (packets == 0) first_scheduled_ns = b.arrival[0], first_sent_ns = sent_ns;
+        uint64_t sum = 0, burst_bytes = 0;
+        for (uint16_t i = 0; i < n; ++i) {
+            burst_bytes += b.entry[i]->len_bytes;
+            if (!measure_lateness) continue;
+            const uint64_t late_ns = sent_ns > b.arrival[i] ? sent_ns - b.arrival[i] : 0;
+            lateness_ns.record_in_burst(late_ns);
+            sum += late_ns;
+            late += late_ns > tolerance_ns ? 1 : 0;
+        }
+        lateness_ns.add_sum(sum);
+        packets += n;
+        bytes += burst_bytes;
+        last_scheduled_ns = b.arrival[n - 1];
+        last_sent_ns = sent_ns;
+    }
+};
+
+// A replay's figures for the summary and the JSON.
+struct ReplayReport {
+    std::string port, file, pace, memory;  // memory: where the trace was held ("hugepages", "ordinary memory", "" in linkem-sim)
+    uint64_t records = 0, trace_bytes = 0, trace_span_ns = 0;
+    std::optional<uint64_t> loops;  // configured; none: forever
+    bool virtual_time = false;      // linkem-sim: on schedule by construction
+    bool topspeed = false;
+    bool done = false;
+    uint64_t packets = 0, bytes = 0;
+    uint64_t schedule_span_ns = 0;  // last scheduled minus first scheduled, of the packets admitted
+    uint64_t duration_ns = 0;       // last admitted minus first admitted
+    double drift_ppm = 0;           // (duration - schedule span) / schedule span, x 10^6
+    uint64_t late = 0, tolerance_ns = 0;
+    uint64_t lateness_p50_ns = 0, lateness_p99_ns = 0, lateness_p999_ns = 0, lateness_max_ns = 0;
+};
+
+ReplayReport replay_report(const Port &port, const ReplayTrace &trace, const ReplayStats &stats, uint64_t tolerance_ns);
+std::string replay_pace_text(const Replay &r);           // "speed 2", "10000 pps", "rate 10Mbit/s", "topspeed"
+std::string replay_summary_text(const ReplayReport &r);  // lines for the summary
+Json replay_json(const ReplayReport &r);                 // one element of the JSON's "replay" list
+
+}  // namespace linkem

@@ -1,0 +1,106 @@
+// [eal][replay] A replay source live and in virtual time: linkem replays a
+// trace through a link with delay and Bernoulli loss onto a net_pcap port
+// and ends by itself; linkem-sim runs the same configuration and seed. The
+// same packets are lost (compared by the sequence numbers the frames carry,
+// in order), each packet's time (relative to the first) differs by no more
+// than the tx lateness linkem measured, and the replay's own figures are
+// reported. Needs root for linkem's EAL (skips otherwise).
+#include "linkem_process.hpp"
+#include "replay_trace.hpp"
+#include "skip.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+using namespace linkem::test;
+
+TEST_CASE("a replayed trace through delay and loss: linkem and linkem-sim agree packet by packet", "[eal][replay]") {
+    if (geteuid() != 0) LINKEM_SKIP("needs root to start DPDK's EAL");
+    TempDir dir;
+    // 400 frames recorded 500 us apart (a 199.5 ms trace), twice, from 100 ms after the start.
+    std::vector<TraceRecord> trace;
+    for (uint32_t i = 0; i < 400; ++i) trace.push_back({1'700'000'000'000'000'000ULL + i * 500'000ULL, sequenced_frame(i, 100)});
+    write_trace((dir / "trace.pcap").string(), trace, true);
+    const std::string live_out = (dir / "live.pcap").string();
+    const std::string config = dir.write(
+        "replay.yaml",
+        fmt::format("ports:\n  r: {{replay: trace.pcap, speed: 1, loop: 2, start: 100ms}}\n  b: {{device: \"net_pcap0,tx_pcap={}\"}}\n"
+                    "links:\n  - {{name: rb, from: r, to: b, delay: 5ms, loss: 10%}}\nseed: 11\n",
+                    live_out));
+
+    const Run live = run_linkem(config + " --stats-interval 0 --stats-json " + (dir / "live.json").string(), 60);
+    INFO(live.output);
+    REQUIRE(live.status == 0);
+    CHECK_THAT(live.output, Catch::Contains("every replay has sent its last packet") && Catch::Contains("linkem: port r: replay ") &&
+                                Catch::Contains("400 packets"));
+    CHECK(live.seconds < 20);  // it ended by itself, after 0.5 s of replay and the grace
+
+    const Run sim = run_program("LINKEM_SIM_BIN",
+                                config + " --out b=" + (dir / "sim.pcap").string() + " --stats-json " + (dir / "sim.json").string(), 60);
+    INFO(sim.output);
+    REQUIRE(sim.status == 0);
+
+    const std::vector<TraceRecord> got = read_trace(live_out), want = read_trace((dir / "sim.pcap").string());
+    const nlohmann::json live_stats = read_json(dir / "live.json"), sim_stats = read_json(dir / "sim.json");
+    const uint64_t lost = link_in(sim_stats, "rb")["drops"]["loss"].get<uint64_t>();
+    CHECK(want.size() + lost == 800);
+    CHECK(link_in(live_stats, "rb")["drops"]["loss"].get<uint64_t>() == lost);
+    // The same packets, in the same order: the same ones were lost.
+    std::vector<uint32_t> got_seq, want_seq;
+    for (const TraceRecord &p : got) got_seq.push_back(sequence_of(p.bytes));
+    for (const TraceRecord &p : want) want_seq.push_back(sequence_of(p.bytes));
+    REQUIRE(got_seq == want_seq);
+    REQUIRE(!got.empty());
+
+    // Times relative to the first delivered packet: linkem's differ from the
+    // schedule + delay (linkem-sim's) only by its tx lateness (the time it
+    // handed a burst to the driver minus the release time; net_pcap stamps
+    // the frame then).
+    const nlohmann::json &tx_lateness = link_in(live_stats, "rb")["lateness_ns"];
+    const int64_t allowed_ns = static_cast<int64_t>(tx_lateness["max"].get<uint64_t>()) + 20'000;  // + net_pcap's clock reading
+    int64_t worst_ns = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+        const int64_t live_ns = static_cast<int64_t>(got[i].time_ns - got[0].time_ns);
+        const int64_t sim_ns = static_cast<int64_t>(want[i].time_ns - want[0].time_ns);
+        worst_ns = std::max(worst_ns, std::abs(live_ns - sim_ns));
+    }
+    INFO(fmt::format("worst difference {} ns, tx lateness max {} ns, p99 {} ns", worst_ns, tx_lateness["max"].get<uint64_t>(),
+                     tx_lateness["p99"].get<uint64_t>()));
+    CHECK(worst_ns <= allowed_ns);
+    // And linkem-sim's times are exactly the schedule plus the delay.
+    for (const TraceRecord &p : want) {
+        const uint64_t t = p.time_ns - 105'000'000;  // start + delay
+        const uint64_t loop = t / 200'000'000, at = t % 200'000'000;
+        CHECK(loop < 2);
+        CHECK(at == sequence_of(p.bytes) * 500'000ULL);
+    }
+
+    // The replay's own figures.
+    const nlohmann::json &replay = live_stats["replay"][0];
+    INFO(replay.dump());
+    CHECK(replay["port"] == "r");
+    CHECK(replay["packets"] == 800);
+    CHECK(replay["done"] == true);
+    CHECK(replay["records"] == 400);
+    CHECK(replay["trace_span_ns"] == 199'500'000);
+    CHECK(replay["schedule_span_ns"] == 399'500'000);
+    const uint64_t duration = replay["duration_ns"].get<uint64_t>();
+    const nlohmann::json &lateness = replay["lateness"];
+    CHECK(lateness["p50_ns"].get<uint64_t>() <= lateness["p99_ns"].get<uint64_t>());
+    CHECK(lateness["p99_ns"].get<uint64_t>() <= lateness["max_ns"].get<uint64_t>());
+    // Duration against the schedule: the last packet's lateness minus the first's.
+    CHECK(duration + lateness["max_ns"].get<uint64_t>() >= 399'500'000);
+    CHECK(duration <= 399'500'000 + lateness["max_ns"].get<uint64_t>());
+    CHECK(std::abs(replay["drift_ppm"].get<double>()) <= 1e6 * static_cast<double>(lateness["max_ns"].get<uint64_t>()) / 399.5e6 + 1);
+    CHECK((replay["memory"] == "hugepages" || replay["memory"] == "ordinary memory"));
+    CHECK_THAT(live.output, Catch::Contains("replay r: trace.pcap (400 packets") && Catch::Contains("drift") &&
+                                Catch::Contains("lateness (admitted after the schedule): p50"));
+    CHECK(sim_stats["replay"][0]["packets"] == 800);
+}
