@@ -388,8 +388,10 @@ bool Emulator::build_pipeline() {
     if (!make_replay_ports()) return false;
     for (auto &in : pipeline_->ingress()) {
         const int ethdev = ethdev_index_[in->port];
-        rx_ports_.push_back(
-            {in.get(), ethdev < 0 ? uint16_t{0} : ports_[static_cast<size_t>(ethdev)].port_id, nullptr, replays_[in->port].get()});
+        ReplayPort *replay = replays_[in->port].get();
+        rx_ports_.push_back({in.get(), ethdev < 0 ? uint16_t{0} : ports_[static_cast<size_t>(ethdev)].port_id, nullptr, replay});
+        if (replay != nullptr && replay->topspeed && in->direct != nullptr && in->direct->flows == nullptr)
+            replay->room_lane = in->direct->hops.back()->lane;
     }
     for (auto &out : pipeline_->egress())
         tx_ports_.push_back({out.get(), ports_[static_cast<size_t>(ethdev_index_[out->port])].port_id, pools_[out->port]});
@@ -442,6 +444,7 @@ bool Emulator::make_replay_ports() {
         }
         replays_[k] = std::make_unique<ReplayPort>(*p.replay, trace, static_cast<uint64_t>(config_.stats.lateness_tolerance.ns));
         replays_[k]->memory = memory;
+        for (const ReplayEntry &e : d.entries) replays_[k]->max_len_bytes = std::max(replays_[k]->max_len_bytes, e.len_bytes);
         fmt::print(
             "linkem: port {}: replay {} ({}, {} packets, {}, over {}), {}, {}, in {}\n", p.name, p.replay->path, d.format, trace.count,
             bytes_text(index_bytes + d.bytes.size()), human_duration(static_cast<double>(trace.span_ns)), replay_pace_text(*p.replay),

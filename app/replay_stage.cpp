@@ -5,6 +5,8 @@
 
 #include <rte_cycles.h>
 
+#include <algorithm>
+
 namespace linkem {
 
 uint32_t replay_stage(RxPort &in, const LcoreTask &task) {
@@ -12,7 +14,12 @@ uint32_t replay_stage(RxPort &in, const LcoreTask &task) {
     if (r.cursor.done()) return 0;
     const uint64_t now = task.clock->to_ns(rte_rdtsc());
     ReplayBurst b;
-    const uint16_t n = r.cursor.take(r.topspeed ? UINT64_MAX : now, static_cast<uint16_t>(task.burst), b);
+    uint64_t most = task.burst;
+    if (r.room_lane != nullptr) {
+        most = std::min(most, ingress_detail::lane_room(r.room_lane->arena, DelayArena::record_bytes(r.max_len_bytes), task.burst));
+        if (most == 0) return 0;  // the tx stage has not caught up yet
+    }
+    const uint16_t n = r.cursor.take(r.topspeed ? UINT64_MAX : now, static_cast<uint16_t>(most), b);
     if (n != 0) {
         // topspeed has no schedule: a packet arrives when linkem gets to it.
         if (r.topspeed)

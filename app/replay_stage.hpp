@@ -4,6 +4,7 @@
 // as its arrival time; what it did goes into its ReplayStats.
 #pragma once
 
+#include "linkem/pipeline.hpp"
 #include "linkem/replay.hpp"
 
 #include <cstdint>
@@ -23,6 +24,11 @@ struct ReplayPort {
     const bool topspeed;
     const uint64_t tolerance_ns;  // stats.lateness_tolerance
     std::string memory;           // where the trace is: "hugepages" or "ordinary memory"
+    // topspeed into one plain link: no more than its lane has room for (in
+    // records of the trace's longest frame), so the source does not overrun
+    // the link it feeds (nullptr: rules or a per-flow template; no limit).
+    Lane *room_lane = nullptr;
+    uint32_t max_len_bytes = 0;
 };
 
 // Admits what is due from in.replay (at most a burst); returns how many.

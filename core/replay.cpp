@@ -137,8 +137,8 @@ std::string replay_summary_text(const ReplayReport &r) {
         return out + fmt::format("  {}{}: {}\n", r.virtual_time ? "in virtual time, all at once" : "sent as fast as linkem could",
                                  r.done ? "" : " (stopped before the end)", r.virtual_time ? "no duration" : human_si(pps, "pps"));
     }
-    out += fmt::format("  duration {} against a schedule of {} (the trace's {} at {}): drift {:+.1f} ppm{}\n", d(r.duration_ns),
-                       d(r.schedule_span_ns), d(r.trace_span_ns), r.pace, r.drift_ppm, r.done ? "" : " (stopped before the end)");
+    out += fmt::format("  duration {} (first to last packet) against its schedule's {}: drift {:+.1f} ppm{}\n", d(r.duration_ns),
+                       d(r.schedule_span_ns), r.drift_ppm, r.done ? "" : " (stopped before the end)");
     if (r.virtual_time) return out + "  lateness: none (virtual time: every packet at its scheduled time)\n";
     return out + fmt::format("  lateness (admitted after the schedule): p50 {}, p99 {}, p99.9 {}, max {}; {} later than {}\n",
                              d(r.lateness_p50_ns), d(r.lateness_p99_ns), d(r.lateness_p999_ns), d(r.lateness_max_ns), r.late,
