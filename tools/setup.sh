@@ -22,6 +22,7 @@ packages=(
   libyaml-cpp-dev libfmt-dev nlohmann-json3-dev catch2
   libcpp-httplib-dev python3-prometheus-client  # stats.prometheus's server; its test parses the scrape
   iproute2 ethtool iputils-ping iperf3 python3 python3-matplotlib tcpdump
+  tcpreplay  # tools/replay_compare.sh: replay timing beside linkem's
   clang-14 libclang-rt-14-dev  # libFuzzer for tools/fuzz.sh (the fuzz-smoke test)
   dpkg-dev man-db  # tools/package.sh (dpkg-shlibdeps) and its man page check
   debootstrap      # test/package_chroot.sh: the .deb installed in a Debian 12 chroot
