@@ -368,6 +368,11 @@ Config Loader::load(const YAML::Node &root) {
         error(SourcePos{1, 1}, "links", "missing required key \"links\" (example: links: [{name: a-to-b, from: a, to: b, delay: 10ms}])");
     if (auto it = top.find("rules"); it != top.end()) load_rules(it->second, c);
     if (errors_.empty()) check_paths(c);
+    for (const Port &p : c.ports)  // a replay no link starts from would send nothing, and never end
+        if (p.replay && std::none_of(c.links.begin(), c.links.end(), [&](const Link &l) { return l.from == p.name; }))
+            error(p.replay->pos, child(child("ports", p.name), "replay"),
+                  fmt::format("replay source \"{}\" feeds no link: add one that starts there (example: {{name: {}-to-b, from: {}, to: b}})",
+                              p.name, p.name, p.name));
     if (auto it = top.find("pipeline"); it != top.end()) load_pipeline(it->second, c);
     if (auto it = top.find("stats"); it != top.end()) load_stats(it->second, c);
     if (auto it = top.find("capture"); it != top.end()) {

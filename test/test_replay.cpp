@@ -115,6 +115,9 @@ TEST_CASE("a replay port's bad values are refused with their position, path and 
     require_one_error(with_port("{device: net_null0, speed: 2}"), 2, 26, "ports.r.speed",
                       "\"speed\" belongs to a replay source, which this port is not (example: {replay: trace.pcap, speed: 2})");
     require_one_error(with_port("{}"), 2, 6, "ports.r.device", "or replay: FILE for a replay source");
+    require_one_error(
+        "ports:\n  r: {replay: t.pcap}\n  b: {device: net_null1}\n  c: {device: net_null2}\nlinks:\n  - {name: cb, from: c, to: b}\n", 2,
+        15, "ports.r.replay", "replay source \"r\" feeds no link: add one that starts there (example: {name: r-to-b, from: r, to: b})");
     // A link may only start at a replay port.
     require_one_error(with_port("{replay: t.pcap}", "  - {name: br, from: b, to: r}\n"), 6, 29, "links[1].to",
                       "port \"r\" is a replay source: it only sends, so a link cannot go to it");
