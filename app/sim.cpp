@@ -61,7 +61,7 @@ __extension__ using u128 = unsigned __int128;
 constexpr int kExitOk = 0, kExitRuntime = 1, kExitUsage = 2;
 
 const char *kUsage =
-    "usage: linkem-sim CONFIG.yaml (--in [PORT=]IN.pcap ... | --synthetic rate=R,size=S,count=N)\n"
+    "usage: linkem-sim CONFIG.yaml [--in [PORT=]IN.pcap ... | --synthetic rate=R,size=S,count=N]\n"
     "                  [--out [PORT=]OUT.pcap ...] [--link NAME] [--seed N] [--stats-json FILE]\n"
     "\n"
     "Runs CONFIG.yaml in virtual time, every port, rule and link of it, and prints what it did.\n"
