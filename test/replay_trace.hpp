@@ -49,8 +49,10 @@ inline void write_trace(const std::string &path, const std::vector<TraceRecord> 
 
 // Every record of a nanosecond or microsecond pcap (as linkem-sim and net_pcap write).
 inline std::vector<TraceRecord> read_trace(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    std::string data(in ? static_cast<size_t>(in.tellg()) : 0, '\0');
+    in.seekg(0);
+    in.read(data.data(), static_cast<std::streamsize>(data.size()));
     std::vector<TraceRecord> out;
     if (data.size() < 24) return out;
     uint32_t magic;

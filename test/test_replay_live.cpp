@@ -104,3 +104,26 @@ TEST_CASE("a replayed trace through delay and loss: linkem and linkem-sim agree 
                                 Catch::Contains("lateness (admitted after the schedule): p50"));
     CHECK(sim_stats["replay"][0]["packets"] == 800);
 }
+
+TEST_CASE("a malformed replay trace refuses --check and the run before EAL, naming the byte offset", "[eal][replay]") {
+    TempDir dir;
+    std::vector<TraceRecord> trace;
+    for (uint32_t i = 0; i < 3; ++i) trace.push_back({1'000'000'000ULL + i * 1000, sequenced_frame(i, 100)});
+    write_trace((dir / "whole.pcap").string(), trace, false);
+    const std::string whole = read_file(dir / "whole.pcap");
+    dir.write("cut.pcap", whole.substr(0, whole.size() - 7));  // the third record loses its last 7 bytes
+    const std::string config = dir.write("cut.yaml",
+                                         "ports:\n  r: {replay: cut.pcap}\n  b: {device: net_null0}\n"
+                                         "links:\n  - {name: rb, from: r, to: b}\n");
+    const Run check = run_linkem(config + " --check", 30);
+    INFO(check.output);
+    CHECK(check.status == 2);
+    CHECK_THAT(check.output, Catch::Contains("cut.yaml:2:15: ports.r.replay: ") && Catch::Contains("record 3 at byte 256 is truncated"));
+    if (geteuid() != 0) LINKEM_SKIP("needs root to start DPDK's EAL");
+    const Run run = run_linkem(config + " --stats-interval 0", 30);
+    INFO(run.output);
+    CHECK(run.status == 2);
+    CHECK_THAT(run.output, Catch::Contains("cut.yaml:2:15: ports.r.replay: ") && Catch::Contains("record 3 at byte 256 is truncated") &&
+                               Catch::Contains("a replay trace cannot be used; nothing was started"));
+    CHECK_THAT(run.output, !Catch::Contains("EAL"));
+}
