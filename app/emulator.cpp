@@ -360,6 +360,8 @@ bool Emulator::start(const EalPlan &eal) {
         t.idle_after_ns = static_cast<uint64_t>(config_.pipeline.idle_after.ns);
         t.idle_nap_ns = static_cast<uint64_t>(config_.pipeline.idle_nap.ns);
         t.control = &control_;
+        if (std::all_of(rx_ports_.begin(), rx_ports_.end(), [](const RxPort &in) { return in.replay != nullptr; }))
+            for (const RxPort &in : rx_ports_) t.replay_sources.push_back(in.replay);
         fmt::print("linkem: lcore {}: {}\n", lcore_ids_[k], work.empty() ? "idle" : fmt::format("{}", fmt::join(work, ", ")));
     }
     return true;
@@ -637,7 +639,10 @@ int Emulator::run(const EalPlan &eal) {
 
     started_ns_ = clock_->to_ns(rte_rdtsc());
     for (auto &r : replays_)
-        if (r != nullptr) r->cursor.begin(started_ns_);  // the schedule counts from linkem's start
+        if (r != nullptr) {
+            r->cursor.begin(started_ns_);  // the schedule counts from linkem's start
+            r->next_ns.store(r->cursor.next_ns(), std::memory_order_relaxed);
+        }
     previous_ = snapshots(false);
     previous_ns_ = started_ns_;
     if (metrics_) {

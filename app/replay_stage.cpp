@@ -27,6 +27,7 @@ uint32_t replay_stage(RxPort &in, const LcoreTask &task) {
         admit_burst(*in.ingress, b, n, now, [&task] { return task.clock->to_ns(rte_rdtsc()); });
         r.stats.record(b, n, now, !r.topspeed, r.tolerance_ns);
     }
+    r.next_ns.store(r.cursor.next_ns(), std::memory_order_release);  // after the burst is in its lanes
     if (r.cursor.done()) r.stats.done.store(true, std::memory_order_release);
     return n;
 }

@@ -7,6 +7,7 @@
 #include "linkem/pipeline.hpp"
 #include "linkem/replay.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -29,6 +30,9 @@ struct ReplayPort {
     // the link it feeds (nullptr: rules or a per-flow template; no limit).
     Lane *room_lane = nullptr;
     uint32_t max_len_bytes = 0;
+    // The next record's scheduled time (UINT64_MAX when done), stored after
+    // each poll for the tx lcores' naps: no packet of this source arrives sooner.
+    std::atomic<uint64_t> next_ns{0};
 };
 
 // Admits what is due from in.replay (at most a burst); returns how many.

@@ -189,6 +189,11 @@ Nap plan_nap(const LcoreTask &task, bool receiving, bool backed_off, uint64_t no
                 else
                     horizon = std::min(horizon, in->replay->cursor.next_ns());
             }
+    // The replays' next arrivals, read before the lanes: a burst admitted after
+    // this read is either seen in its lane below or not yet published, and
+    // then its time is at or after what was read (stored after the publish).
+    uint64_t next_arrival = UINT64_MAX;
+    for (const ReplayPort *r : task.replay_sources) next_arrival = std::min(next_arrival, r->next_ns.load(std::memory_order_acquire));
     for (TxPort *out : task.tx_ports) {
         for (Lane *lane : out->egress->lanes) {
             const ArenaRecord *head = lane->arena.front();
@@ -196,6 +201,9 @@ Nap plan_nap(const LcoreTask &task, bool receiving, bool backed_off, uint64_t no
                 horizon = std::min(horizon, head->release_ns);
             else if (lane->link->min_delay_ns > task.sleep_threshold_ns)
                 horizon = std::min(horizon, now + lane->link->min_delay_ns);
+            else if (!task.replay_sources.empty())
+                horizon = std::min(
+                    horizon, next_arrival > UINT64_MAX - lane->link->min_delay_ns ? UINT64_MAX : next_arrival + lane->link->min_delay_ns);
             else
                 poll = true;
         }

@@ -80,6 +80,10 @@ struct LcoreTask {
     uint64_t idle_after_ns = 1'000'000'000;  // idle back-off (config.hpp Pipeline): after this long without a packet,
     uint64_t idle_nap_ns = 1'000'000;        // poll naps of this length (0: none)
     PipelineControl *control = nullptr;
+    // When every arrival port is a replay source: their next packets' times
+    // (ReplayPort::next_ns), so a tx stage with an empty lane naps until the
+    // next one can be due instead of polling (empty: some port is a device).
+    std::vector<const ReplayPort *> replay_sources;
 };
 
 // The loop of one lcore; `arg` is a LcoreTask. Returns 0.
