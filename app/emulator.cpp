@@ -235,6 +235,7 @@ bool Emulator::start(const EalPlan &eal) {
     for (const std::string &removed : remove_stale_runtime_files(args))
         fmt::print("linkem: removed {}, left by a run that was killed\n", removed);
     eal_args_ = args;
+    remove_empty_runtime_dir_at_exit(args);  // registered before EAL's own handler, so it runs after it
     // The expected start-up lines only at --log-level info and debug (eal_log.hpp).
     install_eal_log(cl_.log_level != "info" && cl_.log_level != "debug");
     bool refused_arguments = false;
