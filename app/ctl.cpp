@@ -66,10 +66,16 @@ class Session {
         std::string error;
         bool no_listener = false;
         if (client_.connect(path, &error, &no_listener)) return kCtlOk;
-        if (no_listener && o_.socket.empty())
-            err_ << fmt::format("linkemctl: no linkem instance named \"{}\" runs: {}\n", o_.name, error);
-        else
+        std::error_code ec;
+        if (no_listener && o_.socket.empty()) {
+            const bool maybe_root = geteuid() != 0 && std::filesystem::exists("/var/run/dpdk", ec);
+            err_ << fmt::format(
+                "linkemctl: no linkem instance named \"{}\" runs: {}{}\n", o_.name, error,
+                maybe_root ? fmt::format("; a linkem run by root keeps its socket in /var/run/dpdk/{}: run linkemctl as root", o_.name)
+                           : "");
+        } else {
             err_ << fmt::format("linkemctl: {}\n", error);
+        }
         return kCtlFailed;
     }
 
