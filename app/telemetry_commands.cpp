@@ -27,8 +27,9 @@ struct State {
 };
 
 State &state() {
-    static State s;  // lives until exit: telemetry threads outlive the emulator
-    return s;
+    // Never destroyed: DPDK's telemetry threads outlive main() and may answer during exit.
+    static State *s = new State;
+    return *s;
 }
 
 // A shaped value into a telemetry container (an object or an array of one scalar type).

@@ -53,12 +53,13 @@ TEST_CASE("two named instances run side by side and linkemctl steers each by its
     const std::string file_b = dir.write("b.yaml", config_with_link("b-link"));  // named on the command line
     const std::string run_args = " --duration 60s --stats-interval 0";
 
-    Run show_a, show_b, json_a, unknown, twice, telemetry_links, telemetry_commands;
+    Run show_a, show_b, json_a, watch_b, unknown, twice, telemetry_links, telemetry_commands;
     const Run run_b = run_linkem_and(shell_quote(file_b) + " --name " + b + run_args, 90, [&](pid_t pid_b) {
         const Run run_a_inner = run_linkem_and(shell_quote(file_a) + run_args, 90, [&](pid_t pid_a) {
             show_a = show_when_up(a);
             show_b = show_when_up(b);
             json_a = ctl("--name " + a + " show a-to-b --json");
+            watch_b = ctl("--name " + b + " watch --count 1 --interval 300ms");
             unknown = ctl("--name lkmt-nobody-" + std::to_string(getpid()) + " show");
             twice = run_linkem(shell_quote(file_b) + " --name " + a + " --duration 1s --stats-interval 0", 60);
             if (system("command -v dpdk-telemetry.py >/dev/null 2>&1") == 0) {
@@ -90,6 +91,11 @@ TEST_CASE("two named instances run side by side and linkemctl steers each by its
     REQUIRE(doc["links"].size() == 1);
     CHECK(doc["links"][0]["config"]["bandwidth"] == "100Mbit/s");
     CHECK(doc["links"][0]["rx_packets"].get<uint64_t>() > 0);  // net_null receives all the time
+    // watch: a table with rates over the interval.
+    INFO(watch_b.output);
+    CHECK(watch_b.status == 0);
+    CHECK_THAT(watch_b.output, Catch::Contains("IN pps") && Catch::Contains("b-link") && Catch::Contains("bit/s") &&
+                                   Catch::Contains("queue ") && !Catch::Contains("a-to-b"));
     // An unknown name: status 1, naming the socket looked for.
     INFO(unknown.output);
     CHECK(unknown.status == 1);
