@@ -11,6 +11,8 @@
 #include "replay_stage.hpp"
 #include "runtime_files.hpp"
 #include "stages.hpp"
+#include "status_target.hpp"
+#include "telemetry_commands.hpp"
 
 #include <fmt/format.h>
 #include <rte_cycles.h>
@@ -217,9 +219,10 @@ class Emulator {
     // The last interval's end (status lines, --stats-jsonl): its snapshot and time.
     std::vector<LinkSnapshot> previous_;
     uint64_t previous_ns_ = 0;
-    std::unique_ptr<MetricsServer> metrics_;  // stats.prometheus: bound in start(), serving from run() until clean_up()
-    std::ofstream jsonl_;                     // --stats-jsonl; closed after a failed write
-    bool jsonl_failed_ = false;               // a write failed: the run exits 1
+    std::unique_ptr<MetricsServer> metrics_;         // stats.prometheus: bound in start(), serving from run() until clean_up()
+    std::unique_ptr<ControlTarget> control_target_;  // what the telemetry commands call, from run() until clean_up()
+    std::ofstream jsonl_;                            // --stats-jsonl; closed after a failed write
+    bool jsonl_failed_ = false;                      // a write failed: the run exits 1
 };
 
 bool Emulator::start(const EalPlan &eal) {
@@ -246,6 +249,7 @@ bool Emulator::start(const EalPlan &eal) {
     for (const std::string &removed : remove_stale_runtime_files(args))
         fmt::print("linkem: removed {}, left by a run that was killed\n", removed);
     eal_args_ = args;
+    remove_empty_runtime_dir_at_exit(args);  // registered before EAL's own handler, so it runs after it
     // The expected start-up lines only at --log-level info and debug (eal_log.hpp).
     install_eal_log(cl_.log_level != "info" && cl_.log_level != "debug");
     bool refused_arguments = false;
@@ -258,6 +262,11 @@ bool Emulator::start(const EalPlan &eal) {
     }
     eal_ready_ = true;
     clock_ = std::make_unique<TscClock>(rte_get_tsc_hz(), rte_rdtsc());
+    // Telemetry answers from now on: status 1, "starting", until run() hands over the target.
+    TelemetryInstance instance{config_.name, cl_.config_path, seed_, {}};
+    for (const Link &l : config_.links) instance.links.push_back(l.name);
+    if (const std::string problem = register_telemetry_commands(instance); !problem.empty())
+        fmt::print(stderr, "linkem: warning: {}: linkemctl will not reach this instance\n", problem);
 
     lcore_ids_.push_back(rte_get_main_lcore());
     unsigned id;
@@ -653,6 +662,10 @@ int Emulator::run(const EalPlan &eal) {
         });
         fmt::print("linkem: metrics: http://{}/metrics (Prometheus)\n", config_.stats.prometheus->to_string());
     }
+    // The telemetry commands (linkemctl) read what the status lines read, from DPDK's telemetry threads.
+    control_target_ = std::make_unique<StatusTarget>(config_, [this] { return snapshots(true); });
+    set_telemetry_target(control_target_.get(), "running");
+    fmt::print("linkem: instance \"{}\": linkemctl --name {} show\n", config_.name, config_.name);
     fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
     std::fflush(stdout);
     std::thread control([&] { control_loop(grace_ns); });
@@ -783,7 +796,9 @@ int Emulator::finish() {
 }
 
 void Emulator::clean_up() {
-    if (metrics_) metrics_->stop();  // first: it reads the pipeline
+    if (metrics_) metrics_->stop();             // first: it reads the pipeline
+    set_telemetry_target(nullptr, "stopping");  // waits for commands that call it
+    control_target_.reset();
     for (OpenPort &p : ports_) close_port(p);
     for (RxPort &in : rx_ports_) rte_ring_free(in.handoff);  // empty: the classify lcore stops only once they are
     rx_ports_.clear();

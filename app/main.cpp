@@ -7,6 +7,7 @@
 #include "linkem/config.hpp"
 #include "emulator.hpp"
 #include "interface_lock.hpp"
+#include "runtime_files.hpp"
 #include "linkem/device_driver.hpp"
 #include "linkem/device_iface.hpp"
 #include "linkem/eal_args.hpp"
@@ -105,8 +106,9 @@ int main(int argc, char **argv) {
         return kExitOk;
     }
 
-    const LoadResult loaded = load_config_file(cl.config_path);
+    LoadResult loaded = load_config_file(cl.config_path);
     if (!loaded.config) return report_errors(loaded.errors, loaded.error_count, cl.config_path);
+    if (cl.name) loaded.config->name = *cl.name;
     const Config &config = *loaded.config;
     const uint64_t seed = resolve_seed(config);  // reported, so a `seed: random` run can be repeated
 
@@ -194,6 +196,15 @@ int main(int argc, char **argv) {
         return kExitUsage;
     }
     for (const std::string &w : locks.warnings()) fmt::print(stderr, "linkem: warning: {}\n", w);
+
+    // One instance per name: the name is EAL's file prefix, and linkemctl finds an instance by it.
+    if (std::string how; instance_is_running(eal.args, &how)) {
+        fmt::print(stderr,
+                   "linkem: an instance named \"{}\" is running already ({}): give this one another name with --name NAME or "
+                   "name: in {}; nothing was started\n",
+                   config.name, how, cl.config_path);
+        return kExitUsage;
+    }
 
     for (const std::string &w : eal.warnings) fmt::print(stderr, "linkem: warning: {}\n", w);
     for (const std::string &w : interface_warnings) fmt::print(stderr, "linkem: warning: {}\n", w);

@@ -1,5 +1,7 @@
 #include "runtime_files.hpp"
 
+#include "linkem/instance.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/socket.h>
@@ -96,13 +98,22 @@ bool eal_in_memory(const std::vector<std::string> &eal_args) {
 }
 
 std::string eal_runtime_dir(const std::vector<std::string> &eal_args) {
-    // EAL's rule (eal_create_runtime_dir): /var/run for root, else $XDG_RUNTIME_DIR or /tmp.
-    std::string base = "/var/run";
-    if (geteuid() != 0) {
-        const char *xdg = std::getenv("XDG_RUNTIME_DIR");
-        base = xdg != nullptr ? xdg : "/tmp";
+    return dpdk_runtime_dir(eal_file_prefix(eal_args));  // EAL's rule (eal_create_runtime_dir)
+}
+
+bool instance_is_running(const std::vector<std::string> &eal_args, std::string *what) {
+    const fs::path dir = eal_runtime_dir(eal_args);
+    const fs::path socket = dir / kTelemetrySocketName;
+    std::error_code ec;
+    if (fs::is_socket(socket, ec) && socket_is_live(socket)) {
+        *what = fmt::format("its telemetry socket {} answers", socket.string());
+        return true;
     }
-    return base + "/dpdk/" + eal_file_prefix(eal_args);
+    if (fs::exists(dir / "config", ec) && primary_is_live(dir / "config")) {
+        *what = fmt::format("a DPDK primary process holds {}", (dir / "config").string());
+        return true;
+    }
+    return false;
 }
 
 std::vector<std::string> remove_stale_runtime_files(const std::vector<std::string> &eal_args) {
@@ -125,10 +136,24 @@ std::vector<std::string> remove_stale_runtime_files(const std::vector<std::strin
     return removed;
 }
 
+namespace {
+std::string g_runtime_dir_at_exit;
+void remove_runtime_dir_if_empty() {
+    std::error_code ec;
+    if (fs::is_directory(g_runtime_dir_at_exit, ec) && fs::is_empty(g_runtime_dir_at_exit, ec)) fs::remove(g_runtime_dir_at_exit, ec);
+}
+}  // namespace
+
+void remove_empty_runtime_dir_at_exit(const std::vector<std::string> &eal_args) {
+    if (!eal_in_memory(eal_args) || !g_runtime_dir_at_exit.empty()) return;
+    g_runtime_dir_at_exit = eal_runtime_dir(eal_args);
+    std::atexit(remove_runtime_dir_if_empty);
+}
+
 std::vector<std::string> remove_runtime_files(const std::vector<std::string> &eal_args) {
     std::vector<std::string> left;
-    if (eal_in_memory(eal_args)) return left;  // EAL made no files but its sockets, and removed them
     std::error_code ec;
+    if (eal_in_memory(eal_args)) return left;  // EAL made no files but its sockets: remove_empty_runtime_dir_at_exit()
     for (const fs::path &f : hugepage_files(eal_file_prefix(eal_args)))
         if (!fs::remove(f, ec) && ec) left.push_back(fmt::format("{}: {}", f.string(), ec.message()));
     const fs::path dir = eal_runtime_dir(eal_args);

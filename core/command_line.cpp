@@ -1,4 +1,5 @@
 #include "linkem/command_line.hpp"
+#include "linkem/instance.hpp"
 #include "linkem/suggest.hpp"
 #include "linkem_commit.h"
 #include "linkem_version.h"
@@ -11,8 +12,9 @@ namespace linkem {
 namespace {
 
 const std::vector<std::string> kLogLevels = {"error", "warning", "notice", "info", "debug"};
-const std::vector<std::string> kOptions = {"--check",     "--duration", "--stats-json", "--stats-jsonl",  "--stats-interval",
-                                           "--log-level", "--help",     "--version",    "--list-plugins", "--from-netem"};
+const std::vector<std::string> kOptions = {"--check",          "--duration",   "--stats-json", "--stats-jsonl",
+                                           "--stats-interval", "--log-level",  "--help",       "--version",
+                                           "--list-plugins",   "--from-netem", "--name"};
 
 }  // namespace
 
@@ -33,6 +35,8 @@ std::string usage_text() {
            "  --stats-jsonl FILE    append a JSON line per --stats-interval to FILE while running, and a\n"
            "                        last one at the end (JSON Lines, for plotting)\n"
            "  --log-level L         error, warning, notice (default), info or debug\n"
+           "  --name NAME           the instance's name (default: the configuration's name:, else linkem):\n"
+           "                        EAL's file prefix, what linkemctl --name NAME and dpdk-telemetry.py -f NAME find\n"
            "  --list-plugins        list the loss, delay and bandwidth models and their parameters\n"
            "  --from-netem \"OPTS\"  print the linkem configuration for netem's options, such as\n"
            "                        \"delay 100ms 10ms loss 1% rate 10mbit\" (docs/NETEM.md)\n"
@@ -54,6 +58,9 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
         const std::string &arg = args[i];
         if (arg == "--") {
             cl.eal_args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+            for (const std::string &a : cl.eal_args)
+                if (a == "--file-prefix" || a.rfind("--file-prefix=", 0) == 0)
+                    return Result::fail("--file-prefix after --: the file prefix is linkem's instance name; use --name NAME instead");
             break;
         }
         if (arg.size() < 2 || arg[0] != '-') {
@@ -108,6 +115,11 @@ Parsed<CommandLine> parse_command_line(const std::vector<std::string> &args) {
             const auto v = value();
             if (!v || v->empty()) return Result::fail(fmt::format("{} needs a file name", name));
             (name == "--stats-json" ? cl.stats_json_path : cl.stats_jsonl_path) = *v;
+        } else if (name == "--name") {
+            const auto v = value();
+            if (!v) return Result::fail("--name needs an instance name, such as --name lab2");
+            if (const std::string bad = instance_name_problem(*v); !bad.empty()) return Result::fail("--name: " + bad);
+            cl.name = *v;
         } else if (name == "--log-level") {
             const auto v = value();
             if (!v || std::find(kLogLevels.begin(), kLogLevels.end(), *v) == kLogLevels.end())

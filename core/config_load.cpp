@@ -90,9 +90,9 @@ std::string ListenAddress::to_string() const {
     return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
 }
 
-const Port *Config::find_port(std::string_view name) const {
+const Port *Config::find_port(std::string_view port_name) const {
     for (const Port &p : ports)
-        if (p.name == name) return &p;
+        if (p.name == port_name) return &p;
     return nullptr;
 }
 
@@ -328,7 +328,7 @@ class Loader {
     std::vector<std::string> link_names_;  // every link name written, loaded or not
 };
 
-const std::vector<std::string> kTopKeys = {"ports", "links", "rules", "pipeline", "stats", "capture", "seed", "eal"};
+const std::vector<std::string> kTopKeys = {"name", "ports", "links", "rules", "pipeline", "stats", "capture", "seed", "eal"};
 const std::vector<std::string> kPortKeys = {"device", "replay", "speed", "pps", "rate", "topspeed", "loop", "start"};
 const std::vector<std::string> kReplayOnlyKeys = {"speed", "pps", "rate", "topspeed", "loop", "start"};
 const std::vector<std::string> kLinkKeys = {"name",  "from",  "to",   "bandwidth", "overhead", "queue",
@@ -389,6 +389,13 @@ Config Loader::load(const YAML::Node &root) {
             c.seed = *seed;
     }
     if (auto it = top.find("eal"); it != top.end()) load_eal(it->second, c);
+    if (auto it = top.find("name"); it != top.end())
+        if (const auto name = scalar(it->second, "name", "an instance name such as lab2")) {
+            if (const std::string problem = instance_name_problem(*name); problem.empty())
+                c.name = *name;
+            else
+                error(it->second.value, "name", problem);
+        }
     return c;
 }
 
@@ -1368,6 +1375,9 @@ void Loader::load_eal(const Entry &e, Config &c) {
         if (!arg) continue;
         if (arg->empty() || has_control_character(*arg))
             error(e.value[i], item("eal", i), arg->empty() ? "an EAL argument is empty" : "an EAL argument holds a control character");
+        else if (*arg == "--file-prefix" || arg->rfind("--file-prefix=", 0) == 0)
+            error(e.value[i], item("eal", i),
+                  "--file-prefix is linkem's instance name: write `name: NAME` at the top of the file (or linkem --name NAME) instead");
         else
             c.eal.push_back(*arg);
     }

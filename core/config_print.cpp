@@ -128,25 +128,31 @@ std::string replay(const Replay &r) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> link_yaml_fields(const Link &l) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (!l.from.empty()) fields.emplace_back("from", scalar(l.from));
+    if (!l.to.empty()) fields.emplace_back("to", scalar(l.to));
+    if (l.bandwidth) fields.emplace_back("bandwidth", model(*l.bandwidth));
+    fields.emplace_back("overhead", l.overhead_name.empty() ? fmt::format("{}", l.overhead_bytes) : l.overhead_name);
+    fields.emplace_back("queue", queue(l.queue));
+    if (l.delay) fields.emplace_back("delay", model(*l.delay));
+    if (l.order_drop) fields.emplace_back("order", "drop");
+    if (l.loss) fields.emplace_back("loss", model(*l.loss));
+    if (l.arena_packets) fields.emplace_back("arena", scalar(PacketCount{*l.arena_packets}.to_string()));
+    if (l.mangle.any()) fields.emplace_back("mangle", mangle(l.mangle));
+    if (l.per_flow) fields.emplace_back("per_flow", per_flow(*l.per_flow));
+    return fields;
+}
+
 std::string to_yaml(const Config &c) {
-    std::string out = "ports:\n";
+    std::string out = fmt::format("name: {}\nports:\n", scalar(c.name));
     for (const Port &p : c.ports)
         out += p.replay ? fmt::format("  {}: {}\n", scalar(p.name), replay(*p.replay))
                         : fmt::format("  {}: {{device: {}}}\n", scalar(p.name), scalar(p.device));
     out += "links:\n";
     for (const Link &l : c.links) {
         out += fmt::format("  - name: {}\n", scalar(l.name));
-        if (!l.from.empty()) out += fmt::format("    from: {}\n", scalar(l.from));
-        if (!l.to.empty()) out += fmt::format("    to: {}\n", scalar(l.to));
-        if (l.bandwidth) out += fmt::format("    bandwidth: {}\n", model(*l.bandwidth));
-        out += fmt::format("    overhead: {}\n", l.overhead_name.empty() ? fmt::format("{}", l.overhead_bytes) : l.overhead_name);
-        out += fmt::format("    queue: {}\n", queue(l.queue));
-        if (l.delay) out += fmt::format("    delay: {}\n", model(*l.delay));
-        if (l.order_drop) out += "    order: drop\n";
-        if (l.loss) out += fmt::format("    loss: {}\n", model(*l.loss));
-        if (l.arena_packets) out += fmt::format("    arena: {}\n", scalar(PacketCount{*l.arena_packets}.to_string()));
-        if (l.mangle.any()) out += fmt::format("    mangle: {}\n", mangle(l.mangle));
-        if (l.per_flow) out += fmt::format("    per_flow: {}\n", per_flow(*l.per_flow));
+        for (const auto &[key, value] : link_yaml_fields(l)) out += fmt::format("    {}: {}\n", key, value);
     }
     if (!c.rules.empty()) {
         out += "rules:\n";

@@ -122,17 +122,19 @@ EalPlan plan_eal_arguments(const Config &config, const std::vector<std::string> 
     // Live capture needs EAL's multi-process mode (dpdk-dumpcap attaches as a
     // secondary process), so it shares its memory under a file prefix.
     // Without a hugetlbfs mount, only --in-memory maps hugepages (anonymously).
-    const bool chooses_sharing = has_option(user, {"--in-memory", "--file-prefix", "--proc-type", "--no-shconf"});
+    // The instance's name is the file prefix (linkem/instance.hpp) in every mode: the runtime
+    // directory, and the telemetry socket in it, are the instance's.
+    const bool chooses_sharing = has_option(user, {"--in-memory", "--proc-type", "--no-shconf"});
     const bool in_memory = chooses_sharing ? has_option(user, {"--in-memory"}) : !config.capture;
     const bool hugepages_usable = host.hugepages_available && (host.hugetlbfs_mounted || in_memory);
     const bool no_huge = !hugepages_usable && !has_option(user, {"--no-huge", "-m", "--socket-mem", "--huge-dir"});
     // DPDK 22.11: --no-huge implies --legacy-mem, which --in-memory refuses;
     // --no-shconf keeps what --in-memory is for here (no files to share, side-by-side runs).
     const bool legacy_memory = no_huge || has_option(user, {"--no-huge", "--legacy-mem"});
-    if (!chooses_sharing)
-        plan.args.push_back(config.capture  ? "--file-prefix=" + std::string(kCaptureFilePrefix)
-                            : legacy_memory ? "--no-shconf"
-                                            : "--in-memory");
+    plan.args.push_back("--file-prefix=" + config.name);
+    if (!chooses_sharing && !config.capture) plan.args.push_back(legacy_memory ? "--no-shconf" : "--in-memory");
+    if (has_option(user, {"--no-telemetry"}))
+        plan.warnings.push_back("--no-telemetry: linkemctl and dpdk-telemetry.py will not reach this instance");
     if (config.capture && has_option(user, {"--in-memory", "--no-shconf"}))
         plan.warnings.push_back("capture: true, but the EAL arguments say --in-memory or --no-shconf: dpdk-dumpcap will not find linkem");
     if (no_huge) {

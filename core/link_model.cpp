@@ -107,7 +107,7 @@ void LinkModel::record_model_error(ModelError::What what, uint32_t kind, const M
 }
 
 void LinkModel::drain_until(uint64_t now_ns) {
-    while (count_ != 0 && slots_[head_].exit_ns <= now_ns) {
+    while (count_ != 0 && slots_[head_].start_ns <= now_ns) {
         queued_bytes_ -= slots_[head_].wire_bytes;
         head_ = head_ + 1 == slots_.size() ? 0 : head_ + 1;
         --count_;
@@ -117,7 +117,7 @@ void LinkModel::drain_until(uint64_t now_ns) {
 uint64_t LinkModel::queued_packets(uint64_t now_ns) const {
     uint64_t n = 0;
     for (uint64_t i = 0, at = head_; i < count_; ++i, at = at + 1 == slots_.size() ? 0 : at + 1)
-        if (slots_[at].exit_ns > now_ns) ++n;
+        if (slots_[at].start_ns > now_ns) ++n;
     return n;
 }
 
@@ -163,7 +163,7 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
             waited = last_exit_ns_ >= arrival && link_sequence_ != 0;
             last_exit_ns_ = exit;
             if (!slots_.empty()) {
-                slots_[(head_ + count_) % slots_.size()] = {exit, wire};
+                slots_[(head_ + count_) % slots_.size()] = {start, wire};  // it waits in the queue until its transmission starts
                 ++count_;
                 queued_bytes_ += wire;
             }

@@ -4,7 +4,7 @@
 // runs it for a few seconds).
 // (tools/fuzz.sh reads the directive lines whole: keep clang-format off them)
 // clang-format off
-// fuzz-sources: core/config_load.cpp core/config_print.cpp core/units.cpp core/suggest.cpp core/packet_fields.cpp core/device_iface.cpp core/netem_translate.cpp
+// fuzz-sources: core/config_load.cpp core/config_print.cpp core/units.cpp core/suggest.cpp core/packet_fields.cpp core/device_iface.cpp core/netem_translate.cpp core/instance.cpp
 // fuzz-libs: yaml-cpp fmt
 // fuzz-args: -max_len=4096
 // clang-format on

@@ -81,6 +81,8 @@ std::string timed_command(const char *binary_env, const std::string &arguments, 
 
 }  // namespace
 
+Run run_shell_command(const std::string &command) { return run_shell(command + " 2>&1"); }
+
 Run run_program(const char *binary_env, const std::string &arguments, int timeout_s) {
     return run_shell(timed_command(binary_env, arguments, timeout_s));
 }

@@ -23,6 +23,8 @@ std::string shell_quote(const std::string &s);
 // Runs `linkem ARGUMENTS` (already shell-quoted) under `timeout`, so a hang
 // becomes a failure instead of a stuck test run.
 Run run_linkem(const std::string &arguments, int timeout_s);
+// A shell command line, its stdout and stderr together.
+Run run_shell_command(const std::string &command);
 // The same for the program whose path is in environment variable `binary_env`.
 Run run_program(const char *binary_env, const std::string &arguments, int timeout_s);
 // The same with the address space limited to memory_mib (ulimit -v): a

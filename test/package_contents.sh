@@ -3,8 +3,8 @@
 #   - control fields: Package, Architecture, a Version carrying the commit the
 #     build's `linkem --version` prints, Depends naming DPDK's libraries and
 #     drivers, yaml-cpp and fmt;
-#   - contents (dpkg-deb -c): linkem, linkem-sim, linkem-wire, every built-in plugin,
-#     plugin.h, linkem-plugin.pc, the four man pages linkem(1), linkem-sim(1),
+#   - contents (dpkg-deb -c): linkem, linkemctl, linkem-sim, linkem-wire, every built-in plugin,
+#     plugin.h, linkem-plugin.pc, the five man pages linkem(1), linkemctl(1), linkem-sim(1),
 #     linkem.yaml(5), linkem-plugin(7) (gzipped, each rendering without
 #     warnings), every docs/*.md and config/*.yaml, the plugin template, the
 #     copyright file; all under /usr, nothing under /usr/local;
@@ -60,12 +60,13 @@ dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' > "$work/contents"
 ok=0
 expect() { grep -Eq "^$1\$" "$work/contents" || { echo "missing: $1"; ok=1; }; }
 expect /usr/bin/linkem
+expect /usr/bin/linkemctl
 expect /usr/bin/linkem-sim
 expect /usr/sbin/linkem-wire
 for plugin in "$build_dir"/plugins/lkm_*.so; do expect "/usr/lib/[^/]+/linkem/plugins/$(basename "$plugin")"; done
 expect /usr/include/linkem/plugin.h
 expect "/usr/lib/[^/]+/pkgconfig/linkem-plugin.pc"
-man_pages="man1/linkem.1 man1/linkem-sim.1 man5/linkem.yaml.5 man7/linkem-plugin.7"
+man_pages="man1/linkem.1 man1/linkemctl.1 man1/linkem-sim.1 man5/linkem.yaml.5 man7/linkem-plugin.7"
 for page in $man_pages; do expect "/usr/share/man/${page//./[.]}[.]gz"; done
 for doc in "$top"/docs/*.md "$top/README.md"; do expect "/usr/share/doc/linkem/$(basename "$doc")"; done
 expect /usr/share/doc/linkem/copyright

@@ -1,6 +1,9 @@
 // [unit] The command line and the EAL arguments linkem derives.
 #include "linkem/command_line.hpp"
 #include "linkem/eal_args.hpp"
+#include "linkem/instance.hpp"
+
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -71,6 +74,30 @@ TEST_CASE("command line mistakes are named", "[unit][cli]") {
     CHECK(cl.stats_json_path.empty());
 }
 
+TEST_CASE("--name names the instance; --file-prefix after -- is refused in its favour", "[unit][cli]") {
+    CHECK_FALSE(must_parse({"x.yaml"}).name);
+    CHECK(must_parse({"x.yaml", "--name", "lab2"}).name == std::string("lab2"));
+    CHECK(must_parse({"x.yaml", "--name=lab2"}).name == std::string("lab2"));
+    CHECK_THAT(error_of({"x.yaml", "--name"}), Catch::Contains("--name needs an instance name"));
+    CHECK_THAT(error_of({"x.yaml", "--name", "a b"}), Catch::Contains("--name: \"a b\" is not an instance name"));
+    CHECK_THAT(error_of({"x.yaml", "--", "--file-prefix=x"}), Catch::Contains("use --name NAME instead"));
+    CHECK_THAT(error_of({"x.yaml", "--", "--file-prefix", "x"}), Catch::Contains("use --name NAME instead"));
+    CHECK_THAT(usage_text(), Catch::Contains("--name NAME"));
+}
+
+TEST_CASE("an instance's runtime directory and telemetry socket follow EAL's rule", "[unit][cli]") {
+    if (geteuid() == 0) {
+        CHECK(dpdk_runtime_dir("lab2") == "/var/run/dpdk/lab2");
+        CHECK(telemetry_socket_path("lab2") == "/var/run/dpdk/lab2/dpdk_telemetry.v2");
+    } else {
+        CHECK_THAT(telemetry_socket_path("lab2"), Catch::EndsWith("/dpdk/lab2/dpdk_telemetry.v2"));
+    }
+    CHECK(instance_name_problem("linkem").empty());
+    CHECK(instance_name_problem(std::string(32, 'x')).empty());
+    CHECK_FALSE(instance_name_problem(std::string(33, 'x')).empty());
+    CHECK_FALSE(instance_name_problem("a%b").empty());
+}
+
 TEST_CASE("--from-netem takes netem's options in one argument and needs no configuration", "[unit][cli][netem]") {
     CHECK(must_parse({"--from-netem", "delay 100ms 10ms loss 1%"}).from_netem == std::string("delay 100ms 10ms loss 1%"));
     CHECK(must_parse({"--from-netem=loss 1%"}).from_netem == std::string("loss 1%"));
@@ -85,8 +112,8 @@ TEST_CASE("with no EAL arguments linkem picks working defaults", "[unit][eal]") 
     // DPDK 22.11 refuses --in-memory beside --no-huge (it implies --legacy-mem):
     // the fallback shares nothing with --no-shconf instead.
     const EalPlan no_huge = plan_eal_arguments(c, {}, HostFacts{false, {0, 1}});
-    CHECK(no_huge.args == std::vector<std::string>{"linkem", "--no-shconf", "--no-huge", "-m", "1024", "-l", "0,1", "--vdev=net_null0",
-                                                   "--vdev=net_null1", "--no-pci"});
+    CHECK(no_huge.args == std::vector<std::string>{"linkem", "--file-prefix=linkem", "--no-shconf", "--no-huge", "-m", "1024", "-l", "0,1",
+                                                   "--vdev=net_null0", "--vdev=net_null1", "--no-pci"});
     CHECK_FALSE(no_huge.hugepages);
     CHECK(no_huge.dpdk_heap_limit_bytes == 1024ULL << 20);
     REQUIRE(no_huge.warnings.size() == 1);
@@ -139,9 +166,11 @@ TEST_CASE("capture: true puts EAL in multi-process mode under a file prefix dpdk
     CHECK(contains(huge.args, "--file-prefix=linkem"));
     CHECK_FALSE(contains(huge.args, "--in-memory"));
     CHECK(huge.warnings.empty());
-    const EalPlan own_prefix = plan_eal_arguments(c, {"--file-prefix=lab2"}, HostFacts{true, {0, 1}});
-    CHECK_FALSE(contains(own_prefix.args, "--file-prefix=linkem"));
-    CHECK(contains(own_prefix.args, "--file-prefix=lab2"));
+    c.name = "lab2";  // the instance's name is the prefix
+    const EalPlan named = plan_eal_arguments(c, {}, HostFacts{true, {0, 1}});
+    CHECK_FALSE(contains(named.args, "--file-prefix=linkem"));
+    CHECK(contains(named.args, "--file-prefix=lab2"));
+    c.name = "linkem";
     const EalPlan no_huge = plan_eal_arguments(c, {}, HostFacts{false, {0, 1}});
     REQUIRE(no_huge.warnings.size() == 2);
     CHECK_THAT(no_huge.warnings[1], Catch::Contains("dpdk-dumpcap cannot share linkem's memory"));
@@ -206,7 +235,7 @@ TEST_CASE("PCI devices are allow-listed, anything else is a vdev", "[unit][eal]"
 
 TEST_CASE("a default steps aside for a user argument about the same thing", "[unit][eal]") {
     Config c = two_ports("net_null0", "net_null1");
-    c.eal = {"--file-prefix=lkm", "-m", "256"};
+    c.eal = {"--no-shconf", "-m", "256"};
     const EalPlan plan = plan_eal_arguments(c, {}, HostFacts{false, {0, 1}});
     CHECK_FALSE(contains(plan.args, "--in-memory"));
     CHECK_FALSE(contains(plan.args, "--no-huge"));

@@ -162,6 +162,22 @@ TEST_CASE("stats and capture: the lateness tolerance and live capture", "[unit][
     require_one_error(with_link_lines("capture: yes please\n"), 8, 10, "capture", "expected true or false");
 }
 
+TEST_CASE("name: the instance's name, EAL's file prefix, printed back, with positioned errors", "[unit][config]") {
+    CHECK(must_load(with_link_lines("")).name == "linkem");
+    const Config c = must_load(with_link_lines("name: lab-2.b_3\n"));
+    CHECK(c.name == "lab-2.b_3");
+    CHECK_THAT(to_yaml(c), Catch::StartsWith("name: lab-2.b_3\n"));
+    CHECK(must_load(to_yaml(c)).name == "lab-2.b_3");
+    require_one_error(with_link_lines("name: a/b\n"), 8, 7, "name", "\"a/b\" is not an instance name");
+    require_one_error(with_link_lines("name: ..\n"), 8, 7, "name", "not starting with '.' or '-'");
+    require_one_error(with_link_lines("name: -x\n"), 8, 7, "name", "not starting with '.' or '-'");
+    require_one_error(with_link_lines("name: \"\"\n"), 8, 7, "name", "an instance name is empty");
+    require_one_error(with_link_lines("name: " + std::string(33, 'a') + "\n"), 8, 7, "name", "33 characters long");
+    require_one_error(with_link_lines("name: [a]\n"), 8, 7, "name", "expected an instance name");
+    // The file prefix is the name: an EAL --file-prefix of the user's is refused where it is written.
+    require_one_error(with_link_lines("eal: [\"-l\", \"--file-prefix=x\"]\n"), 8, 13, "eal[1]", "write `name: NAME`");
+}
+
 TEST_CASE("plugin forms keep their parameters and positions for the plugin host", "[unit][config]") {
     const Config c =
         must_load(with_link_lines("    delay: {plugin: normal, mean: 20ms, stddev: 2ms}\n"

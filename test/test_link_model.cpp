@@ -40,38 +40,45 @@ TEST_CASE("fractional transmission times accumulate without drift", "[golden][mo
 }
 
 TEST_CASE("a packet limit drops the overflow and the queue drains at the rate", "[golden][model]") {
+    // The limit counts waiting packets: the one on the wire has left the
+    // queue (as in Linux qdiscs and ns-3), so two wait behind it.
     TestLink link("bandwidth: 1Gbit/s, queue: 2 packets");
-    const auto first = link.run({{0, 125}, {0, 125}, {0, 125}, {0, 125}});
-    CHECK(first[0].fate == Fate::kForward);
-    CHECK(first[1].fate == Fate::kForward);
-    CHECK(first[2].fate == Fate::kDropQueue);
+    const auto first = link.run({{0, 125}, {0, 125}, {0, 125}, {0, 125}, {0, 125}});
+    CHECK(first[0].fate == Fate::kForward);  // on the wire 0-1000 ns
+    CHECK(first[1].fate == Fate::kForward);  // waits until 1000
+    CHECK(first[2].fate == Fate::kForward);  // waits until 2000
     CHECK(first[3].fate == Fate::kDropQueue);
+    CHECK(first[4].fate == Fate::kDropQueue);
     CHECK(link.model().queued_packets(0) == 2);
-    CHECK(link.model().queued_packets(1000) == 1);
-    // At 1000 ns the first has left: one slot is free, and the link is busy until 2000 ns.
+    CHECK(link.model().queued_packets(1000) == 1);  // the second is on the wire from 1000
+    CHECK(link.model().queued_packets(2000) == 0);
+    // At 1000 ns the second starts: one place is free; the link is busy until 3000 ns.
     const auto later = link.run({{1000, 125}, {1000, 125}});
     CHECK(later[0].fate == Fate::kForward);
-    CHECK(later[0].release_ns == 3000);
+    CHECK(later[0].release_ns == 4000);
     CHECK(later[1].fate == Fate::kDropQueue);
 }
 
 TEST_CASE("a byte limit counts wire bytes of queued packets", "[golden][model]") {
-    const auto v = TestLink("bandwidth: 1Gbit/s, overhead: 25, queue: 300B").run({{0, 125}, {0, 125}, {0, 100}});
-    CHECK(v[0].fate == Fate::kForward);    // 150 bytes queued
-    CHECK(v[1].fate == Fate::kForward);    // 300
-    CHECK(v[2].fate == Fate::kDropQueue);  // 425 > 300
+    const auto v = TestLink("bandwidth: 1Gbit/s, overhead: 25, queue: 300B").run({{0, 125}, {0, 125}, {0, 125}, {0, 100}});
+    CHECK(v[0].fate == Fate::kForward);    // on the wire: not in the queue
+    CHECK(v[1].fate == Fate::kForward);    // 150 bytes waiting
+    CHECK(v[2].fate == Fate::kForward);    // 300
+    CHECK(v[3].fate == Fate::kDropQueue);  // 425 > 300
     CHECK(v[1].release_ns == 2400);        // 2 x 150 bytes at 1 Gbit/s
 }
 
 TEST_CASE("a queue drop does not use the link; a loss does", "[golden][model]") {
-    // Queue limit 1: the second packet at t=0 finds the first still on the link.
-    const auto dropped = TestLink("bandwidth: 1Gbit/s, queue: 1 packet").run({{0, 125}, {0, 125}, {1000, 125}});
-    CHECK(dropped[1].fate == Fate::kDropQueue);
-    CHECK(dropped[2].release_ns == 2000);  // starts at 1000: the dropped packet took no time
+    // Queue limit 1: the third packet at t=0 finds the first on the link and the second waiting.
+    const auto dropped = TestLink("bandwidth: 1Gbit/s, queue: 1 packet").run({{0, 125}, {0, 125}, {0, 125}, {2000, 125}});
+    CHECK(dropped[1].fate == Fate::kForward);
+    CHECK(dropped[2].fate == Fate::kDropQueue);
+    CHECK(dropped[3].release_ns == 3000);  // starts at 2000: the dropped packet took no time
     // Certain loss: every packet is lost, but each occupies the link, so the queue still fills.
-    const auto lost = TestLink("bandwidth: 1Gbit/s, queue: 1 packet, loss: 100%").run({{0, 125}, {0, 125}});
+    const auto lost = TestLink("bandwidth: 1Gbit/s, queue: 1 packet, loss: 100%").run({{0, 125}, {0, 125}, {0, 125}});
     CHECK(lost[0].fate == Fate::kDropLoss);
-    CHECK(lost[1].fate == Fate::kDropQueue);
+    CHECK(lost[1].fate == Fate::kDropLoss);
+    CHECK(lost[2].fate == Fate::kDropQueue);
 }
 
 TEST_CASE("with no rate limit the release is arrival plus delay, never decreasing", "[golden][model]") {
@@ -95,7 +102,7 @@ TEST_CASE("with Ethernet framing, runt frames are padded to 60 bytes on the wire
     CHECK(releases(TestLink("bandwidth: 1Gbit/s").run({{0, 42}})) == std::vector<uint64_t>{336});  // no framing: as received
     // A byte limit counts runts at their true size without running out of slots.
     const auto v = TestLink("bandwidth: 1Mbit/s, queue: 6000B").run(std::vector<PacketIn>(200, PacketIn{0, 42}));
-    CHECK(count_fate(v, Fate::kForward) == 6000 / 42);
+    CHECK(count_fate(v, Fate::kForward) == 6000 / 42 + 1);  // and the one on the wire
 }
 
 TEST_CASE("Bernoulli loss matches its probability within 4 sigma (seeded)", "[model][stats]") {
@@ -111,15 +118,16 @@ TEST_CASE("Bernoulli loss matches its probability within 4 sigma (seeded)", "[mo
 }
 
 TEST_CASE("link tags number the packets that take link time and mark those that waited", "[golden][model]") {
-    // 1 Gbit/s, 125-byte frames: 1000 ns each. Three at 0 queue behind each
-    // other; one at 10000 finds the link idle; the queue drop takes no number.
+    // 1 Gbit/s, 125-byte frames: 1000 ns each. Four at 0: one on the wire,
+    // three waiting behind it; one at 10000 finds the link idle; the queue
+    // drop takes no number.
     TestLink link("bandwidth: 1Gbit/s, queue: 3 packets");
-    const auto v = link.run({{0, 125}, {0, 125}, {0, 125}, {0, 125}, {10'000, 125}, {10'500, 125}});
-    REQUIRE(v[3].fate == Fate::kDropQueue);
-    const uint32_t forwarded[] = {0, 1, 2, 4, 5};
-    const uint32_t sequence[] = {0, 1, 2, 3, 4};
-    const bool waited[] = {false, true, true, false, true};
-    for (int k = 0; k < 5; ++k) {
+    const auto v = link.run({{0, 125}, {0, 125}, {0, 125}, {0, 125}, {0, 125}, {10'000, 125}, {10'500, 125}});
+    REQUIRE(v[4].fate == Fate::kDropQueue);
+    const uint32_t forwarded[] = {0, 1, 2, 3, 5, 6};
+    const uint32_t sequence[] = {0, 1, 2, 3, 4, 5};
+    const bool waited[] = {false, true, true, true, false, true};
+    for (int k = 0; k < 6; ++k) {
         INFO("packet " << forwarded[k]);
         REQUIRE(v[forwarded[k]].fate == Fate::kForward);
         CHECK(LinkTag::sequence(v[forwarded[k]].tag) == sequence[k]);
@@ -174,10 +182,10 @@ TEST_CASE("a chain's times are computed hop by hop: one link's release is the ne
 
 TEST_CASE("a chain's drops happen at the hop that decides them; later hops never see the packet", "[golden][model][chain]") {
     // Hop 1 forwards all four back to back (1 us apart); hop 2 is slower
-    // (4 us each) with room for 2 packets: the 3rd and 4th arrive (3 and 4 us)
-    // while the first two (exits at 5 and 9 us) are still queued, and are
-    // dropped there.
-    TestLink fast("bandwidth: 1Gbit/s"), slow("bandwidth: 250Mbit/s, queue: 2 packets");
+    // (4 us each) with room for 1 waiting packet: the 3rd and 4th arrive (3
+    // and 4 us) while the first is on the wire (until 5 us) and the second
+    // waits, and are dropped there.
+    TestLink fast("bandwidth: 1Gbit/s"), slow("bandwidth: 250Mbit/s, queue: 1 packet");
     const ChainRun r = run_chain({&fast, &slow}, {{0, 125}, {0, 125}, {0, 125}, {0, 125}});
     CHECK(r.fates[0] == std::vector<Fate>(4, Fate::kForward));
     CHECK(r.fates[1] == std::vector<Fate>{Fate::kForward, Fate::kForward, Fate::kDropQueue, Fate::kDropQueue});

@@ -145,13 +145,13 @@ TEST_CASE("linkem runs without hugetlbfs: anonymous hugepages with --in-memory, 
     {
         // Free hugepages but no mount: --in-memory maps them anonymously.
         const Run r = run_without_hugetlbfs(dir, config, false);
-        CHECK_THAT(r.output, Catch::Contains("# EAL arguments: --in-memory"));
+        CHECK_THAT(r.output, Catch::Contains("# EAL arguments: --file-prefix=linkem --in-memory"));
         check_balanced_run(r, dir);
     }
     {
         // No free hugepages either: --no-huge, which DPDK 22.11 refuses beside --in-memory.
         const Run r = run_without_hugetlbfs(dir, config, true);
-        CHECK_THAT(r.output, Catch::Contains("# EAL arguments: --no-shconf --no-huge -m 1024") &&
+        CHECK_THAT(r.output, Catch::Contains("# EAL arguments: --file-prefix=linkem --no-shconf --no-huge -m 1024") &&
                                  Catch::Contains("no free hugepages: running with --no-huge"));
         CHECK_THAT(r.output, Catch::Contains("link ab: arena of 2 MiB in ordinary memory"));
         check_balanced_run(r, dir);

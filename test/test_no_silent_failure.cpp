@@ -251,7 +251,7 @@ TEST_CASE("a killed run's stale telemetry socket is removed by the next run", "[
     // A prefix of its own, so that no other DPDK process on the machine shares the runtime directory.
     const std::string prefix = "lkmt-stale-" + std::to_string(getpid());
     const fs::path socket_path = "/var/run/dpdk/" + prefix + "/dpdk_telemetry.v2";
-    const std::string eal = " -- --in-memory --file-prefix=" + prefix;
+    const std::string eal = " --name " + prefix;  // the instance's name is EAL's file prefix
     const Run killed = run_linkem_and(shell_quote(config) + " --stats-interval 0" + eal, 60, [](pid_t pid) {
         usleep(1'500'000);
         kill(pid, SIGKILL);
@@ -278,7 +278,7 @@ TEST_CASE("capture: true leaves no hugepage files or runtime directory, even aft
     const std::string config = dir.write("capture.yaml", null_config() + "capture: true\n");
     const std::string prefix = "lkmtcap" + std::to_string(getpid());
     const fs::path runtime_dir = "/var/run/dpdk/" + prefix;
-    const std::string eal = " -- --file-prefix=" + prefix;
+    const std::string eal = " --name " + prefix;
     const Run killed = run_linkem_and(shell_quote(config) + " --stats-interval 0" + eal, 60, [](pid_t pid) {
         usleep(2'000'000);
         kill(pid, SIGKILL);

@@ -6,9 +6,9 @@
 #   output      $LINKEM_PACKAGE_DIR (default BUILD_DIR/deb)/linkem_VERSION_ARCH.deb;
 #               the last line printed is its path.
 #
-# The package holds what `meson install` installs (linkem, linkem-sim,
+# The package holds what `meson install` installs (linkem, linkemctl, linkem-sim,
 # linkem-wire (tools/wire.sh), the plugins, plugin.h and linkem-plugin.pc,
-# the man pages linkem(1), linkem-sim(1), linkem.yaml(5) and linkem-plugin(7),
+# the man pages linkem(1), linkemctl(1), linkem-sim(1), linkem.yaml(5) and linkem-plugin(7),
 # docs/*.md, and the example configurations and the plugin template in
 # /usr/share/linkem/examples), under /usr: a build
 # configured for another prefix (meson's default is /usr/local) is moved there,
@@ -79,6 +79,7 @@ if [ "$prefix" != /usr ]; then
     say "moved the install from $prefix to /usr"
 fi
 [ -x "$root/usr/bin/linkem" ] || fail "no usr/bin/linkem in the install"
+[ -x "$root/usr/bin/linkemctl" ] || fail "no usr/bin/linkemctl in the install"
 
 # Strip, compress the man pages, add the copyright file Debian asks for.
 elf_files=()
@@ -139,7 +140,8 @@ Description: DPDK link emulator: bandwidth, queues, delay, loss as a bump in the
  with jitter, random and bursty loss, duplication, corruption and reordering,
  per direction or per flow, from a YAML file. Loss, delay and bandwidth
  models are plugins behind a small C ABI (/usr/include/linkem/plugin.h).
- linkem-sim runs the same models in virtual time on a capture.
+ linkem-sim runs the same models in virtual time on a capture; linkemctl
+ shows, changes and watches a running linkem by its name (DPDK telemetry).
  .
  Built from commit $commit.
 EOF

@@ -21,6 +21,8 @@ packages=(
   libdpdk-dev dpdk dpdk-dev
   libyaml-cpp-dev libfmt-dev nlohmann-json3-dev catch2
   libcpp-httplib-dev python3-prometheus-client  # stats.prometheus's server; its test parses the scrape
+  libns3-dev       # ns-3's queue discs: the reference for linkem's queues (tools/ns3, the ns3-reference test)
+  libcli11-dev     # linkemctl's command line
   iproute2 ethtool iputils-ping iperf3 python3 python3-matplotlib tcpdump
   tcpreplay  # tools/replay_compare.sh: replay timing beside linkem's
   clang-14 libclang-rt-14-dev  # libFuzzer for tools/fuzz.sh (the fuzz-smoke test)

@@ -1,7 +1,7 @@
 // The `linkem` command line, parsed without side effects (so it can be tested).
 //
 //   linkem CONFIG.yaml [--check] [--duration D] [--stats-json FILE]
-//          [--stats-jsonl FILE] [--stats-interval D] [--log-level L] [-- EAL args]
+//          [--stats-jsonl FILE] [--stats-interval D] [--log-level L] [--name NAME] [-- EAL args]
 //   linkem --list-plugins | --help | --version
 //   linkem --from-netem "delay 100ms 10ms loss 1%"   (prints the linkem configuration)
 //
@@ -29,6 +29,7 @@ struct CommandLine {
     std::string stats_jsonl_path;           // a JSON line per stats_interval (and one at the end); empty: none
     Duration stats_interval{1'000'000'000};
     std::string log_level = "notice";   // error, warning, notice, info, debug
+    std::optional<std::string> name;    // --name: the instance's name, in place of the configuration's name:
     std::vector<std::string> eal_args;  // after "--"
 };
 

@@ -20,11 +20,13 @@
 #pragma once
 
 #include "linkem/packet_fields.hpp"
+#include "linkem/instance.hpp"
 #include "linkem/units.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace linkem {
@@ -203,6 +205,9 @@ struct Stats {
 
 struct Config {
     std::string file;  // as given to the loader, for messages
+    // The instance's name (linkem/instance.hpp): EAL's --file-prefix, what linkemctl --name finds.
+    // linkem's --name replaces it; linkem-sim ignores it.
+    std::string name = kDefaultInstanceName;
     std::vector<Port> ports;
     std::vector<Link> links;
     std::vector<Rule> rules;
@@ -213,7 +218,7 @@ struct Config {
     bool seed_random = false;      // `seed: random`: drawn at start, then reported
     std::vector<std::string> eal;  // extra EAL arguments
 
-    const Port *find_port(std::string_view name) const;
+    const Port *find_port(std::string_view port_name) const;
 };
 
 struct LoadResult {
@@ -258,5 +263,8 @@ LoadResult load_config_text(std::string_view text, const std::string &file_name)
 // The effective configuration (defaults filled in) as YAML in human units.
 // It loads back to the same configuration: to_yaml(load(to_yaml(c))) == to_yaml(c).
 std::string to_yaml(const Config &config);
+// A link's keys but its name, as to_yaml writes them (defaults filled in): {"from", "a"}, {"delay", "10ms"}, ...
+// Each value is YAML text that the loader reads back (`linkemctl show` prints them).
+std::vector<std::pair<std::string, std::string>> link_yaml_fields(const Link &link);
 
 }  // namespace linkem

@@ -4,10 +4,11 @@
 // Rules (docs/CONFIG.md, "EAL arguments"):
 //  - Arguments come from the configuration's `eal:` list, then from the
 //    command line after "--" (later ones win where EAL allows repeats).
-//  - linkem adds --in-memory unless they choose how EAL shares its memory
-//    (--in-memory, --file-prefix, --proc-type, --no-shconf); with `capture:
-//    true` it adds --file-prefix=linkem instead (multi-process mode, so that
-//    dpdk-dumpcap can attach). When EAL cannot use hugepages (none free,
+//  - linkem adds --file-prefix=NAME, the instance's name (linkem/instance.hpp;
+//    the configuration refuses a --file-prefix of the user's), and --in-memory
+//    unless they choose how EAL shares its memory (--in-memory, --proc-type,
+//    --no-shconf); with `capture: true` no --in-memory (multi-process mode,
+//    so that dpdk-dumpcap --file-prefix NAME can attach). When EAL cannot use hugepages (none free,
 //    or no hugetlbfs mount outside --in-memory mode, which maps them
 //    anonymously), --no-huge -m 1024 with a warning unless they choose the
 //    memory (--no-huge, -m, --socket-mem, --huge-dir). DPDK 22.11 refuses
@@ -26,8 +27,6 @@
 #include <vector>
 
 namespace linkem {
-
-constexpr const char *kCaptureFilePrefix = "linkem";
 
 struct HostFacts {
     bool hugepages_available = false;     // free hugepages of some size (enough for DPDK's own memory: see main.cpp)

@@ -8,8 +8,11 @@
 //
 //   0. room: a packet that would find the delay arena full is dropped
 //      (kDropArenaFull) before it touches any state;
-//   1. queue check: the packets and wire bytes still in the emulated queue at
-//      t_arrival are those admitted earlier whose t_exit > t_arrival. If adding
+//   1. queue check: the packets and wire bytes in the emulated queue at
+//      t_arrival are those admitted earlier whose transmission has not started,
+//      t_start > t_arrival: as in Linux qdiscs, ns-3, dummynet and Mahimahi, the
+//      packet being transmitted has left the queue, so a limit of N packets
+//      lets N wait behind the one on the wire (docs/CONFIG.md "queue"). If adding
 //      this one would exceed a limit it is dropped (kDropQueue) and does not
 //      occupy the link; with ecn_mark, an ECN-capable one is admitted instead
 //      and marked (ce_marked), as long as the queue stays within twice its limits;
@@ -189,7 +192,7 @@ class LinkModel {
 
   private:
     struct Slot {
-        uint64_t exit_ns;
+        uint64_t start_ns;  // when its transmission starts: it leaves the queue then
         uint64_t wire_bytes;
     };
     void drain_until(uint64_t now_ns);
@@ -200,7 +203,7 @@ class LinkModel {
     uint64_t last_release_ns_ = 0;
     uint32_t link_sequence_ = 0;  // of the next packet to take link time (LinkTag)
     OrderKeepStats held_;
-    // The queue as a ring of (exit time, bytes) of admitted packets not yet exited.
+    // The queue as a ring of (start time, wire bytes) of admitted packets still waiting for the link.
     std::vector<Slot> slots_;
     uint64_t head_ = 0, count_ = 0, queued_bytes_ = 0;
     ModelError model_error_{};
