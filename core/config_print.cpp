@@ -1,6 +1,7 @@
 // Config -> YAML in human units: what `linkem --check` prints. The output is a
 // valid configuration that loads back to the same effective configuration.
 #include "linkem/config.hpp"
+#include "linkem/config_change.hpp"
 
 #include <fmt/format.h>
 
@@ -109,6 +110,20 @@ std::string rule(const Config &c, const Rule &r) {
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> link_key_values(const Link &l) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (l.bandwidth) out.emplace_back("bandwidth", model(*l.bandwidth));
+    out.emplace_back("overhead", l.overhead_name.empty() ? fmt::format("{}", l.overhead_bytes) : l.overhead_name);
+    out.emplace_back("queue", queue(l.queue));
+    if (l.delay) out.emplace_back("delay", model(*l.delay));
+    out.emplace_back("order", l.order_drop ? "drop" : "keep");
+    if (l.loss) out.emplace_back("loss", model(*l.loss));
+    if (l.arena_packets) out.emplace_back("arena", scalar(PacketCount{*l.arena_packets}.to_string()));
+    if (l.mangle.any()) out.emplace_back("mangle", mangle(l.mangle));
+    if (l.per_flow) out.emplace_back("per_flow", per_flow(*l.per_flow));
+    return out;
+}
 
 std::string to_yaml(const Config &c) {
     std::string out = "ports:\n";
