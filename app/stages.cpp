@@ -182,8 +182,9 @@ Nap plan_nap(const LcoreTask &task, bool receiving, bool backed_off, uint64_t no
             const ArenaRecord *head = lane->arena.front();
             if (head != nullptr)
                 horizon = std::min(horizon, head->release_ns);
-            else if (lane->link->min_delay_ns > task.sleep_threshold_ns)
-                horizon = std::min(horizon, now + lane->link->min_delay_ns);
+            else if (const uint64_t min_delay_ns = lane->link->min_delay_ns.load(std::memory_order_relaxed);
+                     min_delay_ns > task.sleep_threshold_ns)
+                horizon = std::min(horizon, now + min_delay_ns);
             else
                 poll = true;
         }
