@@ -19,7 +19,8 @@
 namespace linkem {
 namespace {
 
-constexpr int kTxAttempts = 8;  // tx_burst calls before the rest counts as tx_full
+constexpr uint64_t kHandoffSlackNs = 100'000;  // a receive stage stamps a burst this long at most before it is on the ring
+constexpr int kTxAttempts = 8;                 // tx_burst calls before the rest counts as tx_full
 constexpr uint32_t kIdlePollsBeforeSleep = 256;
 constexpr uint64_t kLongestSleepNs = 10'000'000;  // so stop requests are seen within ~10 ms
 constexpr uint64_t kMaxWakeMarginNs = 2'000'000;  // never wake earlier than this for fear of oversleeping
@@ -243,7 +244,14 @@ int lcore_main(void *arg) {
         for (TxPort *out : task.tx_ports) moved += tx_stage(*out, task, now);
 
         /* 2. Admit a burst from each port this lcore receives on (or hand it
-              over, or take it from a handoff ring). */
+              over, or take it from a handoff ring). A runtime change whose
+              instant has passed is taken first, even when no packet comes
+              (link_change.hpp): an rx stage stamps its next burst later than
+              now; a classify stage only once its handoff ring is empty. */
+        for (RxPort *in : task.rx_ports) poll_change(*in->ingress, now);
+        for (RxPort *in : task.classify_ports)
+            if (in->ingress->change.load(std::memory_order_relaxed) != nullptr && rte_ring_count(in->handoff) == 0)
+                poll_change(*in->ingress, now_ns(*task.clock) - kHandoffSlackNs);
         if (receiving) {
             for (RxPort *in : task.rx_ports) moved += rx_stage(*in, task);
             for (RxPort *in : task.receive_ports) moved += receive_stage(*in, task);

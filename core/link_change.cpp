@@ -19,7 +19,8 @@ std::optional<PreparedChange> prepare_change(const PipelineRuntime &pipeline, co
     const Config &c = change.config;
     const size_t errors_before = errors->size();
     const auto refuse = [&](const Link &l, size_t i, std::string message) {
-        errors->push_back({file_name, l.pos, fmt::format("links[{}]", i), std::move(message)});
+        // A set patch's link has no position of its own: its first line.
+        errors->push_back({file_name, l.pos.line == 0 ? SourcePos{1, 1} : l.pos, fmt::format("links[{}]", i), std::move(message)});
     };
     for (const LinkEdit &edit : change.edits) {
         const size_t i = edit.link;
