@@ -30,8 +30,11 @@ std::optional<PreparedChange> prepare_change(const PipelineRuntime &pipeline, co
             refuse(l, i, fmt::format("link \"{}\" is a per-flow template: it cannot change while linkem runs yet", l.name));
             continue;
         }
+        // Planned as if the link had no `arena:`: what the new parameters need, to compare with what the link has.
+        Config sized = c;
+        sized.links[i].arena_packets.reset();
         std::vector<ConfigError> found;
-        std::optional<LinkPlan> plan = plan_link(c, i, seed, host, &found, fmt::format("{}@{}", l.name, number));
+        std::optional<LinkPlan> plan = plan_link(sized, i, seed, host, &found, fmt::format("{}@{}", l.name, number));
         for (ConfigError &e : found) {
             e.file = file_name;  // the patch or the applied file, not linkem's own
             errors->push_back(std::move(e));
@@ -46,6 +49,8 @@ std::optional<PreparedChange> prepare_change(const PipelineRuntime &pipeline, co
                                ByteSize{link->lane->arena.capacity_bytes()}.to_string(), plan->arena_bytes / DelayArena::record_bytes(64)));
             continue;
         }
+        plan->arena_bytes = plans[i].arena_bytes;  // the arena stays the one made at start
+        plan->arena_reason = plans[i].arena_reason;
         if (l.mangle.reorder && link->reorder_lane == nullptr) {
             refuse(l, i,
                    fmt::format("mangle.reorder needs a second lane, made at start only for a link with reorder; link \"{}\" has none "
