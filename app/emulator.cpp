@@ -3,7 +3,9 @@
 #include "metrics_server.hpp"
 
 #include "linkem/device_iface.hpp"
+#include "linkem/config_change.hpp"
 #include "linkem/lcore_plan.hpp"
+#include "linkem/link_change.hpp"
 #include "linkem/pipeline.hpp"
 #include "linkem/prometheus.hpp"
 #include "linkem/replay.hpp"
@@ -42,6 +44,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -58,6 +61,8 @@ extern "C" void on_stop_signal(int signal) {
     g_stop_signals = g_stop_signals + 1;
 }
 extern "C" void on_report_signal(int) { g_report_requests = g_report_requests + 1; }
+volatile std::sig_atomic_t g_reload_requests = 0;
+extern "C" void on_reload_signal(int) { g_reload_requests = g_reload_requests + 1; }
 
 constexpr uint64_t kLinkStatePollNs = 100'000'000;  // the control thread reads every port's link state this often
 
@@ -192,19 +197,51 @@ uint64_t measured_tsc_hz(uint64_t nominal_hz) {
 
 std::string seconds_text(uint64_t ns) { return Duration{static_cast<int64_t>(ns)}.to_string(); }
 
+constexpr uint64_t kChangeTimeoutNs = 1'000'000'000;  // a change request waits this long for the lcores
+
 int64_t unix_now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-class Emulator {
+// What linkemctl reaches over DPDK telemetry: set and apply go to the
+// emulator (runtime changes), show to the StatusTarget's shape of the
+// configuration in force, read under the emulator's control lock so that a
+// change's commit is never seen half done.
+class TelemetryTarget final : public ControlTarget {
   public:
-    Emulator(const Config &config, const std::vector<LinkPlan> &plans, const CommandLine &cl, uint64_t seed)
-        : config_(config), plans_(plans), cl_(cl), seed_(seed) {}
-    ~Emulator() { clean_up(); }
+    TelemetryTarget(ControlTarget &changes, std::unique_ptr<ControlTarget> status, std::mutex &lock)
+        : changes_(changes), status_(std::move(status)), lock_(lock) {}
+    ControlReply set_link(const std::string &link, const std::vector<std::string> &assignments) override {
+        return changes_.set_link(link, assignments);
+    }
+    ControlReply apply_file(const std::string &path) override { return changes_.apply_file(path); }
+    ControlReply show(const std::string &link) override {
+        std::lock_guard<std::mutex> hold(lock_);
+        return status_->show(link);
+    }
+
+  private:
+    ControlTarget &changes_;
+    std::unique_ptr<ControlTarget> status_;
+    std::mutex &lock_;
+};
+
+class Emulator final : public ControlTarget {
+  public:
+    Emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, uint64_t seed, const ControlRegistration &on_control)
+        : config_(config), plans_(plans), cl_(cl), seed_(seed), on_control_(on_control) {}
+    ~Emulator() override { clean_up(); }
 
     int run(const EalPlan &eal);
 
+    // ControlTarget (app/control.hpp): from telemetry threads and the control thread, serialised by control_mutex_.
+    ControlReply set_link(const std::string &link, const std::vector<std::string> &assignments) override;
+    ControlReply apply_file(const std::string &path) override;
+    ControlReply show(const std::string &link) override;
+
   private:
+    ControlReply change(ChangeCandidate candidate, const std::string &file_name);
+    void set_accepting(bool accepting);
     bool start(const EalPlan &eal);
     void control_loop(uint64_t grace_ns);
     int finish();
@@ -218,10 +255,18 @@ class Emulator {
     uint64_t drain_receive_queues();
     void clean_up();
 
-    const Config &config_;
-    const std::vector<LinkPlan> &plans_;
+    Config &config_;                // the configuration in force: runtime changes update its links
+    std::vector<LinkPlan> &plans_;  // and their plans (the model instances)
     const CommandLine &cl_;
     const uint64_t seed_;
+    const ControlRegistration &on_control_;
+
+    // Runtime changes (docs/ARCHITECTURE.md "Runtime changes").
+    std::mutex control_mutex_;      // one request at a time; guards what follows
+    bool accepting_ = false;        // lcores running, not stopping
+    const PluginHost host_;         // makes the new model instances
+    uint64_t changes_made_ = 0;     // numbers the changes (their instances' random streams)
+    Json changes_ = Json::array();  // each accepted change, for the run's JSON
 
     bool eal_ready_ = false;
     bool pdump_ready_ = false;
@@ -624,7 +669,8 @@ void Emulator::print_summary_so_far(uint64_t now_ns) {
 void Emulator::control_loop(uint64_t grace_ns) {
     const uint64_t interval_ns = static_cast<uint64_t>(cl_.stats_interval.ns);
     uint64_t last_state_check_ns = 0;
-    std::sig_atomic_t reports_done = 0;
+    std::sig_atomic_t reports_done = 0, reloads_done = g_reload_requests;
+    set_accepting(true);
     for (;;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         const uint64_t now = clock_->to_ns(rte_rdtsc());
@@ -646,11 +692,21 @@ void Emulator::control_loop(uint64_t grace_ns) {
             watch_link_state(now);
             last_state_check_ns = now;
         }
+        if (const std::sig_atomic_t asked = g_reload_requests; asked != reloads_done) {
+            reloads_done = asked;
+            const ControlReply reply = apply_file(config_.file);
+            if (reply.status != 0)
+                fmt::print(stderr, "linkem: SIGHUP: {} not applied, nothing changed:\n{}\n", config_.file, reply.message);
+            else if (reply.body.is_null())
+                fmt::print("linkem: SIGHUP: {}\n", reply.message);
+            std::fflush(stdout);
+        }
         if (const std::sig_atomic_t asked = g_report_requests; asked != reports_done) {
             reports_done = asked;
             print_summary_so_far(now);
         }
     }
+    set_accepting(false);
     // Stop receiving; release what is held at its due time, for up to the grace period.
     control_.stop_rx.store(true, std::memory_order_release);
     const uint64_t deadline = clock_->to_ns(rte_rdtsc()) + grace_ns;
@@ -662,7 +718,7 @@ void Emulator::control_loop(uint64_t grace_ns) {
 int Emulator::run(const EalPlan &eal) {
     std::signal(SIGINT, on_stop_signal);  // before start-up: a signal during it stops the run at once
     std::signal(SIGTERM, on_stop_signal);
-    std::signal(SIGHUP, on_stop_signal);  // a clean stop, like SIGINT (a later version may make it "reload")
+    std::signal(SIGHUP, on_reload_signal);  // reload: apply linkem's own file again (apply_file)
     std::signal(SIGUSR1, on_report_signal);
     if (!read_replay_traces()) return 2;
     if (!start(eal)) return 1;
@@ -696,8 +752,9 @@ int Emulator::run(const EalPlan &eal) {
         fmt::print("linkem: metrics: http://{}/metrics (Prometheus)\n", config_.stats.prometheus->to_string());
     }
     // The telemetry commands (linkemctl) read what the status lines read, from DPDK's telemetry threads.
-    control_target_ = std::make_unique<StatusTarget>(config_, [this] { return snapshots(true); });
-    set_telemetry_target(control_target_.get(), "running");
+    // linkemctl's commands reach it once the lcores run (set_accepting).
+    control_target_ = std::make_unique<TelemetryTarget>(*this, std::make_unique<StatusTarget>(config_, [this] { return snapshots(true); }),
+                                                        control_mutex_);
     fmt::print("linkem: instance \"{}\": linkemctl --name {} show\n", config_.name, config_.name);
     fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
     std::fflush(stdout);
@@ -792,7 +849,8 @@ int Emulator::finish() {
                               {"bytes_per_packet_in_flight", DelayArena::record_bytes(64)}}},
                             {"ports", std::move(port_json)},
                             {"classify", classify_json(classified)},
-                            {"replay", std::move(replay_reports)}};
+                            {"replay", std::move(replay_reports)},
+                            {"changes", changes_}};
         std::ofstream out(cl_.stats_json_path);
         out << stats_json(final_stats, extra);
         if (!out) {
@@ -856,6 +914,104 @@ void Emulator::clean_up() {
 
 }  // namespace
 
+void Emulator::set_accepting(bool accepting) {
+    {
+        std::lock_guard<std::mutex> lock(control_mutex_);
+        accepting_ = accepting;
+    }
+    if (on_control_) on_control_(accepting ? this : nullptr);
+    set_telemetry_target(accepting ? control_target_.get() : nullptr, accepting ? "running" : "stopping");  // waits for commands in flight
+}
+
+namespace {
+
+std::string errors_text(const std::vector<ConfigError> &errors) {
+    std::string out;
+    for (const ConfigError &e : errors) out += (out.empty() ? "" : "\n") + e.to_string();
+    return out;
+}
+
+}  // namespace
+
+ControlReply Emulator::set_link(const std::string &link, const std::vector<std::string> &assignments) {
+    std::lock_guard<std::mutex> lock(control_mutex_);
+    if (!accepting_) return {1, "linkem is starting or stopping: no change now", nullptr};
+    return change(load_link_set(config_, link, assignments), kSetFileName);
+}
+
+ControlReply Emulator::apply_file(const std::string &path) {
+    std::lock_guard<std::mutex> lock(control_mutex_);
+    if (!accepting_) return {1, "linkem is starting or stopping: no change now", nullptr};
+    return change(load_change_file(config_, path), path);
+}
+
+// With control_mutex_ held: prepare, post, wait for every lcore concerned (1 s at most), commit, record.
+ControlReply Emulator::change(ChangeCandidate candidate, const std::string &file_name) {
+    if (!candidate.config) return {2, errors_text(candidate.errors), nullptr};
+    if (candidate.edits.empty()) return {0, "nothing to change: the links already have these values", nullptr};
+    std::vector<ConfigError> errors;
+    std::optional<PreparedChange> prepared =
+        prepare_change(*pipeline_, plans_, std::move(candidate), seed_, changes_made_ + 1, host_, file_name, &errors);
+    if (!prepared) return {2, errors_text(errors), nullptr};
+    const uint64_t at_ns = clock_->to_ns(rte_rdtsc());
+    const int64_t at_unix_ns = unix_now_ns();
+    if (!post_change(*prepared, at_ns)) return {1, "a change is still pending on an lcore; try again", nullptr};
+    while (!change_taken(*prepared) && clock_->to_ns(rte_rdtsc()) - at_ns < kChangeTimeoutNs)
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+    const size_t withdrawn = withdraw_change(*prepared);
+    const std::vector<LinkEdit> done = commit_change(*prepared, plans_, config_);
+    if (done.empty()) return {1, "no lcore took the change within 1 s (is linkem stopping?); nothing changed", nullptr};
+    ++changes_made_;
+    Json links = Json::object();
+    std::string words;
+    for (const LinkEdit &e : done) {
+        Json keys = Json::object();
+        words += fmt::format(" {}:", config_.links[e.link].name);
+        for (const auto &[key, value] : e.keys) {
+            keys[key] = value;
+            words += fmt::format(" {}={}", key, value);
+        }
+        links[config_.links[e.link].name] = std::move(keys);
+    }
+    const std::string utc = utc_timestamp_text(at_unix_ns);
+    Json record = {{"at_ns", at_ns - started_ns_}, {"utc", utc}, {"links", std::move(links)}};
+    changes_.push_back(record);
+    const std::string line = fmt::format("{} change {} at +{}:{}", utc, changes_made_, seconds_text(at_ns - started_ns_), words);
+    fmt::print("linkem: {}\n", line);
+    std::fflush(stdout);
+    // The old instances go with `prepared`, here on the control side.
+    if (withdrawn != 0) return {1, line + " (partly: an lcore did not take its share within 1 s)", record};
+    return {0, line, record};
+}
+
+ControlReply Emulator::show(const std::string &link) {
+    std::lock_guard<std::mutex> lock(control_mutex_);
+    if (!accepting_) return {1, "linkem is starting or stopping", nullptr};
+    const uint64_t run_ns = clock_->to_ns(rte_rdtsc()) - started_ns_;
+    const std::vector<LinkSnapshot> snaps = pipeline_->link_snapshots(run_ns, true);
+    Json links = Json::array();
+    std::string text;
+    for (const Link &l : config_.links) {
+        if (!link.empty() && l.name != link) continue;
+        Json keys = Json::object();
+        for (const auto &[key, value] : link_key_values(l)) keys[key] = value;
+        Json entry = {{"name", l.name}, {"from", l.from}, {"to", l.to}, {"config", keys}};
+        for (const LinkSnapshot &s : snaps)
+            if (s.name == l.name) entry["counters"] = link_json(s);
+        std::string words;
+        for (const auto &[key, value] : link_key_values(l)) words += fmt::format(" {}: {},", key, value);
+        text += fmt::format("{}{} ({} -> {}):{}", text.empty() ? "" : "\n", l.name, l.from.empty() ? "chain" : l.from,
+                            l.to.empty() ? "chain" : l.to, words.empty() ? "" : words.substr(0, words.size() - 1));
+        links.push_back(std::move(entry));
+    }
+    if (!link.empty() && links.empty()) {
+        std::vector<std::string> names;
+        for (const Link &l : config_.links) names.push_back(l.name);
+        return {2, fmt::format("unknown link \"{}\" (links: {})", link, fmt::join(names, ", ")), nullptr};
+    }
+    return {0, text, Json{{"run_ns", run_ns}, {"seed", seed_}, {"changes", changes_}, {"links", std::move(links)}}};
+}
+
 DpdkCosts dpdk_costs() {
     DpdkCosts c;
     rte_mempool_objsz size{};
@@ -870,8 +1026,9 @@ DpdkCosts dpdk_costs() {
     return c;
 }
 
-int run_emulator(const Config &config, const std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed) {
-    Emulator emulator(config, plans, cl, seed);
+int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed,
+                 const ControlRegistration &on_control) {
+    Emulator emulator(config, plans, cl, seed, on_control);
     return emulator.run(eal);
 }
 

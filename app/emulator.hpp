@@ -2,12 +2,14 @@
 // control loop (status lines, link state, stop) -> clean shutdown -> reports.
 #pragma once
 
+#include "control.hpp"
 #include "linkem/command_line.hpp"
 #include "linkem/config.hpp"
 #include "linkem/eal_args.hpp"
 #include "linkem/link_plan.hpp"
 #include "linkem/memory_budget.hpp"
 
+#include <functional>
 #include <vector>
 
 namespace linkem {
@@ -18,6 +20,15 @@ namespace linkem {
 // the memory budget; needs no EAL.
 DpdkCosts dpdk_costs();
 
-int run_emulator(const Config &config, const std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed);
+// The seam for steering a running linkem (app/control.hpp): the emulator
+// calls it with its ControlTarget once its lcores run, and with nullptr
+// before it stops (before the first call, or after the second, a caller
+// answers "starting" or "stopping" itself). Called on the control thread.
+using ControlRegistration = std::function<void(ControlTarget *)>;
+
+// config and plans are the running ones: runtime changes (set, apply,
+// SIGHUP) update them in place.
+int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed,
+                 const ControlRegistration &on_control = {});
 
 }  // namespace linkem

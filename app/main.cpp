@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
     LoadResult loaded = load_config_file(cl.config_path);
     if (!loaded.config) return report_errors(loaded.errors, loaded.error_count, cl.config_path);
     if (cl.name) loaded.config->name = *cl.name;
-    const Config &config = *loaded.config;
+    Config &config = *loaded.config;             // runtime changes update it in place
     const uint64_t seed = resolve_seed(config);  // reported, so a `seed: random` run can be repeated
 
     // Every model is loaded and given its parameters now, for --check as for a run.
@@ -117,7 +117,7 @@ int main(int argc, char **argv) {
     std::vector<ConfigError> plan_errors;
     std::optional<std::vector<LinkPlan>> planned = plan_links(config, seed, host, &plan_errors);
     if (!planned) return report_errors(plan_errors, plan_errors.size(), cl.config_path);
-    const std::vector<LinkPlan> &plans = *planned;
+    std::vector<LinkPlan> &plans = *planned;
     // Memory: what the run will allocate against what the host can give.
     const DpdkCosts costs = dpdk_costs();
     HostFacts host_facts = probe_host();

@@ -20,7 +20,8 @@
 namespace linkem {
 namespace {
 
-constexpr int kTxAttempts = 8;  // tx_burst calls before the rest counts as tx_full
+constexpr uint64_t kHandoffSlackNs = 100'000;  // a receive stage stamps a burst this long at most before it is on the ring
+constexpr int kTxAttempts = 8;                 // tx_burst calls before the rest counts as tx_full
 constexpr uint32_t kIdlePollsBeforeSleep = 256;
 constexpr uint64_t kLongestSleepNs = 10'000'000;  // so stop requests are seen within ~10 ms
 constexpr uint64_t kMaxWakeMarginNs = 2'000'000;  // never wake earlier than this for fear of oversleeping
@@ -199,11 +200,11 @@ Nap plan_nap(const LcoreTask &task, bool receiving, bool backed_off, uint64_t no
             const ArenaRecord *head = lane->arena.front();
             if (head != nullptr)
                 horizon = std::min(horizon, head->release_ns);
-            else if (lane->link->min_delay_ns > task.sleep_threshold_ns)
-                horizon = std::min(horizon, now + lane->link->min_delay_ns);
+            else if (const uint64_t min_delay_ns = lane->link->min_delay_ns.load(std::memory_order_relaxed);
+                     min_delay_ns > task.sleep_threshold_ns)
+                horizon = std::min(horizon, now + min_delay_ns);
             else if (!task.replay_sources.empty())
-                horizon = std::min(
-                    horizon, next_arrival > UINT64_MAX - lane->link->min_delay_ns ? UINT64_MAX : next_arrival + lane->link->min_delay_ns);
+                horizon = std::min(horizon, next_arrival > UINT64_MAX - min_delay_ns ? UINT64_MAX : next_arrival + min_delay_ns);
             else
                 poll = true;
         }
@@ -262,7 +263,16 @@ int lcore_main(void *arg) {
         for (TxPort *out : task.tx_ports) moved += tx_stage(*out, task, now);
 
         /* 2. Admit a burst from each port this lcore receives on (or hand it
-              over, or take it from a handoff ring). */
+              over, or take it from a handoff ring). A runtime change whose
+              instant has passed is taken first, even when no packet comes
+              (link_change.hpp): an rx stage stamps its next burst later than
+              now; a classify stage only once its handoff ring is empty. */
+        for (RxPort *in : task.rx_ports) poll_change(*in->ingress, now);
+        for (RxPort *in : task.classify_ports)
+            if (in->ingress->change.load(std::memory_order_relaxed) != nullptr && rte_ring_count(in->handoff) == 0) {
+                const uint64_t at = now_ns(*task.clock);
+                poll_change(*in->ingress, at > kHandoffSlackNs ? at - kHandoffSlackNs : 0);
+            }
         if (receiving) {
             for (RxPort *in : task.rx_ports) moved += rx_stage(*in, task);
             for (RxPort *in : task.receive_ports) moved += receive_stage(*in, task);

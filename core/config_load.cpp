@@ -5,6 +5,7 @@
 // exponentially ("billion laughs") cost nothing, and yaml-cpp's own depth guard
 // bounds nesting while parsing.
 #include "linkem/config.hpp"
+#include "linkem/config_change.hpp"
 #include "linkem/device_iface.hpp"
 #include "linkem/netem_translate.hpp"
 #include "linkem/suggest.hpp"
@@ -22,6 +23,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
@@ -1545,6 +1547,266 @@ LoadResult load_config_file(const std::string &path) {
     std::ostringstream text;
     text << in.rdbuf();
     return load_config_text(text.str(), path);
+}
+
+// ---- Runtime changes (linkem/config_change.hpp) ----
+
+namespace {
+
+// The position of `key` in mapping `map`, or fallback.
+SourcePos key_pos(const YAML::Node &map, std::string_view key, SourcePos fallback) {
+    if (!map.IsMap()) return fallback;
+    for (auto it = map.begin(); it != map.end(); ++it)
+        if (it->first.IsScalar() && it->first.Scalar() == key) return pos_of(it->first);
+    return fallback;
+}
+
+void sort_errors(std::vector<ConfigError> &errors) {
+    std::stable_sort(errors.begin(), errors.end(), [](const ConfigError &a, const ConfigError &b) {
+        return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+    });
+}
+
+// The keys of link i that differ between the running and the candidate
+// configuration, into edit; refusals into errors. where(key) is the
+// position to name for a key.
+template <class Where>
+void diff_link(const Config &running, const Config &candidate, size_t i, const std::string &file, Where where,
+               std::vector<ConfigError> &errors, LinkEdit &edit) {
+    const Link &a = running.links[i], &b = candidate.links[i];
+    const auto va = link_key_values(a), vb = link_key_values(b);
+    const auto value = [](const std::vector<std::pair<std::string, std::string>> &kv, const std::string &key) {
+        for (const auto &[k, v] : kv)
+            if (k == key) return v;
+        return std::string("none");
+    };
+    edit.link = i;
+    for (const std::string &key : kLinkKeys) {
+        if (key == "name" || key == "from" || key == "to") continue;
+        const std::string before = value(va, key), after = value(vb, key);
+        if (before == after) continue;
+        const std::string path = fmt::format("links[{}].{}", i, key);
+        if (key == "arena")
+            errors.push_back(
+                {file, where(key), path,
+                 fmt::format("the arena is made at start ({}); it cannot change while linkem runs (restart linkem to resize it)",
+                             before == "none" ? "sized from the link's parameters" : before)});
+        else if (key == "per_flow")
+            errors.push_back(
+                {file, where(key), path, "per_flow cannot change while linkem runs (restart linkem with the new configuration)"});
+        else if (a.per_flow)
+            errors.push_back({file, where(key), path,
+                              fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet (restart "
+                                          "linkem with the new configuration)",
+                                          a.name)});
+        else if (key == "mangle" && a.mangle.ecn != b.mangle.ecn)
+            errors.push_back({file, where(key), path + ".ecn",
+                              fmt::format("ecn cannot change while linkem runs (it decides which frames the ingress parses; it is {})",
+                                          a.mangle.ecn ? "true" : "false")});
+        else
+            edit.keys.emplace_back(key, after);
+    }
+}
+
+ChangeCandidate finish_change(const Config &running, Config candidate, std::vector<ConfigError> errors, std::vector<LinkEdit> edits) {
+    ChangeCandidate out;
+    sort_errors(errors);
+    if (!errors.empty()) {
+        if (errors.size() > kMaxErrors) errors.resize(kMaxErrors);
+        out.errors = std::move(errors);
+        return out;
+    }
+    candidate.file = running.file;  // plugins named by a relative path are found beside linkem's own file
+    candidate.seed = running.seed;
+    candidate.seed_random = running.seed_random;
+    for (LinkEdit &e : edits)
+        if (!e.keys.empty()) out.edits.push_back(std::move(e));
+    out.config = std::move(candidate);
+    return out;
+}
+
+}  // namespace
+
+ChangeCandidate load_link_set(const Config &running, const std::string &link, const std::vector<std::string> &assignments) {
+    const std::string file = kSetFileName;
+    const auto fail = [&](SourcePos pos, std::string path, std::string message) {
+        ChangeCandidate out;
+        out.errors.push_back({file, pos, std::move(path), std::move(message)});
+        return out;
+    };
+    size_t index = running.links.size();
+    std::vector<std::string> names;
+    for (size_t i = 0; i < running.links.size(); ++i) {
+        names.push_back(running.links[i].name);
+        if (running.links[i].name == link) index = i;
+    }
+    if (index == running.links.size()) {
+        const auto guess = nearest_word(link, names);
+        return fail({1, 1}, "",
+                    fmt::format("unknown link \"{}\"{} (links: {})", link, guess ? fmt::format("; did you mean \"{}\"?", *guess) : "",
+                                join(names)));
+    }
+    if (assignments.empty()) return fail({1, 1}, "", "nothing to set: give KEY=VALUE, such as delay=30ms");
+    // The patch: one line per assignment, "KEY: VALUE".
+    std::string text;
+    for (size_t k = 0; k < assignments.size(); ++k) {
+        const std::string &a = assignments[k];
+        const size_t eq = a.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return fail(
+                {static_cast<int>(k + 1), 1}, "",
+                fmt::format("expected KEY=VALUE, such as delay=30ms or 'loss={{plugin: gilbert_elliott, p: 1%, r: 30%}}', got \"{}\"", a));
+        if (a.find_first_of("\r\n") != std::string::npos)
+            return fail({static_cast<int>(k + 1), 1}, "", "an assignment is one line: the value holds a line break");
+        text += a.substr(0, eq) + ": " + a.substr(eq + 1) + "\n";
+    }
+    if (auto at = find_binary(text)) return fail(*at, "", "binary data: a value is UTF-8 text without NUL bytes");
+    YAML::Node patch;
+    try {
+        patch = YAML::Load(text);
+    } catch (const YAML::Exception &e) {
+        return fail({e.mark.line + 1, e.mark.column + 1}, "", fmt::format("YAML syntax: {}", e.msg));
+    }
+    const std::string path = item("links", index);
+    if (!patch.IsMap()) return fail({1, 1}, path, "expected KEY=VALUE assignments, such as delay=30ms");
+
+    Loader keys(file);
+    std::vector<std::string> order;
+    const auto fields = keys.entries(patch, path, &kLinkKeys, &order);
+    for (const std::string &k : order)
+        if (k == "name" || k == "from" || k == "to")
+            keys.error(fields.at(k).key, child(path, k), fmt::format("a link's {} cannot change while linkem runs", k));
+    std::vector<ConfigError> errors = keys.take_errors();
+    if (!errors.empty()) return finish_change(running, running, std::move(errors), {});
+
+    // The running configuration, printed and read back, with the patch laid over the link.
+    const YAML::Node printed = YAML::Load(to_yaml(running));
+    YAML::Node root(YAML::NodeType::Map);
+    for (auto it = printed.begin(); it != printed.end(); ++it) {
+        if (it->first.Scalar() != "links") {
+            root.force_insert(it->first, it->second);
+            continue;
+        }
+        YAML::Node links(YAML::NodeType::Sequence);
+        for (size_t i = 0; i < it->second.size(); ++i) {
+            if (i != index) {
+                links.push_back(it->second[i]);
+                continue;
+            }
+            YAML::Node merged(YAML::NodeType::Map);
+            const YAML::Node old = it->second[i];
+            for (auto f = old.begin(); f != old.end(); ++f)
+                if (fields.find(f->first.Scalar()) == fields.end()) merged.force_insert(f->first, f->second);
+            for (const std::string &k : order) merged.force_insert(fields.at(k).key, fields.at(k).value);
+            links.push_back(merged);
+        }
+        root.force_insert(it->first, links);
+    }
+    Loader loader(file);
+    Config candidate = loader.load(root);
+    errors = loader.take_errors();
+    std::vector<LinkEdit> edits(1);
+    if (errors.empty())
+        diff_link(
+            running, candidate, index, file,
+            [&](const std::string &k) {
+                return fields.count(k) != 0 ? pos_of(fields.at(k).key) : SourcePos{1, 1};
+            },
+            errors, edits[0]);
+    return finish_change(running, std::move(candidate), std::move(errors), std::move(edits));
+}
+
+ChangeCandidate load_change_text(const Config &running, std::string_view text, const std::string &file_name) {
+    LoadResult loaded = load_config_text(text, file_name);
+    if (!loaded.config) {
+        ChangeCandidate out;
+        out.errors = std::move(loaded.errors);
+        return out;
+    }
+    Config &c = *loaded.config;
+    const YAML::Node root = YAML::Load(std::string(text));  // it loaded: no exception
+    const auto top = [&](std::string_view key) { return key_pos(root, key, SourcePos{1, 1}); };
+    std::vector<ConfigError> errors;
+    const auto refuse = [&](SourcePos pos, std::string path, std::string message) {
+        errors.push_back({file_name, pos, std::move(path), std::move(message)});
+    };
+    const auto port_list = [](const Config &cfg) {
+        std::vector<std::string> out;
+        for (const Port &p : cfg.ports) out.push_back(fmt::format("{}: {}", p.name, p.device));
+        return join(out);
+    };
+    bool ports_same = c.ports.size() == running.ports.size();
+    for (size_t k = 0; ports_same && k < c.ports.size(); ++k)
+        ports_same = c.ports[k].name == running.ports[k].name && c.ports[k].device == running.ports[k].device;
+    if (!ports_same) refuse(top("ports"), "ports", fmt::format("ports cannot change while linkem runs (running: {})", port_list(running)));
+
+    std::vector<std::string> running_names;
+    for (const Link &l : running.links) running_names.push_back(l.name);
+    bool links_same = c.links.size() == running.links.size();
+    for (size_t i = 0; links_same && i < c.links.size(); ++i) links_same = c.links[i].name == running.links[i].name;
+    if (!links_same) {
+        refuse(top("links"), "links",
+               fmt::format("links cannot be added, removed, renamed or reordered while linkem runs (running: {})", join(running_names)));
+        return finish_change(running, running, std::move(errors), {});
+    }
+    const YAML::Node link_nodes = root["links"];
+    std::vector<LinkEdit> edits(c.links.size());
+    for (size_t i = 0; i < c.links.size(); ++i) {
+        const YAML::Node node = link_nodes[i];
+        const auto where = [&](const std::string &k) { return key_pos(node, k, c.links[i].pos); };
+        for (const auto &[k, before, after] :
+             {std::tuple<const char *, std::string, std::string>{"from", running.links[i].from, c.links[i].from},
+              std::tuple<const char *, std::string, std::string>{"to", running.links[i].to, c.links[i].to}})
+            if (before != after)
+                refuse(where(k), fmt::format("links[{}].{}", i, k),
+                       fmt::format("a link's {} cannot change while linkem runs (it is \"{}\")", k, before));
+        diff_link(running, c, i, file_name, where, errors, edits[i]);
+    }
+
+    bool rules_same = c.rules.size() == running.rules.size();
+    for (size_t r = 0; rules_same && r < c.rules.size(); ++r) {
+        const Rule &a = c.rules[r], &b = running.rules[r];
+        rules_same = a.match_text == b.match_text && a.action == b.action && a.links == b.links;
+        if (!rules_same) refuse(a.pos, item("rules", r), "rules cannot change while linkem runs");
+    }
+    if (!rules_same && c.rules.size() != running.rules.size())
+        refuse(top("rules"), "rules", fmt::format("rules cannot change while linkem runs (it has {})", running.rules.size()));
+
+    // The other sections, as --check prints them.
+    const std::string printed_new = to_yaml(c), printed_old = to_yaml(running);
+    const auto line_of = [](const std::string &yaml, std::string_view key) {
+        const std::string prefix = std::string(key) + ":";
+        size_t at = yaml.rfind("\n" + prefix);
+        if (at == std::string::npos) return std::string();
+        at += 1;
+        return yaml.substr(at, yaml.find('\n', at) - at);
+    };
+    for (const char *key : {"pipeline", "stats", "capture", "eal"})
+        if (line_of(printed_new, key) != line_of(printed_old, key))
+            refuse(top(key), key,
+                   fmt::format("{} cannot change while linkem runs (it is {})", key,
+                               line_of(printed_old, key).empty() ? "not given" : line_of(printed_old, key).substr(std::strlen(key) + 2)));
+    if (!running.seed_random && (c.seed_random || c.seed != running.seed))
+        refuse(top("seed"), "seed", fmt::format("seed cannot change while linkem runs (it is {})", running.seed));
+    return finish_change(running, std::move(c), std::move(errors), std::move(edits));
+}
+
+ChangeCandidate load_change_file(const Config &running, const std::string &path) {
+    const auto fail = [&](std::string message) {
+        ChangeCandidate out;
+        out.errors.push_back({path, {1, 1}, "", std::move(message)});
+        return out;
+    };
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return fail(fmt::format("cannot read the file: {}", std::strerror(errno)));
+    if (!S_ISREG(st.st_mode)) return fail("this is not a regular file; expected a YAML configuration file");
+    if (static_cast<uint64_t>(st.st_size) > kMaxConfigBytes)
+        return fail(fmt::format("the file is {} bytes; a configuration is at most {}", st.st_size, ByteSize{kMaxConfigBytes}.to_string()));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(fmt::format("cannot open the file: {}", std::strerror(errno)));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return load_change_text(running, text.str(), path);
 }
 
 }  // namespace linkem

@@ -1,6 +1,7 @@
 // Config -> YAML in human units: what `linkem --check` prints. The output is a
 // valid configuration that loads back to the same effective configuration.
 #include "linkem/config.hpp"
+#include "linkem/config_change.hpp"
 
 #include <fmt/format.h>
 
@@ -142,6 +143,15 @@ std::vector<std::pair<std::string, std::string>> link_yaml_fields(const Link &l)
     if (l.mangle.any()) fields.emplace_back("mangle", mangle(l.mangle));
     if (l.per_flow) fields.emplace_back("per_flow", per_flow(*l.per_flow));
     return fields;
+}
+
+std::vector<std::pair<std::string, std::string>> link_key_values(const Link &l) {
+    // The keys a runtime change compares: the YAML's but from and to, with order always stated.
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto &[key, value] : link_yaml_fields(l))
+        if (key != "from" && key != "to" && key != "order") out.emplace_back(key, value);
+    out.emplace_back("order", l.order_drop ? "drop" : "keep");
+    return out;
 }
 
 std::string to_yaml(const Config &c) {

@@ -85,6 +85,31 @@ LinkModel::LinkModel(const LinkModelParams &params) : p_(params) {
     slots_.resize(queue_slots_for(p_));
 }
 
+void LinkModel::keep_order_histograms() {
+    if (!held_.held_model_delay_ns) held_.held_model_delay_ns = std::make_unique<Histogram>();
+    if (!held_.held_delivered_delay_ns) held_.held_delivered_delay_ns = std::make_unique<Histogram>();
+}
+
+uint64_t LinkModel::queue_ring_for(const LinkModelParams &params) const {
+    const uint64_t own = queue_slots_for(params);
+    return own == 0 ? 0 : std::max<uint64_t>(own, slots_.size());
+}
+
+void LinkModel::change(LinkModelParams &params, std::vector<QueueSlot> &ring) {
+    for (auto [now, next] :
+         {std::pair{&p_.bandwidth, &params.bandwidth}, std::pair{&p_.loss, &params.loss}, std::pair{&p_.delay, &params.delay}})
+        if (*next && next->carry != nullptr && next->model == now->model && now->state != nullptr) next->carry(next->state, now->state);
+    if (ring.empty()) {  // no queue limit now (or no bandwidth): the queue is not tracked
+        head_ = count_ = queued_bytes_ = 0;
+    } else {  // the queued packets, oldest first (ring.size() >= count_: queue_ring_for)
+        for (uint64_t i = 0, at = head_; i < count_; ++i, at = at + 1 == slots_.size() ? 0 : at + 1) ring[i] = slots_[at];
+        head_ = 0;
+        if (count_ == 0) queued_bytes_ = 0;
+    }
+    std::swap(slots_, ring);
+    std::swap(p_, params);
+}
+
 void LinkModel::reset() {
     last_exit_ns_ = 0;
     last_release_ns_ = 0;

@@ -45,7 +45,7 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
     auto make = [&](const std::optional<ModelSpec> &spec, uint32_t kind, std::unique_ptr<ModelInstance> &owner, ModelRef &ref) {
         if (!spec) return;
         owner = host.instantiate(config, *spec, kind, stream_name.empty() ? link.name : stream_name, seed, errors, context);
-        if (owner) ref = {&owner->model(), owner->state(), owner->reset_callback()};
+        if (owner) ref = {&owner->model(), owner->state(), owner->reset_callback(), owner->carry_callback()};
     };
     make(link.bandwidth, LKM_KIND_BANDWIDTH, plan.bandwidth, p.bandwidth);
     const std::optional<Bounds> rate_bounds = plan.bandwidth ? plan.bandwidth->rate_bounds() : std::nullopt;

@@ -9,22 +9,9 @@
 
 namespace linkem {
 
-LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &plan, const Link *l, size_t to_port, void *arena,
-                                       void *reorder_arena, uint64_t seed) {
-    links_.push_back(std::make_unique<LinkRuntime>(name, plan.model, plan.min_delay_ns, link_expectations(config_, plan)));
-    LinkRuntime *link = links_.back().get();
-    if (arena != nullptr) {
-        lanes_.push_back(std::make_unique<Lane>(link, arena, plan.arena_bytes, to_port));
-        link->lane = lanes_.back().get();
-    }
-    if (reorder_arena != nullptr) {
-        lanes_.push_back(std::make_unique<Lane>(link, reorder_arena, plan.arena_bytes, to_port));
-        link->reorder_lane = lanes_.back().get();
-    }
-    if (l == nullptr) return link;
-    // Mangling: each random stream from the seed, the link's runtime name and what it is for.
-    const Mangle &m = l->mangle;
-    LinkMangler &mg = link->mangle;
+LinkMangler make_mangler(const Mangle &m, uint64_t seed, const std::string &name) {
+    // Each random stream from the seed, the link's runtime name and what it is for.
+    LinkMangler mg;
     if (m.truncate_bytes) mg.truncate_bytes = *m.truncate_bytes;
     mg.ecn = m.ecn;
     mg.rng = stream_rng(seed, name, Stream::kMangle);
@@ -40,6 +27,24 @@ LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &
     const uint64_t corrupt_seed = stream_seed(seed, name, Stream::kCorrupt);
     if (m.corrupt) mg.corrupt = Corruptor::per_packet(m.corrupt->value(), corrupt_seed);
     if (m.corrupt_ber) mg.corrupt = Corruptor::bit_error_rate(m.corrupt_ber->value(), corrupt_seed);
+    return mg;
+}
+
+LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &plan, const Link *l, size_t to_port, void *arena,
+                                       void *reorder_arena, uint64_t seed) {
+    links_.push_back(std::make_unique<LinkRuntime>(name, plan.model, plan.min_delay_ns, link_expectations(config_, plan)));
+    LinkRuntime *link = links_.back().get();
+    if (arena != nullptr) {
+        lanes_.push_back(std::make_unique<Lane>(link, arena, plan.arena_bytes, to_port));
+        link->lane = lanes_.back().get();
+    }
+    if (reorder_arena != nullptr) {
+        lanes_.push_back(std::make_unique<Lane>(link, reorder_arena, plan.arena_bytes, to_port));
+        link->reorder_lane = lanes_.back().get();
+    }
+    if (l == nullptr) return link;
+    link->mangle = make_mangler(l->mangle, seed, name);
+    if (!l->per_flow) link->model.keep_order_histograms();  // a runtime change may add a delay model
     return link;
 }
 
@@ -140,6 +145,7 @@ std::unique_ptr<PipelineRuntime> PipelineRuntime::build(const Config &config, co
             in->direct = p->paths_[plan.default_action.path].get();  // flows need fields, so it has none
         p->ingress_.push_back(std::move(in));
     }
+    p->by_config_link_ = by_config_link;
     for (size_t port : routes.egress_ports) {
         auto out = std::make_unique<EgressRuntime>();
         out->port = port;
@@ -148,6 +154,21 @@ std::unique_ptr<PipelineRuntime> PipelineRuntime::build(const Config &config, co
         p->egress_.push_back(std::move(out));
     }
     return p;
+}
+
+std::vector<IngressRuntime *> PipelineRuntime::ingress_of(const LinkRuntime *link) const {
+    std::vector<IngressRuntime *> out;
+    for (const auto &in : ingress_) {
+        bool crosses = false;
+        const auto check = [&](const RouteAction &a) {
+            if (a.kind != RouteAction::Kind::kPath) return;
+            for (const LinkRuntime *hop : paths_[a.path]->hops) crosses = crosses || hop == link;
+        };
+        for (const CompiledRule &r : in->rules) check(r.action);
+        check(in->default_action);
+        if (crosses) out.push_back(in.get());
+    }
+    return out;
 }
 
 uint64_t PipelineRuntime::longest_stay_ns(uint64_t beyond_delay_ns) const {

@@ -42,6 +42,7 @@ uint32_t abi_minor(const lkm_model &m) { return m.abi_version & 0xFFFF; }
 // The extensions' smallest sizes (ABI 1.2): their struct_size and every callback.
 constexpr size_t kMinResetSize = offsetof(lkm_ext_reset, reset) + sizeof(void *);
 constexpr size_t kMinBoundsSize = offsetof(lkm_ext_bounds, loss) + sizeof(void *);
+constexpr size_t kMinCarrySize = offsetof(lkm_ext_carry, carry) + sizeof(void *);
 
 bool valid_model_name(const char *name) {
     if (name == nullptr || *name == '\0') return false;
@@ -201,6 +202,7 @@ ModelInstance::ModelInstance(LoadedModel loaded, void *state) : loaded_(std::mov
     if (loaded_.model == nullptr) return;
     reset_ = static_cast<const lkm_ext_reset *>(model_extension(*loaded_.model, LKM_EXT_RESET));
     bounds_ = static_cast<const lkm_ext_bounds *>(model_extension(*loaded_.model, LKM_EXT_BOUNDS));
+    carry_ = static_cast<const lkm_ext_carry *>(model_extension(*loaded_.model, LKM_EXT_CARRY));
 }
 
 std::optional<double> ModelInstance::expected_loss() const {
@@ -331,6 +333,14 @@ bool PluginHost::load_file(const std::string &path, LoadedModel *out, std::strin
             *error = reset->struct_size < kMinResetSize ? fmt::format("{}: its \"{}\" extension is {} bytes, smaller than ABI 1.2's {}",
                                                                       who, LKM_EXT_RESET, reset->struct_size, kMinResetSize)
                                                         : fmt::format("{}: its \"{}\" extension has no reset callback", who, LKM_EXT_RESET);
+            return false;
+        }
+    }
+    if (const auto *carry = static_cast<const lkm_ext_carry *>(model_extension(*m, LKM_EXT_CARRY))) {
+        if (carry->struct_size < kMinCarrySize || carry->carry == nullptr) {
+            *error = carry->struct_size < kMinCarrySize ? fmt::format("{}: its \"{}\" extension is {} bytes, smaller than ABI 1.2's {}",
+                                                                      who, LKM_EXT_CARRY, carry->struct_size, kMinCarrySize)
+                                                        : fmt::format("{}: its \"{}\" extension has no carry callback", who, LKM_EXT_CARRY);
             return false;
         }
     }

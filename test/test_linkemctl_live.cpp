@@ -125,7 +125,10 @@ TEST_CASE("linkemctl set changes a running link end to end", "[eal][linkemctl]")
     if (geteuid() != 0) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;
     const std::string name = "lkmtS" + std::to_string(getpid());
-    const std::string file = dir.write("s.yaml", "name: " + name + "\n" + config_with_link("a-to-b"));
+    // Arena headroom for the longer delay: a change that needs more arena than the link has is refused.
+    std::string config = config_with_link("a-to-b");
+    config.replace(config.find("bandwidth: 100Mbit/s}"), 21, "bandwidth: 100Mbit/s, arena: 60000 packets}");
+    const std::string file = dir.write("s.yaml", "name: " + name + "\n" + config);
     Run up, set, bad, after_set;
     bool set_supported = false;
     const Run run = run_linkem_and(shell_quote(file) + " --duration 60s --stats-interval 0", 90, [&](pid_t pid) {

@@ -288,3 +288,65 @@ TEST_CASE("--check with 65 536 per-flow instances completes", "[model-contract][
     CHECK_THAT(r.output, Catch::Contains("per flow: 65536 instances"));
     WARN("--check with 65 536 per-flow instances took " << r.seconds << " s");
 }
+
+namespace {
+
+// The results of `count` packets through one model instance (loss verdicts or delays), from packet `first` on.
+std::vector<uint64_t> draws(const ModelInstance &m, uint32_t first, uint32_t count) {
+    std::vector<uint64_t> out;
+    for (uint32_t k = first; k < first + count; k += 8) {
+        lkm_pkt pkts[8];
+        for (uint32_t j = 0; j < 8; ++j) pkts[j] = {1'000'000ULL * (k + j), 1'000'000ULL * (k + j) + 500, 1000, 1000};
+        uint8_t drop[8 + 8];
+        uint64_t delay[8 + 8];
+        if (m.model().kind == LKM_KIND_LOSS) {
+            m.model().loss_burst(m.state(), pkts, 8, drop);
+            out.insert(out.end(), drop, drop + 8);
+        } else {
+            m.model().delay_burst(m.state(), pkts, 8, delay);
+            out.insert(out.end(), delay, delay + 8);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("linkem.carry: a new instance of the same model continues the old one's stream and state", "[model-contract]") {
+    // For each built-in model with the extension: a restated, unchanged
+    // parameter set must give the very draws an unchanged instance makes.
+    const PluginHost host(plugin_dirs());
+    const std::vector<std::pair<uint32_t, std::string>> models = {
+        {LKM_KIND_LOSS, "{plugin: bernoulli, p: 30%}"},
+        {LKM_KIND_LOSS, "{plugin: ber, ber: 1e-4}"},
+        {LKM_KIND_LOSS, "{plugin: gilbert_elliott, p: 10%, r: 30%, loss_bad: 80%}"},
+        {LKM_KIND_LOSS, "{plugin: markov4, p13: 10%, p31: 50%, p32: 20%, p23: 30%, p14: 5%}"},
+        {LKM_KIND_DELAY, "{plugin: uniform, mean: 10ms, jitter: 2ms}"},
+        {LKM_KIND_DELAY, "{plugin: normal, mean: 10ms, stddev: 2ms}"},
+        {LKM_KIND_DELAY, "{plugin: pareto, mean: 10ms, jitter: 2ms}"},
+        {LKM_KIND_DELAY, "{plugin: paretonormal, mean: 10ms, jitter: 2ms}"},
+        {LKM_KIND_DELAY, "{plugin: exponential, min: 1ms, mean: 2ms}"},
+    };
+    for (const auto &[kind, spec] : models) {
+        INFO(spec);
+        const std::string yaml =
+            fmt::format("ports: {{a: {{device: n0}}, b: {{device: n1}}}}\nlinks:\n  - {{name: ab, from: a, to: b, {}: {}}}\n",
+                        kind == LKM_KIND_LOSS ? "loss" : "delay", spec);
+        LoadResult loaded = load_config_text(yaml, "carry.yaml");
+        REQUIRE(loaded.config);
+        const ModelSpec &ms = kind == LKM_KIND_LOSS ? *loaded.config->links[0].loss : *loaded.config->links[0].delay;
+        std::vector<ConfigError> errors;
+        auto unchanged = host.instantiate(*loaded.config, ms, kind, "ab", 1, &errors);
+        auto old_instance = host.instantiate(*loaded.config, ms, kind, "ab", 1, &errors);
+        auto restated = host.instantiate(*loaded.config, ms, kind, "ab@1", 1, &errors);
+        for (const auto &e : errors) UNSCOPED_INFO(e.to_string());
+        REQUIRE(errors.empty());
+        REQUIRE(restated->carry_callback() != nullptr);
+        const std::vector<uint64_t> whole = draws(*unchanged, 0, 400);
+        std::vector<uint64_t> changed = draws(*old_instance, 0, 200);
+        restated->carry_callback()(restated->state(), old_instance->state());
+        const std::vector<uint64_t> after = draws(*restated, 200, 200);
+        changed.insert(changed.end(), after.begin(), after.end());
+        CHECK(changed == whole);
+    }
+}

@@ -52,7 +52,17 @@ static int loss_bound(const void *state, double *long_run) {
     return 0;
 }
 static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .loss = loss_bound};
-static const void *get_extension(const char *id) { return strcmp(id, LKM_EXT_BOUNDS) == 0 ? &bounds : NULL; }
+/* ABI 1.2: a new instance with other parameters goes on from this one's state. */
+static void carry(void *new_state, const void *old_state) {
+    bernoulli *to = new_state;
+    const bernoulli *from = old_state;
+    to->rng = from->rng;
+}
+static const lkm_ext_carry carry_ext = {.struct_size = sizeof(lkm_ext_carry), .carry = carry};
+static const void *get_extension(const char *id) {
+    if (strcmp(id, LKM_EXT_CARRY) == 0) return &carry_ext;
+    return strcmp(id, LKM_EXT_BOUNDS) == 0 ? &bounds : NULL;
+}
 
 static const lkm_param_info params[] = {
     {"p", "probability", "loss probability of each packet; default 0"},

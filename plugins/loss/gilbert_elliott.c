@@ -116,7 +116,16 @@ static int loss_bound(const void *state, double *long_run) {
 static const lkm_ext_bounds bounds = {.struct_size = sizeof(lkm_ext_bounds), .loss = loss_bound};
 static void reset(void *state) { ((gilbert_elliott *)state)->bad = 0; } /* back to the good state */
 static const lkm_ext_reset reset_ext = {.struct_size = sizeof(lkm_ext_reset), .reset = reset};
+/* ABI 1.2: a new instance with other parameters goes on from this one's state. */
+static void carry(void *new_state, const void *old_state) {
+    gilbert_elliott *to = new_state;
+    const gilbert_elliott *from = old_state;
+    to->rng = from->rng;
+    to->bad = from->bad;
+}
+static const lkm_ext_carry carry_ext = {.struct_size = sizeof(lkm_ext_carry), .carry = carry};
 static const void *get_extension(const char *id) {
+    if (strcmp(id, LKM_EXT_CARRY) == 0) return &carry_ext;
     if (strcmp(id, LKM_EXT_RESET) == 0) return &reset_ext;
     if (strcmp(id, LKM_EXT_BOUNDS) == 0) return &bounds;
     return NULL;

@@ -62,7 +62,8 @@ namespace linkem {
 struct ModelRef {
     const lkm_model *model = nullptr;
     void *state = nullptr;
-    void (*reset)(void *state) = nullptr;  // its lkm_ext_reset callback, when it has one
+    void (*reset)(void *state) = nullptr;                             // its lkm_ext_reset callback, when it has one
+    void (*carry)(void *new_state, const void *old_state) = nullptr;  // its lkm_ext_carry callback, when it has one
     explicit operator bool() const { return model != nullptr; }
 };
 
@@ -154,6 +155,12 @@ struct OrderKeepStats {
     std::unique_ptr<Histogram> held_model_delay_ns, held_delivered_delay_ns;  // made at construction, or none
 };
 
+// One packet in the emulated queue: its exit time and wire bytes.
+struct QueueSlot {
+    uint64_t start_ns;  // when its transmission starts: it leaves the queue then
+    uint64_t wire_bytes;
+};
+
 // A frame's length on the wire: padded to the Ethernet minimum when the
 // overhead is Ethernet's, plus the overhead.
 uint32_t wire_length(uint32_t len_bytes, uint32_t overhead_bytes);
@@ -174,6 +181,24 @@ class LinkModel {
     // does the link's sequence. No allocation.
     void reset();
 
+    // A runtime change (docs/ARCHITECTURE.md "Runtime changes"), on the
+    // link's lcore, between two bursts: takes `params` (their model
+    // instances made on the control side) and `ring` (a queue ring of
+    // queue_ring_for() slots, made on the control side) and hands back the
+    // old ones in the same variables, for the control side to destroy. The
+    // queue state goes on: the last exit and release times, the sequence,
+    // and the packets still queued (copied into the new ring, oldest first),
+    // so new packets queue behind the old ones. A model that is the same as
+    // before and has lkm_ext_carry takes over the old instance's state.
+    // No allocation, no lock.
+    void change(LinkModelParams &params, std::vector<QueueSlot> &ring);
+    // The ring a change to `params` needs: its own slots, and room for what
+    // the current ring may hold (none when the new parameters keep no queue).
+    uint64_t queue_ring_for(const LinkModelParams &params) const;
+    // Makes order keep's histograms now (control side, before the lcores
+    // start), so a later change that adds a delay model finds them.
+    void keep_order_histograms();
+
     // Packets in the emulated queue at time now_ns (for tests).
     uint64_t queued_packets(uint64_t now_ns) const;
     // Packets in the emulated queue as of the last arrival (cheap; for status lines).
@@ -191,10 +216,7 @@ class LinkModel {
     static uint64_t min_wire_bytes(uint32_t overhead_bytes);
 
   private:
-    struct Slot {
-        uint64_t start_ns;  // when its transmission starts: it leaves the queue then
-        uint64_t wire_bytes;
-    };
+    using Slot = QueueSlot;
     void drain_until(uint64_t now_ns);
     void record_model_error(ModelError::What what, uint32_t kind, const ModelRef &model, uint64_t value, uint64_t packet_ns);
 

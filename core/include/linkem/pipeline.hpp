@@ -26,6 +26,7 @@
 #include "linkem/route_plan.hpp"
 #include "linkem/stats.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +37,7 @@
 namespace linkem {
 
 struct LinkRuntime;
+struct PendingChange;  // link_change.hpp
 
 // An arena and the link whose packets it holds. A link that ends a path has
 // one; with `reorder`, a second for the packets it holds back.
@@ -66,7 +68,10 @@ struct LinkRuntime {
           release(expectations.lateness_tolerance_ns, params.overhead_bytes) {}
 
     const std::string name;
-    const uint64_t min_delay_ns;      // no packet is released sooner after its arrival
+    // No packet is released sooner after its arrival. The egress reads it
+    // (relaxed) to plan its naps; a runtime change lowers it before the
+    // ingress takes the change and raises it after (link_change.hpp).
+    std::atomic<uint64_t> min_delay_ns;
     const LinkExpectations expected;  // what the configuration says, beside what is measured
     LinkModel model;                  // ingress side only
     LinkMangler mangle;               // ingress side only
@@ -126,6 +131,10 @@ struct IngressRuntime {
     PathRuntime *direct = nullptr;     // no rules, no header needed, no per-flow template: every packet takes this path
     std::vector<PathRuntime *> paths;  // by RoutePlan path index
     IngressCounters counters;
+    // A runtime change for links this port's packets cross, posted by the
+    // control side, taken by the thread that admits this port's bursts
+    // (link_change.hpp): one acquire load per burst when none is pending.
+    std::atomic<PendingChange *> change{nullptr};
     uint64_t burst_serial = 0;  // counts the bursts admitted (per-flow recycling: FlowTemplate::last_burst)
     std::vector<PacketFields> fields = std::vector<PacketFields>(kMaxBurst);  // a burst's parsed headers (no allocation per burst)
 };
@@ -142,6 +151,10 @@ struct EgressRuntime {
 // tests the heap. The memory outlives the PipelineRuntime.
 using ArenaAllocator = std::function<void *(const std::string &what, uint64_t bytes)>;
 
+// A link's mangling from its configuration; its random streams from the
+// seed and stream_name (the link's runtime name; "name@N" for change N).
+LinkMangler make_mangler(const Mangle &m, uint64_t seed, const std::string &stream_name);
+
 // Everything the data path runs on, built from a checked configuration and
 // its link plans. Owns the runtime objects; not the arenas' memory.
 class PipelineRuntime {
@@ -156,6 +169,10 @@ class PipelineRuntime {
     std::vector<std::unique_ptr<IngressRuntime>> &ingress() { return ingress_; }
     std::vector<std::unique_ptr<EgressRuntime>> &egress() { return egress_; }
     const std::vector<std::unique_ptr<Lane>> &lanes() const { return lanes_; }
+    // The runtime link of Config::links[i]; nullptr for a per-flow template.
+    LinkRuntime *config_link(size_t i) const { return i < by_config_link_.size() ? by_config_link_[i] : nullptr; }
+    // The arrival ports whose packets can cross `link` (by their rules and default).
+    std::vector<IngressRuntime *> ingress_of(const LinkRuntime *link) const;
 
     // The longest any packet can stay between arrival and release on any path
     // (each hop's largest delay, a full queue's drain at most beyond_delay_ns
@@ -182,6 +199,7 @@ class PipelineRuntime {
     const Config &config_;
     const std::vector<LinkPlan> *plans_ = nullptr;  // the caller keeps them, and the Config, for as long as this lives
     RoutePlan routes_;
+    std::vector<LinkRuntime *> by_config_link_;        // by Config::links index (nullptr: a per-flow template)
     std::vector<std::unique_ptr<LinkRuntime>> links_;  // every link, per-flow instance and pass lane's link
     std::vector<std::unique_ptr<Lane>> lanes_;
     std::vector<std::unique_ptr<FlowTemplate>> flow_templates_;

@@ -27,6 +27,7 @@
 #pragma once
 
 #include "linkem/burst_split.hpp"
+#include "linkem/link_change.hpp"
 #include "linkem/packet_fields.hpp"
 #include "linkem/path_admit.hpp"
 #include "linkem/pipeline.hpp"
@@ -254,6 +255,9 @@ inline LinkRuntime *group_link(PathRuntime &path, const PacketFields &f, uint64_
 template <class Frames, class Now>
 void admit_burst(IngressRuntime &in, const Frames &frames, uint16_t n, uint64_t start_ns, Now now) {
     using namespace ingress_detail;
+    // A runtime change takes effect with the first burst that arrives at or after its instant (link_change.hpp).
+    if (PendingChange *pending = in.change.load(std::memory_order_acquire); pending != nullptr) [[unlikely]]
+        if (n != 0 && frames.arrival_ns(0) >= pending->effective_ns) take_change(in, pending);
     IngressCounters &c = in.counters;
     ++in.burst_serial;  // from 1: FlowTemplate::last_burst starts at 0
 

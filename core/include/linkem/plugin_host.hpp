@@ -78,12 +78,15 @@ class ModelInstance {
     std::optional<Bounds> rate_bounds() const;
     // The model's reset callback (lkm_ext_reset), or null when it has none.
     void (*reset_callback() const)(void *state) { return reset_ != nullptr ? reset_->reset : nullptr; }
+    // The model's carry callback (lkm_ext_carry), or null when it has none.
+    void (*carry_callback() const)(void *new_state, const void *old_state) { return carry_ != nullptr ? carry_->carry : nullptr; }
 
   private:
     LoadedModel loaded_;
     void *state_;
     const lkm_ext_reset *reset_ = nullptr;
     const lkm_ext_bounds *bounds_ = nullptr;
+    const lkm_ext_carry *carry_ = nullptr;
 };
 
 // What the host tells a model about its link at creation (lkm_create_args, ABI 1.2).

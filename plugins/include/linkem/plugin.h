@@ -295,6 +295,27 @@ typedef struct lkm_ext_bounds {
     int (*loss)(const void *state, double *long_run);
 } lkm_ext_bounds;
 
+/* "linkem.carry": a running instance's state taken over by a new instance
+ * of the same model with other parameters. A runtime change (`linkemctl
+ * set`, SIGHUP, a timeline) that gives a link's model new parameters
+ * creates a new instance from them on the control thread; at the swap, on
+ * the link's lcore, linkem calls carry(new_state, old_state) when both are
+ * instances of this very model (the same descriptor), and then destroys
+ * the old one on the control thread. Copy what the instance learnt and
+ * where it stands, not its parameters: the random stream (so the draws go
+ * on where the old instance left them), a chain's current state, a
+ * schedule's position. Without the extension (or for a different model)
+ * the new instance starts as create() made it, with a random stream of its
+ * own (docs/PLUGINS.md, "Runtime changes"). */
+#define LKM_EXT_CARRY "linkem.carry"
+typedef struct lkm_ext_carry {
+    uint32_t struct_size; /* sizeof(lkm_ext_carry) as the plugin was built */
+    /* [lcore, hot path: no allocation, no locks, no logging] old_state
+     * belongs to an instance of the same model; it is not used again
+     * except to be destroyed. */
+    void (*carry)(void *new_state, const void *old_state);
+} lkm_ext_carry;
+
 #ifdef __cplusplus
 }
 #endif

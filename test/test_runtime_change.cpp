@@ -1,0 +1,207 @@
+// [unit] link_change.hpp: a runtime change driven through admit_burst() in
+// virtual time: packets that arrive before its instant keep the old fate,
+// those at or after it get the new one, the queue carries over; a model with
+// linkem.carry continues its random stream; a refused change changes nothing.
+#include "link_fixture.hpp"
+#include "linkem/config_change.hpp"
+#include "linkem/link_change.hpp"
+#include "linkem/pipeline_ingress.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace linkem;
+using linkem::test::plugin_dirs;
+
+namespace {
+
+// Frames of one length, each with its own arrival time.
+struct TestFrames {
+    const uint64_t *arrivals;
+    uint32_t length;
+    uint8_t bytes[64] = {};
+    uint32_t len(uint16_t) const { return length; }
+    const uint8_t *head(uint16_t) const { return bytes; }
+    uint32_t head_len(uint16_t) const { return sizeof bytes; }
+    void copy(uint16_t, uint8_t *dst, uint32_t n) const {
+        for (uint32_t k = 0; k < n; ++k) dst[k] = 0;
+    }
+    uint64_t arrival_ns(uint16_t i) const { return arrivals[i]; }
+};
+
+struct Run {
+    explicit Run(const std::string &link_fields) {
+        LoadResult loaded = load_config_text(
+            "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, " + link_fields + "}\n", "run.yaml");
+        REQUIRE(loaded.config);
+        config = std::move(*loaded.config);
+        std::vector<ConfigError> errors;
+        auto planned = plan_links(config, 1, host, &errors);
+        REQUIRE(planned);
+        plans = std::move(*planned);
+        pipeline = PipelineRuntime::build(
+            config, plans, 1,
+            [this](const std::string &, uint64_t bytes) {
+                memory.emplace_back(bytes / 8 + 8);
+                return static_cast<void *>(memory.back().data());
+            },
+            nullptr);
+        REQUIRE(pipeline);
+    }
+    // Admits packets [from, to) of `arrivals` in bursts of `burst`.
+    void admit(const std::vector<uint64_t> &arrivals, size_t from, size_t to, size_t burst) {
+        for (size_t at = from; at < to; at += burst) {
+            const uint16_t n = static_cast<uint16_t>(std::min(burst, to - at));
+            TestFrames frames{arrivals.data() + at, 1000};
+            admit_burst(*pipeline->ingress().front(), frames, n, arrivals[at], [] { return uint64_t{0}; });
+        }
+    }
+    std::optional<PreparedChange> prepare(const std::vector<std::string> &assignments, std::vector<ConfigError> *errors) {
+        ChangeCandidate candidate = load_link_set(config, "ab", assignments);
+        errors->insert(errors->end(), candidate.errors.begin(), candidate.errors.end());
+        if (!candidate.config) return std::nullopt;
+        return prepare_change(*pipeline, plans, std::move(candidate), 1, ++changes, host, kSetFileName, errors);
+    }
+    std::vector<uint64_t> releases() {
+        std::vector<uint64_t> out;
+        DelayArena &arena = pipeline->config_link(0)->lane->arena;
+        for (const ArenaRecord *r = arena.front(); r != nullptr; r = arena.front()) {
+            if (r->len_bytes != ArenaRecord::kSkip) out.push_back(r->release_ns);
+            arena.pop();
+        }
+        arena.publish_consumed();
+        return out;
+    }
+
+    PluginHost host{plugin_dirs()};
+    Config config;
+    std::vector<LinkPlan> plans;
+    std::vector<std::vector<uint64_t>> memory;
+    std::unique_ptr<PipelineRuntime> pipeline;
+    uint64_t changes = 0;
+};
+
+constexpr uint64_t kT0 = 1'000'000'000;
+constexpr uint64_t kGapNs = 10'000;   // arrivals every 10 us: 1000-byte frames at 800 Mbit/s
+constexpr uint64_t kWireNs = 80'000;  // each takes 80 us at 100 Mbit/s: the queue grows
+constexpr size_t kPackets = 200;
+
+std::vector<uint64_t> arrivals() {
+    std::vector<uint64_t> a;
+    for (size_t k = 0; k < kPackets; ++k) a.push_back(kT0 + k * kGapNs);
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("runtime change: exact at a burst's first arrival; queued packets keep their fate; the queue carries over", "[unit]") {
+    for (const size_t split : {size_t{80}, size_t{84}}) {  // 84: inside a burst of 8, which keeps the old delay as a whole
+        Run run("bandwidth: 100Mbit/s, delay: 10ms, queue: 1000 packets, arena: 64K packets");  // headroom for 30ms
+        const std::vector<uint64_t> at = arrivals();
+        std::vector<ConfigError> errors;
+        std::optional<PreparedChange> change = run.prepare({"delay=30ms"}, &errors);
+        for (const auto &e : errors) UNSCOPED_INFO(e.to_string());
+        REQUIRE(errors.empty());
+        REQUIRE(change);
+        run.admit(at, 0, 40, 8);
+        REQUIRE(post_change(*change, at[split]));                                // posted ahead of its instant
+        CHECK(run.pipeline->config_link(0)->min_delay_ns.load() == 10'000'000);  // lowered only when the new delay is smaller
+        run.admit(at, 40, kPackets, 8);
+        REQUIRE(change_taken(*change));
+        const std::vector<LinkEdit> done = commit_change(*change, run.plans, run.config);
+        REQUIRE(done.size() == 1);
+        CHECK(run.pipeline->config_link(0)->min_delay_ns.load() == 30'000'000);
+        CHECK(run.config.links[0].delay->params.front().values.front() == "30ms");
+
+        const std::vector<uint64_t> released = run.releases();
+        REQUIRE(released.size() == kPackets);  // nothing lost
+        const size_t first_new = (split + 7) / 8 * 8;
+        for (size_t k = 0; k < kPackets; ++k) {
+            const uint64_t exit = kT0 + (k + 1) * kWireNs;  // back to back from the first: the queue never empties
+            INFO("packet " << k << " split " << split);
+            CHECK(released[k] == exit + (k < first_new ? 10'000'000 : 30'000'000));
+        }
+    }
+}
+
+TEST_CASE("runtime change: a change to a smaller delay keeps the order (held back behind the old packets)", "[unit]") {
+    Run run("delay: 30ms");
+    const std::vector<uint64_t> at = arrivals();
+    std::vector<ConfigError> errors;
+    std::optional<PreparedChange> change = run.prepare({"delay=10ms"}, &errors);
+    REQUIRE(change);
+    REQUIRE(post_change(*change, at[100]));
+    CHECK(run.pipeline->config_link(0)->min_delay_ns.load() == 10'000'000);  // lowered before the ingress takes it
+    run.admit(at, 0, kPackets, 4);
+    commit_change(*change, run.plans, run.config);
+    const std::vector<uint64_t> released = run.releases();
+    REQUIRE(released.size() == kPackets);
+    for (size_t k = 1; k < kPackets; ++k) CHECK(released[k] >= released[k - 1]);
+    CHECK(released[99] == at[99] + 30'000'000);
+    CHECK(released[100] == released[99]);  // held back: order keep
+    CHECK(released[kPackets - 1] == released[99]);
+}
+
+TEST_CASE("runtime change: refused (too big for the arena, bad value) changes nothing", "[unit]") {
+    Run run("bandwidth: 100Mbit/s, delay: 10ms, queue: 100 packets");
+    std::vector<ConfigError> errors;
+    CHECK_FALSE(run.prepare({"delay=50s"}, &errors));
+    REQUIRE(errors.size() == 1);
+    INFO(errors[0].to_string());
+    CHECK(errors[0].to_string().find("set:1:1: links[0]: the change needs an arena of") == 0);
+    CHECK(errors[0].to_string().find("has 512KiB, made at start: give it headroom with arena:") != std::string::npos);
+    errors.clear();
+    CHECK_FALSE(run.prepare({"delay=fast"}, &errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].to_string().rfind("set:1:8: links[0].delay: ", 0) == 0);
+    CHECK(run.pipeline->ingress().front()->change.load() == nullptr);
+    CHECK(run.config.links[0].delay->params.front().values.front() == "10ms");
+}
+
+TEST_CASE("runtime change: a withdrawn change leaves the link as it was", "[unit]") {
+    Run run("bandwidth: 100Mbit/s, delay: 10ms, queue: 1000 packets, arena: 64K packets");
+    const std::vector<uint64_t> at = arrivals();
+    std::vector<ConfigError> errors;
+    std::optional<PreparedChange> change = run.prepare({"delay=30ms"}, &errors);
+    REQUIRE(change);
+    REQUIRE(post_change(*change, at[150]));
+    run.admit(at, 0, 100, 4);
+    CHECK(withdraw_change(*change) == 1);
+    CHECK(commit_change(*change, run.plans, run.config).empty());
+    run.admit(at, 100, kPackets, 4);
+    const std::vector<uint64_t> released = run.releases();
+    REQUIRE(released.size() == kPackets);
+    for (size_t k = 0; k < kPackets; ++k) CHECK(released[k] == kT0 + (k + 1) * kWireNs + 10'000'000);
+    CHECK(run.config.links[0].delay->params.front().values.front() == "10ms");
+}
+
+TEST_CASE("linkem.carry: a restated loss model continues its random stream", "[unit]") {
+    // Without carry the new instance would draw from the stream (seed, "ab@1", loss): other verdicts.
+    for (const char *loss : {"loss: 30%", "loss: {plugin: gilbert_elliott, p: 20%, r: 30%}"}) {
+        INFO(loss);
+        const std::vector<uint64_t> at = arrivals();
+        Run changed(std::string("delay: 1ms, ") + loss);
+        Run unchanged(std::string("delay: 1ms, ") + loss);
+        std::vector<ConfigError> errors;
+        // A change of the delay alone keeps the loss instance; restating the loss model's parameters makes a new instance.
+        const std::string value = std::string(loss).substr(6);
+        ChangeCandidate candidate = load_link_set(changed.config, "ab", {"loss=" + value});
+        REQUIRE(candidate.config);
+        candidate.edits = {{0, {{"loss", value}}}};  // restated: planned anew as if it had changed
+        std::optional<PreparedChange> change =
+            prepare_change(*changed.pipeline, changed.plans, std::move(candidate), 1, 1, changed.host, kSetFileName, &errors);
+        REQUIRE(change);
+        changed.admit(at, 0, 100, 8);
+        REQUIRE(post_change(*change, at[100]));
+        changed.admit(at, 100, kPackets, 8);
+        REQUIRE(change_taken(*change));
+        commit_change(*change, changed.plans, changed.config);
+        unchanged.admit(at, 0, kPackets, 8);
+        const std::vector<uint64_t> a = changed.releases(), b = unchanged.releases();
+        CHECK(a.size() < kPackets);  // some were lost
+        CHECK(a == b);
+    }
+}
