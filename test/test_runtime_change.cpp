@@ -67,7 +67,10 @@ struct Run {
     }
     std::vector<uint64_t> releases() {
         std::vector<uint64_t> out;
-        DelayArena &arena = pipeline->config_link(0)->lane->arena;
+        LinkRuntime *link = pipeline->config_link(0);
+        REQUIRE(link != nullptr);
+        REQUIRE(link->lane != nullptr);
+        DelayArena &arena = link->lane->arena;
         for (const ArenaRecord *r = arena.front(); r != nullptr; r = arena.front()) {
             if (r->len_bytes != ArenaRecord::kSkip) out.push_back(r->release_ns);
             arena.pop();
