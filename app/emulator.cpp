@@ -203,33 +203,10 @@ int64_t unix_now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// What linkemctl reaches over DPDK telemetry: set and apply go to the
-// emulator (runtime changes), show to the StatusTarget's shape of the
-// configuration in force, read under the emulator's control lock so that a
-// change's commit is never seen half done.
-class TelemetryTarget final : public ControlTarget {
-  public:
-    TelemetryTarget(ControlTarget &changes, std::unique_ptr<ControlTarget> status, std::mutex &lock)
-        : changes_(changes), status_(std::move(status)), lock_(lock) {}
-    ControlReply set_link(const std::string &link, const std::vector<std::string> &assignments) override {
-        return changes_.set_link(link, assignments);
-    }
-    ControlReply apply_file(const std::string &path) override { return changes_.apply_file(path); }
-    ControlReply show(const std::string &link) override {
-        std::lock_guard<std::mutex> hold(lock_);
-        return status_->show(link);
-    }
-
-  private:
-    ControlTarget &changes_;
-    std::unique_ptr<ControlTarget> status_;
-    std::mutex &lock_;
-};
-
 class Emulator final : public ControlTarget {
   public:
-    Emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, uint64_t seed, const ControlRegistration &on_control)
-        : config_(config), plans_(plans), cl_(cl), seed_(seed), on_control_(on_control) {}
+    Emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, uint64_t seed)
+        : config_(config), plans_(plans), cl_(cl), seed_(seed) {}
     ~Emulator() override { clean_up(); }
 
     int run(const EalPlan &eal);
@@ -259,7 +236,6 @@ class Emulator final : public ControlTarget {
     std::vector<LinkPlan> &plans_;  // and their plans (the model instances)
     const CommandLine &cl_;
     const uint64_t seed_;
-    const ControlRegistration &on_control_;
 
     // Runtime changes (docs/ARCHITECTURE.md "Runtime changes").
     std::mutex control_mutex_;      // one request at a time; guards what follows
@@ -297,10 +273,10 @@ class Emulator final : public ControlTarget {
     // The last interval's end (status lines, --stats-jsonl): its snapshot and time.
     std::vector<LinkSnapshot> previous_;
     uint64_t previous_ns_ = 0;
-    std::unique_ptr<MetricsServer> metrics_;         // stats.prometheus: bound in start(), serving from run() until clean_up()
-    std::unique_ptr<ControlTarget> control_target_;  // what the telemetry commands call, from run() until clean_up()
-    std::ofstream jsonl_;                            // --stats-jsonl; closed after a failed write
-    bool jsonl_failed_ = false;                      // a write failed: the run exits 1
+    std::unique_ptr<MetricsServer> metrics_;  // stats.prometheus: bound in start(), serving from run() until clean_up()
+    std::unique_ptr<StatusTarget> status_;    // show's document (the configuration in force, live counters), from run() until clean_up()
+    std::ofstream jsonl_;                     // --stats-jsonl; closed after a failed write
+    bool jsonl_failed_ = false;               // a write failed: the run exits 1
 };
 
 bool Emulator::start(const EalPlan &eal) {
@@ -751,10 +727,9 @@ int Emulator::run(const EalPlan &eal) {
         });
         fmt::print("linkem: metrics: http://{}/metrics (Prometheus)\n", config_.stats.prometheus->to_string());
     }
-    // The telemetry commands (linkemctl) read what the status lines read, from DPDK's telemetry threads.
-    // linkemctl's commands reach it once the lcores run (set_accepting).
-    control_target_ = std::make_unique<TelemetryTarget>(*this, std::make_unique<StatusTarget>(config_, [this] { return snapshots(true); }),
-                                                        control_mutex_);
+    // linkemctl's commands (DPDK's telemetry threads) reach this emulator once the lcores run (set_accepting);
+    // show reads what the status lines read.
+    status_ = std::make_unique<StatusTarget>(config_, [this] { return snapshots(true); });
     fmt::print("linkem: instance \"{}\": linkemctl --name {} show\n", config_.name, config_.name);
     fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
     std::fflush(stdout);
@@ -889,7 +864,7 @@ int Emulator::finish() {
 void Emulator::clean_up() {
     if (metrics_) metrics_->stop();             // first: it reads the pipeline
     set_telemetry_target(nullptr, "stopping");  // waits for commands that call it
-    control_target_.reset();
+    status_.reset();
     for (OpenPort &p : ports_) close_port(p);
     for (RxPort &in : rx_ports_) rte_ring_free(in.handoff);  // empty: the classify lcore stops only once they are
     rx_ports_.clear();
@@ -919,8 +894,7 @@ void Emulator::set_accepting(bool accepting) {
         std::lock_guard<std::mutex> lock(control_mutex_);
         accepting_ = accepting;
     }
-    if (on_control_) on_control_(accepting ? this : nullptr);
-    set_telemetry_target(accepting ? control_target_.get() : nullptr, accepting ? "running" : "stopping");  // waits for commands in flight
+    set_telemetry_target(accepting ? this : nullptr, accepting ? "running" : "stopping");  // waits for commands in flight
 }
 
 namespace {
@@ -985,31 +959,9 @@ ControlReply Emulator::change(ChangeCandidate candidate, const std::string &file
 }
 
 ControlReply Emulator::show(const std::string &link) {
-    std::lock_guard<std::mutex> lock(control_mutex_);
+    std::lock_guard<std::mutex> lock(control_mutex_);  // a change's commit is never seen half done
     if (!accepting_) return {1, "linkem is starting or stopping", nullptr};
-    const uint64_t run_ns = clock_->to_ns(rte_rdtsc()) - started_ns_;
-    const std::vector<LinkSnapshot> snaps = pipeline_->link_snapshots(run_ns, true);
-    Json links = Json::array();
-    std::string text;
-    for (const Link &l : config_.links) {
-        if (!link.empty() && l.name != link) continue;
-        Json keys = Json::object();
-        for (const auto &[key, value] : link_key_values(l)) keys[key] = value;
-        Json entry = {{"name", l.name}, {"from", l.from}, {"to", l.to}, {"config", keys}};
-        for (const LinkSnapshot &s : snaps)
-            if (s.name == l.name) entry["counters"] = link_json(s);
-        std::string words;
-        for (const auto &[key, value] : link_key_values(l)) words += fmt::format(" {}: {},", key, value);
-        text += fmt::format("{}{} ({} -> {}):{}", text.empty() ? "" : "\n", l.name, l.from.empty() ? "chain" : l.from,
-                            l.to.empty() ? "chain" : l.to, words.empty() ? "" : words.substr(0, words.size() - 1));
-        links.push_back(std::move(entry));
-    }
-    if (!link.empty() && links.empty()) {
-        std::vector<std::string> names;
-        for (const Link &l : config_.links) names.push_back(l.name);
-        return {2, fmt::format("unknown link \"{}\" (links: {})", link, fmt::join(names, ", ")), nullptr};
-    }
-    return {0, text, Json{{"run_ns", run_ns}, {"seed", seed_}, {"changes", changes_}, {"links", std::move(links)}}};
+    return status_->show(link);
 }
 
 DpdkCosts dpdk_costs() {
@@ -1026,9 +978,8 @@ DpdkCosts dpdk_costs() {
     return c;
 }
 
-int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed,
-                 const ControlRegistration &on_control) {
-    Emulator emulator(config, plans, cl, seed, on_control);
+int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed) {
+    Emulator emulator(config, plans, cl, seed);
     return emulator.run(eal);
 }
 

@@ -20,15 +20,10 @@ namespace linkem {
 // the memory budget; needs no EAL.
 DpdkCosts dpdk_costs();
 
-// The seam for steering a running linkem (app/control.hpp): the emulator
-// calls it with its ControlTarget once its lcores run, and with nullptr
-// before it stops (before the first call, or after the second, a caller
-// answers "starting" or "stopping" itself). Called on the control thread.
-using ControlRegistration = std::function<void(ControlTarget *)>;
-
+// The emulator is the ControlTarget (app/control.hpp) of DPDK's telemetry
+// commands (linkemctl) from when its lcores run until before they stop.
 // config and plans are the running ones: runtime changes (set, apply,
 // SIGHUP) update them in place.
-int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed,
-                 const ControlRegistration &on_control = {});
+int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed);
 
 }  // namespace linkem
