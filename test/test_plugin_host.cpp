@@ -173,8 +173,8 @@ TEST_CASE("random streams: one documented derivation, with fixed values", "[plug
 TEST_CASE("the host refuses each kind of broken plugin, saying why", "[plugin]") {
     CHECK_THAT(refusal(fixture("no_entry")), Catch::Contains("no symbol \"lkm_entry\": not a linkem plugin"));
     CHECK_THAT(refusal(fixture("too_small")), Catch::Contains("lkm_model is 16 bytes, smaller than ABI 1.0's"));
-    CHECK_THAT(refusal(fixture("major")), Catch::Contains("built for plugin ABI 2.0; this linkem speaks 1.2: rebuild the plugin"));
-    CHECK_THAT(refusal(fixture("minor")), Catch::Contains("built for plugin ABI 1.3, newer than this linkem's 1.2: update linkem"));
+    CHECK_THAT(refusal(fixture("major")), Catch::Contains("built for plugin ABI 2.0; this linkem speaks 1.3: rebuild the plugin"));
+    CHECK_THAT(refusal(fixture("minor")), Catch::Contains("built for plugin ABI 1.4, newer than this linkem's 1.3: update linkem"));
     CHECK_THAT(refusal(fixture("kind")), Catch::Contains("model \"fixture\": unknown kind 9"));
     CHECK_THAT(refusal(fixture("no_callback")), Catch::Contains("model \"fixture\": a loss model must set loss_burst"));
     CHECK_THAT(refusal(fixture("ext_small")),

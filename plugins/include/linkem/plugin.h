@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define LKM_ABI_MAJOR 1
-#define LKM_ABI_MINOR 2
+#define LKM_ABI_MINOR 3
 #define LKM_ABI_VERSION ((LKM_ABI_MAJOR << 16) | LKM_ABI_MINOR)
 #define LKM_ENTRY_SYMBOL "lkm_entry"
 
@@ -73,7 +73,9 @@ extern "C" {
 typedef enum lkm_kind {
     LKM_KIND_LOSS = 1,     /* decides which packets are lost on the link */
     LKM_KIND_DELAY = 2,    /* adds propagation or jitter delay after the link */
-    LKM_KIND_BANDWIDTH = 3 /* decides when a frame has finished crossing the link */
+    LKM_KIND_BANDWIDTH = 3, /* decides when a frame has finished crossing the link */
+    LKM_KIND_QUEUE = 4      /* ABI 1.3: a queue discipline (AQM): admits, drops or marks a queued
+                               packet when it arrives and when its transmission would start */
 } lkm_kind;
 
 /* One packet as a model sees it. */
@@ -83,6 +85,31 @@ typedef struct lkm_pkt {
     uint32_t len_bytes;  /* frame length as received, without FCS */
     uint32_t wire_bytes; /* len_bytes plus the link's framing overhead */
 } lkm_pkt;
+
+/* ABI 1.3: a packet as a queue discipline (LKM_KIND_QUEUE) sees it. */
+typedef struct lkm_queue_pkt {
+    uint64_t arrival_ns;  /* when it reached the link's queue */
+    uint32_t len_bytes;   /* frame length as received, without FCS */
+    uint32_t wire_bytes;  /* len_bytes plus the link's framing overhead */
+    uint32_t flow;        /* the flow's queue number under a fair-queueing scheduler, else 0 */
+    uint8_t ecn_capable;  /* 1: IP with ECT(0), ECT(1) or CE, so it may be marked instead of dropped */
+    uint8_t reserved[3];
+} lkm_queue_pkt;
+
+/* ABI 1.3: the queue a discipline decides for, at the instant of the call. */
+typedef struct lkm_queue_state {
+    uint64_t now_ns;          /* the decision's instant on the link model's clock */
+    uint64_t backlog_packets; /* packets waiting in this queue (see enqueue and dequeue for which) */
+    uint64_t backlog_bytes;   /* their wire bytes */
+    uint64_t link_rate_bps;   /* the link's rate at now_ns when its bandwidth model states one, else 0 */
+} lkm_queue_state;
+
+/* ABI 1.3: a queue discipline's verdicts. MARK on a packet that is not
+ * ecn_capable counts and acts as DROP (a discipline asked to use ECN
+ * returns MARK for congestion signals and lets the host fall back). */
+#define LKM_QUEUE_PASS 0
+#define LKM_QUEUE_DROP 1
+#define LKM_QUEUE_MARK 2
 
 /* The host's random generator, xoshiro256**: fast, and the same in every
  * build. Use only the instance's own stream from lkm_create_args.rng. */
@@ -236,6 +263,32 @@ typedef struct lkm_model {
      * creates an instance; a model that leaves get_extension NULL
      * implements none. */
     const void *(*get_extension)(const char *id);
+
+    /* ---- ABI 1.3 ---- LKM_KIND_QUEUE only (lkm_queue_pkt and the verdicts
+     * below); both must be set for that kind and NULL for the others. */
+
+    /* [lcore, hot path] A packet arrives at the link's queue at q->now_ns
+     * (= pkt->arrival_ns). The host has already checked the link's hard
+     * limits (queue: limit, in packets and bytes): a packet over them is
+     * dropped as overload without this call. Returns LKM_QUEUE_PASS to
+     * admit it, LKM_QUEUE_DROP to drop it, LKM_QUEUE_MARK to admit it
+     * marked CE. q counts the packets waiting before this one. */
+    uint32_t (*enqueue)(void *state, const lkm_queue_pkt *pkt, const lkm_queue_state *q);
+
+    /* [lcore, hot path] The link is free at q->now_ns and pkt is the head of
+     * the queue: its transmission would start now (its sojourn time is
+     * q->now_ns - pkt->arrival_ns). Returns LKM_QUEUE_PASS to send it,
+     * LKM_QUEUE_DROP to drop it (the host then calls dequeue again, at the
+     * same now_ns, with the next head, if any), LKM_QUEUE_MARK to send it
+     * marked CE. q counts the packets still waiting, without pkt (after it
+     * left the queue).
+     * pkt == NULL: the link became free at q->now_ns and found the queue
+     * empty (called once per busy period, when it ends; the result is
+     * ignored), as CoDel's dequeue of an empty queue.
+     * now_ns never decreases from one call (enqueue or dequeue) to the
+     * next, but may jump by any amount: a model with periodic work (PIE's
+     * tupdate) catches up on it from now_ns. */
+    uint32_t (*dequeue)(void *state, const lkm_queue_pkt *pkt, const lkm_queue_state *q);
 } lkm_model;
 
 /* ---- Extensions (ABI 1.2) ----
