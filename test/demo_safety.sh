@@ -8,7 +8,8 @@
 #     130) within 10 s, with the table of what was measured and no Python
 #     traceback, leaving none of its namespaces, interfaces or processes;
 #   - a failing step (an iperf3 that fails, first on PATH) still prints the
-#     table: ping measured, each iperf3 row "failed: reason", exit 1.
+#     table: ping measured, each iperf3 row (the steered one too)
+#     "failed: reason", exit 1.
 # The demo runs with NETNS_PREFIX=lkmd and LINKEM_SETUP_NO_BUILD=1. Its
 # processes are recognised by an environment variable they all inherit.
 # Prints "[linkem-case] PASS|FAIL|SKIP name" per check (tools/test_summary.py
@@ -146,7 +147,8 @@ left=$(leftovers lkmd)
 [ "$status" -eq 1 ] && no_traceback "$work/failed.txt" &&
     grep -qE '^ping RTT .* [0-9.]+ ms$' "$work/failed.txt" &&
     grep -qE '^TCP goodput .* failed: .*broken on purpose' "$work/failed.txt" &&
-    grep -qE '^UDP payload rate .* failed: .*broken on purpose' "$work/failed.txt"
+    grep -qE '^UDP payload rate .* failed: .*broken on purpose' "$work/failed.txt" &&
+    grep -qE '^steered TCP, s 2-5 .* failed: iperf3 client' "$work/failed.txt"
 verdict "a failed step still prints the table (ping measured, iperf3 failed: reason), exit 1" $? "exit $status"
 [ -z "$left" ]
 verdict "a demo with a failed step leaves no namespace, interface or process" $? "${left:-nothing left}"

@@ -4,9 +4,10 @@
 # Creates two network namespaces, joins each to linkem through a veth pair
 # bound with net_af_packet, runs linkem with config/demo.yaml (50 Mbit/s and
 # 20 ms each way), pings and runs iperf3 from one namespace to the other
-# through it, prints what was configured beside what was measured (or
-# "failed: reason" for a step that failed), then linkem's own summary. Needs
-# root.
+# through it, steers the running linkem with linkemctl (the a-to-b bandwidth
+# drops to 5 Mbit/s for 5 s under TCP, iperf3's goodput printed per second),
+# prints what was configured beside what was measured (or "failed: reason"
+# for a step that failed), then linkem's own summary. Needs root.
 #
 # Names: NETNS_PREFIX (default lkm, 1 to 10 of [A-Za-z0-9_-]) names the
 # namespaces PREFIX-ns-a/b and the interfaces PREFIX-a/b; linkem runs a copy
@@ -41,6 +42,8 @@ child_groups=()   # each child's pid, which is also its process group (setsid)
 linkem_pid=
 linkem_status=
 rtt="not run" tcp="not run" udp="not run"
+steered=("not run" "not run" "not run")  # TCP goodput at 50, 5 and 50 Mbit/s
+instance=demo-$NETNS_PREFIX  # linkem --name: linkemctl addresses this run only
 
 # spawn CMD...: runs CMD in the background in a process group of its own
 # (so a Ctrl-C reaches only this script, which stops it); sets $spawned.
@@ -85,6 +88,9 @@ print_results() {
     printf '%-36s %-22s %s\n' "UDP payload rate (link 50 Mbit/s)" \
         "$(awk "BEGIN {printf \"%.1f Mbit/s\", $udp_expected / 1e6}")" "$udp"
     printf '%-36s %-22s %s\n' "TCP goodput (link 50 Mbit/s)" "below 47.7 Mbit/s" "$tcp"
+    printf '%-36s %-22s %s\n' "steered TCP, s 2-5 (50 Mbit/s)" "below 47.7 Mbit/s" "${steered[0]}"
+    printf '%-36s %-22s %s\n' "steered TCP, s 7-10 (set 5 Mbit/s)" "below 4.8 Mbit/s" "${steered[1]}"
+    printf '%-36s %-22s %s\n' "steered TCP, s 12-15 (set 50 Mbit/s)" "below 47.7 Mbit/s" "${steered[2]}"
     if [ -s "$work/linkem.log" ] && [ -n "$linkem_status" ]; then
         echo
         echo "== linkem's summary (exit status $linkem_status)"
@@ -108,6 +114,7 @@ on_signal() {
     [ "$rtt" != "not run" ] || rtt="interrupted"
     [ "$tcp" != "not run" ] || tcp="interrupted"
     [ "$udp" != "not run" ] || udp="interrupted"
+    [ "${steered[0]}" != "not run" ] || steered=(interrupted interrupted interrupted)
     print_results
     clean_up
     exit 130
@@ -129,7 +136,7 @@ if ! netns_create 2> "$work/netns.err"; then
     grep -q "already exists" "$work/netns.err" && exit 2
     exit 1
 fi
-spawn "$build_dir/app/linkem" "$config" --stats-interval 0 --stats-json "$work/stats.json" > "$work/linkem.log" 2>&1
+spawn "$build_dir/app/linkem" "$config" --name "$instance" --stats-interval 0 --stats-json "$work/stats.json" > "$work/linkem.log" 2>&1
 linkem_pid=$spawned
 if ! netns_wait_running "$work/linkem.log" "$linkem_pid"; then
     echo "demo: linkem did not start:"; cat "$work/linkem.log"; exit 1
@@ -191,6 +198,64 @@ echo; echo "== iperf3: TCP for 5 s, then UDP at 80 Mbit/s (1400-byte datagrams) 
 iperf tcp 5
 iperf udp 5 -u -b 80M -l 1400
 
+# Steering: TCP for 15 s; at 5 s linkemctl lowers a-to-b to 5 Mbit/s, at 10 s
+# it raises it back to 50 Mbit/s. Prints iperf3's goodput per second and sets
+# steered[] to the mean goodput of seconds 2-5, 7-10 and 12-15 (the first
+# second of each phase is the step itself), or "failed: reason".
+steer_report() {  # steer_report SERVER-JSON: a line per second, then "PHASES a b c" or "failed: reason"
+    python3 - "$1" <<'PY'
+import json, sys
+try:
+    intervals = json.load(open(sys.argv[1], errors="replace"))["intervals"]
+    per_second = [(i["sum"]["start"], i["sum"]["end"], i["sum"]["bits_per_second"]) for i in intervals]
+except (ValueError, KeyError, TypeError) as e:
+    sys.exit(print(f"failed: iperf3 server report: {e}"))
+for start, end, bps in per_second:
+    print(f"  {start:4.1f}-{end:4.1f} s  {bps / 1e6:6.1f} Mbit/s")
+def phase(first, last):  # seconds first..last (1-based), whole intervals only
+    rates = [bps for start, end, bps in per_second if start >= first - 1 - 0.05 and end <= last + 0.05]
+    return f"{sum(rates) / len(rates) / 1e6:.1f}" if rates else "none"
+print("PHASES", phase(2, 5), phase(7, 10), phase(12, 15))
+PY
+}
+steer() {
+    local server client set_down set_up client_status phases
+    spawn timeout 35 ip netns exec "$ns_b" iperf3 -s -1 -J > "$work/steer-server.json" 2>&1
+    server=$spawned
+    sleep 0.5
+    spawn timeout 30 ip netns exec "$ns_a" iperf3 -c "$ip_b" -t 15 > "$work/steer-client.txt" 2>&1
+    client=$spawned
+    sleep 5
+    "$build_dir/app/linkemctl" --name "$instance" set a-to-b bandwidth=5Mbit/s > "$work/steer-set.txt" 2>&1
+    set_down=$?
+    sleep 5
+    "$build_dir/app/linkemctl" --name "$instance" set a-to-b bandwidth=50Mbit/s >> "$work/steer-set.txt" 2>&1
+    set_up=$?
+    wait "$client"; client_status=$?
+    if [ "$client_status" -ne 0 ]; then stop "$server" TERM 1; else wait "$server"; fi
+    sed 's/^/  linkemctl: /' "$work/steer-set.txt"
+    if [ "$set_down" -ne 0 ] || [ "$set_up" -ne 0 ]; then
+        steered=("failed: linkemctl set (exit $set_down, then $set_up)" "" "")
+    elif [ "$client_status" -ne 0 ]; then
+        steered=("failed: iperf3 client (exit $client_status): $(tail -n 1 "$work/steer-client.txt" | cut -c1-200)" "" "")
+    else
+        steer_report "$work/steer-server.json" > "$work/steer.txt"
+        grep -v '^PHASES' "$work/steer.txt"
+        phases=$(sed -n 's/^PHASES //p' "$work/steer.txt")
+        if [ -n "$phases" ]; then
+            read -r -a steered <<< "$phases"
+            steered=("${steered[@]/%/ Mbit/s}")
+            steered=("${steered[@]/#none Mbit\/s/failed: iperf3 reported no whole second in this phase}")
+        else
+            steered=("$(cat "$work/steer.txt")" "" "")
+        fi
+    fi
+}
+echo; echo "== steering: TCP for 15 s; at 5 s 'linkemctl set a-to-b bandwidth=5Mbit/s', at 10 s back to 50Mbit/s"
+steer
+
 stop "$linkem_pid" INT 10; linkem_status=$?; linkem_pid=
 print_results
-[ "$linkem_status" -eq 0 ] && [[ $rtt != failed* ]] && [[ $tcp != failed* ]] && [[ $udp != failed* ]]
+[ "$linkem_status" -eq 0 ] && [[ $rtt != failed* ]] && [[ $tcp != failed* ]] && [[ $udp != failed* ]] &&
+    [[ ${steered[0]} != failed* ]] && [[ ${steered[1]} != failed* ]] && [[ ${steered[2]} != failed* ]] &&
+    [[ ${steered[0]} != "not run" ]]
