@@ -64,11 +64,15 @@ def main():
         if due > now:
             time.sleep(due - now)
         sent = time.monotonic()
-        s.send(f"/linkem/set,{a.link} {values[k % len(values)]}".encode())
         try:
+            s.send(f"/linkem/set,{a.link} {values[k % len(values)]}".encode())
             reply = json.loads(s.recv(max_output))
-        except (OSError, ValueError):
+        except (OSError, ValueError) as e:
             unanswered += 1
+            if isinstance(e, OSError):  # linkem closed the connection (it stopped): the rest cannot be sent
+                unanswered += n - k - 1
+                print(f"steer_stress: the connection broke after {k} changes: {e.strerror}")
+                break
             continue
         took.append(time.monotonic() - sent)
         status = status_of(reply)
