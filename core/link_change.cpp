@@ -141,11 +141,14 @@ std::vector<LinkEdit> commit_change(PreparedChange &change, std::vector<LinkPlan
         for (const auto &p : change.pending)
             if (std::find(p->swaps.begin(), p->swaps.end(), s.get()) != p->swaps.end()) owned = true;
         if (!owned) {
+            s->offered_at_swap = offered_to_loss(s->link->rx);
             s->link->model.change(s->params, s->ring);
             s->mangle.rng = s->link->mangle.rng;
             std::swap(s->link->mangle, s->mangle);
         }
         running.links[s->config_index] = change.config.links[s->config_index];
+        // The summary's expectations follow: the loss stated so far is weighted by the packets judged under it.
+        s->link->restate(link_expectations(running, plans[s->config_index]), s->offered_at_swap);
         for (const LinkEdit &e : change.edits)
             if (e.link == s->config_index) done.push_back(e);
     }

@@ -191,7 +191,7 @@ std::vector<LinkSnapshot> PipelineRuntime::link_snapshots(uint64_t run_ns, bool 
     std::vector<LinkSnapshot> out;
     for (const auto &l : links_) {
         if (l->flows != nullptr && l->flows->flows_served(l->flow_index) == 0) continue;
-        LinkSnapshot s = snapshot(l->name, l->expected, l->rx, l->tx, l->in_flight(), with_histograms);
+        LinkSnapshot s = snapshot(l->name, l->expectations(), l->rx, l->tx, l->in_flight(), with_histograms);
         s.model_error = l->model.first_model_error();
         s.run_ns = run_ns;
         const OrderKeepStats &held = l->model.order_keep();

@@ -69,6 +69,23 @@ std::string model_error_text(const ModelError &e) {
     return "?";
 }
 
+std::optional<double> LinkExpectations::loss_over(uint64_t offered) const {
+    if (earlier_loss.empty() || offered == 0) return loss;
+    double lost = 0;  // expected, summed over the eras
+    uint64_t era_start = 0;
+    for (const LossEra &era : earlier_loss) {
+        if (!era.loss) return std::nullopt;
+        const uint64_t until = std::min(era.offered_until, offered);
+        lost += *era.loss * static_cast<double>(until - std::min(era_start, until));
+        era_start = std::max(era_start, era.offered_until);
+    }
+    if (offered > era_start) {
+        if (!loss) return std::nullopt;
+        lost += *loss * static_cast<double>(offered - era_start);
+    }
+    return lost / static_cast<double>(offered);
+}
+
 LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected, const RxCounters &rx, const TxCounters &tx,
                       uint64_t in_flight, bool with_histograms) {
     LinkSnapshot s;
@@ -165,7 +182,7 @@ void add_fidelity_json(Json &o, const LinkSnapshot &s) {
     o["loss"] = {{"offered", s.offered_to_loss()},
                  {"lost", lost},
                  {"measured", json_number(ratio(lost, s.offered_to_loss()))},
-                 {"expected", json_number(s.expected.loss)}};
+                 {"expected", json_number(s.expected.loss_over(s.offered_to_loss()))}};
     o["out_of_order"] = s.out_of_order;
     o["order_keep"] = {{"held_back", s.held_back},
                        {"added_ns", s.held_back_added_ns},
@@ -220,8 +237,9 @@ std::string fidelity_text(const LinkSnapshot &s) {
         out += "  rate while backlogged: not measured (no packet waited for the link)\n";
     }
     const uint64_t lost = s.drop(DropReason::kLoss);
+    const std::optional<double> expected_loss = s.expected.loss_over(s.offered_to_loss());
     out += fmt::format("  loss: {} measured ({} of {} on the link), {} expected\n", percent(ratio(lost, s.offered_to_loss())), lost,
-                       s.offered_to_loss(), s.expected.loss ? percent(*s.expected.loss) : "not stated by the model");
+                       s.offered_to_loss(), expected_loss ? percent(*expected_loss) : "not stated by the model");
     out += fmt::format("  order: {} released out of arrival order\n", s.out_of_order);
     if (s.held_back != 0) {
         // order keep: a packet due before its predecessor's release waits for it, which changes the delay distribution.

@@ -208,3 +208,33 @@ TEST_CASE("linkem.carry: a restated loss model continues its random stream", "[u
         CHECK(a == b);
     }
 }
+
+TEST_CASE("runtime change: the summary's expected loss weights each era's stated loss by the packets judged under it", "[unit]") {
+    Run run("delay: 1ms, loss: 2%");
+    const std::vector<uint64_t> at = arrivals();
+    std::vector<ConfigError> errors;
+    std::optional<PreparedChange> change = run.prepare({"loss=10%"}, &errors);
+    for (const auto &e : errors) UNSCOPED_INFO(e.to_string());
+    REQUIRE(change);
+    run.admit(at, 0, 96, 8);
+    REQUIRE(post_change(*change, at[96]));  // a burst's first arrival: the change takes effect at packet 96
+    run.admit(at, 96, kPackets, 8);
+    REQUIRE(change_taken(*change));
+    commit_change(*change, run.plans, run.config);
+
+    LinkRuntime *link = run.pipeline->config_link(0);
+    const LinkExpectations expected = link->expectations();
+    REQUIRE(expected.loss);
+    CHECK(*expected.loss == Approx(0.10));
+    REQUIRE(expected.earlier_loss.size() == 1);
+    CHECK(expected.earlier_loss[0].offered_until == 96);
+    // 96 packets at 2% and 104 at 10%.
+    const std::optional<double> over_run = expected.loss_over(kPackets);
+    REQUIRE(over_run);
+    CHECK(*over_run == Approx((96 * 0.02 + 104 * 0.10) / 200));
+    CHECK(*expected.loss_over(50) == Approx(0.02));  // before the change: the first era only
+    // A model whose loss is not stated in some era leaves the run's expectation unstated.
+    LinkExpectations unknown = expected;
+    unknown.earlier_loss[0].loss.reset();
+    CHECK_FALSE(unknown.loss_over(kPackets));
+}

@@ -58,6 +58,7 @@ struct LinkSwap {
     LinkMangler mangle;             // its random stream replaced by the running one at the swap
     uint64_t min_delay_ns = 0;      // plan.min_delay_ns
     uint64_t old_min_delay_ns = 0;  // the link's before the change
+    uint64_t offered_at_swap = 0;   // the packets its loss model had judged when the change took effect
 };
 
 // One ingress port's share of a change: what its thread swaps.
@@ -104,6 +105,7 @@ std::vector<LinkEdit> commit_change(PreparedChange &change, std::vector<LinkPlan
 inline void take_change(IngressRuntime &in, PendingChange *c) {
     if (!in.change.compare_exchange_strong(c, nullptr, std::memory_order_acq_rel)) return;  // withdrawn meanwhile
     for (LinkSwap *s : c->swaps) {
+        s->offered_at_swap = offered_to_loss(s->link->rx);
         s->link->model.change(s->params, s->ring);
         s->mangle.rng = s->link->mangle.rng;  // duplicate and reorder draws go on
         std::swap(s->link->mangle, s->mangle);

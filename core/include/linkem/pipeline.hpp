@@ -27,6 +27,7 @@
 #include "linkem/stats.hpp"
 
 #include <atomic>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,7 +64,7 @@ struct LinkRuntime {
     LinkRuntime(std::string link_name, const LinkModelParams &params, uint64_t min_delay, const LinkExpectations &expectations)
         : name(std::move(link_name)),
           min_delay_ns(min_delay),
-          expected(expectations),
+          expected_(expectations),
           model(params),
           release(expectations.lateness_tolerance_ns, params.overhead_bytes) {}
 
@@ -72,12 +73,26 @@ struct LinkRuntime {
     // (relaxed) to plan its naps; a runtime change lowers it before the
     // ingress takes the change and raises it after (link_change.hpp).
     std::atomic<uint64_t> min_delay_ns;
-    const LinkExpectations expected;  // what the configuration says, beside what is measured
-    LinkModel model;                  // ingress side only
-    LinkMangler mangle;               // ingress side only
-    RxCounters rx;                    // written by the ingress side
-    Lane *lane = nullptr;             // where it releases; none for a chain's inner hop
-    Lane *reorder_lane = nullptr;     // what reorder holds back
+    // What the configuration says, beside what is measured: read and
+    // restated (by a runtime change) on control threads only.
+    LinkExpectations expectations() const {
+        std::lock_guard<std::mutex> lock(expected_mutex_);
+        return expected_;
+    }
+    // A change's new expectations; `offered` is how many packets the loss model judged before it.
+    void restate(const LinkExpectations &now, uint64_t offered) {
+        std::lock_guard<std::mutex> lock(expected_mutex_);
+        std::vector<LinkExpectations::LossEra> eras = std::move(expected_.earlier_loss);
+        eras.push_back({offered, expected_.loss});
+        expected_ = now;
+        expected_.earlier_loss = std::move(eras);
+        release.set_overhead(now.overhead_bytes);
+    }
+    LinkModel model;               // ingress side only
+    LinkMangler mangle;            // ingress side only
+    RxCounters rx;                 // written by the ingress side
+    Lane *lane = nullptr;          // where it releases; none for a chain's inner hop
+    Lane *reorder_lane = nullptr;  // what reorder holds back
     // The egress side writes this per packet: on a cache line of its own, away
     // from the lane pointers the ingress side reads (measured: sharing one halved both stages' speed).
     alignas(64) ReleaseTracker release;
@@ -86,6 +101,9 @@ struct LinkRuntime {
     const FlowTable *flows = nullptr;
     const FlowKeySpec *flow_key_spec = nullptr;
     uint32_t flow_index = 0;
+
+    mutable std::mutex expected_mutex_;
+    LinkExpectations expected_;
 
     // Packets in its lanes, waiting for release.
     uint64_t in_flight() const { return (lane ? lane->arena.occupancy() : 0) + (reorder_lane ? reorder_lane->arena.occupancy() : 0); }

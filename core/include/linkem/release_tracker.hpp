@@ -51,6 +51,10 @@ class ReleaseTracker {
   public:
     ReleaseTracker(uint64_t tolerance_ns, uint32_t overhead_bytes) : tolerance_ns_(tolerance_ns), overhead_bytes_(overhead_bytes) {}
 
+    // [control side] A runtime change's new overhead, for the packets sent from
+    // now on (those in flight were admitted with the old one: a slip of one delay).
+    void set_overhead(uint32_t overhead_bytes) { overhead_bytes_.store(overhead_bytes, std::memory_order_relaxed); }
+
     // One packet handed to the port at sent_ns (>= release_ns).
     void observe(uint64_t release_ns, uint32_t tag, uint32_t len_bytes, uint64_t sent_ns, Histogram &lateness_ns, ReleaseTally &tally) {
         const uint64_t late = sent_ns - release_ns;
@@ -65,7 +69,7 @@ class ReleaseTracker {
             return;  // the furthest packet so far stays the reference
         }
         if (started_ && step == 1 && LinkTag::waited(tag)) {
-            tally.backlogged_wire_bytes += wire_length(len_bytes, overhead_bytes_);
+            tally.backlogged_wire_bytes += wire_length(len_bytes, overhead_bytes_.load(std::memory_order_relaxed));
             tally.backlogged_sent_ns += sent_ns - last_sent_ns_;
             tally.backlogged_model_ns += release_ns - last_release_ns_;
         }
@@ -77,7 +81,7 @@ class ReleaseTracker {
 
   private:
     const uint64_t tolerance_ns_;
-    const uint32_t overhead_bytes_;
+    std::atomic<uint32_t> overhead_bytes_;  // a plain load on x86
     bool started_ = false;
     uint32_t last_sequence_ = 0;
     uint64_t last_sent_ns_ = 0;

@@ -90,6 +90,15 @@ struct alignas(64) TxCounters {
     Counter backlogged_wire_bytes, backlogged_sent_ns, backlogged_model_ns;
 };
 
+// Packets the loss model judged so far: rx less the rx drops the list marks as not judged.
+inline uint64_t offered_to_loss(const RxCounters &rx) {
+    uint64_t not_judged = 0;
+#define LINKEM_RX_NOT_JUDGED(name, Camel, side, judged, text) LINKEM_DROP_IF_RX(side, if (!(judged)) not_judged += rx.drop_##name.get();)
+    LINKEM_LINK_DROPS(LINKEM_RX_NOT_JUDGED)
+#undef LINKEM_RX_NOT_JUDGED
+    return rx.packets.get() - not_judged;
+}
+
 // The rx-side counter of a drop Fate; null for Fate::kForward. Inline: the
 // pipeline flushes its per-burst tallies through it.
 inline Counter *drop_counter(RxCounters &rx, Fate f) {
@@ -121,6 +130,17 @@ struct LinkExpectations {
     uint64_t lateness_tolerance_ns = 10'000;
     std::optional<double> loss;   // the loss model's long-run loss; 0 without one; none when unknown
     uint32_t overhead_bytes = 0;  // added to each frame for the rate (links[].overhead): the offered load in wire bytes
+    // Runtime changes: the loss stated before each change, and how many packets
+    // the loss model had judged when it took effect (docs/ARCHITECTURE.md "Runtime changes").
+    struct LossEra {
+        uint64_t offered_until;
+        std::optional<double> loss;
+    };
+    std::vector<LossEra> earlier_loss;
+    // The long-run loss expected of a run that offered `offered` packets to
+    // the loss model: each era's stated loss weighted by its packets; none
+    // when an era's is unknown.
+    std::optional<double> loss_over(uint64_t offered) const;
 };
 
 // A consistent-enough copy for reports.
