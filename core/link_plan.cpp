@@ -168,6 +168,26 @@ std::optional<std::vector<LinkPlan>> plan_links(const Config &config, uint64_t s
             plan_flow_instances(config, i, seed, host, *plan, &found);
             plans.push_back(std::move(*plan));
         }
+    // Each timeline step's models, made once now so their parameters are checked where they are written (the
+    // step's link as its keys make it), and the arena it would need against the link's.
+    if (found.empty() && !config.timeline.steps.empty()) {
+        Config stepped = config;
+        for (const TimelineStep &step : config.timeline.steps) {
+            const size_t i = step.link_index;
+            stepped.links[i] = step.link;
+            stepped.links[i].arena_packets.reset();
+            const size_t before = found.size();
+            std::optional<LinkPlan> plan = plan_link(stepped, i, seed, host, &found, step.link.name + "@timeline");
+            if (found.size() == before && plan && plan->arena_bytes > plans[i].arena_bytes)
+                found.push_back(
+                    {config.file, step.pos, step.path,
+                     fmt::format("this step needs an arena of {} ({}); link \"{}\" has {}: give it headroom with arena: "
+                                 "(for instance arena: {} packets)",
+                                 ByteSize{plan->arena_bytes}.to_string(), plan->arena_reason, step.link.name,
+                                 ByteSize{plans[i].arena_bytes}.to_string(), plan->arena_bytes / DelayArena::record_bytes(64))});
+            stepped.links[i] = config.links[i];
+        }
+    }
     std::stable_sort(found.begin(), found.end(), [](const ConfigError &a, const ConfigError &b) {
         return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
     });
