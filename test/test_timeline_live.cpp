@@ -3,9 +3,11 @@
 // whose timeline, counted from the first packet, steps the delay and the
 // bandwidth; linkem-sim runs the same configuration. Each packet's departure
 // (relative to the first) differs by no more than the tx lateness linkem
-// measured, as test_replay_live.cpp compares them, so every packet took
-// the parameters of the same step live as in virtual time; both report the
-// same changes at the same instants. Needs root for linkem's EAL (skips otherwise).
+// measured, as test_replay_live.cpp compares them; the release times
+// linkem gave at arrival, which no lateness touches, are the same (the
+// delay histogram and order keep's held-back count and added delay, to
+// the nanosecond), so every packet took the parameters of the same step
+// live as in virtual time; both report the same changes at the same instants. Needs root for linkem's EAL (skips otherwise).
 #include "linkem_process.hpp"
 #include "replay_trace.hpp"
 #include "skip.hpp"
@@ -66,6 +68,14 @@ TEST_CASE("a timeline from the first packet: linkem and linkem-sim give each pac
     }
     CHECK(sim_stats["changes"][0]["at_ns"] == 500'000'000);
     CHECK(sim_stats["changes"][2]["at_ns"] == 1'000'000'000);
+    // What each packet was given at its arrival, whatever the host's lateness: the
+    // delays (release - arrival) and what order keep held back (the packets after
+    // the 25 -> 5 ms step, behind packet 799), the same to the nanosecond.
+    const nlohmann::json &live_link = link_in(live_stats, "rb"), &sim_link = link_in(sim_stats, "rb");
+    CHECK(live_link["delay_ns"] == sim_link["delay_ns"]);
+    REQUIRE(sim_link.contains("order_keep"));
+    CHECK(live_link["order_keep"] == sim_link["order_keep"]);
+    CHECK(sim_link["order_keep"]["held_back"].get<uint64_t>() > 10);
 
     const std::vector<TraceRecord> got = read_trace(live_out), want = read_trace((dir / "sim.pcap").string());
     REQUIRE(got.size() == 1000);
