@@ -94,7 +94,8 @@ TEST_CASE("a timeline from the first packet: linkem and linkem-sim give each pac
     // the capture's clock rate is taken out first; twice the lateness, the rate's two ends each possibly late).
     const double capture_rate =
         static_cast<double>(got.back().time_ns - got.front().time_ns) / static_cast<double>(want.back().time_ns - want.front().time_ns);
-    CHECK(std::abs(capture_rate - 1) < 0.005);
+    // (Not asserted near 1 here: on a loaded host the first and last packets' lateness moves it by a few
+    // percent; test_replay_live.cpp checks net_pcap's clock.)
     const nlohmann::json &tx_lateness = link_in(live_stats, "rb")["lateness_ns"];
     const int64_t allowed_ns = 2 * static_cast<int64_t>(tx_lateness["max"].get<uint64_t>()) + 20'000;
     int64_t worst_ns = 0;
