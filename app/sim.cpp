@@ -23,6 +23,11 @@
 // virtual time 0, which is linkem's start; the inputs' times are on the same
 // base (their first packet at 0).
 //
+// A timeline (docs/CONFIG.md "timeline") runs in virtual time: each instant's
+// change is taken exactly there (bursts end before it), from time 0 or from
+// the first arrival (from: first_packet); each is printed and listed in
+// --stats-json's `changes`.
+//
 // --link NAME runs that one link alone, as a plain link from its arrival port
 // to its destination (a per-flow template as one link, no rules), as
 // tools/fidelity.py uses it to model one flow.
