@@ -158,6 +158,22 @@ TEST_CASE("timeline: a step's plugin parameters and its arena are checked when t
     CHECK(errors.front().to_string().rfind("t.yaml:6:10: timeline[0]: this step needs an arena of 512MiB", 0) == 0);
     CHECK_THAT(errors.front().message, Catch::Contains("give it headroom with arena:"));
 
+    // Each step over what the ones before left: 100 ms of delay at 50 Mbit/s would need 4 MiB, at 1 Mbit/s it fits.
+    const LoadResult slow = load(
+        "timeline:\n  - {at: 1s, link: a-to-b, set: {bandwidth: 1Mbit/s}}\n"
+        "  - {at: 2s, link: a-to-b, set: {delay: 100ms}}\n");
+    REQUIRE(slow.config);
+    errors.clear();
+    CHECK(plan_links(*slow.config, 1, host, &errors));
+    for (const ConfigError &e : errors) UNSCOPED_INFO(e.to_string());
+    CHECK(errors.empty());
+    const LoadResult fast = load("timeline:\n  - {at: 2s, link: a-to-b, set: {delay: 100ms}}\n");
+    REQUIRE(fast.config);
+    errors.clear();
+    CHECK_FALSE(plan_links(*fast.config, 1, host, &errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front().to_string().rfind("t.yaml:6:10: timeline[0]: this step needs an arena of 4MiB", 0) == 0);
+
     const LoadResult good = load("timeline:\n  - {at: 1s, link: a-to-b, set: {loss: {plugin: gilbert_elliott, p: 1%, r: 30%}}}\n");
     REQUIRE(good.config);
     errors.clear();
