@@ -223,6 +223,13 @@ class Emulator final : public ControlTarget {
     std::pair<std::string, Json> record_change(const std::vector<LinkEdit> &done, uint64_t number, uint64_t at_ns, int64_t at_unix_ns,
                                                const std::string &source);
     void timeline_tick(uint64_t now_ns);
+    // [control thread] A step is posted, or the next one is due within the lead (or the origin is not known yet).
+    bool timeline_near(uint64_t now_ns) const {
+        if (timeline_.empty()) return false;
+        if (timeline_change_ || !timeline_.started()) return true;
+        const uint64_t at = timeline_.next_ns();
+        return at != TimelineCursor::kNone && now_ns + 2 * kTimelineLeadNs >= at;
+    }
     void timeline_stop();
     void set_accepting(bool accepting);
     bool start(const EalPlan &eal);
@@ -254,6 +261,7 @@ class Emulator final : public ControlTarget {
     std::optional<PreparedChange> timeline_change_;  // posted, not yet committed
     uint64_t timeline_number_ = 0;                   // its change number
     bool timeline_stopping_ = false;                 // the run ends: nothing more is posted
+    uint64_t timeline_late_ns_ = 0;                  // how late it was posted: it takes effect that much after its instant
 
     bool eal_ready_ = false;
     bool pdump_ready_ = false;
@@ -659,7 +667,8 @@ void Emulator::control_loop(uint64_t grace_ns) {
     std::sig_atomic_t reports_done = 0, reloads_done = g_reload_requests;
     set_accepting(true);
     for (;;) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        // 10 ms; 1 ms while a timeline step is posted or due within its lead, so the next is posted soon after.
+        std::this_thread::sleep_for(std::chrono::milliseconds(timeline_near(clock_->to_ns(rte_rdtsc())) ? 1 : 10));
         const uint64_t now = clock_->to_ns(rte_rdtsc());
         if (g_stop_signal != 0) {
             fmt::print("linkem: signal {} ({}): stopping (a second one stops without waiting for packets in flight)\n",
@@ -988,7 +997,7 @@ std::pair<std::string, Json> Emulator::record_change(const std::vector<LinkEdit>
     return {line, record};
 }
 
-// The timeline, from the control loop (every 10 ms): commits the step taken,
+// The timeline, from the control loop (every 10 ms, 1 ms near a step): commits the step taken,
 // learns the first packet's arrival (from: first_packet), and posts the next
 // step kTimelineLeadNs before its instant, so the ingress takes it with the
 // first packet that arrives at or after it (admit_burst) or, idle, once its
@@ -997,7 +1006,7 @@ void Emulator::timeline_tick(uint64_t now_ns) {
     std::lock_guard<std::mutex> lock(control_mutex_);
     if (timeline_change_) {
         if (!change_taken(*timeline_change_)) return;
-        const uint64_t at_ns = timeline_.next_ns();
+        const uint64_t at_ns = timeline_.next_ns() + timeline_late_ns_;  // when it took effect
         const std::vector<LinkEdit> done = commit_change(*timeline_change_, plans_, config_);
         // The instant's wall-clock time, from the pipeline clock's distance to it.
         const int64_t at_unix_ns = unix_now_ns() - (static_cast<int64_t>(clock_->to_ns(rte_rdtsc())) - static_cast<int64_t>(at_ns));
@@ -1031,13 +1040,17 @@ void Emulator::timeline_tick(uint64_t now_ns) {
         timeline_.advance();
         return;
     }
-    if (!post_change(*prepared, at_ns)) return;  // a set or apply is pending on that lcore: again in 10 ms
+    // Posted after its instant (the step before was taken late, or from: first_packet learnt the origin late): it
+    // takes effect from now, and is recorded so.
+    const uint64_t late_ns = now_ns > at_ns ? now_ns - at_ns : 0;
+    if (!post_change(*prepared, at_ns + late_ns)) return;  // a set or apply is pending on that lcore: again at the next tick
     timeline_number_ = ++changes_made_;
-    if (now_ns > at_ns)
+    timeline_late_ns_ = late_ns;
+    if (late_ns != 0)
         fmt::print(stderr,
-                   "linkem: timeline: {} posted {} after its instant: packets that arrived in between kept the old parameters (steps "
-                   "closer than about 20 ms, or from: first_packet steps in its first 20 ms, cannot be kept live)\n",
-                   path, seconds_text(now_ns - at_ns));
+                   "linkem: timeline: {} posted {:.3f} ms after its instant: it takes effect from then, and packets that arrived in "
+                   "between kept the old parameters (see docs/CONFIG.md, \"timeline\": steps too close together)\n",
+                   path, static_cast<double>(late_ns) / 1e6);
     timeline_change_ = std::move(prepared);
 }
 
