@@ -9,6 +9,7 @@
 #include "linkem/pipeline.hpp"
 #include "linkem/prometheus.hpp"
 #include "linkem/replay.hpp"
+#include "linkem/timeline.hpp"
 #include "ports.hpp"
 #include "replay_stage.hpp"
 #include "runtime_files.hpp"
@@ -198,6 +199,7 @@ uint64_t measured_tsc_hz(uint64_t nominal_hz) {
 std::string seconds_text(uint64_t ns) { return Duration{static_cast<int64_t>(ns)}.to_string(); }
 
 constexpr uint64_t kChangeTimeoutNs = 1'000'000'000;  // a change request waits this long for the lcores
+constexpr uint64_t kTimelineLeadNs = 50'000'000;      // a timeline step is posted this long before its instant
 
 int64_t unix_now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -206,7 +208,7 @@ int64_t unix_now_ns() {
 class Emulator final : public ControlTarget {
   public:
     Emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, uint64_t seed)
-        : config_(config), plans_(plans), cl_(cl), seed_(seed) {}
+        : config_(config), plans_(plans), cl_(cl), seed_(seed), timeline_(config.timeline) {}
     ~Emulator() override { clean_up(); }
 
     int run(const EalPlan &eal);
@@ -218,6 +220,17 @@ class Emulator final : public ControlTarget {
 
   private:
     ControlReply change(ChangeCandidate candidate, const std::string &file_name);
+    std::pair<std::string, Json> record_change(const std::vector<LinkEdit> &done, uint64_t number, uint64_t at_ns, int64_t at_unix_ns,
+                                               const std::string &source);
+    void timeline_tick(uint64_t now_ns);
+    // [control thread] A step is posted, or the next one is due within the lead (or the origin is not known yet).
+    bool timeline_near(uint64_t now_ns) const {
+        if (timeline_.empty()) return false;
+        if (timeline_change_ || !timeline_.started()) return true;
+        const uint64_t at = timeline_.next_ns();
+        return at != TimelineCursor::kNone && now_ns + 2 * kTimelineLeadNs >= at;
+    }
+    void timeline_stop();
     void set_accepting(bool accepting);
     bool start(const EalPlan &eal);
     void control_loop(uint64_t grace_ns);
@@ -243,6 +256,12 @@ class Emulator final : public ControlTarget {
     const PluginHost host_;         // makes the new model instances
     uint64_t changes_made_ = 0;     // numbers the changes (their instances' random streams)
     Json changes_ = Json::array();  // each accepted change, for the run's JSON
+    // The timeline (docs/ARCHITECTURE.md "Runtime changes"): its next step, posted ahead of its instant.
+    TimelineCursor timeline_;
+    std::optional<PreparedChange> timeline_change_;  // posted, not yet committed
+    uint64_t timeline_number_ = 0;                   // its change number
+    bool timeline_stopping_ = false;                 // the run ends: nothing more is posted
+    uint64_t timeline_late_ns_ = 0;                  // how late it was posted: it takes effect that much after its instant
 
     bool eal_ready_ = false;
     bool pdump_ready_ = false;
@@ -648,7 +667,8 @@ void Emulator::control_loop(uint64_t grace_ns) {
     std::sig_atomic_t reports_done = 0, reloads_done = g_reload_requests;
     set_accepting(true);
     for (;;) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        // 10 ms; 1 ms while a timeline step is posted or due within its lead, so the next is posted soon after.
+        std::this_thread::sleep_for(std::chrono::milliseconds(timeline_near(clock_->to_ns(rte_rdtsc())) ? 1 : 10));
         const uint64_t now = clock_->to_ns(rte_rdtsc());
         if (g_stop_signal != 0) {
             fmt::print("linkem: signal {} ({}): stopping (a second one stops without waiting for packets in flight)\n",
@@ -663,6 +683,7 @@ void Emulator::control_loop(uint64_t grace_ns) {
             std::fflush(stdout);
             break;
         }
+        if (!timeline_.empty()) timeline_tick(now);
         if (interval_ns != 0 && now - previous_ns_ >= interval_ns) report_interval(now);
         if (now - last_state_check_ns >= kLinkStatePollNs) {
             watch_link_state(now);
@@ -682,6 +703,7 @@ void Emulator::control_loop(uint64_t grace_ns) {
             print_summary_so_far(now);
         }
     }
+    timeline_stop();
     set_accepting(false);
     // Stop receiving; release what is held at its due time, for up to the grace period.
     control_.stop_rx.store(true, std::memory_order_release);
@@ -712,6 +734,7 @@ int Emulator::run(const EalPlan &eal) {
     control_.running.store(static_cast<int>(tasks_.size()));
 
     started_ns_ = clock_->to_ns(rte_rdtsc());
+    if (!timeline_.empty() && !timeline_.from_first_packet()) timeline_.start(started_ns_);
     for (auto &r : replays_)
         if (r != nullptr) {
             r->cursor.begin(started_ns_);  // the schedule counts from linkem's start
@@ -733,6 +756,7 @@ int Emulator::run(const EalPlan &eal) {
     fmt::print("linkem: instance \"{}\": linkemctl --name {} show\n", config_.name, config_.name);
     fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
     std::fflush(stdout);
+    if (!timeline_.empty()) timeline_tick(started_ns_);  // a step in the first 50 ms is posted before any packet
     std::thread control([&] { control_loop(grace_ns); });
     for (size_t k = 1; k < tasks_.size(); ++k) {
         if (rte_eal_remote_launch(lcore_main, &tasks_[k], lcore_ids_[k]) != 0) {
@@ -936,6 +960,21 @@ ControlReply Emulator::change(ChangeCandidate candidate, const std::string &file
     const std::vector<LinkEdit> done = commit_change(*prepared, plans_, config_);
     if (done.empty()) return {1, "no lcore took the change within 1 s (is linkem stopping?); nothing changed", nullptr};
     ++changes_made_;
+    auto [line, record] = record_change(done, changes_made_, at_ns, at_unix_ns, "");
+    // The old instances go with `prepared`, here on the control side.
+    if (withdrawn != 0) return {1, line + " (partly: an lcore did not take its share within 1 s)", record};
+    return {0, line, record};
+}
+
+// A timeline step as a change's source: "timeline.steps[1]", and its pass (from 1) when the timeline repeats.
+static std::string timeline_step_name(const TimelineCursor &t) {
+    const std::string path = t.next_steps().front()->path;
+    return t.repeats() ? fmt::format("{}, pass {}", path, t.repetition() + 1) : path;
+}
+
+// With control_mutex_ held: the change's line (printed) and its record in the run's JSON.
+std::pair<std::string, Json> Emulator::record_change(const std::vector<LinkEdit> &done, uint64_t number, uint64_t at_ns, int64_t at_unix_ns,
+                                                     const std::string &source) {
     Json links = Json::object();
     std::string words;
     for (const LinkEdit &e : done) {
@@ -949,13 +988,83 @@ ControlReply Emulator::change(ChangeCandidate candidate, const std::string &file
     }
     const std::string utc = utc_timestamp_text(at_unix_ns);
     Json record = {{"at_ns", at_ns - started_ns_}, {"utc", utc}, {"links", std::move(links)}};
+    if (!source.empty()) record["source"] = source;
     changes_.push_back(record);
-    const std::string line = fmt::format("{} change {} at +{}:{}", utc, changes_made_, seconds_text(at_ns - started_ns_), words);
+    const std::string line = fmt::format("{} change {} at +{}{}:{}", utc, number, seconds_text(at_ns - started_ns_),
+                                         source.empty() ? "" : " (" + source + ")", words);
     fmt::print("linkem: {}\n", line);
     std::fflush(stdout);
-    // The old instances go with `prepared`, here on the control side.
-    if (withdrawn != 0) return {1, line + " (partly: an lcore did not take its share within 1 s)", record};
-    return {0, line, record};
+    return {line, record};
+}
+
+// The timeline, from the control loop (every 10 ms, 1 ms near a step): commits the step taken,
+// learns the first packet's arrival (from: first_packet), and posts the next
+// step kTimelineLeadNs before its instant, so the ingress takes it with the
+// first packet that arrives at or after it (admit_burst) or, idle, once its
+// clock has passed it (poll_change).
+void Emulator::timeline_tick(uint64_t now_ns) {
+    std::lock_guard<std::mutex> lock(control_mutex_);
+    if (timeline_change_) {
+        if (!change_taken(*timeline_change_)) return;
+        const uint64_t at_ns = timeline_.next_ns() + timeline_late_ns_;  // when it took effect
+        const std::vector<LinkEdit> done = commit_change(*timeline_change_, plans_, config_);
+        // The instant's wall-clock time, from the pipeline clock's distance to it.
+        const int64_t at_unix_ns = unix_now_ns() - (static_cast<int64_t>(clock_->to_ns(rte_rdtsc())) - static_cast<int64_t>(at_ns));
+        if (!done.empty()) record_change(done, timeline_number_, at_ns, at_unix_ns, timeline_step_name(timeline_));
+        timeline_change_.reset();  // the old instances are destroyed here, on the control side
+        timeline_.advance();
+        if (timeline_stopping_) return;
+    }
+    if (timeline_stopping_) return;
+    if (!timeline_.started()) {
+        uint64_t first = IngressRuntime::kNoArrival;
+        for (const auto &in : pipeline_->ingress()) first = std::min(first, in->first_arrival_ns.load(std::memory_order_acquire));
+        if (first == IngressRuntime::kNoArrival) return;
+        timeline_.start(first);
+        fmt::print("linkem: timeline: the first packet arrived at +{}: its steps count from there\n", seconds_text(first - started_ns_));
+    }
+    const uint64_t at_ns = timeline_.next_ns();
+    if (at_ns == TimelineCursor::kNone || now_ns + kTimelineLeadNs < at_ns) return;
+    const std::string path = timeline_step_name(timeline_);
+    ChangeCandidate candidate = timeline_.next_change(config_);
+    if (!candidate.config || candidate.edits.empty()) {
+        if (!candidate.config) fmt::print(stderr, "linkem: timeline: {} not applied:\n{}\n", path, errors_text(candidate.errors));
+        timeline_.advance();  // nothing to change (the links have these values), or refused: the next one
+        return;
+    }
+    std::vector<ConfigError> errors;
+    std::optional<PreparedChange> prepared =
+        prepare_change(*pipeline_, plans_, std::move(candidate), seed_, changes_made_ + 1, host_, config_.file, &errors);
+    if (!prepared) {
+        fmt::print(stderr, "linkem: timeline: {} not applied:\n{}\n", path, errors_text(errors));
+        timeline_.advance();
+        return;
+    }
+    // Posted after its instant (the step before was taken late, or from: first_packet learnt the origin late): it
+    // takes effect from now, and is recorded so.
+    const uint64_t late_ns = now_ns > at_ns ? now_ns - at_ns : 0;
+    if (!post_change(*prepared, at_ns + late_ns)) return;  // a set or apply is pending on that lcore: again at the next tick
+    timeline_number_ = ++changes_made_;
+    timeline_late_ns_ = late_ns;
+    if (late_ns != 0)
+        fmt::print(stderr,
+                   "linkem: timeline: {} posted {:.3f} ms after its instant: it takes effect from then, and packets that arrived in "
+                   "between kept the old parameters (see docs/CONFIG.md, \"timeline\": steps too close together)\n",
+                   path, static_cast<double>(late_ns) / 1e6);
+    timeline_change_ = std::move(prepared);
+}
+
+// At the end of the run: a step posted and not taken is withdrawn; one taken is committed.
+void Emulator::timeline_stop() {
+    timeline_stopping_ = true;
+    if (!timeline_change_) return;
+    {
+        std::lock_guard<std::mutex> lock(control_mutex_);
+        withdraw_change(*timeline_change_);
+    }
+    timeline_tick(clock_->to_ns(rte_rdtsc()));  // commits what was taken, or drops what was withdrawn
+    std::lock_guard<std::mutex> lock(control_mutex_);
+    timeline_change_.reset();
 }
 
 ControlReply Emulator::show(const std::string &link) {

@@ -23,11 +23,17 @@
 // virtual time 0, which is linkem's start; the inputs' times are on the same
 // base (their first packet at 0).
 //
+// A timeline (docs/CONFIG.md "timeline") runs in virtual time: each instant's
+// change is taken exactly there (bursts end before it), from time 0 or from
+// the first arrival (from: first_packet); each is printed and listed in
+// --stats-json's `changes`.
+//
 // --link NAME runs that one link alone, as a plain link from its arrival port
 // to its destination (a per-flow template as one link, no rules), as
 // tools/fidelity.py uses it to model one flow.
 #include "linkem/command_line.hpp"
 #include "linkem/config.hpp"
+#include "linkem/link_change.hpp"
 #include "linkem/link_plan.hpp"
 #include "linkem/pcap_reader.hpp"
 #include "linkem/pipeline.hpp"
@@ -38,6 +44,7 @@
 #include "linkem/seed.hpp"
 #include "linkem/stats.hpp"
 #include "linkem/suggest.hpp"
+#include "linkem/timeline.hpp"
 
 #include <fmt/format.h>
 #include <sys/mman.h>
@@ -244,6 +251,17 @@ Config one_link(const Config &config, size_t link_index) {
     l.per_flow.reset();
     c.links = {l};
     c.rules.clear();
+    // Its timeline steps only.
+    std::vector<TimelineStep> steps;
+    for (TimelineStep s : c.timeline.steps)
+        if (s.link_index == link_index) {
+            s.link_index = 0;
+            s.link.from = l.from;
+            s.link.to = l.to;
+            s.link.per_flow.reset();
+            steps.push_back(std::move(s));
+        }
+    c.timeline.steps = std::move(steps);
     return c;
 }
 
@@ -333,11 +351,13 @@ int main(int argc, char **argv) {
         }
         link_index = static_cast<size_t>(it - names.begin());
     }
-    const Config config = opt->link.empty() ? *loaded.config : one_link(*loaded.config, link_index);
+    // The configuration in force: a timeline's changes update its links, as linkem's do.
+    Config config = opt->link.empty() ? *loaded.config : one_link(*loaded.config, link_index);
     if (!opt->link.empty()) link_index = 0;
     const uint64_t seed = opt->seed ? *opt->seed : resolve_seed(config);
     std::vector<ConfigError> errors;
-    const std::optional<std::vector<LinkPlan>> plans = plan_links(config, seed, PluginHost(), &errors);
+    const PluginHost host;
+    std::optional<std::vector<LinkPlan>> plans = plan_links(config, seed, host, &errors);
     if (!plans) {
         for (const ConfigError &e : errors) fmt::print(stderr, "{}\n", e.to_string());
         return kExitUsage;
@@ -488,12 +508,60 @@ int main(int argc, char **argv) {
             }
         }
     };
+    // The timeline in virtual time (docs/ARCHITECTURE.md "Runtime changes"): each
+    // instant's change is made and posted as linkem's control thread does, and
+    // taken at the instant itself: the bursts are cut there, so the packets
+    // that arrive before it have the old parameters and the others the new.
+    TimelineCursor timeline(config.timeline);
+    if (!timeline.empty() && !timeline.from_first_packet()) timeline.start(0);
+    Json changes = Json::array();
+    uint64_t changes_made = 0;
+    const auto take_timeline_step = [&]() -> bool {
+        const uint64_t at_ns = timeline.next_ns();
+        const std::string path = timeline.next_steps().front()->path;
+        const std::string name = timeline.repeats() ? fmt::format("{}, pass {}", path, timeline.repetition() + 1) : path;
+        ChangeCandidate candidate = timeline.next_change(config);
+        timeline.advance();
+        if (candidate.config && candidate.edits.empty()) return true;  // the links have these values already
+        std::vector<ConfigError> change_errors = std::move(candidate.errors);
+        std::optional<PreparedChange> prepared;
+        if (candidate.config)
+            prepared = prepare_change(*pipeline, *plans, std::move(candidate), seed, changes_made + 1, host, config.file, &change_errors);
+        if (!prepared) {
+            fmt::print(stderr, "linkem-sim: timeline: {} cannot be applied at +{}:\n", name,
+                       Duration{static_cast<int64_t>(at_ns)}.to_string());
+            for (const ConfigError &e : change_errors) fmt::print(stderr, "{}\n", e.to_string());
+            return false;
+        }
+        post_change(*prepared, at_ns);
+        for (const auto &p : prepared->pending) poll_change(*p->ingress, at_ns);
+        const std::vector<LinkEdit> done = commit_change(*prepared, *plans, config);
+        ++changes_made;
+        Json links = Json::object();
+        std::string words;
+        for (const LinkEdit &e : done) {
+            Json keys = Json::object();
+            words += fmt::format(" {}:", config.links[e.link].name);
+            for (const auto &[key, value] : e.keys) {
+                keys[key] = value;
+                words += fmt::format(" {}={}", key, value);
+            }
+            links[config.links[e.link].name] = std::move(keys);
+        }
+        changes.push_back({{"at_ns", at_ns}, {"links", std::move(links)}, {"source", name}});
+        fmt::print("linkem-sim: change {} at +{} ({}):{}\n", changes_made, Duration{static_cast<int64_t>(at_ns)}.to_string(), name, words);
+        return true;
+    };
     for (;;) {
         PortInput *next = nullptr;  // the input whose next frame arrives first
         for (PortInput &in : inputs)
             if (in.peek() != UINT64_MAX && (next == nullptr || in.peek() < next->peek())) next = &in;
         if (next == nullptr) break;
         const uint64_t arrival_ns = next->peek();
+        if (!timeline.empty() && !timeline.started()) timeline.start(arrival_ns);  // from: first_packet
+        // Every instant up to this arrival; steps after the last arrival change nothing any packet sees.
+        while (timeline.next_ns() <= arrival_ns)
+            if (!take_timeline_step()) return kExitRuntime;
         release_until(arrival_ns);
         // A burst: up to `burst` frames of this port that arrived within one
         // poll nap (sleep_threshold) of the first, until another port's frame
@@ -502,7 +570,8 @@ int main(int argc, char **argv) {
         uint64_t until = std::min(next_release() - 1, arrival_ns + sleep_threshold_ns);
         for (PortInput &in : inputs)
             if (&in != next) until = std::min(until, in.peek());
-        if (next->replay != nullptr) {  // the records scheduled by then, each arriving at its scheduled time
+        until = std::min(until, timeline.next_ns() - 1);  // a burst ends before the timeline's next instant
+        if (next->replay != nullptr) {                    // the records scheduled by then, each arriving at its scheduled time
             ReplayBurst b;
             const uint16_t n = next->replay->take(until, static_cast<uint16_t>(burst), b);
             admit_burst(*next->ingress, b, n, arrival_ns, [arrival_ns] { return arrival_ns; });
@@ -567,7 +636,8 @@ int main(int argc, char **argv) {
                                        {"input_span_ns", span_ns},
                                        {"ports", std::move(ports)},
                                        {"classify", classify_json(classified)},
-                                       {"replay", std::move(replay_list)}});
+                                       {"replay", std::move(replay_list)},
+                                       {"changes", std::move(changes)}});
         if (!json) {
             fmt::print(stderr, "linkem-sim: cannot write {}\n", opt->stats_json);
             return kExitRuntime;

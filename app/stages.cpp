@@ -49,6 +49,14 @@ void admit_mbufs(IngressRuntime &in, rte_mbuf **mbufs, uint16_t n, uint64_t arri
     rte_pktmbuf_free_bulk(mbufs, n);
 }
 
+// Up to when a replay source's arrivals are all admitted: its packets not
+// yet taken arrive at or after its cursor's next time (a runtime change may
+// be taken between bursts up to there, not beyond: link_change.hpp).
+uint64_t replay_poll_ns(const RxPort &in, uint64_t now) {
+    const uint64_t next = in.replay->cursor.next_ns();
+    return next == 0 ? 0 : std::min(now, next - 1);
+}
+
 // rx stage of one arrival port: receive a burst (one clock read) and admit it.
 uint32_t rx_stage(RxPort &in, const LcoreTask &task) {
     if (in.replay != nullptr) return replay_stage(in, task);
@@ -266,8 +274,12 @@ int lcore_main(void *arg) {
               over, or take it from a handoff ring). A runtime change whose
               instant has passed is taken first, even when no packet comes
               (link_change.hpp): an rx stage stamps its next burst later than
-              now; a classify stage only once its handoff ring is empty. */
-        for (RxPort *in : task.rx_ports) poll_change(*in->ingress, now);
+              now; a replay source's next packet is due at its schedule, which
+              may be before now when this lcore is late; a classify stage only
+              once its handoff ring is empty. */
+        for (RxPort *in : task.rx_ports) poll_change(*in->ingress, in->replay == nullptr ? now : replay_poll_ns(*in, now));
+        for (RxPort *in : task.receive_ports)  // a replay source admits on its receive lcore
+            if (in->replay != nullptr) poll_change(*in->ingress, replay_poll_ns(*in, now));
         for (RxPort *in : task.classify_ports)
             if (in->ingress->change.load(std::memory_order_relaxed) != nullptr && rte_ring_count(in->handoff) == 0) {
                 const uint64_t at = now_ns(*task.clock);

@@ -320,6 +320,8 @@ class Loader {
     std::optional<Rule> load_rule(const YAML::Node &node, const std::string &path, const Config &c);
     bool load_match(const Entry &e, const std::string &path, const Config &c, Rule &rule);
     void check_paths(const Config &c);
+    void load_timeline(const Entry &e, Config &c);
+    std::optional<TimelineStep> load_timeline_step(const YAML::Node &node, const std::string &path, const Config &c);
     std::optional<bool> boolean(const Entry &e, const std::string &path);
     std::optional<uint8_t> prefix_bits(const Entry &e, const std::string &path, uint8_t max);
 
@@ -328,9 +330,12 @@ class Loader {
     std::vector<std::string> port_names_;  // every key under ports, in file order
     std::set<std::string> replay_ports_;   // the ports with `replay:` (links may not go to them)
     std::vector<std::string> link_names_;  // every link name written, loaded or not
+    std::vector<YAML::Node> link_nodes_;   // by Config::links index: the link's mapping as written
 };
 
-const std::vector<std::string> kTopKeys = {"name", "ports", "links", "rules", "pipeline", "stats", "capture", "seed", "eal"};
+const std::vector<std::string> kTopKeys = {"name", "ports", "links", "rules", "pipeline", "stats", "capture", "seed", "eal", "timeline"};
+const std::vector<std::string> kTimelineKeys = {"from", "repeat", "steps"};
+const std::vector<std::string> kTimelineStepKeys = {"at", "link", "set"};
 const std::vector<std::string> kPortKeys = {"device", "replay", "speed", "pps", "rate", "topspeed", "loop", "start"};
 const std::vector<std::string> kReplayOnlyKeys = {"speed", "pps", "rate", "topspeed", "loop", "start"};
 const std::vector<std::string> kLinkKeys = {"name",  "from",  "to",   "bandwidth", "overhead", "queue",
@@ -391,6 +396,7 @@ Config Loader::load(const YAML::Node &root) {
             c.seed = *seed;
     }
     if (auto it = top.find("eal"); it != top.end()) load_eal(it->second, c);
+    if (auto it = top.find("timeline"); it != top.end()) load_timeline(it->second, c);
     if (auto it = top.find("name"); it != top.end())
         if (const auto name = scalar(it->second, "name", "an instance name such as lab2")) {
             if (const std::string problem = instance_name_problem(*name); problem.empty())
@@ -580,6 +586,7 @@ void Loader::load_links(const Entry &e, Config &c) {
     for (size_t i = 0; i < e.value.size(); ++i) {
         if (auto link = load_link(e.value[i], item("links", i))) {
             c.links.push_back(std::move(*link));
+            link_nodes_.push_back(e.value[i]);
             yaml_index.push_back(i);
         }
     }
@@ -1285,6 +1292,205 @@ void Loader::check_paths(const Config &c) {
     }
 }
 
+// The timeline (docs/CONFIG.md "Timeline"): after the links and rules, which its steps name.
+void Loader::load_timeline(const Entry &e, Config &c) {
+    const std::string expected =
+        "a list of steps such as [{at: 10s, link: a-to-b, set: {bandwidth: 5Mbit/s}}], or a mapping such as {from: first_packet, "
+        "repeat: 30s, steps: [...]}";
+    Timeline t;
+    t.pos = pos_of(e.value);
+    YAML::Node steps;
+    std::string steps_path = "timeline";  // the short form's steps are timeline[N]
+    SourcePos repeat_pos;
+    if (e.value.IsSequence()) {
+        steps = e.value;
+    } else if (e.value.IsMap()) {
+        const auto fields = entries(e.value, "timeline", &kTimelineKeys);
+        if (auto it = fields.find("from"); it != fields.end()) {
+            if (const auto text = scalar(it->second, "timeline.from", "start or first_packet")) {
+                if (*text == "first_packet")
+                    t.from_first_packet = true;
+                else if (*text != "start")
+                    error(
+                        it->second.value, "timeline.from",
+                        fmt::format("\"{}\" is not an origin: start (linkem's start) or first_packet (the first packet's arrival)", *text));
+            }
+        }
+        if (auto it = fields.find("repeat"); it != fields.end()) {
+            repeat_pos = pos_of(it->second.value);
+            if (auto d = unit_value<Duration>(it->second, "timeline.repeat", "a duration such as 30s")) {
+                if (d->ns <= 0 || d->ns > kMaxTimelineAtNs)
+                    error(it->second.value, "timeline.repeat",
+                          fmt::format("{} is out of range (more than 0, at most {})", d->to_string(),
+                                      Duration{kMaxTimelineAtNs}.to_string()));
+                else
+                    t.repeat = *d;
+            }
+        }
+        const auto it = fields.find("steps");
+        if (it == fields.end()) {
+            error(e.value, "timeline.steps",
+                  "missing required key \"steps\" (example: steps: [{at: 10s, link: a-to-b, set: {delay: 30ms}}])");
+            return;
+        }
+        steps = it->second.value;
+        steps_path = "timeline.steps";
+        if (!steps.IsSequence()) {
+            error(steps.IsNull() ? it->second.key : steps, steps_path,
+                  fmt::format("expected a list of steps such as [{{at: 10s, link: a-to-b, set: {{bandwidth: 5Mbit/s}}}}], got {}",
+                              describe(steps)));
+            return;
+        }
+    } else {
+        error(e.value.IsNull() ? e.key : e.value, "timeline", fmt::format("expected {}, got {}", expected, describe(e.value)));
+        return;
+    }
+    if (steps.size() == 0) {
+        error(steps, steps_path, "a timeline needs at least one step, such as {at: 10s, link: a-to-b, set: {delay: 30ms}}");
+        return;
+    }
+    if (steps.size() > kMaxTimelineSteps) {
+        error(steps, steps_path, fmt::format("{} steps; a timeline has at most {}", steps.size(), kMaxTimelineSteps));
+        return;
+    }
+    bool ok = true;
+    for (size_t k = 0; k < steps.size(); ++k) {
+        const std::string path = item(steps_path, k);
+        std::optional<TimelineStep> step = load_timeline_step(steps[k], path, c);
+        if (!step) {
+            ok = false;
+            continue;
+        }
+        if (!t.steps.empty() && step->at.ns < t.steps.back().at.ns)
+            error(step->pos, child(path, "at"),
+                  fmt::format("steps are in time order: at {} comes after {} at {}", step->at.to_string(), t.steps.back().path,
+                              t.steps.back().at.to_string()));
+        t.steps.push_back(std::move(*step));
+    }
+    if (!ok) return;
+    if (t.repeat && t.repeat->ns <= t.steps.back().at.ns)
+        error(repeat_pos, "timeline.repeat",
+              fmt::format("repeat ({}) must be longer than the last step's at ({}, {})", t.repeat->to_string(),
+                          t.steps.back().at.to_string(), t.steps.back().path));
+    c.timeline = std::move(t);
+}
+
+std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, const std::string &path, const Config &c) {
+    if (!node.IsMap()) {
+        error(node, path,
+              fmt::format("expected a step such as {{at: 10s, link: a-to-b, set: {{bandwidth: 5Mbit/s}}}}, got {}", describe(node)));
+        return std::nullopt;
+    }
+    const size_t errors_before = errors_.size();
+    const auto fields = entries(node, path, &kTimelineStepKeys);
+    for (const char *key : {"at", "link", "set"})
+        if (fields.find(key) == fields.end())
+            error(node, child(path, key),
+                  fmt::format("missing required key \"{}\" (example: {{at: 10s, link: a-to-b, set: {{bandwidth: 5Mbit/s}}}})", key));
+    if (errors_.size() != errors_before) return std::nullopt;
+    TimelineStep step;
+    step.path = path;
+    const Entry &at = fields.at("at");
+    step.pos = pos_of(at.value);
+    if (auto d = unit_value<Duration>(at, child(path, "at"), "a time such as 10s")) {
+        if (d->ns < 0 || d->ns > kMaxTimelineAtNs)
+            error(at.value, child(path, "at"),
+                  fmt::format("{} is out of range (0 to {} after the timeline's origin)", d->to_string(),
+                              Duration{kMaxTimelineAtNs}.to_string()));
+        else
+            step.at = *d;
+    }
+    const Entry &link_entry = fields.at("link");
+    const auto name = scalar(link_entry, child(path, "link"), "a link name such as a-to-b");
+    if (!name) return std::nullopt;
+    size_t index = c.links.size();
+    std::vector<std::string> names;
+    for (size_t i = 0; i < c.links.size(); ++i) {
+        names.push_back(c.links[i].name);
+        if (c.links[i].name == *name) index = i;
+    }
+    if (index == c.links.size()) {
+        // A link that was written but did not load has its own errors already.
+        if (std::find(link_names_.begin(), link_names_.end(), *name) == link_names_.end()) {
+            const auto guess = nearest_word(*name, names);
+            error(link_entry.value, child(path, "link"),
+                  fmt::format("unknown link \"{}\"{} (links: {})", *name, guess ? fmt::format("; did you mean \"{}\"?", *guess) : "",
+                              join(names)));
+        }
+        return std::nullopt;
+    }
+    const Link &running = c.links[index];
+    step.link_index = index;
+    step.link_name = running.name;
+
+    // The set: a link's changeable keys, read as the link's own keys (linkemctl set's rules).
+    const Entry &set = fields.at("set");
+    const std::string set_path = child(path, "set");
+    if (!set.value.IsMap() || set.value.size() == 0) {
+        error(set.value.IsNull() ? set.key : set.value, set_path,
+              fmt::format("expected a mapping of link keys to new values, such as {{delay: 30ms, loss: 1%}}, got {}", describe(set.value)));
+        return std::nullopt;
+    }
+    std::vector<std::string> order;
+    const auto keys = entries(set.value, set_path, &kLinkKeys, &order);
+    for (const std::string &k : order) {
+        const Entry &f = keys.at(k);
+        if (k == "name" || k == "from" || k == "to")
+            error(f.key, child(set_path, k), fmt::format("a link's {} cannot change while linkem runs", k));
+        else if (k == "arena")
+            error(f.key, child(set_path, k),
+                  "the arena is made at start; it cannot change while linkem runs (give it headroom in the link)");
+        else if (k == "per_flow")
+            error(f.key, child(set_path, k), "per_flow cannot change while linkem runs");
+        else if (running.per_flow)
+            error(f.key, child(set_path, k),
+                  fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet", running.name));
+    }
+    if (errors_.size() != errors_before) return std::nullopt;
+    // The link's own mapping with the set's keys laid over it, loaded as a link (its errors under the set's path).
+    YAML::Node merged(YAML::NodeType::Map);
+    const YAML::Node own = link_nodes_[index];
+    for (auto f = own.begin(); f != own.end(); ++f)
+        if (keys.find(f->first.Scalar()) == keys.end()) merged.force_insert(f->first, f->second);
+    for (const std::string &k : order) merged.force_insert(keys.at(k).key, keys.at(k).value);
+    std::optional<Link> changed = load_link(merged, set_path);
+    if (!changed) return std::nullopt;
+    if (auto it = keys.find("mangle"); it != keys.end()) {
+        const std::string mangle_path = child(set_path, "mangle");
+        if (changed->mangle.ecn != running.mangle.ecn)
+            error(it->second.value, child(mangle_path, "ecn"),
+                  fmt::format("ecn cannot change while linkem runs (it decides which frames the ingress parses; it is {})",
+                              running.mangle.ecn ? "true" : "false"));
+        if (changed->mangle.reorder && !running.mangle.reorder)
+            error(it->second.value, child(mangle_path, "reorder"),
+                  fmt::format("mangle.reorder needs a second lane, made at start only for a link with reorder; link \"{}\" has none "
+                              "(give it reorder in links, with probability 0%)",
+                              running.name));
+        for (const Rule &r : c.rules)
+            if (r.action == Rule::Action::kChain && changed->mangle.any())
+                for (size_t h = 0; h + 1 < r.links.size(); ++h)
+                    if (r.links[h] == index)
+                        error(it->second.value, mangle_path,
+                              fmt::format("link \"{}\" is not the last hop of the chain in {}; only the last hop may mangle", running.name,
+                                          r.path));
+    }
+    if (errors_.size() != errors_before) return std::nullopt;
+    // Each key's value as the configuration prints it.
+    const auto printed = link_key_values(*changed);
+    for (const std::string &k : order) {
+        const auto p = std::find_if(printed.begin(), printed.end(), [&](const auto &kv) { return kv.first == k; });
+        if (p != printed.end()) {
+            step.set.emplace_back(k, p->second);
+            continue;
+        }
+        YAML::Emitter out;
+        out << YAML::Flow << keys.at(k).value;
+        step.set.emplace_back(k, out.c_str());
+    }
+    step.link = std::move(*changed);
+    return step;
+}
+
 void Loader::load_pipeline(const Entry &e, Config &c) {
     if (!e.value.IsMap()) {
         error(e.value.IsNull() ? e.key : e.value, "pipeline",
@@ -1716,6 +1922,29 @@ ChangeCandidate load_link_set(const Config &running, const std::string &link, co
     return finish_change(running, std::move(candidate), std::move(errors), std::move(edits));
 }
 
+ChangeCandidate load_link_sets(const Config &running, const std::vector<LinkSet> &sets) {
+    Config current = running;
+    std::vector<size_t> touched;
+    for (const LinkSet &set : sets) {
+        ChangeCandidate one = load_link_set(current, set.link, set.assignments);
+        if (!one.config) return one;
+        current = std::move(*one.config);
+        for (size_t i = 0; i < current.links.size(); ++i)
+            if (current.links[i].name == set.link && std::find(touched.begin(), touched.end(), i) == touched.end()) touched.push_back(i);
+    }
+    std::sort(touched.begin(), touched.end());
+    std::vector<ConfigError> errors;
+    std::vector<LinkEdit> edits(touched.size());
+    for (size_t k = 0; k < touched.size(); ++k)
+        diff_link(
+            running, current, touched[k], kSetFileName,
+            [](const std::string &) {
+                return SourcePos{1, 1};
+            },
+            errors, edits[k]);
+    return finish_change(running, std::move(current), std::move(errors), std::move(edits));
+}
+
 ChangeCandidate load_change_text(const Config &running, std::string_view text, const std::string &file_name) {
     LoadResult loaded = load_config_text(text, file_name);
     if (!loaded.config) {
@@ -1781,7 +2010,7 @@ ChangeCandidate load_change_text(const Config &running, std::string_view text, c
         at += 1;
         return yaml.substr(at, yaml.find('\n', at) - at);
     };
-    for (const char *key : {"pipeline", "stats", "capture", "eal"})
+    for (const char *key : {"pipeline", "stats", "capture", "eal", "timeline"})
         if (line_of(printed_new, key) != line_of(printed_old, key))
             refuse(top(key), key,
                    fmt::format("{} cannot change while linkem runs (it is {})", key,

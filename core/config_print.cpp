@@ -154,6 +154,18 @@ std::vector<std::pair<std::string, std::string>> link_key_values(const Link &l) 
     return out;
 }
 
+std::string timeline_yaml(const Timeline &t) {
+    if (t.steps.empty()) return "";
+    std::vector<std::string> steps;
+    for (const TimelineStep &s : t.steps) {
+        std::vector<std::string> set;
+        for (const auto &[key, value] : s.set) set.push_back(fmt::format("{}: {}", key, value));
+        steps.push_back(fmt::format("{{at: {}, link: {}, set: {{{}}}}}", s.at.to_string(), scalar(s.link_name), fmt::join(set, ", ")));
+    }
+    return fmt::format("{{from: {}{}, steps: [{}]}}", t.from_first_packet ? "first_packet" : "start",
+                       t.repeat ? ", repeat: " + t.repeat->to_string() : std::string(), fmt::join(steps, ", "));
+}
+
 std::string to_yaml(const Config &c) {
     std::string out = fmt::format("name: {}\nports:\n", scalar(c.name));
     for (const Port &p : c.ports)
@@ -183,6 +195,7 @@ std::string to_yaml(const Config &c) {
         for (const std::string &a : c.eal) args.push_back(scalar(a));
         out += fmt::format("eal: [{}]\n", fmt::join(args, ", "));
     }
+    if (!c.timeline.steps.empty()) out += fmt::format("timeline: {}\n", timeline_yaml(c.timeline));
     return out;
 }
 

@@ -159,6 +159,27 @@ LinkExpectations link_expectations(const Config &config, const LinkPlan &plan) {
     return e;
 }
 
+namespace {
+
+// A timeline step's key from the step's link into the link as the steps before left it.
+void take_link_key(Link &to, const Link &from, const std::string &key) {
+    if (key == "bandwidth") to.bandwidth = from.bandwidth;
+    if (key == "overhead") {
+        to.overhead_bytes = from.overhead_bytes;
+        to.overhead_name = from.overhead_name;
+    }
+    if (key == "queue") to.queue = from.queue;
+    if (key == "delay") to.delay = from.delay;
+    if (key == "order") to.order_drop = from.order_drop;
+    if (key == "loss") to.loss = from.loss;
+    if (key == "mangle") {
+        to.mangle = from.mangle;
+        to.mangle_pos = from.mangle_pos;
+    }
+}
+
+}  // namespace
+
 std::optional<std::vector<LinkPlan>> plan_links(const Config &config, uint64_t seed, const PluginHost &host,
                                                 std::vector<ConfigError> *errors) {
     std::vector<LinkPlan> plans;
@@ -168,6 +189,30 @@ std::optional<std::vector<LinkPlan>> plan_links(const Config &config, uint64_t s
             plan_flow_instances(config, i, seed, host, *plan, &found);
             plans.push_back(std::move(*plan));
         }
+    // Each timeline step's models, made once now so their parameters are checked where they are written, and
+    // the arena each instant needs against the link's: the steps in order, each over what the ones before left
+    // (twice through a repeating timeline, whose second pass starts from the first's end).
+    if (found.empty() && !config.timeline.steps.empty()) {
+        Config stepped = config;
+        for (int pass = 0; pass < (config.timeline.repeat ? 2 : 1) && found.empty(); ++pass)
+            for (const TimelineStep &step : config.timeline.steps) {
+                const size_t i = step.link_index;
+                Link &l = stepped.links[i];
+                for (const auto &[key, value] : step.set) take_link_key(l, step.link, key);
+                l.arena_packets.reset();
+                const size_t before = found.size();
+                std::optional<LinkPlan> plan = plan_link(stepped, i, seed, host, &found, step.link.name + "@timeline");
+                l.arena_packets = config.links[i].arena_packets;
+                if (found.size() == before && plan && plan->arena_bytes > plans[i].arena_bytes)
+                    found.push_back(
+                        {config.file, step.pos, step.path,
+                         fmt::format("this step needs an arena of {} ({}); link \"{}\" has {}: give it headroom with arena: "
+                                     "(for instance arena: {} packets)",
+                                     ByteSize{plan->arena_bytes}.to_string(), plan->arena_reason, step.link.name,
+                                     ByteSize{plans[i].arena_bytes}.to_string(), plan->arena_bytes / DelayArena::record_bytes(64))});
+                if (found.size() != before) break;
+            }
+    }
     std::stable_sort(found.begin(), found.end(), [](const ConfigError &a, const ConfigError &b) {
         return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
     });

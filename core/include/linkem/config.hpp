@@ -203,6 +203,29 @@ struct Stats {
     std::optional<ListenAddress> prometheus;
 };
 
+// A timeline (top-level `timeline`, docs/CONFIG.md "Timeline"): runtime
+// changes at instants counted from linkem's start or from the first packet,
+// optionally repeated. Each step is what `linkemctl set LINK KEY=VALUE...`
+// would do; steps at one instant form one atomic change.
+struct TimelineStep {
+    Duration at{0};         // after the timeline's origin (within each repetition)
+    size_t link_index = 0;  // into Config::links
+    std::string link_name;
+    // Each key with its value as the configuration prints it ("30ms",
+    // "{plugin: normal, mean: 20ms, stddev: 2ms}"): KEY=VALUE for load_link_set.
+    std::vector<std::pair<std::string, std::string>> set;
+    Link link;         // the link as this step's keys make it over its configured keys (for plugin checks at start)
+    std::string path;  // "timeline.steps[1]"
+    SourcePos pos;
+};
+
+struct Timeline {
+    bool from_first_packet = false;   // from: first_packet; otherwise from: start (linkem's start, linkem-sim's time 0)
+    std::optional<Duration> repeat;   // the whole list again every `repeat`
+    std::vector<TimelineStep> steps;  // in time order; empty: no timeline
+    SourcePos pos;
+};
+
 struct Config {
     std::string file;  // as given to the loader, for messages
     // The instance's name (linkem/instance.hpp): EAL's --file-prefix, what linkemctl --name finds.
@@ -217,6 +240,7 @@ struct Config {
     uint64_t seed = 1;
     bool seed_random = false;      // `seed: random`: drawn at start, then reported
     std::vector<std::string> eal;  // extra EAL arguments
+    Timeline timeline;
 
     const Port *find_port(std::string_view port_name) const;
 };
@@ -255,7 +279,9 @@ constexpr uint32_t kMaxFlows = 65536;
 constexpr uint64_t kMaxReplaySpeedPpb = 1'000'000ULL * Replay::kSpeedOne;  // speed: up to 1000000
 constexpr uint64_t kMaxReplayPps = 1'000'000'000ULL;                       // 1 Gpps
 constexpr uint64_t kMaxReplayLoops = 1'000'000'000ULL;
-constexpr int64_t kMaxReplayStartNs = 86'400'000'000'000LL;  // 1 day
+constexpr int64_t kMaxReplayStartNs = 86'400'000'000'000LL;         // 1 day
+constexpr int64_t kMaxTimelineAtNs = 365LL * 86'400'000'000'000LL;  // a step's at and repeat: 1 year
+constexpr size_t kMaxTimelineSteps = 10'000;
 
 LoadResult load_config_file(const std::string &path);
 LoadResult load_config_text(std::string_view text, const std::string &file_name);
@@ -266,5 +292,7 @@ std::string to_yaml(const Config &config);
 // A link's keys but its name, as to_yaml writes them (defaults filled in): {"from", "a"}, {"delay", "10ms"}, ...
 // Each value is YAML text that the loader reads back (`linkemctl show` prints them).
 std::vector<std::pair<std::string, std::string>> link_yaml_fields(const Link &link);
+// The timeline as one line of YAML ("{from: start, steps: [...]}"), as to_yaml writes it; "" when there is none.
+std::string timeline_yaml(const Timeline &timeline);
 
 }  // namespace linkem

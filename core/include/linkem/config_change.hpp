@@ -45,6 +45,14 @@ struct ChangeCandidate {
 inline constexpr const char *kSetFileName = "set";
 
 ChangeCandidate load_link_set(const Config &running, const std::string &link, const std::vector<std::string> &assignments);
+// Several sets as one change (a timeline's steps at one instant), each laid
+// over the running configuration as the ones before it left it; the edits
+// are each link's keys that differ from `running`.
+struct LinkSet {
+    std::string link;
+    std::vector<std::string> assignments;  // KEY=VALUE
+};
+ChangeCandidate load_link_sets(const Config &running, const std::vector<LinkSet> &sets);
 ChangeCandidate load_change_file(const Config &running, const std::string &path);
 ChangeCandidate load_change_text(const Config &running, std::string_view text, const std::string &file_name);
 

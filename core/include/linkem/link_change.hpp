@@ -14,9 +14,10 @@
 //     the mangler; the arena check
 //   post_change(): min_delay_ns lowered,
 //     a PendingChange in each ingress's
-//     mailbox (release store)           -->   take_change() at the start of
-//                                             admit_burst() when the burst's
-//                                             first arrival >= effective_ns, or
+//     mailbox (release store)           -->   take_change() in admit_burst()
+//                                             before the first packet that
+//                                             arrives >= effective_ns (a burst
+//                                             that straddles it is cut there), or
 //                                             poll_change() when idle: swaps
 //                                             params, ring, mangler (no lock, no
 //                                             allocation); done = true (release)
@@ -27,10 +28,11 @@
 //     the PreparedChange
 //
 // Several links (even on different ingress ports) share one effective_ns.
-// linkem posts with effective_ns = the time the change was accepted;
-// linkem-sim may post any instant of its virtual time and calls the same
-// admit_burst(), so the change takes effect at the first burst that arrives
-// at or after it.
+// linkem posts a set, apply or SIGHUP with effective_ns = the time the change
+// was accepted, and a timeline step (linkem/timeline.hpp) ahead of its
+// instant with effective_ns = the instant; linkem-sim posts a timeline's
+// instants in its virtual time and calls the same admit_burst(), so a change
+// takes effect at the first packet that arrives at or after it.
 #pragma once
 
 #include "linkem/config.hpp"

@@ -153,6 +153,10 @@ struct IngressRuntime {
     // control side, taken by the thread that admits this port's bursts
     // (link_change.hpp): one acquire load per burst when none is pending.
     std::atomic<PendingChange *> change{nullptr};
+    // The first packet's arrival (kNoArrival until one came), written once by
+    // that thread: a timeline's from: first_packet counts from it.
+    static constexpr uint64_t kNoArrival = UINT64_MAX;
+    std::atomic<uint64_t> first_arrival_ns{kNoArrival};
     uint64_t burst_serial = 0;  // counts the bursts admitted (per-flow recycling: FlowTemplate::last_burst)
     std::vector<PacketFields> fields = std::vector<PacketFields>(kMaxBurst);  // a burst's parsed headers (no allocation per burst)
 };

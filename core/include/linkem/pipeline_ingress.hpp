@@ -247,17 +247,23 @@ inline LinkRuntime *group_link(PathRuntime &path, const PacketFields &f, uint64_
 
 }  // namespace ingress_detail
 
-// Admits a burst of n frames that arrived at `in`'s port: classifies them,
-// runs each group through its path, counts. start_ns is when this thread
-// began on the burst (later than the arrival when it came through a handoff
-// ring), for the time spent classifying; now() is read once more after
-// classifying and once at the end.
+namespace ingress_detail {
+
+// Frames first.. of a burst, as a burst of their own.
+template <class Frames>
+struct FramesFrom {
+    const Frames &frames;
+    uint16_t first;
+    uint32_t len(uint16_t i) const { return frames.len(first + i); }
+    const uint8_t *head(uint16_t i) const { return frames.head(first + i); }
+    uint32_t head_len(uint16_t i) const { return frames.head_len(first + i); }
+    void copy(uint16_t i, uint8_t *dst, uint32_t n) const { frames.copy(first + i, dst, n); }
+    uint64_t arrival_ns(uint16_t i) const { return frames.arrival_ns(first + i); }
+};
+
+// admit_burst() with the parameters in force.
 template <class Frames, class Now>
-void admit_burst(IngressRuntime &in, const Frames &frames, uint16_t n, uint64_t start_ns, Now now) {
-    using namespace ingress_detail;
-    // A runtime change takes effect with the first burst that arrives at or after its instant (link_change.hpp).
-    if (PendingChange *pending = in.change.load(std::memory_order_acquire); pending != nullptr) [[unlikely]]
-        if (n != 0 && frames.arrival_ns(0) >= pending->effective_ns) take_change(in, pending);
+void admit_frames(IngressRuntime &in, const Frames &frames, uint16_t n, uint64_t start_ns, Now now) {
     IngressCounters &c = in.counters;
     ++in.burst_serial;  // from 1: FlowTemplate::last_burst starts at 0
 
@@ -337,6 +343,39 @@ void admit_burst(IngressRuntime &in, const Frames &frames, uint16_t n, uint64_t 
     const uint64_t done_ns = now();
     c.classify_ns.add(classified_ns - start_ns);
     for (uint32_t g = 0; g < n_groups; ++g) groups[g].busy->rx.busy_ns.add((done_ns - classified_ns) * groups[g].count / n);
+}
+
+}  // namespace ingress_detail
+
+// Admits a burst of n frames that arrived at `in`'s port: classifies them,
+// runs each group through its path, counts. start_ns is when this thread
+// began on the burst (later than the arrival when it came through a handoff
+// ring), for the time spent classifying; now() is read once more after
+// classifying and once at the end.
+//
+// A runtime change takes effect with the first packet that arrives at or
+// after its instant (link_change.hpp): a burst whose arrivals straddle the
+// instant (a replay's, linkem-sim's) is admitted in two parts, the change
+// taken between them. The first arrival is noted once (a timeline's
+// from: first_packet): one relaxed load per burst after that.
+template <class Frames, class Now>
+void admit_burst(IngressRuntime &in, const Frames &frames, uint16_t n, uint64_t start_ns, Now now) {
+    using namespace ingress_detail;
+    if (n == 0) return admit_frames(in, frames, n, start_ns, now);
+    if (in.first_arrival_ns.load(std::memory_order_relaxed) == IngressRuntime::kNoArrival) [[unlikely]]
+        in.first_arrival_ns.store(frames.arrival_ns(0), std::memory_order_release);
+    if (PendingChange *pending = in.change.load(std::memory_order_acquire); pending != nullptr) [[unlikely]] {
+        if (frames.arrival_ns(0) >= pending->effective_ns) {
+            take_change(in, pending);
+        } else if (frames.arrival_ns(n - 1) >= pending->effective_ns) {
+            uint16_t k = 1;
+            while (frames.arrival_ns(k) < pending->effective_ns) ++k;
+            admit_frames(in, frames, k, start_ns, now);
+            take_change(in, pending);
+            return admit_frames(in, FramesFrom<Frames>{frames, k}, static_cast<uint16_t>(n - k), start_ns, now);
+        }
+    }
+    admit_frames(in, frames, n, start_ns, now);
 }
 
 }  // namespace linkem
