@@ -294,3 +294,22 @@ TEST_CASE("the memory budget counts a replay's trace or ring, and refuses one th
     CHECK_THAT(budget_text(streamed, host),
                Catch::Contains("# memory: port r: replay ring (streamed trace): 64 MiB in hugepages (64 chunks of 1 MiB)"));
 }
+
+TEST_CASE("a replay's status line: packets so far, their rate, loops done, lateness p99, starvations", "[unit][replay]") {
+    const Replay paced = replay_of("{replay: t.pcap, pps: 1000, loop: 3}");
+    ReplayStats stats;
+    ReplayTraceData d;
+    d.entries = {{0, 0, 0, 100, 0}, {1000, 100, 100, 100, 0}};
+    d.bytes.assign(200, 0);
+    ReplayCursor c(paced, ReplayTrace::of(d));
+    c.begin(0);
+    ReplayBurst b;
+    REQUIRE(c.take(UINT64_MAX, 32, b) == 6);
+    stats.record(b, 6, 12'000'000, true, 1'000'000);  // 12 ms, 11 ms, ... 7 ms late
+    stats.loops_so_far.store(c.loop());
+    stats.starvations_so_far.store(1);
+    CHECK(replay_status_line("r", paced, stats, 2, 2.0, true) ==
+          "replay r: 6 packets replayed (2 pps), 3 loops done of 3, lateness p99 12 ms, starved 1 time");
+    const Replay top = replay_of("{replay: t.pcap, topspeed: true, loop: forever}");
+    CHECK(replay_status_line("r", top, stats, 0, 0.5, false) == "replay r: 6 packets replayed (12 pps), 3 loops done (looping forever)");
+}
