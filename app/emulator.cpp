@@ -699,10 +699,11 @@ std::vector<DriverCounters> Emulator::driver_counters() const {
 void Emulator::print_summary_so_far(uint64_t now_ns) {
     fmt::print("\nlinkem: summary so far (SIGUSR1), after {}; the run goes on\n{}", seconds_text(now_ns - started_ns_),
                summary_text(snapshots(true)));
-    for (size_t k = 0; k < replays_.size(); ++k)  // the figures written as the stage runs (relaxed), lateness as a torn view
+    for (size_t k = 0; k < replays_.size();
+         ++k)  // the figures written as the stage runs (relaxed), lateness as a torn view; the rate since the start
         if (replays_[k] != nullptr)
-            fmt::print("{}\n", replay_status_line(config_.ports[k].name, *config_.ports[k].replay, replays_[k]->stats, 0, 0,
-                                                  replays_[k]->ring != nullptr));
+            fmt::print("{}\n", replay_status_line(config_.ports[k].name, *config_.ports[k].replay, replays_[k]->stats, 0,
+                                                  static_cast<double>(now_ns - started_ns_) / 1e9, replays_[k]->ring != nullptr));
     for (const DriverCounters &d : driver_counters()) fmt::print("{}", driver_text(d));
     fmt::print("linkem: end of the summary so far\n\n");
     std::fflush(stdout);
