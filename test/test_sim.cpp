@@ -353,7 +353,7 @@ TEST_CASE("linkem-sim: a trace streamed through many small chunks gives the load
     const nlohmann::json a = read_json(dir / "loaded.json"), b = read_json(dir / "streamed.json");
     CHECK(link_in(a, "rb")["drops"] == link_in(b, "rb")["drops"]);
     CHECK(link_in(a, "rb")["drops"]["loss"].get<uint64_t>() > 100);  // 20% of what the queue let through
-    CHECK(link_in(a, "rb")["drops"]["queue"].get<uint64_t>() > 0);  // 4 Mbit/s is below the trace's rate: the queue decides too
+    CHECK(link_in(a, "rb")["drops"]["queue"].get<uint64_t>() > 0);   // 4 Mbit/s is below the trace's rate: the queue decides too
     CHECK(b["replay"][0]["packets"] == 1800);
     CHECK(b["replay"][0]["streamed"] == true);
     CHECK(b["replay"][0]["stream"]["chunks_read"].get<uint64_t>() >= 60);
