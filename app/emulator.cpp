@@ -207,8 +207,9 @@ int64_t unix_now_ns() {
 
 class Emulator final : public ControlTarget {
   public:
-    Emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, uint64_t seed)
-        : config_(config), plans_(plans), cl_(cl), seed_(seed), timeline_(config.timeline) {}
+    Emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, uint64_t seed,
+             const std::vector<std::optional<ReplayPlan>> &replay_plans)
+        : config_(config), plans_(plans), cl_(cl), seed_(seed), replay_plans_(replay_plans), timeline_(config.timeline) {}
     ~Emulator() override { clean_up(); }
 
     int run(const EalPlan &eal);
@@ -249,6 +250,7 @@ class Emulator final : public ControlTarget {
     std::vector<LinkPlan> &plans_;  // and their plans (the model instances)
     const CommandLine &cl_;
     const uint64_t seed_;
+    const std::vector<std::optional<ReplayPlan>> replay_plans_;  // by configured port: loaded or streamed
 
     // Runtime changes (docs/ARCHITECTURE.md "Runtime changes").
     std::mutex control_mutex_;      // one request at a time; guards what follows
@@ -276,10 +278,15 @@ class Emulator final : public ControlTarget {
     bool read_replay_traces();
     bool make_replay_ports();
     bool replays_done() const;
+    std::string replay_reader_failure() const;
+    void print_replay_status(const std::string &prefix, double seconds);
     std::vector<std::optional<ReplayTraceData>> replay_data_;
     std::vector<std::unique_ptr<ReplayPort>> replays_;
-    std::vector<void *> replay_hugepages_;  // rte_malloc'd copies of traces
-    std::vector<int> ethdev_index_;         // by configured port: its index in ports_ (-1: a replay source, no ethdev)
+    std::vector<void *> replay_hugepages_;         // rte_malloc'd copies of traces
+    std::vector<ArenaMemory> replay_rings_;        // streamed traces' chunk rings (memzones or locked memory)
+    std::vector<uint64_t> replay_packets_before_;  // by configured port: packets replayed at the last status line
+    bool replay_failed_ = false;                   // a streamed trace could not be read again: the run exits 1
+    std::vector<int> ethdev_index_;                // by configured port: its index in ports_ (-1: a replay source, no ethdev)
 
     std::unique_ptr<PipelineRuntime> pipeline_;
     std::vector<RxPort> rx_ports_;  // by pipeline ingress
@@ -489,7 +496,7 @@ bool Emulator::read_replay_traces() {
     bool ok = true;
     for (size_t k = 0; k < config_.ports.size(); ++k) {
         const Port &p = config_.ports[k];
-        if (!p.replay) continue;
+        if (!p.replay || replay_plans_[k]->streamed) continue;  // a streamed trace is read by its reader after EAL
         std::string error;
         replay_data_[k] = read_replay_trace(*p.replay, &error);
         if (!replay_data_[k]) {
@@ -501,40 +508,95 @@ bool Emulator::read_replay_traces() {
     return ok;
 }
 
-// After EAL: each trace in hugepages (one rte_malloc block) when they hold it,
-// else where it was read (ordinary memory, locked); and its replay stage's state.
+// After EAL: each loaded trace in hugepages (one rte_malloc block) when they
+// hold it, else where it was read (ordinary memory, locked); each streamed
+// trace's ring of chunks (a memzone, else locked memory), its reader started
+// and its read-ahead filled; and its replay stage's state.
 bool Emulator::make_replay_ports() {
     replays_.resize(config_.ports.size());
     for (size_t k = 0; k < config_.ports.size(); ++k) {
         const Port &p = config_.ports[k];
         if (!p.replay) continue;
-        const ReplayTraceData &d = *replay_data_[k];
+        const uint64_t tolerance_ns = static_cast<uint64_t>(config_.stats.lateness_tolerance.ns);
+        const std::string loops =
+            p.replay->loops ? fmt::format("{} loop{}", *p.replay->loops, *p.replay->loops == 1 ? "" : "s") : "looping forever";
+        const ReplayPlan &plan = *replay_plans_[k];
+        if (plan.streamed) {
+            ArenaMemory memory;
+            const auto began = std::chrono::steady_clock::now();
+            if (!memory.allocate(fmt::format("lkm_replay_ring_{}", k), plan.memory_bytes)) {
+                fmt::print(stderr, "linkem: port {}: cannot allocate the replay's ring of {}\n", p.name, bytes_text(plan.memory_bytes));
+                return false;
+            }
+            replay_rings_.push_back(memory);
+            const ReplayTrace trace{nullptr, static_cast<const uint8_t *>(memory.bytes), plan.shape.count, plan.shape.span_ns,
+                                    plan.shape.total_bytes};
+            auto ring = std::make_unique<ChunkRing>(static_cast<uint8_t *>(memory.bytes), plan.chunk_bytes, plan.chunks);
+            replays_[k] = std::make_unique<ReplayPort>(*p.replay, trace, tolerance_ns, std::move(ring));
+            ReplayPort &r = *replays_[k];
+            r.memory = memory.in_hugepages() ? "hugepages" : "ordinary memory";
+            r.max_len_bytes = plan.shape.max_len_bytes;
+            r.reader = std::make_unique<ReplayReader>(*p.replay, plan.shape, *r.ring);
+            r.reader->start();
+            r.reader->wait_read_ahead();  // the ring full before the start
+            fmt::print(
+                "linkem: port {}: replay {} ({}, {} packets, {}, over {}), {}, {}, streamed through {} chunks of {} in {} "
+                "(read ahead in {:.2f} s)\n",
+                p.name, p.replay->path, plan.shape.format, plan.shape.count, bytes_text(plan.shape.loaded_bytes()),
+                human_duration(static_cast<double>(plan.shape.span_ns)), replay_pace_text(*p.replay), loops, plan.chunks,
+                bytes_text(plan.chunk_bytes), r.memory, std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+            continue;
+        }
+        ReplayTraceData &d = *replay_data_[k];
         ReplayTrace trace = ReplayTrace::of(d);
         const uint64_t index_bytes = d.entries.size() * sizeof(ReplayEntry);
         void *block = rte_eal_has_hugepages() != 0
                           ? rte_malloc(fmt::format("lkm_replay_{}", k).c_str(), index_bytes + d.bytes.size(), RTE_CACHE_LINE_SIZE)
                           : nullptr;
         std::string memory = "hugepages";
+        uint32_t max_len_bytes = 0;
+        for (const ReplayEntry &e : d.entries) max_len_bytes = std::max(max_len_bytes, e.len_bytes);
         if (block != nullptr) {
             replay_hugepages_.push_back(block);
             std::memcpy(block, d.entries.data(), index_bytes);
             std::memcpy(static_cast<uint8_t *>(block) + index_bytes, d.bytes.data(), d.bytes.size());
             trace.entries = static_cast<const ReplayEntry *>(block);
             trace.bytes = static_cast<const uint8_t *>(block) + index_bytes;
+            d.entries = {};  // the copy is the trace now: the ordinary memory goes back
+            d.bytes = {};
         } else {
             memory = "ordinary memory";
             mlock(d.entries.data(), index_bytes);  // best effort, as for arenas
             mlock(d.bytes.data(), d.bytes.size());
         }
-        replays_[k] = std::make_unique<ReplayPort>(*p.replay, trace, static_cast<uint64_t>(config_.stats.lateness_tolerance.ns));
+        replays_[k] = std::make_unique<ReplayPort>(*p.replay, trace, tolerance_ns);
         replays_[k]->memory = memory;
-        for (const ReplayEntry &e : d.entries) replays_[k]->max_len_bytes = std::max(replays_[k]->max_len_bytes, e.len_bytes);
-        fmt::print(
-            "linkem: port {}: replay {} ({}, {} packets, {}, over {}), {}, {}, in {}\n", p.name, p.replay->path, d.format, trace.count,
-            bytes_text(index_bytes + d.bytes.size()), human_duration(static_cast<double>(trace.span_ns)), replay_pace_text(*p.replay),
-            p.replay->loops ? fmt::format("{} loop{}", *p.replay->loops, *p.replay->loops == 1 ? "" : "s") : "looping forever", memory);
+        replays_[k]->max_len_bytes = max_len_bytes;
+        fmt::print("linkem: port {}: replay {} ({}, {} packets, {}, over {}), {}, {}, in {}\n", p.name, p.replay->path, d.format,
+                   trace.count, bytes_text(index_bytes + trace.total_bytes), human_duration(static_cast<double>(trace.span_ns)),
+                   replay_pace_text(*p.replay), loops, memory);
     }
     return true;
+}
+
+// A streamed trace whose reader failed, once the stage has taken what it read: why; else empty.
+std::string Emulator::replay_reader_failure() const {
+    for (const auto &r : replays_)
+        if (r != nullptr && r->reader && r->reader->failed() && r->ring->released() >= r->ring->published()) return r->reader->error();
+    return "";
+}
+
+// A line per replay source: packets so far, their rate since the last line, loops, lateness p99, starvations.
+void Emulator::print_replay_status(const std::string &prefix, double seconds) {
+    replay_packets_before_.resize(replays_.size());
+    for (size_t k = 0; k < replays_.size(); ++k) {
+        if (replays_[k] == nullptr) continue;
+        const ReplayPort &r = *replays_[k];
+        fmt::print("{}{}\n", prefix,
+                   replay_status_line(config_.ports[k].name, *config_.ports[k].replay, r.stats, replay_packets_before_[k], seconds,
+                                      r.ring != nullptr));
+        replay_packets_before_[k] = r.stats.packets_so_far.load(std::memory_order_relaxed);
+    }
 }
 
 // Every replay source has sent all of its loops (false when there is none).
@@ -596,6 +658,7 @@ void Emulator::report_interval(uint64_t now_ns) {
     const std::string time = utc_timestamp_text(unix_now_ns());
     const auto before = previous_by_name();
     for (const LinkSnapshot &s : current) fmt::print("{} {}\n", time, status_line(s, before(s.name), seconds));
+    print_replay_status(time + " ", seconds);
     std::fflush(stdout);
     if (jsonl_.is_open()) write_jsonl(current, now_ns, time, false);
     previous_ = std::move(current);
@@ -655,6 +718,11 @@ std::vector<DriverCounters> Emulator::driver_counters() const {
 void Emulator::print_summary_so_far(uint64_t now_ns) {
     fmt::print("\nlinkem: summary so far (SIGUSR1), after {}; the run goes on\n{}", seconds_text(now_ns - started_ns_),
                summary_text(snapshots(true)));
+    for (size_t k = 0; k < replays_.size();
+         ++k)  // the figures written as the stage runs (relaxed), lateness as a torn view; the rate since the start
+        if (replays_[k] != nullptr)
+            fmt::print("{}\n", replay_status_line(config_.ports[k].name, *config_.ports[k].replay, replays_[k]->stats, 0,
+                                                  static_cast<double>(now_ns - started_ns_) / 1e9, replays_[k]->ring != nullptr));
     for (const DriverCounters &d : driver_counters()) fmt::print("{}", driver_text(d));
     fmt::print("linkem: end of the summary so far\n\n");
     std::fflush(stdout);
@@ -677,6 +745,11 @@ void Emulator::control_loop(uint64_t grace_ns) {
             break;
         }
         if (cl_.duration && now - started_ns_ >= static_cast<uint64_t>(cl_.duration->ns)) break;
+        if (const std::string failed = replay_reader_failure(); !failed.empty()) {
+            fmt::print(stderr, "linkem: {}\n", failed);
+            replay_failed_ = true;
+            break;
+        }
         if (replays_done()) {
             fmt::print("linkem: every replay has sent its last packet at {}: stopping once what is in flight has left\n",
                        seconds_text(now - started_ns_));
@@ -816,6 +889,13 @@ int Emulator::finish() {
         if (replays_[k] == nullptr) continue;
         ReplayReport report = replay_report(config_.ports[k], replays_[k]->trace, replays_[k]->stats, replays_[k]->tolerance_ns);
         report.memory = replays_[k]->memory;
+        if (const ReplayPort &r = *replays_[k]; r.ring) {
+            report.streamed = true;
+            report.ring_bytes = r.ring->chunks() * r.ring->chunk_bytes();
+            report.chunk_bytes = r.ring->chunk_bytes();
+            report.chunks_read = r.reader->chunks_written();
+            report.starvations = r.cursor.starvations();
+        }
         fmt::print("{}", replay_summary_text(report));
         replay_reports.push_back(replay_json(report));
     }
@@ -882,7 +962,8 @@ int Emulator::finish() {
                            : "",
                        link_history_[i].back().text);
     if (delivery_errors != 0) fmt::print(stderr, "linkem: exit status 1: driver errors (frames counted as sent were not delivered)\n");
-    return balanced && mbufs_back && delivery_errors == 0 ? 0 : 1;
+    if (replay_failed_) fmt::print(stderr, "linkem: exit status 1: a replay trace could not be read to its end (above)\n");
+    return balanced && mbufs_back && delivery_errors == 0 && !replay_failed_ ? 0 : 1;
 }
 
 void Emulator::clean_up() {
@@ -898,9 +979,11 @@ void Emulator::clean_up() {
     arena_memory_.clear();
     for (rte_mempool *pool : pools_) rte_mempool_free(pool);
     pools_.clear();
-    replays_.clear();
+    replays_.clear();  // stops the readers before their rings go
     for (void *block : replay_hugepages_) rte_free(block);
     replay_hugepages_.clear();
+    for (ArenaMemory &m : replay_rings_) m.release();
+    replay_rings_.clear();
     if (pdump_ready_) rte_pdump_uninit();
     pdump_ready_ = false;
     if (eal_ready_) {
@@ -1087,8 +1170,9 @@ DpdkCosts dpdk_costs() {
     return c;
 }
 
-int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed) {
-    Emulator emulator(config, plans, cl, seed);
+int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed,
+                 const std::vector<std::optional<ReplayPlan>> &replays) {
+    Emulator emulator(config, plans, cl, seed, replays);
     return emulator.run(eal);
 }
 

@@ -8,8 +8,10 @@
 #include "linkem/eal_args.hpp"
 #include "linkem/link_plan.hpp"
 #include "linkem/memory_budget.hpp"
+#include "linkem/replay_stream.hpp"
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace linkem {
@@ -23,7 +25,10 @@ DpdkCosts dpdk_costs();
 // The emulator is the ControlTarget (app/control.hpp) of DPDK's telemetry
 // commands (linkemctl) from when its lcores run until before they stop.
 // config and plans are the running ones: runtime changes (set, apply,
-// SIGHUP) update them in place.
-int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed);
+// SIGHUP) update them in place. replays: by configured port, how each
+// replay source holds its trace (loaded or streamed; main decided it with
+// the memory budget).
+int run_emulator(Config &config, std::vector<LinkPlan> &plans, const CommandLine &cl, const EalPlan &eal, uint64_t seed,
+                 const std::vector<std::optional<ReplayPlan>> &replays);
 
 }  // namespace linkem

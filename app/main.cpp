@@ -16,6 +16,7 @@
 #include "linkem/route_plan.hpp"
 #include "linkem/plugin_host.hpp"
 #include "linkem/replay.hpp"
+#include "linkem/replay_stream.hpp"
 #include "linkem/seed.hpp"
 
 #include <fmt/format.h>
@@ -132,32 +133,78 @@ int main(int argc, char **argv) {
         missing_interface_warnings(config, [](const std::string &iface) { return if_nametoindex(iface.c_str()) != 0; });
     const MemoryHost memory_host{eal.hugepages, host_facts.hugepage_free_bytes, eal.dpdk_heap_limit_bytes,
                                  host_facts.memory_available_bytes};
-    const MemoryBudget budget = plan_memory(memory_items(config, plans, plan_routes(config), costs), memory_host);
+    // Each replay's trace, read through once as a run reads it (a malformed one
+    // refuses --check and the run), and how it will be held: loaded, or
+    // streamed (memory: smaller than the trace, or auto and the budget
+    // cannot hold it whole).
+    std::vector<std::optional<ReplayShape>> shapes(config.ports.size());
+    std::vector<ConfigError> trace_errors;
+    for (size_t k = 0; k < config.ports.size(); ++k) {
+        const Port &p = config.ports[k];
+        if (!p.replay) continue;
+        std::string error;
+        shapes[k] = walk_replay_trace(
+            *p.replay, [](const ReplayEntry &, const std::string &) { return true; }, &error);
+        if (!shapes[k]) trace_errors.push_back({config.file, p.replay->pos, fmt::format("ports.{}.replay", p.name), error});
+    }
+    const auto refuse_traces = [&] {
+        for (const ConfigError &e : trace_errors) fmt::print(stderr, "{}\n", e.to_string());
+        fmt::print(stderr, "linkem: a replay trace cannot be used; nothing was started\n");
+        return kExitUsage;
+    };
+    if (!trace_errors.empty()) return refuse_traces();
+    std::vector<std::optional<ReplayPlan>> replay_plans(config.ports.size());
+    const auto plan_budget = [&](bool auto_whole_fits) {
+        std::vector<ReplayMemory> replay_memory;
+        for (size_t k = 0; k < config.ports.size(); ++k) {
+            if (!shapes[k]) continue;
+            const Port &p = config.ports[k];
+            std::string error;
+            replay_plans[k] = plan_replay(*p.replay, *shapes[k], auto_whole_fits, &error);
+            if (!replay_plans[k]) {
+                trace_errors.push_back({config.file, p.replay->pos, fmt::format("ports.{}.chunk", p.name), error});
+                continue;
+            }
+            const ReplayPlan &r = *replay_plans[k];
+            replay_memory.push_back({p.name, r.memory_bytes, r.streamed,
+                                     r.streamed ? fmt::format("{} chunks of {}, the trace being {}{}", r.chunks, bytes_text(r.chunk_bytes),
+                                                              bytes_text(r.shape.loaded_bytes()),
+                                                              p.replay->memory_bytes ? "" : ": too big to load (memory: auto)")
+                                                : fmt::format("{} packets: {} of frames + a {}-byte index entry each", r.shape.count,
+                                                              bytes_text(r.shape.total_bytes), sizeof(ReplayEntry))});
+        }
+        return plan_memory(memory_items(config, plans, plan_routes(config), costs, replay_memory), memory_host);
+    };
+    MemoryBudget budget = plan_budget(true);
+    const bool any_auto_loaded = std::any_of(config.ports.begin(), config.ports.end(), [&](const Port &p) {
+        const size_t k = static_cast<size_t>(&p - config.ports.data());
+        return p.replay && !p.replay->memory_bytes && replay_plans[k] && !replay_plans[k]->streamed;
+    });
+    if (!budget.fits && any_auto_loaded && trace_errors.empty()) budget = plan_budget(false);  // auto: stream what does not fit
+    if (!trace_errors.empty()) return refuse_traces();
     if (!budget.fits) {
         fmt::print(stderr,
-                   "{}: {}.\nlinkem: smaller queues, delays, max_flows or links[].arena, or more hugepages (tools/setup.sh), would fit; "
+                   "{}: {}.\nlinkem: smaller queues, delays, max_flows or links[].arena, {}or more hugepages (tools/setup.sh), would fit; "
                    "nothing was started\n",
-                   cl.config_path, budget.problem);
+                   cl.config_path, budget.problem,
+                   std::any_of(shapes.begin(), shapes.end(), [](const auto &s) { return s.has_value(); })
+                       ? "a smaller replay memory: (ports.NAME.memory), "
+                       : "");
         return kExitUsage;
     }
 
     if (cl.check) {
-        // Each replay's trace, read as a run reads it: a malformed one is an error here too.
-        std::vector<ConfigError> trace_errors;
-        std::vector<std::string> trace_notes;
-        for (const Port &p : config.ports) {
-            if (!p.replay) continue;
-            std::string error;
-            if (const auto trace = read_replay_trace(*p.replay, &error))
-                trace_notes.push_back(fmt::format("# port {}: replay {} ({}, {} packets, {}, over {}), {}\n", p.name, p.replay->path,
-                                                  trace->format, trace->entries.size(), bytes_text(trace->bytes.size()),
-                                                  human_duration(static_cast<double>(trace->span_ns)), replay_pace_text(*p.replay)));
-            else
-                trace_errors.push_back({config.file, p.replay->pos, fmt::format("ports.{}.replay", p.name), error});
-        }
-        if (!trace_errors.empty()) return report_errors(trace_errors, trace_errors.size(), cl.config_path);
         fmt::print("# {}: valid. The effective configuration, defaults filled in:\n{}", cl.config_path, to_yaml(config));
-        for (const std::string &note : trace_notes) fmt::print("{}", note);
+        for (size_t k = 0; k < config.ports.size(); ++k) {
+            if (!replay_plans[k]) continue;
+            const Port &p = config.ports[k];
+            const ReplayPlan &r = *replay_plans[k];
+            fmt::print("# port {}: replay {} ({}, {} packets, {}, over {}), {}, {}\n", p.name, p.replay->path, r.shape.format,
+                       r.shape.count, bytes_text(r.shape.loaded_bytes()), human_duration(static_cast<double>(r.shape.span_ns)),
+                       replay_pace_text(*p.replay),
+                       r.streamed ? fmt::format("streamed through {} chunks of {}", r.chunks, bytes_text(r.chunk_bytes))
+                                  : std::string("loaded whole"));
+        }
         for (size_t i = 0; i < plans.size(); ++i) {
             fmt::print("# link {}:", config.links[i].name);
             const LinkPlan &models =
@@ -208,5 +255,5 @@ int main(int argc, char **argv) {
 
     for (const std::string &w : eal.warnings) fmt::print(stderr, "linkem: warning: {}\n", w);
     for (const std::string &w : interface_warnings) fmt::print(stderr, "linkem: warning: {}\n", w);
-    return run_emulator(config, plans, cl, eal, seed);
+    return run_emulator(config, plans, cl, eal, seed, replay_plans);
 }

@@ -27,7 +27,9 @@ uint32_t replay_stage(RxPort &in, const LcoreTask &task) {
         admit_burst(*in.ingress, b, n, now, [&task] { return task.clock->to_ns(rte_rdtsc()); });
         r.stats.record(b, n, now, !r.topspeed, r.tolerance_ns);
     }
-    r.next_ns.store(r.cursor.next_ns(), std::memory_order_release);  // after the burst is in its lanes
+    r.next_ns.store(r.cursor.next_ns(), std::memory_order_release);  // after the burst is in its lanes (gives its chunks back)
+    r.stats.loops_so_far.store(r.cursor.loop(), std::memory_order_relaxed);
+    r.stats.starvations_so_far.store(r.cursor.starvations(), std::memory_order_relaxed);
     if (r.cursor.done()) r.stats.done.store(true, std::memory_order_release);
     return n;
 }

@@ -6,9 +6,11 @@
 
 #include "linkem/pipeline.hpp"
 #include "linkem/replay.hpp"
+#include "linkem/replay_stream.hpp"
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace linkem {
@@ -17,11 +19,21 @@ struct RxPort;
 struct LcoreTask;
 
 struct ReplayPort {
-    ReplayPort(const Replay &config, const ReplayTrace &t, uint64_t tolerance)
-        : trace(t), cursor(config, t), topspeed(config.pace == Replay::Pace::kTopspeed), tolerance_ns(tolerance) {}
+    // ring: a streamed trace's chunks (its reader fills them), nullptr when loaded.
+    ReplayPort(const Replay &config, const ReplayTrace &t, uint64_t tolerance, std::unique_ptr<ChunkRing> chunk_ring = nullptr)
+        : trace(t),
+          ring(std::move(chunk_ring)),
+          cursor(config, t, ring.get()),
+          topspeed(config.pace == Replay::Pace::kTopspeed),
+          tolerance_ns(tolerance) {}
+    ~ReplayPort() {
+        if (reader) reader->stop();  // before the ring goes
+    }
     const ReplayTrace trace;
-    ReplayCursor cursor;  // the replay stage's lcore only
-    ReplayStats stats;    // written by the replay stage's lcore
+    std::unique_ptr<ChunkRing> ring;
+    std::unique_ptr<ReplayReader> reader;  // the control side's reader thread, when streamed
+    ReplayCursor cursor;                   // the replay stage's lcore only
+    ReplayStats stats;                     // written by the replay stage's lcore
     const bool topspeed;
     const uint64_t tolerance_ns;  // stats.lateness_tolerance
     std::string memory;           // where the trace is: "hugepages" or "ordinary memory"

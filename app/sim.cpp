@@ -41,6 +41,7 @@
 #include "linkem/pipeline_ingress.hpp"
 #include "linkem/plugin_host.hpp"
 #include "linkem/replay.hpp"
+#include "linkem/replay_stream.hpp"
 #include "linkem/seed.hpp"
 #include "linkem/stats.hpp"
 #include "linkem/suggest.hpp"
@@ -319,9 +320,18 @@ struct PortInput {
 // A replay source in virtual time: its trace, schedule and figures.
 struct SimReplay {
     size_t port;
-    ReplayTraceData data;
+    ReplayTraceData data;  // loaded
     std::unique_ptr<ReplayCursor> cursor;
     std::unique_ptr<ReplayStats> stats;
+    // Streamed (memory: smaller than the trace): its ring and reader, as linkem's.
+    std::optional<ReplayPlan> plan;
+    std::vector<ChunkHeader> ring_memory;  // 64-byte lines
+    std::unique_ptr<ChunkRing> ring;
+    std::unique_ptr<ReplayReader> reader;
+    ReplayTrace trace() const {
+        if (!plan) return ReplayTrace::of(data);
+        return {nullptr, ring->base(), plan->shape.count, plan->shape.span_ns, plan->shape.total_bytes};
+    }
 };
 
 }  // namespace
@@ -394,12 +404,25 @@ int main(int argc, char **argv) {
             return kExitUsage;
         }
         std::string trace_error;
-        std::optional<ReplayTraceData> data = read_replay_trace(*p.replay, &trace_error);
-        if (!data) {
+        // As linkem does with memory: smaller than the trace, streamed; else loaded (linkem-sim has no memory budget).
+        const std::optional<ReplayShape> shape = walk_replay_trace(
+            *p.replay, [](const ReplayEntry &, const std::string &) { return true; }, &trace_error);
+        std::optional<ReplayPlan> plan = shape ? plan_replay(*p.replay, *shape, true, &trace_error) : std::nullopt;
+        std::optional<ReplayTraceData> data = plan && !plan->streamed ? read_replay_trace(*p.replay, &trace_error) : std::nullopt;
+        if (!plan || (!plan->streamed && !data)) {
             fmt::print(stderr, "{}\n", ConfigError{config.file, p.replay->pos, path + ".replay", trace_error}.to_string());
             return kExitRuntime;
         }
-        replays.push_back({k, std::move(*data), nullptr, std::make_unique<ReplayStats>()});
+        replays.push_back(
+            {k, data ? std::move(*data) : ReplayTraceData{}, nullptr, std::make_unique<ReplayStats>(), std::nullopt, {}, nullptr, nullptr});
+        if (plan->streamed) {
+            SimReplay &r = replays.back();
+            r.plan = plan;
+            r.ring_memory.resize(plan->memory_bytes / sizeof(ChunkHeader));
+            r.ring = std::make_unique<ChunkRing>(reinterpret_cast<uint8_t *>(r.ring_memory.data()), plan->chunk_bytes, plan->chunks);
+            r.reader = std::make_unique<ReplayReader>(*p.replay, plan->shape, *r.ring);
+            r.reader->start();
+        }
     }
     if (in_files.empty() && replays.empty()) {
         fmt::print(stderr,
@@ -450,7 +473,8 @@ int main(int argc, char **argv) {
         IngressRuntime *ingress = nullptr;
         for (auto &in : pipeline->ingress())
             if (in->port == r.port) ingress = in.get();
-        r.cursor = std::make_unique<ReplayCursor>(*config.ports[r.port].replay, ReplayTrace::of(r.data));
+        r.cursor =
+            std::make_unique<ReplayCursor>(*config.ports[r.port].replay, r.trace(), r.ring.get(), true);  // streamed: waits for its reader
         r.cursor->begin(0);
         if (ingress == nullptr) continue;  // no link starts there: it sends nothing
         inputs.push_back({ingress, config.ports[r.port].replay->file, {}, 0, r.cursor.get(), r.stats.get()});
@@ -597,8 +621,18 @@ int main(int argc, char **argv) {
         r.stats->last_sent_ns = r.stats->last_scheduled_ns;
         r.stats->done.store(r.cursor->done());
         span_ns = std::max(span_ns, r.stats->last_scheduled_ns);
-        ReplayReport report = replay_report(config.ports[r.port], ReplayTrace::of(r.data), *r.stats, 0);
+        if (r.reader && r.reader->failed()) {
+            fmt::print(stderr, "linkem-sim: {}\n", r.reader->error());
+            return kExitRuntime;
+        }
+        ReplayReport report = replay_report(config.ports[r.port], r.trace(), *r.stats, 0);
         report.virtual_time = true;
+        if (r.plan) {
+            report.streamed = true;
+            report.ring_bytes = r.plan->memory_bytes;
+            report.chunk_bytes = r.plan->chunk_bytes;
+            report.chunks_read = r.reader->chunks_written();
+        }
         replay_reports.push_back(std::move(report));
     }
     const std::vector<LinkSnapshot> links = pipeline->link_snapshots(span_ns, true);

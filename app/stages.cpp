@@ -196,7 +196,7 @@ Nap plan_nap(const LcoreTask &task, bool receiving, bool backed_off, uint64_t no
                 if (in->replay == nullptr)
                     poll = true;
                 else
-                    horizon = std::min(horizon, in->replay->cursor.next_ns());
+                    horizon = std::min(horizon, in->replay->next_ns.load(std::memory_order_relaxed));  // this lcore stored it
             }
     // The replays' next arrivals, read before the lanes: a burst admitted after
     // this read is either seen in its lane below or not yet published, and

@@ -336,8 +336,8 @@ class Loader {
 const std::vector<std::string> kTopKeys = {"name", "ports", "links", "rules", "pipeline", "stats", "capture", "seed", "eal", "timeline"};
 const std::vector<std::string> kTimelineKeys = {"from", "repeat", "steps"};
 const std::vector<std::string> kTimelineStepKeys = {"at", "link", "set"};
-const std::vector<std::string> kPortKeys = {"device", "replay", "speed", "pps", "rate", "topspeed", "loop", "start"};
-const std::vector<std::string> kReplayOnlyKeys = {"speed", "pps", "rate", "topspeed", "loop", "start"};
+const std::vector<std::string> kPortKeys = {"device", "replay", "speed", "pps", "rate", "topspeed", "loop", "start", "memory", "chunk"};
+const std::vector<std::string> kReplayOnlyKeys = {"speed", "pps", "rate", "topspeed", "loop", "start", "memory", "chunk"};
 const std::vector<std::string> kLinkKeys = {"name",  "from",  "to",   "bandwidth", "overhead", "queue",
                                             "delay", "order", "loss", "arena",     "mangle",   "per_flow"};
 const std::vector<std::string> kMangleKeys = {"duplicate", "corrupt", "truncate", "ecn", "reorder"};
@@ -445,9 +445,11 @@ void Loader::load_ports(const Entry &e, Config &c) {
             if (const auto it = fields.find(key); it != fields.end())
                 error(it->second.key, child(path, key),
                       fmt::format("\"{}\" belongs to a replay source, which this port is not (example: {{replay: trace.pcap, {}}})", key,
-                                  key == "loop"    ? "loop: 2"
-                                  : key == "start" ? "start: 1s"
-                                                   : "speed: 2"));
+                                  key == "loop"     ? "loop: 2"
+                                  : key == "start"  ? "start: 1s"
+                                  : key == "memory" ? "memory: 256MiB"
+                                  : key == "chunk"  ? "chunk: 1MiB"
+                                                    : "speed: 2"));
         if (dev == fields.end()) {
             error(pe.value, child(path, "device"),
                   "missing required key \"device\" (a PCI address such as 0000:01:00.0, or vdev devargs such as net_null0; or "
@@ -570,6 +572,33 @@ std::optional<Replay> Loader::load_replay(const std::map<std::string, Entry> &fi
             else
                 error(it->second.value, child(path, "start"),
                       fmt::format("{} is out of range (0 to {})", d->to_string(), Duration{kMaxReplayStartNs}.to_string()));
+        }
+    }
+    // chunk, then memory: at least two chunks of it.
+    if (const auto it = fields.find("chunk"); it != fields.end()) {
+        if (const auto size = unit_value<ByteSize>(it->second, child(path, "chunk"), "a size such as 1MiB")) {
+            if (size->bytes < kMinReplayChunkBytes || size->bytes > kMaxReplayChunkBytes || size->bytes % 64 != 0)
+                error(it->second.value, child(path, "chunk"),
+                      fmt::format("{} is out of range ({} to {}, a multiple of 64 bytes)", size->to_string(),
+                                  ByteSize{kMinReplayChunkBytes}.to_string(), ByteSize{kMaxReplayChunkBytes}.to_string()));
+            else
+                r.chunk_bytes = size->bytes;
+        }
+    }
+    if (const auto it = fields.find("memory"); it != fields.end()) {
+        if (it->second.value.IsScalar() && it->second.value.Scalar() == "auto") {
+            r.memory_bytes.reset();
+        } else if (const auto size = unit_value<ByteSize>(it->second, child(path, "memory"), "a size such as 256MiB, or auto")) {
+            if (size->bytes > kMaxReplayMemoryBytes)
+                error(it->second.value, child(path, "memory"),
+                      fmt::format("{} is out of range (up to {})", size->to_string(), ByteSize{kMaxReplayMemoryBytes}.to_string()));
+            else if (size->bytes < 2 * r.chunk_bytes)
+                error(it->second.value, child(path, "memory"),
+                      fmt::format("{} holds fewer than two chunks of {} (a trace larger than memory streams through at least two: "
+                                  "give more memory or a smaller chunk, such as {{memory: 64MiB, chunk: 1MiB}})",
+                                  size->to_string(), ByteSize{r.chunk_bytes}.to_string()));
+            else
+                r.memory_bytes = size->bytes;
         }
     }
     if (errors_.size() != errors_before) return std::nullopt;

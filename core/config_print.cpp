@@ -123,8 +123,11 @@ std::string replay(const Replay &r) {
     case Replay::Pace::kRate: pace = fmt::format("rate: {}", scalar(r.rate.to_string())); break;
     case Replay::Pace::kTopspeed: pace = "topspeed: true"; break;
     }
-    return fmt::format("{{replay: {}, {}, loop: {}, start: {}}}", scalar(r.file), pace, r.loops ? fmt::format("{}", *r.loops) : "forever",
-                       scalar(r.start.to_string()));
+    std::string memory;  // when not the defaults (auto, 1MiB chunks)
+    if (r.memory_bytes) memory += ", memory: " + scalar(ByteSize{*r.memory_bytes}.to_string());
+    if (r.chunk_bytes != Replay::kDefaultChunkBytes) memory += ", chunk: " + scalar(ByteSize{r.chunk_bytes}.to_string());
+    return fmt::format("{{replay: {}, {}, loop: {}, start: {}{}}}", scalar(r.file), pace, r.loops ? fmt::format("{}", *r.loops) : "forever",
+                       scalar(r.start.to_string()), memory);
 }
 
 }  // namespace

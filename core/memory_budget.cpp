@@ -38,20 +38,25 @@ std::string bytes_text(uint64_t bytes) {
                                                                                       : fmt::format("{:.3g} {}", value, kUnits[unit]);
 }
 
+// The ports with a device (a replay source has no pool).
+uint64_t device_ports(const Config &config) {
+    return static_cast<uint64_t>(std::count_if(config.ports.begin(), config.ports.end(), [](const Port &p) { return !p.replay; }));
+}
+
 uint64_t dpdk_fixed_bytes(const Config &config, const DpdkCosts &costs) {
-    uint64_t total = costs.eal_bytes + costs.pool_bytes_per_port * config.ports.size();
+    uint64_t total = costs.eal_bytes + costs.pool_bytes_per_port * device_ports(config);
     if (config.pipeline.classify_lcore) total += costs.handoff_ring_bytes * config.ports.size();
     return total;
 }
 
 std::vector<MemoryItem> memory_items(const Config &config, const std::vector<LinkPlan> &plans, const RoutePlan &routes,
-                                     const DpdkCosts &costs) {
+                                     const DpdkCosts &costs, const std::vector<ReplayMemory> &replays) {
     using Kind = MemoryItem::Kind;
     std::vector<MemoryItem> items;
     items.push_back(
         {"EAL and the port drivers", costs.eal_bytes, "their own memzones and heap: measured 8 MiB, allowed 4 times", Kind::kDpdk});
-    items.push_back({"mbuf pools", costs.pool_bytes_per_port * config.ports.size(),
-                     fmt::format("{} ports x {} ({})", config.ports.size(), bytes_text(costs.pool_bytes_per_port), costs.pool_how),
+    items.push_back({"mbuf pools", costs.pool_bytes_per_port * device_ports(config),
+                     fmt::format("{} ports x {} ({})", device_ports(config), bytes_text(costs.pool_bytes_per_port), costs.pool_how),
                      Kind::kDpdk});
     if (config.pipeline.classify_lcore)
         items.push_back({"handoff rings", costs.handoff_ring_bytes * config.ports.size(),
@@ -94,6 +99,9 @@ std::vector<MemoryItem> memory_items(const Config &config, const std::vector<Lin
     for (const Path &p : routes.paths)
         if (p.hops.front() == Path::kPassLane)
             items.push_back({"port " + config.ports[p.from_port].name + ": pass lane's arena", kPassLaneArenaBytes, "fixed", Kind::kArena});
+    for (const ReplayMemory &r : replays)
+        items.push_back(
+            {"port " + r.port + (r.streamed ? ": replay ring (streamed trace)" : ": replay trace (loaded)"), r.bytes, r.how, Kind::kArena});
     items.insert(items.end(), rings.begin(), rings.end());
     return items;
 }

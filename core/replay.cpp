@@ -2,12 +2,14 @@
 #include "linkem/replay.hpp"
 #include "linkem/memory_budget.hpp"
 #include "linkem/pcap_reader.hpp"
+#include "linkem/replay_stream.hpp"
 
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 namespace linkem {
 
@@ -17,7 +19,10 @@ __extension__ using u128 = unsigned __int128;
 uint64_t clamp64(u128 v) { return v > UINT64_MAX / 2 ? UINT64_MAX / 2 : static_cast<uint64_t>(v); }
 }  // namespace
 
-std::optional<ReplayTraceData> read_replay_trace(const Replay &config, std::string *error) {
+std::optional<ReplayShape> walk_replay_trace(const Replay &config,
+                                             const std::function<bool(const ReplayEntry &, const std::string &)> &each,
+                                             std::string *error) {
+    error->clear();
     std::ifstream f(config.path, std::ios::binary);
     if (!f) {
         *error = fmt::format("{}: cannot read: {}", config.path, std::strerror(errno));
@@ -28,35 +33,54 @@ std::optional<ReplayTraceData> read_replay_trace(const Replay &config, std::stri
         *error = reader.error();
         return std::nullopt;
     }
-    ReplayTraceData d;
+    ReplayShape shape;
     PcapReader::Record record;
-    uint64_t first_ns = 0;
+    uint64_t first_ns = 0, last_at = 0;
     for (PcapReader::Next next; (next = reader.next(&record)) != PcapReader::Next::kEnd;) {
         if (next == PcapReader::Next::kError) {
             *error = reader.error();
             return std::nullopt;
         }
-        if (d.entries.empty()) first_ns = record.time_ns;
+        if (shape.count == 0) first_ns = record.time_ns;
         const uint64_t at = record.time_ns - first_ns;
-        if (record.time_ns < first_ns || (!d.entries.empty() && at < d.entries.back().recorded_ns)) {
+        if (record.time_ns < first_ns || (shape.count != 0 && at < last_at)) {
             *error = fmt::format("{}: packet {} is older than the one before: sort the capture (it ends {} bytes in)", config.path,
-                                 d.entries.size() + 1, reader.bytes_read());
+                                 shape.count + 1, reader.bytes_read());
             return std::nullopt;
         }
         const uint32_t len = static_cast<uint32_t>(record.bytes.size());
-        d.entries.push_back({at, d.bytes.size(), d.bytes.size(), len, 0});
-        d.bytes.insert(d.bytes.end(), record.bytes.begin(), record.bytes.end());
+        if (!each({at, shape.total_bytes, 0, len, 0}, record.bytes)) return std::nullopt;
+        last_at = at;
+        ++shape.count;
+        shape.total_bytes += len;
+        shape.max_len_bytes = std::max(shape.max_len_bytes, len);
     }
-    if (d.entries.empty()) {
+    if (shape.count == 0) {
         *error = fmt::format("{}: the capture holds no packets", config.path);
         return std::nullopt;
     }
-    d.span_ns = d.entries.back().recorded_ns;
-    if (config.pace == Replay::Pace::kSpeed && d.entries.size() == 1 && config.loops != 1) {
+    shape.span_ns = last_at;
+    if (config.pace == Replay::Pace::kSpeed && shape.count == 1 && config.loops != 1) {
         *error = fmt::format("{}: one packet cannot be looped at a speed (there is no gap to keep): give pps or rate instead", config.path);
         return std::nullopt;
     }
-    d.format = reader.pcapng() ? "pcapng" : reader.nanosecond() ? "pcap (ns)" : "pcap (us)";
+    shape.format = reader.pcapng() ? "pcapng" : reader.nanosecond() ? "pcap (ns)" : "pcap (us)";
+    return shape;
+}
+
+std::optional<ReplayTraceData> read_replay_trace(const Replay &config, std::string *error) {
+    ReplayTraceData d;
+    const std::optional<ReplayShape> shape = walk_replay_trace(
+        config,
+        [&d](const ReplayEntry &e, const std::string &bytes) {
+            d.entries.push_back({e.recorded_ns, e.bytes_before, d.bytes.size(), e.len_bytes, 0});
+            d.bytes.insert(d.bytes.end(), bytes.begin(), bytes.end());
+            return true;
+        },
+        error);
+    if (!shape) return std::nullopt;
+    d.span_ns = shape->span_ns;
+    d.format = shape->format;
     return d;
 }
 
@@ -71,16 +95,68 @@ ReplaySchedule::ReplaySchedule(const Replay &config, const ReplayTrace &trace)
       total_bytes_(trace.total_bytes),
       entries_(trace.entries) {}
 
-uint64_t ReplaySchedule::at(uint64_t loop, uint64_t i) const {
+uint64_t ReplaySchedule::at(uint64_t loop, uint64_t i, const ReplayEntry &e) const {
     switch (pace_) {
     case Replay::Pace::kSpeed:
-        return start_ns_ + clamp64((static_cast<u128>(loop) * period_ns_ + entries_[i].recorded_ns) * Replay::kSpeedOne / speed_ppb_);
+        return start_ns_ + clamp64((static_cast<u128>(loop) * period_ns_ + e.recorded_ns) * Replay::kSpeedOne / speed_ppb_);
     case Replay::Pace::kPps: return start_ns_ + clamp64((static_cast<u128>(loop) * count_ + i) * 1'000'000'000u / pps_);
     case Replay::Pace::kRate:
-        return start_ns_ + clamp64((static_cast<u128>(loop) * total_bytes_ + entries_[i].bytes_before) * 8'000'000'000u / rate_bps_);
+        return start_ns_ + clamp64((static_cast<u128>(loop) * total_bytes_ + e.bytes_before) * 8'000'000'000u / rate_bps_);
     case Replay::Pace::kTopspeed: return start_ns_;
     }
     return start_ns_;
+}
+
+bool ReplayCursor::abandoned() const {
+    return ring_ != nullptr && !done() && left_ == 0 && ring_->closed() && ring_->published() == opened_;
+}
+
+// Gives back every chunk the last burst used: all opened, but the current one while it has records left.
+void ReplayCursor::give_back() { ring_->release(left_ != 0 ? opened_ - 1 : opened_); }
+
+// Opens the next chunk (the current one is used up); false when the reader has not published it yet.
+bool ReplayCursor::open_next(bool count_starving) {
+    while (ring_->published() == opened_) {
+        // Blocking waits while the reader has room to write (the chunks this
+        // burst holds do not fill the ring); else the burst ends here and the
+        // next next_ns() waits, with the burst's chunks given back.
+        if (!blocking_ || ring_->closed() || opened_ - ring_->released() >= ring_->chunks()) {
+            // Starved: the reader is behind.
+            if (count_starving && !starving_ && !ring_->closed()) {
+                ++starvations_;
+                starving_ = true;
+            }
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(20));  // linkem-sim only: waiting is not late in virtual time
+    }
+    starving_ = false;
+    const uint8_t *chunk = ring_->chunk(opened_++);
+    left_ = reinterpret_cast<const ChunkHeader *>(chunk)->records;
+    cur_ = reinterpret_cast<const ReplayEntry *>(chunk + ChunkRing::kHeaderBytes);
+    next_ns_ = base_ns_ + schedule_.at(loop_, index_, *cur_);
+    return true;
+}
+
+uint16_t ReplayCursor::take_streamed(uint64_t until_ns, uint16_t max, ReplayBurst &b) {
+    give_back();  // the last burst is in the lanes by now
+    b.bytes = ring_->base();
+    uint16_t n = 0;
+    while (n < max && !done()) {
+        if (left_ == 0 && !open_next(true)) break;
+        if (next_ns_ > until_ns) break;
+        b.entry[n] = cur_;
+        b.arrival[n] = next_ns_;
+        ++n;
+        cur_ = reinterpret_cast<const ReplayEntry *>(reinterpret_cast<const uint8_t *>(cur_) + cur_->stride_bytes);
+        --left_;
+        if (++index_ == trace_.count) {
+            index_ = 0;
+            ++loop_;
+        }
+        if (!done() && left_ != 0) next_ns_ = base_ns_ + schedule_.at(loop_, index_, *cur_);
+    }
+    return n;
 }
 
 std::string replay_pace_text(const Replay &r) {
@@ -131,6 +207,10 @@ std::string replay_summary_text(const ReplayReport &r) {
         fmt::format("replay {}: {} ({} packets, {} over {}), {}, {}: {} packets{}\n", r.port, r.file, r.records, bytes_text(r.trace_bytes),
                     d(r.trace_span_ns), r.pace, r.loops ? fmt::format("{} loop{}", *r.loops, *r.loops == 1 ? "" : "s") : "looping forever",
                     r.packets, r.memory.empty() ? "" : ", trace in " + r.memory);
+    if (r.streamed)
+        out += fmt::format("  streamed through a ring of {} chunks of {} ({}): {} chunks read, the stage starved {} time{}\n",
+                           r.chunk_bytes == 0 ? 0 : r.ring_bytes / r.chunk_bytes, bytes_text(r.chunk_bytes), bytes_text(r.ring_bytes),
+                           r.chunks_read, r.starvations, r.starvations == 1 ? "" : "s");
     if (r.packets == 0) return out + "  nothing was sent\n";
     if (r.topspeed) {
         const double pps = r.duration_ns == 0 ? 0 : static_cast<double>(r.packets - 1) * 1e9 / static_cast<double>(r.duration_ns);
@@ -146,28 +226,49 @@ std::string replay_summary_text(const ReplayReport &r) {
 }
 
 Json replay_json(const ReplayReport &r) {
-    Json o = {{"port", r.port},
-              {"file", r.file},
-              {"pace", r.pace},
-              {"records", r.records},
-              {"trace_bytes", r.trace_bytes},
-              {"trace_span_ns", r.trace_span_ns},
-              {"loops", r.loops ? Json(*r.loops) : Json("forever")},
-              {"memory", r.memory},
-              {"done", r.done},
-              {"packets", r.packets},
-              {"bytes", r.bytes},
-              {"schedule_span_ns", r.schedule_span_ns},
-              {"duration_ns", r.duration_ns},
-              {"drift_ppm", r.drift_ppm},
-              {"lateness",
-               {{"p50_ns", r.lateness_p50_ns},
-                {"p99_ns", r.lateness_p99_ns},
-                {"p999_ns", r.lateness_p999_ns},
-                {"max_ns", r.lateness_max_ns},
-                {"late", r.late},
-                {"tolerance_ns", r.tolerance_ns}}}};
+    Json o = {
+        {"port", r.port},
+        {"file", r.file},
+        {"pace", r.pace},
+        {"records", r.records},
+        {"trace_bytes", r.trace_bytes},
+        {"trace_span_ns", r.trace_span_ns},
+        {"loops", r.loops ? Json(*r.loops) : Json("forever")},
+        {"memory", r.memory},
+        {"streamed", r.streamed},
+        {"stream",
+         {{"ring_bytes", r.ring_bytes}, {"chunk_bytes", r.chunk_bytes}, {"chunks_read", r.chunks_read}, {"starvations", r.starvations}}},
+        {"done", r.done},
+        {"packets", r.packets},
+        {"bytes", r.bytes},
+        {"schedule_span_ns", r.schedule_span_ns},
+        {"duration_ns", r.duration_ns},
+        {"drift_ppm", r.drift_ppm},
+        {"lateness",
+         {{"p50_ns", r.lateness_p50_ns},
+          {"p99_ns", r.lateness_p99_ns},
+          {"p999_ns", r.lateness_p999_ns},
+          {"max_ns", r.lateness_max_ns},
+          {"late", r.late},
+          {"tolerance_ns", r.tolerance_ns}}}};
     return o;
+}
+
+std::string replay_status_line(const std::string &port, const Replay &config, const ReplayStats &stats, uint64_t packets_before,
+                               double seconds, bool streamed) {
+    const uint64_t packets = stats.packets_so_far.load(std::memory_order_relaxed);
+    const uint64_t loops = stats.loops_so_far.load(std::memory_order_relaxed);
+    const double pps = seconds > 0 && packets >= packets_before ? static_cast<double>(packets - packets_before) / seconds : 0;
+    std::string line = fmt::format("replay {}: {} packets replayed ({}), {} loop{} done{}", port, packets, human_si(pps, "pps"), loops,
+                                   loops == 1 ? "" : "s", config.loops ? fmt::format(" of {}", *config.loops) : " (looping forever)");
+    if (stats.done.load(std::memory_order_acquire)) line += ", done";
+    if (config.pace != Replay::Pace::kTopspeed)
+        line += fmt::format(", lateness p99 {}", human_duration(static_cast<double>(stats.lateness_ns.percentile(0.99))));
+    if (streamed) {
+        const uint64_t starved = stats.starvations_so_far.load(std::memory_order_relaxed);
+        line += fmt::format(", starved {} time{}", starved, starved == 1 ? "" : "s");
+    }
+    return line;
 }
 
 }  // namespace linkem

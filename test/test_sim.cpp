@@ -326,6 +326,40 @@ TEST_CASE("linkem-sim replays a trace at its schedule: speed 2, two loops, throu
     CHECK(read_file(dir / "again.pcap") == read_file(dir / "out.pcap"));
 }
 
+TEST_CASE("linkem-sim: a trace streamed through many small chunks gives the loaded trace's output, byte for byte", "[sim][replay]") {
+    TempDir dir;
+    // 600 frames of 100 to 163 bytes, 200 us apart: about 100 KiB loaded; streamed through 4 chunks of 4 KiB
+    // (about 27 records each: 22 chunks a loop, the ring wrapping 16 times over three loops).
+    std::vector<TraceRecord> trace;
+    for (uint32_t i = 0; i < 600; ++i) trace.push_back({1'700'000'000'000'000'000ULL + i * 200'000ULL, sequenced_frame(i, 100 + i % 64)});
+    write_trace((dir / "trace.pcap").string(), trace, true);
+    const auto run_with = [&](const std::string &name, const std::string &memory) {
+        const std::string config = dir.write(name + ".yaml", "ports:\n  r: {replay: trace.pcap, speed: 1.5, loop: 3" + memory +
+                                                                 "}\n  b: {device: net_null0}\n"
+                                                                 "links:\n  - {name: rb, from: r, to: b, delay: 3ms, loss: 20%, "
+                                                                 "bandwidth: 4Mbit/s, queue: 20 packets}\nseed: 5\n");
+        const Run run = sim(config + " --out " + (dir / (name + ".pcap")).string() + " --stats-json " + (dir / (name + ".json")).string());
+        INFO(run.output);
+        REQUIRE(run.status == 0);
+        return run;
+    };
+    const Run loaded = run_with("loaded", "");
+    const Run streamed = run_with("streamed", ", memory: 16KiB, chunk: 4KiB");
+    CHECK_THAT(streamed.output, Catch::Contains("streamed through a ring of 4 chunks of 4 KiB (16 KiB)"));
+    CHECK_THAT(loaded.output, !Catch::Contains("streamed through"));
+    const std::string out = read_file(dir / "loaded.pcap");
+    CHECK(out.size() > 24 + 1000 * 16);
+    CHECK(read_file(dir / "streamed.pcap") == out);  // the same packets, lost and queued the same, at the same times
+    const nlohmann::json a = read_json(dir / "loaded.json"), b = read_json(dir / "streamed.json");
+    CHECK(link_in(a, "rb")["drops"] == link_in(b, "rb")["drops"]);
+    CHECK(link_in(a, "rb")["drops"]["loss"].get<uint64_t>() > 100);  // 20% of what the queue let through
+    CHECK(link_in(a, "rb")["drops"]["queue"].get<uint64_t>() > 0);   // 4 Mbit/s is below the trace's rate: the queue decides too
+    CHECK(b["replay"][0]["packets"] == 1800);
+    CHECK(b["replay"][0]["streamed"] == true);
+    CHECK(b["replay"][0]["stream"]["chunks_read"].get<uint64_t>() >= 60);
+    CHECK(a["replay"][0]["streamed"] == false);
+}
+
 TEST_CASE("linkem-sim refuses a replay it cannot run, naming the port", "[sim][replay]") {
     TempDir dir;
     write_trace((dir / "t.pcap").string(), {{1'000'000'000, sequenced_frame(0, 60)}, {1'001'000'000, sequenced_frame(1, 60)}}, true);

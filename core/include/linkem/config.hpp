@@ -90,7 +90,12 @@ struct Replay {
     Rate rate{0};                       // kRate: each packet takes its frame's bits at this rate
     std::optional<uint64_t> loops = 1;  // times through the trace; none: forever
     Duration start{0};                  // the first packet's time after linkem's start
-    SourcePos pos;                      // of the file name
+    // memory: the most the trace may take (none: auto, loaded when the host
+    // holds it, else streamed); a larger trace streams through chunks of chunk_bytes.
+    static constexpr uint64_t kDefaultChunkBytes = 1ULL << 20;
+    std::optional<uint64_t> memory_bytes;
+    uint64_t chunk_bytes = kDefaultChunkBytes;
+    SourcePos pos;  // of the file name
 };
 
 struct Port {
@@ -282,6 +287,9 @@ constexpr uint64_t kMaxReplayLoops = 1'000'000'000ULL;
 constexpr int64_t kMaxReplayStartNs = 86'400'000'000'000LL;         // 1 day
 constexpr int64_t kMaxTimelineAtNs = 365LL * 86'400'000'000'000LL;  // a step's at and repeat: 1 year
 constexpr size_t kMaxTimelineSteps = 10'000;
+constexpr uint64_t kMinReplayChunkBytes = 4096;  // chunk: 4KiB to 1GiB, a multiple of 64 bytes
+constexpr uint64_t kMaxReplayChunkBytes = 1ULL << 30;
+constexpr uint64_t kMaxReplayMemoryBytes = 1ULL << 40;  // memory: up to 1TiB
 
 LoadResult load_config_file(const std::string &path);
 LoadResult load_config_text(std::string_view text, const std::string &file_name);

@@ -11,6 +11,9 @@
 //    ordinary memory, advised to use transparent hugepages and touched at
 //    start-up, so that the data path never faults a page in.
 //  - The link models' queue rings (16 bytes a slot) are ordinary memory.
+//  - A replay source's trace (loaded: its index and frames, one block) or
+//    its ring of chunks (streamed) goes to hugepages when the hugepages left
+//    hold it, else ordinary memory (locked), as an arena.
 // Everything in ordinary memory must fit in what the host has available
 // (MemAvailable, and the cgroup's memory.max less its use when lower).
 #pragma once
@@ -64,14 +67,23 @@ struct MemoryBudget {
     std::string problem;  // when it does not fit: what is short, the total and the biggest items
 };
 
+// A replay source's memory (linkem/replay_stream.hpp's ReplayPlan).
+struct ReplayMemory {
+    std::string port;
+    uint64_t bytes = 0;
+    bool streamed = false;
+    std::string how;  // "412345 packets, 300 MiB of frames" or "256 chunks of 1 MiB"
+};
+
 // DPDK's own memory linkem needs before any arena (EAL, pools, rings).
 uint64_t dpdk_fixed_bytes(const Config &config, const DpdkCosts &costs);
 
 // Every allocation of a run, in the emulator's order: DPDK's objects, then
 // each link's arena (a per-flow template: max_flows instances x lanes in one
-// block), the pass lanes' arenas, and the link models' queue rings.
+// block), the pass lanes' arenas, the replay sources' traces or rings, and
+// the link models' queue rings. A replay source has no pool.
 std::vector<MemoryItem> memory_items(const Config &config, const std::vector<LinkPlan> &plans, const RoutePlan &routes,
-                                     const DpdkCosts &costs);
+                                     const DpdkCosts &costs, const std::vector<ReplayMemory> &replays = {});
 
 // Places the items (MemoryItem::in_dpdk_heap) and checks the host's figures.
 MemoryBudget plan_memory(std::vector<MemoryItem> items, const MemoryHost &host);
