@@ -49,6 +49,7 @@ std::string model_error_text(const ModelError &e) {
     const char *kind = e.kind == LKM_KIND_LOSS        ? "loss"
                        : e.kind == LKM_KIND_DELAY     ? "delay"
                        : e.kind == LKM_KIND_BANDWIDTH ? "bandwidth"
+                       : e.kind == LKM_KIND_QUEUE     ? "queue"
                                                       : "?";
     switch (e.what) {
     case ModelError::What::kFinishBeforeStart:
@@ -65,6 +66,9 @@ std::string model_error_text(const ModelError &e) {
             "{} model \"{}\": delay_ns {} for the packet that left the link at {} ns (its release would be beyond the "
             "2^62 ns limit)",
             kind, e.model, e.value, e.packet_ns);
+    case ModelError::What::kQueueVerdict:
+        return fmt::format("{} model \"{}\": verdict {} for the packet it decided at {} ns (must be LKM_QUEUE_PASS, DROP or MARK)", kind,
+                           e.model, e.value, e.packet_ns);
     }
     return "?";
 }
@@ -354,6 +358,7 @@ const char *model_error_what(ModelError::What w) {
     case ModelError::What::kFinishBeyondLimit: return "finish_beyond_limit";
     case ModelError::What::kLossVerdict: return "loss_verdict";
     case ModelError::What::kReleaseBeyondLimit: return "release_beyond_limit";
+    case ModelError::What::kQueueVerdict: return "queue_verdict";
     }
     return "?";
 }

@@ -36,6 +36,7 @@ constexpr uint64_t kPassLaneArenaBytes = 4ULL << 20;  // the arena of a port's p
 
 struct LinkPlan {
     std::unique_ptr<ModelInstance> bandwidth, loss, delay;  // owned; model holds references to them
+    std::unique_ptr<ModelInstance> queue;                   // the queue discipline, when the link has one
     LinkModelParams model;
     uint64_t arena_bytes = 0;   // a power of two
     std::string arena_reason;   // how arena_bytes was derived
