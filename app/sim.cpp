@@ -494,6 +494,7 @@ int main(int argc, char **argv) {
             if (in.peek() != UINT64_MAX && (next == nullptr || in.peek() < next->peek())) next = &in;
         if (next == nullptr) break;
         const uint64_t arrival_ns = next->peek();
+        for (auto &in : pipeline->ingress()) advance_held(*in, arrival_ns);  // queue disciplines: the starts up to now
         release_until(arrival_ns);
         // A burst: up to `burst` frames of this port that arrived within one
         // poll nap (sleep_threshold) of the first, until another port's frame
@@ -514,6 +515,7 @@ int main(int argc, char **argv) {
         admit_burst(*next->ingress, RecordFrames{&next->frames[next->next]}, n, arrival_ns, [arrival_ns] { return arrival_ns; });
         next->next += n;
     }
+    for (auto &in : pipeline->ingress()) advance_held(*in, UINT64_MAX);  // the end of input: held queues drain
     release_until(UINT64_MAX - 1);
     for (size_t e = 0; e < outputs.size(); ++e)
         if (outputs[e].is_open() && !outputs[e].ok()) {

@@ -267,12 +267,20 @@ int lcore_main(void *arg) {
               instant has passed is taken first, even when no packet comes
               (link_change.hpp): an rx stage stamps its next burst later than
               now; a classify stage only once its handoff ring is empty. */
-        for (RxPort *in : task.rx_ports) poll_change(*in->ingress, now);
-        for (RxPort *in : task.classify_ports)
+        for (RxPort *in : task.rx_ports) {
+            poll_change(*in->ingress, now);
+            advance_held(*in->ingress, now);  // queue disciplines: every start up to now, idle or not
+        }
+        for (RxPort *in : task.classify_ports) {
             if (in->ingress->change.load(std::memory_order_relaxed) != nullptr && rte_ring_count(in->handoff) == 0) {
                 const uint64_t at = now_ns(*task.clock);
                 poll_change(*in->ingress, at > kHandoffSlackNs ? at - kHandoffSlackNs : 0);
             }
+            if (!in->ingress->held_links.empty() && rte_ring_count(in->handoff) == 0) {
+                const uint64_t at = now_ns(*task.clock);
+                advance_held(*in->ingress, at > kHandoffSlackNs ? at - kHandoffSlackNs : 0);
+            }
+        }
         if (receiving) {
             for (RxPort *in : task.rx_ports) moved += rx_stage(*in, task);
             for (RxPort *in : task.receive_ports) moved += receive_stage(*in, task);

@@ -302,16 +302,18 @@ Fate LinkModel::hold(const PacketIn &p, uint64_t handle) {
     const bool over_packets = p_.queue_limit_packets != 0 && held_count_ + 1 > p_.queue_limit_packets;
     const bool over_bytes = p_.queue_limit_bytes != 0 && held_bytes_ + wire > p_.queue_limit_bytes;
     if (over_packets || over_bytes || held_count_ == hq_.size()) return Fate::kDropQueue;  // overload: no discipline call
-    const lkm_queue_pkt pkt{p.arrival_ns, p.len_bytes, wire, 0, static_cast<uint8_t>(p.ecn_capable ? 1 : 0), {}};
-    const lkm_queue_state q{p.arrival_ns, held_count_, held_bytes_, p_.link_rate_bps};  // now = its arrival
-    last_call_ns_ = std::max(last_call_ns_, p.arrival_ns);
+    // An arrival stamped before a decision already made (linkem: at most one poll) arrives at that decision's instant.
+    const uint64_t arrival = std::max(p.arrival_ns, last_call_ns_);
+    const lkm_queue_pkt pkt{arrival, p.len_bytes, wire, 0, static_cast<uint8_t>(p.ecn_capable ? 1 : 0), {}};
+    const lkm_queue_state q{arrival, held_count_, held_bytes_, p_.link_rate_bps};  // now = its arrival
+    last_call_ns_ = arrival;
     const uint32_t verdict = p_.queue.model->enqueue(p_.queue.state, &pkt, &q);
     bool marked = false;
     if (verdict == LKM_QUEUE_MARK && p.ecn_capable) {
         marked = true;
     } else if (verdict != LKM_QUEUE_PASS) {
         if (verdict != LKM_QUEUE_DROP && verdict != LKM_QUEUE_MARK) [[unlikely]] {
-            record_model_error(ModelError::What::kQueueVerdict, LKM_KIND_QUEUE, p_.queue, verdict, p.arrival_ns);
+            record_model_error(ModelError::What::kQueueVerdict, LKM_KIND_QUEUE, p_.queue, verdict, arrival);
             return Fate::kDropModelError;
         }
         if (verdict == LKM_QUEUE_MARK)
@@ -319,7 +321,7 @@ Fate LinkModel::hold(const PacketIn &p, uint64_t handle) {
         aqm_.enqueue_drops.store(aqm_.enqueue_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         return Fate::kDropAqmDrop;
     }
-    hq_[(held_head_ + held_count_) % hq_.size()] = {handle, p.arrival_ns, p.len_bytes, wire, p.ecn_capable, marked};
+    hq_[(held_head_ + held_count_) % hq_.size()] = {handle, arrival, p.len_bytes, wire, p.ecn_capable, marked};
     ++held_count_;
     held_bytes_ += wire;
     return Fate::kForward;

@@ -168,15 +168,19 @@ std::optional<std::vector<LinkPlan>> plan_links(const Config &config, uint64_t s
     std::vector<LinkPlan> plans;
     std::vector<ConfigError> found;
     for (size_t i = 0; i < config.links.size(); ++i) {
-        if (const Link &l = config.links[i]; l.discipline)  // the link model holds and decides; the pipeline does not feed it yet
-            found.push_back({config.file, l.discipline->pos, fmt::format("links[{}].queue.discipline", i),
-                             "queue disciplines are not carried by linkem's and linkem-sim's data path yet (issue 19: the "
-                             "link model's held queue is built, the pipeline's frame store is not); remove discipline: to run"});
         if (std::optional<LinkPlan> plan = plan_link(config, i, seed, host, &found)) {
             plan_flow_instances(config, i, seed, host, *plan, &found);
             plans.push_back(std::move(*plan));
         }
     }
+    for (const Rule &r : config.rules)  // a held queue ends its path: the pipeline decides it alone (not yet in a chain)
+        if (r.action == Rule::Action::kChain)
+            for (size_t h = 0; h < r.links.size(); ++h)
+                if (config.links.at(r.links[h]).discipline)
+                    found.push_back({config.file, h < r.link_pos.size() ? r.link_pos[h] : r.pos, r.path + ".chain",
+                                     fmt::format("link \"{}\" has a queue discipline: it cannot be a hop of a chain yet (give it "
+                                                 "its own rule with link:)",
+                                                 config.links[r.links[h]].name)});
     std::stable_sort(found.begin(), found.end(), [](const ConfigError &a, const ConfigError &b) {
         return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
     });

@@ -335,6 +335,11 @@ std::string summary_text(const std::vector<LinkSnapshot> &links) {
         if (s.model_error) out += fmt::format("  model error (first bad value): {}\n", model_error_text(*s.model_error));
         out += fmt::format("  delay (release - arrival): {}\n", percentiles_text(s.delay_ns, false));
         out += fidelity_text(s);
+        if (s.discipline)
+            out += fmt::format(
+                "  queue discipline: {} marked CE, {} dropped ({} at arrival, {} MARKs on packets not ECN-capable); sojourn "
+                "(start - arrival): {}\n",
+                s.aqm_marks, s.drop(DropReason::kAqmDrop), s.aqm_enqueue_drops, s.aqm_mark_drops, percentiles_text(s.sojourn_ns, false));
         if (!s.flow.empty()) out += fmt::format("  flow: {} ({} flow{} carried)\n", s.flow, s.flows_served, s.flows_served == 1 ? "" : "s");
         if (s.duplicated + s.corrupted + s.truncated + s.ce_marked + s.reordered != 0)
             out += fmt::format("  mangled: duplicated {}, corrupted {} ({} bits), truncated {}, ECN CE-marked {}, reordered {}\n",
@@ -397,6 +402,12 @@ Json link_json(const LinkSnapshot &s) {
                    {"truncated", s.truncated},   {"ce_marked", s.ce_marked}, {"reordered", s.reordered}};
     o["model_error"] = model_error_json(s.model_error);
     if (!s.flow.empty()) o["flow"] = {{"key", s.flow}, {"flows_served", s.flows_served}};
+    if (s.discipline)
+        o["queue_discipline"] = {{"marks", s.aqm_marks},
+                                 {"drops", s.drop(DropReason::kAqmDrop)},
+                                 {"enqueue_drops", s.aqm_enqueue_drops},
+                                 {"mark_drops", s.aqm_mark_drops},
+                                 {"sojourn_ns", percentiles_json(s.sojourn_ns)}};
     return o;
 }
 

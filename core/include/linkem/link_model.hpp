@@ -274,7 +274,7 @@ class LinkModel {
     // Packets in the emulated queue at time now_ns (for tests).
     uint64_t queued_packets(uint64_t now_ns) const;
     // Packets in the emulated queue as of the last arrival (cheap; for status lines).
-    uint64_t queue_depth() const { return count_; }
+    uint64_t queue_depth() const { return count_ + held_count_; }
     // The number of queue slots the model reserved (its memory is 16 bytes each).
     // What order keep held back (see OrderKeepStats); never touched with order drop.
     const OrderKeepStats &order_keep() const { return held_; }

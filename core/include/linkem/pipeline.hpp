@@ -86,6 +86,11 @@ struct LinkRuntime {
     const FlowTable *flows = nullptr;
     const FlowKeySpec *flow_key_spec = nullptr;
     uint32_t flow_index = 0;
+    // A link with a queue discipline: the frames its model holds, in hold
+    // order (ArenaRecord::release_ns is the handle given to hold()), written
+    // and read by the ingress side alone; and the next handle.
+    std::unique_ptr<DelayArena> held_frames;
+    uint64_t held_next = 0;
 
     // Packets in its lanes, waiting for release.
     uint64_t in_flight() const { return (lane ? lane->arena.occupancy() : 0) + (reorder_lane ? reorder_lane->arena.occupancy() : 0); }
@@ -135,7 +140,8 @@ struct IngressRuntime {
     // control side, taken by the thread that admits this port's bursts
     // (link_change.hpp): one acquire load per burst when none is pending.
     std::atomic<PendingChange *> change{nullptr};
-    uint64_t burst_serial = 0;  // counts the bursts admitted (per-flow recycling: FlowTemplate::last_burst)
+    std::vector<LinkRuntime *> held_links;  // the links with a queue discipline this port's packets reach (advance_held)
+    uint64_t burst_serial = 0;              // counts the bursts admitted (per-flow recycling: FlowTemplate::last_burst)
     std::vector<PacketFields> fields = std::vector<PacketFields>(kMaxBurst);  // a burst's parsed headers (no allocation per burst)
 };
 
