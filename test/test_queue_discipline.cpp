@@ -31,10 +31,10 @@ struct sojourn_cap_state {
     int time_went_back;
 };
 
-std::string fixture_path() {
+std::string fixture_path(const std::string &what = "sojourn_cap") {
     const char *dir = std::getenv("LINKEM_FIXTURE_DIR");
     REQUIRE(dir != nullptr);  // set by meson test
-    return std::string(dir) + "/fixture_sojourn_cap.so";
+    return std::string(dir) + "/fixture_" + what + ".so";
 }
 
 // A 8 Mbit/s link without framing overhead: a 1000-byte frame takes exactly 1 ms.
@@ -104,6 +104,34 @@ TEST_CASE("the host loads a queue discipline (kind 4) and lists it as \"queue\""
     const auto wrong = load_errors("bandwidth: 8Mbit/s, loss: {plugin: \"" + fixture_path() + "\"}");
     REQUIRE_FALSE(wrong.empty());
     CHECK_THAT(wrong.front().to_string(), Catch::Contains("queue"));
+}
+
+TEST_CASE("the host refuses a queue model without dequeue, older than ABI 1.3, or another kind with enqueue", "[queue][plugin]") {
+    const auto refusal = [](const std::string &path) {
+        LoadedModel loaded;
+        std::string error;
+        INFO(path);
+        CHECK_FALSE(PluginHost::load_file(path, &loaded, &error));
+        CHECK_THAT(error, Catch::StartsWith(path + ": model \"sojourn_cap\": "));
+        return error;
+    };
+    CHECK_THAT(refusal(fixture_path("queue_no_dequeue")), Catch::Contains("a queue model must set enqueue and dequeue"));
+    CHECK_THAT(refusal(fixture_path("queue_old_abi")), Catch::Contains("a queue model needs plugin ABI 1.3") && Catch::Contains("ABI 1.2"));
+    CHECK_THAT(refusal(fixture_path("loss_with_queue")), Catch::Contains("a loss model must leave enqueue and dequeue NULL"));
+}
+
+TEST_CASE("a verdict outside PASS, DROP and MARK is a model error: the packet is dropped and the value kept", "[queue]") {
+    TestLink link("bandwidth: 8Mbit/s, overhead: none, queue: {discipline: \"" + fixture_path("queue_bad_verdict") +
+                  "\", cap: 1500us, limit: 10 packets}");
+    const HeldRun r = run_held(link.model(), std::vector<PacketIn>(3, PacketIn{0, 1000}));
+    CHECK(r.by_packet[0].verdict.fate == Fate::kForward);
+    CHECK(r.by_packet[1].verdict.fate == Fate::kForward);
+    CHECK(r.by_packet[2].verdict.fate == Fate::kDropModelError);  // sojourn 2 ms > 1.5 ms: the bad verdict
+    const auto e = link.model().first_model_error();
+    REQUIRE(e);
+    CHECK(e->kind == LKM_KIND_QUEUE);
+    CHECK(e->value == 7);
+    CHECK(e->packet_ns == 2 * kMs);
 }
 
 TEST_CASE("a disciplined link starts each packet when the link is free: exact times on a constant rate", "[queue]") {

@@ -8,6 +8,11 @@
  * `enqueue_backlog: N` it also drops at enqueue any packet that finds N or
  * more packets waiting (a test of the enqueue path).
  *
+ * Built again with -D<WHAT> (test/meson.build) for the host's refusals:
+ * BROKEN_NO_DEQUEUE (dequeue NULL), BROKEN_OLD_ABI (says ABI 1.2),
+ * BROKEN_LOSS_WITH_QUEUE (a loss model that sets enqueue and dequeue), and
+ * BAD_VERDICT (dequeue returns 7 for a packet past the cap: a model error).
+ *
  * For the tests it counts its calls in its state, which a test reads by
  * casting the state pointer (test/test_queue_discipline.cpp repeats struct
  * sojourn_cap_state; a real plugin keeps its state private).
@@ -90,19 +95,41 @@ static uint32_t dequeue(void *state, const lkm_queue_pkt *pkt, const lkm_queue_s
     }
     ++s->dequeues;
     if (q->now_ns - pkt->arrival_ns <= s->cap_ns) return LKM_QUEUE_PASS;
+#if defined(BAD_VERDICT)
+    return 7;
+#endif
     return s->ecn ? LKM_QUEUE_MARK : LKM_QUEUE_DROP; /* MARK on a packet that is not ECN-capable: the host drops it */
 }
 
+#if defined(BROKEN_LOSS_WITH_QUEUE)
+static void loss_burst(void *state, const lkm_pkt *pkts, uint32_t n, uint8_t *drop) {
+    (void)state;
+    (void)pkts;
+    for (uint32_t i = 0; i < n; ++i) drop[i] = 0;
+}
+#endif
+
 LKM_EXPORT const lkm_model lkm_entry = {
     .struct_size = sizeof(lkm_model),
+#if defined(BROKEN_OLD_ABI)
+    .abi_version = (LKM_ABI_MAJOR << 16) | 2,
+#else
     .abi_version = LKM_ABI_VERSION,
+#endif
     .name = "sojourn_cap",
+#if defined(BROKEN_LOSS_WITH_QUEUE)
+    .kind = LKM_KIND_LOSS,
+    .loss_burst = loss_burst,
+#else
     .kind = LKM_KIND_QUEUE,
+#endif
     .description = "drops (or marks) a packet whose sojourn time exceeds cap when its transmission would start",
     .params = params,
     .param_count = sizeof params / sizeof params[0],
     .create = create,
     .destroy = destroy,
     .enqueue = enqueue,
+#if !defined(BROKEN_NO_DEQUEUE)
     .dequeue = dequeue,
+#endif
 };
