@@ -371,7 +371,10 @@ const char *model_error_what(ModelError::What w) {
 // null, or {"model": "x", "kind": "bandwidth", "what": "finish_before_start", "value": 1, "packet_ns": 1000, "text": "..."}
 Json model_error_json(const std::optional<ModelError> &e) {
     if (!e) return nullptr;
-    const char *kind = e->kind == LKM_KIND_LOSS ? "loss" : e->kind == LKM_KIND_DELAY ? "delay" : "bandwidth";
+    const char *kind = e->kind == LKM_KIND_LOSS    ? "loss"
+                       : e->kind == LKM_KIND_DELAY ? "delay"
+                       : e->kind == LKM_KIND_QUEUE ? "queue"
+                                                   : "bandwidth";
     return {{"model", e->model},
             {"kind", kind},
             {"what", model_error_what(e->what)},
