@@ -104,7 +104,7 @@ std::unique_ptr<PipelineRuntime> PipelineRuntime::build(const Config &config, co
         if (ends && (arena == nullptr || (lanes == 2 && reorder == nullptr))) return nullptr;
         by_config_link[i] = p->add_link(l.name, plan, &l, l.to.empty() ? 0 : port_of(l.to), arena, reorder, seed);
         if (LinkRuntime *link = by_config_link[i]; link->model.has_discipline()) {  // its held frames' store
-            const uint64_t bytes = DelayArena::round_capacity((link->model.held_capacity() + 1) * DelayArena::record_bytes(kMaxFrameBytes));
+            const uint64_t bytes = held_frames_bytes(link->model.held_capacity());
             void *store = allocate("link " + l.name + " (held queue)", bytes);
             if (store == nullptr) return nullptr;
             link->held_frames = std::make_unique<DelayArena>(store, bytes);

@@ -6,6 +6,8 @@
 #include "link_fixture.hpp"
 
 #include "linkem/config_change.hpp"
+#include "linkem/memory_budget.hpp"
+#include "linkem/route_plan.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -323,4 +325,22 @@ TEST_CASE("a running link with a discipline refuses runtime changes (for now)", 
     const ChangeCandidate add = load_link_set(*loaded.config, "ba", {"queue={discipline: \"" + fixture_path() + "\", cap: 5ms}"});
     REQUIRE_FALSE(add.errors.empty());
     CHECK_THAT(add.errors.front().to_string(), Catch::Contains("link \"ba\" would get a queue discipline"));
+}
+
+TEST_CASE("the memory budget counts a disciplined link's held queue and its frames", "[queue][memory]") {
+    const std::string yaml = "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, " +
+                             link_fields("cap: 5ms, limit: 100 packets") + "}\n";
+    LoadResult loaded = load_config_text(yaml, "t.yaml");
+    REQUIRE(loaded.config);
+    std::vector<ConfigError> errors;
+    auto plans = plan_links(*loaded.config, 1, PluginHost(plugin_dirs()), &errors);
+    REQUIRE(plans);
+    uint64_t frames = 0, slots = 0;
+    for (const MemoryItem &item : memory_items(*loaded.config, *plans, plan_routes(*loaded.config), DpdkCosts{})) {
+        if (item.name == "link ab: held queue's frames") frames = item.bytes;
+        if (item.name == "link ab: held queue") slots = item.bytes;
+    }
+    CHECK(frames == held_frames_bytes(100));
+    CHECK(frames == 256 * 1024);  // 101 records of 1536 bytes, rounded up
+    CHECK(slots == 100 * sizeof(HeldPacket));
 }

@@ -51,6 +51,13 @@ struct LinkPlan {
     std::unique_ptr<LinkPlan> aggregate;
 };
 
+// The frame store of a link with a queue discipline (pipeline.hpp
+// LinkRuntime::held_frames): its held queue's slots (and one) in records of
+// kMaxFrameBytes, rounded up to a power of two.
+inline uint64_t held_frames_bytes(uint64_t held_slots) {
+    return DelayArena::round_capacity((held_slots + 1) * DelayArena::record_bytes(kMaxFrameBytes));
+}
+
 // An upper bound of the arena bytes `packets` frames of `wire_bytes` wire
 // bytes in all take as records (16-byte header, frame padded to 16 bytes).
 uint64_t arena_record_bytes(uint64_t packets, uint64_t wire_bytes, uint32_t overhead_bytes);
