@@ -586,6 +586,7 @@ int main(int argc, char **argv) {
         // Every instant up to this arrival; steps after the last arrival change nothing any packet sees.
         while (timeline.next_ns() <= arrival_ns)
             if (!take_timeline_step()) return kExitRuntime;
+        for (auto &in : pipeline->ingress()) advance_held(*in, arrival_ns);  // queue disciplines: the starts up to now
         release_until(arrival_ns);
         // A burst: up to `burst` frames of this port that arrived within one
         // poll nap (sleep_threshold) of the first, until another port's frame
@@ -607,6 +608,7 @@ int main(int argc, char **argv) {
         admit_burst(*next->ingress, RecordFrames{&next->frames[next->next]}, n, arrival_ns, [arrival_ns] { return arrival_ns; });
         next->next += n;
     }
+    for (auto &in : pipeline->ingress()) advance_held(*in, UINT64_MAX);  // the end of input: held queues drain
     release_until(UINT64_MAX - 1);
     for (size_t e = 0; e < outputs.size(); ++e)
         if (outputs[e].is_open() && !outputs[e].ok()) {

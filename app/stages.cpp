@@ -276,15 +276,29 @@ int lcore_main(void *arg) {
               (link_change.hpp): an rx stage stamps its next burst later than
               now; a replay source's next packet is due at its schedule, which
               may be before now when this lcore is late; a classify stage only
-              once its handoff ring is empty. */
-        for (RxPort *in : task.rx_ports) poll_change(*in->ingress, in->replay == nullptr ? now : replay_poll_ns(*in, now));
+              once its handoff ring is empty. Queue disciplines decide every
+              transmission start up to the same instant, idle or not. */
+        for (RxPort *in : task.rx_ports) {
+            const uint64_t upto = in->replay == nullptr ? now : replay_poll_ns(*in, now);
+            poll_change(*in->ingress, upto);
+            advance_held(*in->ingress, upto);
+        }
         for (RxPort *in : task.receive_ports)  // a replay source admits on its receive lcore
-            if (in->replay != nullptr) poll_change(*in->ingress, replay_poll_ns(*in, now));
-        for (RxPort *in : task.classify_ports)
+            if (in->replay != nullptr) {
+                const uint64_t upto = replay_poll_ns(*in, now);
+                poll_change(*in->ingress, upto);
+                advance_held(*in->ingress, upto);
+            }
+        for (RxPort *in : task.classify_ports) {
             if (in->ingress->change.load(std::memory_order_relaxed) != nullptr && rte_ring_count(in->handoff) == 0) {
                 const uint64_t at = now_ns(*task.clock);
                 poll_change(*in->ingress, at > kHandoffSlackNs ? at - kHandoffSlackNs : 0);
             }
+            if (!in->ingress->held_links.empty() && rte_ring_count(in->handoff) == 0) {
+                const uint64_t at = now_ns(*task.clock);
+                advance_held(*in->ingress, at > kHandoffSlackNs ? at - kHandoffSlackNs : 0);
+            }
+        }
         if (receiving) {
             for (RxPort *in : task.rx_ports) moved += rx_stage(*in, task);
             for (RxPort *in : task.receive_ports) moved += receive_stage(*in, task);

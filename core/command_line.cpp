@@ -37,7 +37,7 @@ std::string usage_text() {
            "  --log-level L         error, warning, notice (default), info or debug\n"
            "  --name NAME           the instance's name (default: the configuration's name:, else linkem):\n"
            "                        EAL's file prefix, what linkemctl --name NAME and dpdk-telemetry.py -f NAME find\n"
-           "  --list-plugins        list the loss, delay and bandwidth models and their parameters\n"
+           "  --list-plugins        list the loss, delay, bandwidth and queue models and their parameters\n"
            "  --from-netem \"OPTS\"  print the linkem configuration for netem's options, such as\n"
            "                        \"delay 100ms 10ms loss 1% rate 10mbit\" (docs/NETEM.md)\n"
            "  --help                print this help\n"

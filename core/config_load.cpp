@@ -312,6 +312,8 @@ class Loader {
     void load_eal(const Entry &e, Config &c);
     std::optional<ModelSpec> load_model(const Entry &e, const std::string &path, const struct ModelKind &kind);
     std::optional<QueueLimit> load_queue(const Entry &e, const std::string &path);
+    void load_discipline(const Entry &e, const std::string &path, Link &link);
+    bool load_param(const std::string &key, const Entry &f, const std::string &param_path, const std::string &path, ModelSpec &spec);
     void load_overhead(const Entry &e, const std::string &path, Link &link);
     void check_links(const Config &c, const std::vector<size_t> &yaml_index);
     void load_mangle(const Entry &e, const std::string &path, Link &link);
@@ -690,40 +692,7 @@ std::optional<ModelSpec> Loader::load_model(const Entry &e, const std::string &p
                 spec.plugin = *name;
             continue;
         }
-        if (has_control_character(key)) {  // no model names a parameter so; refused here so that no message or print carries it
-            error(f.key, path, "a parameter name holds a control character; parameter names are words such as \"mean\"");
-            ok = false;
-            continue;
-        }
-        ModelParam param{key, param_path, pos_of(f.value), {}, f.value.IsSequence()};
-        if (f.value.IsScalar()) {
-            if (const auto problem = param_value_problem(f.value.Scalar())) {
-                error(f.value, param_path, fmt::format("the value {}", *problem));
-                ok = false;
-            }
-            param.values.push_back(f.value.Scalar());
-        } else if (f.value.IsSequence()) {
-            for (size_t i = 0; i < f.value.size(); ++i) {
-                const YAML::Node v = f.value[i];
-                if (!v.IsScalar()) {
-                    error(v.IsNull() ? f.value : v, item(param_path, i),
-                          fmt::format("a list parameter holds plain values, not {}", describe(v)));
-                    ok = false;
-                    break;
-                }
-                if (const auto problem = param_value_problem(v.Scalar())) {
-                    error(v, item(param_path, i), fmt::format("the value {}", *problem));
-                    ok = false;
-                    break;
-                }
-                param.values.push_back(v.Scalar());
-            }
-        } else {
-            error(f.value.IsNull() ? f.key : f.value, param_path,
-                  fmt::format("expected a value or a list of values, got {}", describe(f.value)));
-            ok = false;
-        }
-        spec.params.push_back(std::move(param));
+        if (!load_param(key, f, param_path, path, spec)) ok = false;
     }
     if (fields.find("plugin") == fields.end()) {
         error(e.value, child(path, "plugin"), fmt::format("missing required key \"plugin\" (example: {})", kind.plugin_example));
@@ -731,6 +700,80 @@ std::optional<ModelSpec> Loader::load_model(const Entry &e, const std::string &p
     }
     if (!ok) return std::nullopt;
     return spec;
+}
+
+// A model's parameter `key` (anything but the keys the host reads itself), appended to spec.params.
+bool Loader::load_param(const std::string &key, const Entry &f, const std::string &param_path, const std::string &path, ModelSpec &spec) {
+    bool ok = true;
+    if (has_control_character(key)) {  // no model names a parameter so; refused here so that no message or print carries it
+        error(f.key, path, "a parameter name holds a control character; parameter names are words such as \"mean\"");
+        return false;
+    }
+    ModelParam param{key, param_path, pos_of(f.value), {}, f.value.IsSequence()};
+    if (f.value.IsScalar()) {
+        if (const auto problem = param_value_problem(f.value.Scalar())) {
+            error(f.value, param_path, fmt::format("the value {}", *problem));
+            ok = false;
+        }
+        param.values.push_back(f.value.Scalar());
+    } else if (f.value.IsSequence()) {
+        for (size_t i = 0; i < f.value.size(); ++i) {
+            const YAML::Node v = f.value[i];
+            if (!v.IsScalar()) {
+                error(v.IsNull() ? f.value : v, item(param_path, i),
+                      fmt::format("a list parameter holds plain values, not {}", describe(v)));
+                ok = false;
+                break;
+            }
+            if (const auto problem = param_value_problem(v.Scalar())) {
+                error(v, item(param_path, i), fmt::format("the value {}", *problem));
+                ok = false;
+                break;
+            }
+            param.values.push_back(v.Scalar());
+        }
+    } else {
+        error(f.value.IsNull() ? f.key : f.value, param_path,
+              fmt::format("expected a value or a list of values, got {}", describe(f.value)));
+        ok = false;
+    }
+    spec.params.push_back(std::move(param));
+    return ok;
+}
+
+// queue: {discipline: NAME, limit: ..., ecn: true|false, ...the discipline's parameters}
+void Loader::load_discipline(const Entry &e, const std::string &path, Link &link) {
+    ModelSpec spec;
+    spec.path = path;
+    spec.pos = pos_of(e.value);
+    std::vector<std::string> order;
+    const auto fields = entries(e.value, path, nullptr, &order);
+    for (const std::string &key : order) {
+        const Entry &f = fields.at(key);
+        const std::string p = child(path, key);
+        if (key == "discipline") {
+            const auto name = scalar(f, p, "a queue discipline such as codel, pie or red, or a path such as \"./my_aqm.so\"");
+            if (name && name->empty()) error(f.value, p, "the discipline's name is empty");
+            if (name && !name->empty()) spec.plugin = *name;
+        } else if (key == "limit") {
+            if (auto q = load_queue(f, p)) link.queue = *q;
+        } else if (key == "packets" || key == "bytes") {
+            error(f.key, p,
+                  fmt::format("with a discipline the hard limit is written limit: (for example limit: 1000 packets, or "
+                              "limit: {{packets: 1000, bytes: 1MiB}}), not {}:",
+                              key));
+        } else if (key == "ecn") {
+            if (auto on = boolean(f, p)) {
+                link.discipline_ecn = *on;
+                spec.params.push_back({"ecn", p, pos_of(f.value), {*on ? "true" : "false"}, false});
+            }
+        } else if (key == "plugin") {
+            error(f.key, p, "a queue discipline is named by discipline: (for example queue: {discipline: codel}), not plugin:");
+        } else {
+            load_param(key, f, p, path, spec);
+        }
+    }
+    if (!spec.plugin.empty()) link.discipline = std::move(spec);
 }
 
 std::optional<QueueLimit> Loader::load_queue(const Entry &e, const std::string &path) {
@@ -885,7 +928,10 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
         link.bandwidth = load_model(it->second, child(path, "bandwidth"), kBandwidthKind);
     if (auto it = fields.find("overhead"); it != fields.end()) load_overhead(it->second, child(path, "overhead"), link);
     if (auto it = fields.find("queue"); it != fields.end()) {
-        if (auto q = load_queue(it->second, child(path, "queue"))) link.queue = *q;
+        if (it->second.value.IsMap() && it->second.value["discipline"])
+            load_discipline(it->second, child(path, "queue"), link);
+        else if (auto q = load_queue(it->second, child(path, "queue")))
+            link.queue = *q;
     }
     if (auto it = fields.find("delay"); it != fields.end()) {
         link.delay = load_model(it->second, child(path, "delay"), kDelayKind);
@@ -920,6 +966,18 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
         load_mangle(it->second, child(path, "mangle"), link);
     }
     if (auto it = fields.find("per_flow"); it != fields.end()) load_per_flow(it->second, child(path, "per_flow"), link);
+    if (link.discipline) {  // what a discipline cannot go with (yet)
+        const std::string at = child(child(path, "queue"), "discipline");
+        const YAML::Node where = fields.at("queue").value["discipline"];
+        if (!link.bandwidth)
+            error(where, at,
+                  "a queue discipline needs a bandwidth limit: without one no queue forms (add bandwidth:, for example bandwidth: "
+                  "10Mbit/s)");
+        if (link.per_flow) error(where, at, "a per-flow template cannot have a queue discipline (not supported yet)");
+        if (link.mangle.ecn)
+            error(where, at,
+                  "with a queue discipline ECN is the discipline's: write queue: {discipline: ..., ecn: true} and leave out mangle.ecn");
+    }
 
     if (errors_.size() != errors_before) return std::nullopt;
     return link;
@@ -1474,6 +1532,9 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
         else if (running.per_flow)
             error(f.key, child(set_path, k),
                   fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet", running.name));
+        else if (running.discipline)
+            error(f.key, child(set_path, k),
+                  fmt::format("link \"{}\" has a queue discipline: its keys cannot change while linkem runs yet", running.name));
     }
     if (errors_.size() != errors_before) return std::nullopt;
     // The link's own mapping with the set's keys laid over it, loaded as a link (its errors under the set's path).
@@ -1484,6 +1545,9 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
     for (const std::string &k : order) merged.force_insert(keys.at(k).key, keys.at(k).value);
     std::optional<Link> changed = load_link(merged, set_path);
     if (!changed) return std::nullopt;
+    if (auto it = keys.find("queue"); it != keys.end() && changed->discipline)
+        error(it->second.value, child(set_path, "queue"),
+              fmt::format("link \"{}\" would get a queue discipline: that cannot happen while linkem runs yet", running.name));
     if (auto it = keys.find("mangle"); it != keys.end()) {
         const std::string mangle_path = child(set_path, "mangle");
         if (changed->mangle.ecn != running.mangle.ecn)
@@ -1834,6 +1898,12 @@ void diff_link(const Config &running, const Config &candidate, size_t i, const s
                               fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet (restart "
                                           "linkem with the new configuration)",
                                           a.name)});
+        else if (a.discipline || b.discipline)
+            errors.push_back({file, where(key), path,
+                              fmt::format("link \"{}\" {} a queue discipline: its keys cannot change while linkem runs yet (the held "
+                                          "queue and the discipline's state are not carried over; restart linkem with the new "
+                                          "configuration)",
+                                          a.name, a.discipline ? "has" : "would get")});
         else if (key == "mangle" && a.mangle.ecn != b.mangle.ecn)
             errors.push_back({file, where(key), path + ".ecn",
                               fmt::format("ecn cannot change while linkem runs (it decides which frames the ingress parses; it is {})",

@@ -138,7 +138,15 @@ std::vector<std::pair<std::string, std::string>> link_yaml_fields(const Link &l)
     if (!l.to.empty()) fields.emplace_back("to", scalar(l.to));
     if (l.bandwidth) fields.emplace_back("bandwidth", model(*l.bandwidth));
     fields.emplace_back("overhead", l.overhead_name.empty() ? fmt::format("{}", l.overhead_bytes) : l.overhead_name);
-    fields.emplace_back("queue", queue(l.queue));
+    if (l.discipline) {                           // {discipline: NAME, limit: ..., its parameters (ecn among them)}
+        std::string text = model(*l.discipline);  // "{plugin: NAME, ...}"
+        text.replace(1, 6, "discipline");
+        text.insert(1 + std::string("discipline: ").size() + scalar(l.discipline->plugin).size(),
+                    fmt::format(", limit: {}", queue(l.queue)));
+        fields.emplace_back("queue", text);
+    } else {
+        fields.emplace_back("queue", queue(l.queue));
+    }
     if (l.delay) fields.emplace_back("delay", model(*l.delay));
     if (l.order_drop) fields.emplace_back("order", "drop");
     if (l.loss) fields.emplace_back("loss", model(*l.loss));

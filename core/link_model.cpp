@@ -48,6 +48,7 @@ constexpr uint64_t kMinEthernetFrame = 60;        // without FCS: shorter frames
 constexpr uint64_t kEthernetFraming = 24;         // preamble, SFD, FCS, inter-frame gap
 constexpr uint64_t kMinFrame = 14;                // an Ethernet header: no frame is shorter
 constexpr uint64_t kMaxQueueSlots = 16ULL << 20;  // 256 MiB of slots at most; beyond, a full ring drops as queue
+constexpr uint64_t kDefaultHeldSlots = 1000;      // a discipline's held queue when no limit is given (the loader always gives one)
 
 }  // namespace
 
@@ -68,7 +69,7 @@ uint64_t LinkModel::min_wire_bytes(uint32_t overhead_bytes) {
 }
 
 uint64_t LinkModel::queue_slots_for(const LinkModelParams &p) {
-    if (!p.bandwidth) return 0;  // no bottleneck, no queue
+    if (!p.bandwidth || p.queue) return 0;  // no bottleneck, no queue; a discipline holds its queue (held_slots_for)
     uint64_t slots = UINT64_MAX;
     if (p.queue_limit_packets != 0) slots = p.queue_limit_packets;
     if (p.queue_limit_bytes != 0) slots = std::min(slots, p.queue_limit_bytes / min_wire_bytes(p.overhead_bytes) + 1);
@@ -83,6 +84,17 @@ LinkModel::LinkModel(const LinkModelParams &params) : p_(params) {
         held_.held_delivered_delay_ns = std::make_unique<Histogram>();
     }
     slots_.resize(queue_slots_for(p_));
+    if (p_.queue) {
+        hq_.resize(held_slots_for(p_));
+        aqm_.sojourn_ns = std::make_unique<Histogram>();
+    }
+}
+
+uint64_t LinkModel::held_slots_for(const LinkModelParams &p) {
+    if (!p.queue || !p.bandwidth) return 0;
+    uint64_t slots = p.queue_limit_packets != 0 ? p.queue_limit_packets : UINT64_MAX;
+    if (p.queue_limit_bytes != 0) slots = std::min(slots, p.queue_limit_bytes / min_wire_bytes(p.overhead_bytes) + 1);
+    return std::min(slots == UINT64_MAX ? kDefaultHeldSlots : slots, kMaxQueueSlots);
 }
 
 void LinkModel::keep_order_histograms() {
@@ -116,7 +128,9 @@ void LinkModel::reset() {
     head_ = 0;
     count_ = 0;
     queued_bytes_ = 0;
-    for (const ModelRef *m : {&p_.bandwidth, &p_.loss, &p_.delay})
+    held_head_ = held_count_ = held_bytes_ = 0;
+    busy_ = false;
+    for (const ModelRef *m : {&p_.bandwidth, &p_.loss, &p_.delay, &p_.queue})
         if (m->reset != nullptr) m->reset(m->state);
 }
 
@@ -201,6 +215,10 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
         --room;
     }
 
+    release(admitted, tags, index, marks, k, out);
+}
+
+void LinkModel::release(lkm_pkt *admitted, uint32_t *tags, uint32_t *index, bool *marks, uint32_t k, Verdict *out) {
     // 3. Loss on the wire, one call for the burst; the survivors move up.
     if (p_.loss && k != 0) {
         uint8_t lost[kMaxBurst + kGuardEntries];
@@ -277,6 +295,120 @@ void LinkModel::admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint
             held_.held_delivered_delay_ns->add_sum(held_delivered_sum_ns);
         }
     }
+}
+
+Fate LinkModel::hold(const PacketIn &p, uint64_t handle) {
+    const uint32_t wire = wire_length(p.len_bytes, p_.overhead_bytes);
+    const bool over_packets = p_.queue_limit_packets != 0 && held_count_ + 1 > p_.queue_limit_packets;
+    const bool over_bytes = p_.queue_limit_bytes != 0 && held_bytes_ + wire > p_.queue_limit_bytes;
+    if (over_packets || over_bytes || held_count_ == hq_.size()) return Fate::kDropQueue;  // overload: no discipline call
+    // An arrival stamped before a decision already made (linkem: at most one poll) arrives at that decision's instant.
+    const uint64_t arrival = std::max(p.arrival_ns, last_call_ns_);
+    const lkm_queue_pkt pkt{arrival, p.len_bytes, wire, 0, static_cast<uint8_t>(p.ecn_capable ? 1 : 0), {}};
+    const lkm_queue_state q{arrival, held_count_, held_bytes_, p_.link_rate_bps};  // now = its arrival
+    last_call_ns_ = arrival;
+    const uint32_t verdict = p_.queue.model->enqueue(p_.queue.state, &pkt, &q);
+    bool marked = false;
+    if (verdict == LKM_QUEUE_MARK && p.ecn_capable) {
+        marked = true;
+    } else if (verdict != LKM_QUEUE_PASS) {
+        if (verdict != LKM_QUEUE_DROP && verdict != LKM_QUEUE_MARK) [[unlikely]] {
+            record_model_error(ModelError::What::kQueueVerdict, LKM_KIND_QUEUE, p_.queue, verdict, arrival);
+            return Fate::kDropModelError;
+        }
+        if (verdict == LKM_QUEUE_MARK)
+            aqm_.mark_drops.store(aqm_.mark_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        aqm_.enqueue_drops.store(aqm_.enqueue_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        return Fate::kDropAqmDrop;
+    }
+    hq_[(held_head_ + held_count_) % hq_.size()] = {handle, arrival, p.len_bytes, wire, p.ecn_capable, marked};
+    ++held_count_;
+    held_bytes_ += wire;
+    return Fate::kForward;
+}
+
+uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t room) {
+    lkm_pkt admitted[kMaxBurst];  // the packets sent, in order
+    uint32_t tags[kMaxBurst];
+    uint32_t index[kMaxBurst];  // their positions in out
+    bool marks[kMaxBurst];
+    Verdict verdicts[kMaxBurst];
+    uint32_t n = 0, k = 0;
+    uint64_t sojourn_sum = 0, marks_now = 0, mark_drops = 0;
+    cap = std::min<uint32_t>(cap, kMaxBurst);
+    while (n < cap) {
+        if (held_count_ == 0) {
+            // The link becomes free at max(last exit, last decision) and finds the queue empty: the busy period ends.
+            const uint64_t free_at = std::max(last_exit_ns_, decided_ns_);
+            if (busy_ && free_at <= t) {
+                busy_ = false;
+                const lkm_queue_state q{std::max(free_at, last_call_ns_), 0, 0, p_.link_rate_bps};
+                last_call_ns_ = q.now_ns;
+                p_.queue.model->dequeue(p_.queue.state, nullptr, &q);
+            }
+            break;
+        }
+        const HeldPacket head = hq_[held_head_];
+        const uint64_t start = std::max({last_exit_ns_, head.arrival_ns, last_call_ns_});
+        if (start > t) break;
+        held_head_ = held_head_ + 1 == hq_.size() ? 0 : held_head_ + 1;
+        --held_count_;
+        held_bytes_ -= head.wire_bytes;
+        busy_ = true;
+        decided_ns_ = start;
+        last_call_ns_ = start;
+        const lkm_queue_pkt pkt{head.arrival_ns, head.len_bytes, head.wire_bytes, 0, static_cast<uint8_t>(head.ecn_capable ? 1 : 0), {}};
+        const lkm_queue_state q{start, held_count_, held_bytes_, p_.link_rate_bps};
+        const uint32_t verdict = p_.queue.model->dequeue(p_.queue.state, &pkt, &q);
+        Decided &d = out[n];
+        d = {head.handle, head.arrival_ns, head.len_bytes, {Fate::kForward, false, 0, 0}};
+        if (verdict != LKM_QUEUE_PASS && !(verdict == LKM_QUEUE_MARK && head.ecn_capable)) {
+            if (verdict != LKM_QUEUE_DROP && verdict != LKM_QUEUE_MARK) [[unlikely]] {
+                record_model_error(ModelError::What::kQueueVerdict, LKM_KIND_QUEUE, p_.queue, verdict, start);
+                d.verdict.fate = Fate::kDropModelError;
+            } else {
+                mark_drops += verdict == LKM_QUEUE_MARK ? 1 : 0;
+                d.verdict.fate = Fate::kDropAqmDrop;
+            }
+            ++n;
+            continue;  // the next head, at the same instant
+        }
+        if (room == 0) {  // the delay arena is full: no link time
+            d.verdict.fate = Fate::kDropArenaFull;
+            ++n;
+            continue;
+        }
+        const uint64_t exit = p_.bandwidth.model->finish_ns(p_.bandwidth.state, start, head.wire_bytes);
+        if (exit < start || exit > kModelTimeLimitNs) [[unlikely]] {  // the frame never enters the link
+            record_model_error(exit < start ? ModelError::What::kFinishBeforeStart : ModelError::What::kFinishBeyondLimit,
+                               LKM_KIND_BANDWIDTH, p_.bandwidth, exit, start);
+            d.verdict.fate = Fate::kDropModelError;
+            ++n;
+            continue;
+        }
+        const bool waited = last_exit_ns_ >= head.arrival_ns && link_sequence_ != 0;
+        last_exit_ns_ = exit;
+        --room;
+        const bool mark = head.marked || verdict == LKM_QUEUE_MARK;
+        marks_now += verdict == LKM_QUEUE_MARK ? 1 : 0;
+        aqm_.sojourn_ns->record_in_burst(start - head.arrival_ns);
+        sojourn_sum += start - head.arrival_ns;
+        marks[k] = mark;
+        admitted[k] = {head.arrival_ns, exit, head.len_bytes, head.wire_bytes};
+        tags[k] = (link_sequence_ & LinkTag::kSequenceMask) | (waited ? LinkTag::kWaited : 0);
+        ++link_sequence_;
+        index[k++] = n++;
+    }
+    if (k != 0) {
+        aqm_.sojourn_ns->add_sum(sojourn_sum);
+        uint32_t at[kMaxBurst];
+        for (uint32_t j = 0; j < k; ++j) at[j] = j;
+        release(admitted, tags, at, marks, k, verdicts);
+        for (uint32_t j = 0; j < k; ++j) out[index[j]].verdict = verdicts[j];
+    }
+    if (marks_now != 0) aqm_.marks.store(aqm_.marks.load(std::memory_order_relaxed) + marks_now, std::memory_order_relaxed);
+    if (mark_drops != 0) aqm_.mark_drops.store(aqm_.mark_drops.load(std::memory_order_relaxed) + mark_drops, std::memory_order_relaxed);
+    return n;
 }
 
 }  // namespace linkem

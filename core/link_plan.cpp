@@ -50,6 +50,9 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
     make(link.bandwidth, LKM_KIND_BANDWIDTH, plan.bandwidth, p.bandwidth);
     const std::optional<Bounds> rate_bounds = plan.bandwidth ? plan.bandwidth->rate_bounds() : std::nullopt;
     if (rate_bounds && rate_bounds->min == rate_bounds->max) context.link_rate_bps = rate_bounds->max;
+    make(link.discipline, LKM_KIND_QUEUE, plan.queue, p.queue);
+    p.link_rate_bps = context.link_rate_bps;
+    if (p.queue) p.ecn_mark = false;  // a discipline marks by its own verdicts (the loader refuses mangle.ecn beside one)
     make(link.loss, LKM_KIND_LOSS, plan.loss, p.loss);
     make(link.delay, LKM_KIND_DELAY, plan.delay, p.delay);
     p.order_drop = link.order_drop;
@@ -68,7 +71,7 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
 
     // The queue: what its limits let in (a bandwidth model's queue has the same limits, whatever its rate).
     const uint64_t overhead = p.overhead_bytes;
-    const uint64_t queue_packets = LinkModel::queue_slots_for(p);
+    const uint64_t queue_packets = p.queue ? LinkModel::held_slots_for(p) : LinkModel::queue_slots_for(p);
     uint64_t queue_wire_bytes = 0;
     if (queue_packets != 0) {
         queue_wire_bytes = queue_packets * (kMaxFrameBytes + overhead);
@@ -147,7 +150,8 @@ bool plan_flow_instances(const Config &config, size_t link_index, uint64_t seed,
     plan.bandwidth.reset();
     plan.loss.reset();
     plan.delay.reset();
-    plan.model.bandwidth = plan.model.loss = plan.model.delay = ModelRef{};
+    plan.queue.reset();
+    plan.model.bandwidth = plan.model.loss = plan.model.delay = plan.model.queue = ModelRef{};
     return true;
 }
 
@@ -184,11 +188,20 @@ std::optional<std::vector<LinkPlan>> plan_links(const Config &config, uint64_t s
                                                 std::vector<ConfigError> *errors) {
     std::vector<LinkPlan> plans;
     std::vector<ConfigError> found;
-    for (size_t i = 0; i < config.links.size(); ++i)
+    for (size_t i = 0; i < config.links.size(); ++i) {
         if (std::optional<LinkPlan> plan = plan_link(config, i, seed, host, &found)) {
             plan_flow_instances(config, i, seed, host, *plan, &found);
             plans.push_back(std::move(*plan));
         }
+    }
+    for (const Rule &r : config.rules)  // a held queue ends its path: the pipeline decides it alone (not yet in a chain)
+        if (r.action == Rule::Action::kChain)
+            for (size_t h = 0; h < r.links.size(); ++h)
+                if (config.links.at(r.links[h]).discipline)
+                    found.push_back({config.file, h < r.link_pos.size() ? r.link_pos[h] : r.pos, r.path + ".chain",
+                                     fmt::format("link \"{}\" has a queue discipline: it cannot be a hop of a chain yet (give it "
+                                                 "its own rule with link:)",
+                                                 config.links[r.links[h]].name)});
     // Each timeline step's models, made once now so their parameters are checked where they are written, and
     // the arena each instant needs against the link's: the steps in order, each over what the ones before left
     // (twice through a repeating timeline, whose second pass starts from the first's end).

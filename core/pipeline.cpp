@@ -44,6 +44,7 @@ LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &
     }
     if (l == nullptr) return link;
     link->mangle = make_mangler(l->mangle, seed, name);
+    if (l->discipline_ecn) link->mangle.ecn = true;         // the ingress reads the ECN field; the discipline marks (no tail-drop marking)
     if (!l->per_flow) link->model.keep_order_histograms();  // a runtime change may add a delay model
     return link;
 }
@@ -102,6 +103,12 @@ std::unique_ptr<PipelineRuntime> PipelineRuntime::build(const Config &config, co
         void *reorder = ends && lanes == 2 ? allocate("link " + l.name + " (reorder)", plan.arena_bytes) : nullptr;
         if (ends && (arena == nullptr || (lanes == 2 && reorder == nullptr))) return nullptr;
         by_config_link[i] = p->add_link(l.name, plan, &l, l.to.empty() ? 0 : port_of(l.to), arena, reorder, seed);
+        if (LinkRuntime *link = by_config_link[i]; link->model.has_discipline()) {  // its held frames' store
+            const uint64_t bytes = held_frames_bytes(link->model.held_capacity());
+            void *store = allocate("link " + l.name + " (held queue)", bytes);
+            if (store == nullptr) return nullptr;
+            link->held_frames = std::make_unique<DelayArena>(store, bytes);
+        }
         note(fmt::format("link {}: {} -> {}, {}", l.name, l.from.empty() ? "(chain)" : l.from, l.to.empty() ? "(chain)" : l.to,
                          ends ? fmt::format("arena {}", ByteSize{plan.arena_bytes * lanes}.to_string()) : "inner hop, no arena"));
     }
@@ -141,6 +148,14 @@ std::unique_ptr<PipelineRuntime> PipelineRuntime::build(const Config &config, co
         };
         for (const CompiledRule &r : plan.rules) in->needs_fields = in->needs_fields || path_needs_fields(r.action);
         in->needs_fields = in->needs_fields || path_needs_fields(plan.default_action);
+        const auto held = [&](const RouteAction &a) {
+            if (a.kind != RouteAction::Kind::kPath) return;
+            for (LinkRuntime *hop : p->paths_[a.path]->hops)
+                if (hop->held_frames && std::find(in->held_links.begin(), in->held_links.end(), hop) == in->held_links.end())
+                    in->held_links.push_back(hop);
+        };
+        for (const CompiledRule &r : plan.rules) held(r.action);
+        held(plan.default_action);
         if (plan.rules.empty() && !in->needs_fields && plan.default_action.kind == RouteAction::Kind::kPath)
             in->direct = p->paths_[plan.default_action.path].get();  // flows need fields, so it has none
         p->ingress_.push_back(std::move(in));
@@ -194,6 +209,14 @@ std::vector<LinkSnapshot> PipelineRuntime::link_snapshots(uint64_t run_ns, bool 
         LinkSnapshot s = snapshot(l->name, l->expectations(), l->rx, l->tx, l->in_flight(), with_histograms);
         s.model_error = l->model.first_model_error();
         s.run_ns = run_ns;
+        if (l->model.has_discipline()) {
+            const QueueDisciplineStats &q = l->model.discipline_stats();
+            s.discipline = true;
+            s.aqm_marks = q.marks.load(std::memory_order_relaxed);
+            s.aqm_enqueue_drops = q.enqueue_drops.load(std::memory_order_relaxed);
+            s.aqm_mark_drops = q.mark_drops.load(std::memory_order_relaxed);
+            if (with_histograms) s.sojourn_ns = *q.sojourn_ns;
+        }
         const OrderKeepStats &held = l->model.order_keep();
         add_order_keep(s, held.held_back.load(std::memory_order_relaxed), held.added_ns.load(std::memory_order_relaxed),
                        held.added_max_ns.load(std::memory_order_relaxed), held.held_model_delay_ns.get(),
@@ -238,6 +261,14 @@ bool PipelineRuntime::holding() const {
 
 uint64_t PipelineRuntime::drop_held_at_shutdown() {
     uint64_t all = 0;
+    for (auto &link : links_)  // what a queue discipline still holds: arrived, never decided
+        if (const uint64_t held = link->model.held_packets(); held != 0) {
+            link->rx.packets.add(held);
+            for (uint64_t i = 0; i < held; ++i) link->rx.bytes.add(link->model.held_at(i).len_bytes);
+            link->tx.drop_shutdown.add(held);
+            link->model.forget_held();
+            all += held;
+        }
     for (auto &lane : lanes_) {
         uint64_t discarded = 0;
         for (; lane->arena.front() != nullptr; lane->arena.pop()) ++discarded;

@@ -189,6 +189,7 @@ const char *kind_name(uint32_t kind) {
     case LKM_KIND_LOSS: return "loss";
     case LKM_KIND_DELAY: return "delay";
     case LKM_KIND_BANDWIDTH: return "bandwidth";
+    case LKM_KIND_QUEUE: return "queue";
     default: return "?";
     }
 }
@@ -303,22 +304,33 @@ bool PluginHost::load_file(const std::string &path, LoadedModel *out, std::strin
         return false;
     }
     const std::string who = fmt::format("{}: model \"{}\"", path, m->name);
-    if (m->kind < LKM_KIND_LOSS || m->kind > LKM_KIND_BANDWIDTH) {
-        *error = fmt::format("{}: unknown kind {} (1 loss, 2 delay, 3 bandwidth)", who, m->kind);
+    if (m->kind < LKM_KIND_LOSS || m->kind > LKM_KIND_QUEUE) {
+        *error = fmt::format("{}: unknown kind {} (1 loss, 2 delay, 3 bandwidth, 4 queue)", who, m->kind);
         return false;
     }
-    const bool has[4] = {false, m->loss_burst != nullptr, m->delay_burst != nullptr, m->finish_ns != nullptr};
-    static const char *const callback[4] = {"", "loss_burst", "delay_burst", "finish_ns"};
+    if (m->kind == LKM_KIND_QUEUE && (minor < 3 || !LKM_HAS_FIELD(*m, dequeue))) {
+        *error = fmt::format(
+            "{}: a queue model needs plugin ABI 1.3 and a descriptor of at least {} bytes (up to dequeue); it says "
+            "ABI {}.{} and {} bytes",
+            who, offsetof(lkm_model, dequeue) + sizeof(void *), major, minor, m->struct_size);
+        return false;
+    }
+    // A 1.2 or older descriptor (or one too small for them) has no enqueue and dequeue: they count as NULL.
+    const bool has_queue = LKM_HAS_FIELD(*m, dequeue);
+    const bool has_enqueue = has_queue && m->enqueue != nullptr, has_dequeue = has_queue && m->dequeue != nullptr;
+    const bool has[5] = {false, m->loss_burst != nullptr, m->delay_burst != nullptr, m->finish_ns != nullptr, has_enqueue && has_dequeue};
+    static const char *const callback[5] = {"", "loss_burst", "delay_burst", "finish_ns", "enqueue and dequeue"};
     if (m->create == nullptr || m->destroy == nullptr) {
         *error = fmt::format("{}: missing {} callback", who, m->create == nullptr ? "create" : "destroy");
         return false;
     }
-    for (uint32_t k = LKM_KIND_LOSS; k <= LKM_KIND_BANDWIDTH; ++k) {
+    for (uint32_t k = LKM_KIND_LOSS; k <= LKM_KIND_QUEUE; ++k) {
         if (k == m->kind && !has[k]) {
             *error = fmt::format("{}: a {} model must set {}", who, kind_name(k), callback[k]);
             return false;
         }
-        if (k != m->kind && has[k]) {
+        const bool any = k == LKM_KIND_QUEUE ? has_enqueue || has_dequeue : has[k];
+        if (k != m->kind && any) {
             *error = fmt::format("{}: a {} model must leave {} NULL", who, kind_name(m->kind), callback[k]);
             return false;
         }

@@ -49,6 +49,7 @@ std::string model_error_text(const ModelError &e) {
     const char *kind = e.kind == LKM_KIND_LOSS        ? "loss"
                        : e.kind == LKM_KIND_DELAY     ? "delay"
                        : e.kind == LKM_KIND_BANDWIDTH ? "bandwidth"
+                       : e.kind == LKM_KIND_QUEUE     ? "queue"
                                                       : "?";
     switch (e.what) {
     case ModelError::What::kFinishBeforeStart:
@@ -65,6 +66,9 @@ std::string model_error_text(const ModelError &e) {
             "{} model \"{}\": delay_ns {} for the packet that left the link at {} ns (its release would be beyond the "
             "2^62 ns limit)",
             kind, e.model, e.value, e.packet_ns);
+    case ModelError::What::kQueueVerdict:
+        return fmt::format("{} model \"{}\": verdict {} for the packet it decided at {} ns (must be LKM_QUEUE_PASS, DROP or MARK)", kind,
+                           e.model, e.value, e.packet_ns);
     }
     return "?";
 }
@@ -349,6 +353,11 @@ std::string summary_text(const std::vector<LinkSnapshot> &links) {
         if (s.model_error) out += fmt::format("  model error (first bad value): {}\n", model_error_text(*s.model_error));
         out += fmt::format("  delay (release - arrival): {}\n", percentiles_text(s.delay_ns, false));
         out += fidelity_text(s);
+        if (s.discipline)
+            out += fmt::format(
+                "  queue discipline: {} marked CE, {} dropped ({} at arrival, {} MARKs on packets not ECN-capable); sojourn "
+                "(start - arrival): {}\n",
+                s.aqm_marks, s.drop(DropReason::kAqmDrop), s.aqm_enqueue_drops, s.aqm_mark_drops, percentiles_text(s.sojourn_ns, false));
         if (!s.flow.empty()) out += fmt::format("  flow: {} ({} flow{} carried)\n", s.flow, s.flows_served, s.flows_served == 1 ? "" : "s");
         if (s.duplicated + s.corrupted + s.truncated + s.ce_marked + s.reordered != 0)
             out += fmt::format("  mangled: duplicated {}, corrupted {} ({} bits), truncated {}, ECN CE-marked {}, reordered {}\n",
@@ -372,6 +381,7 @@ const char *model_error_what(ModelError::What w) {
     case ModelError::What::kFinishBeyondLimit: return "finish_beyond_limit";
     case ModelError::What::kLossVerdict: return "loss_verdict";
     case ModelError::What::kReleaseBeyondLimit: return "release_beyond_limit";
+    case ModelError::What::kQueueVerdict: return "queue_verdict";
     }
     return "?";
 }
@@ -379,7 +389,10 @@ const char *model_error_what(ModelError::What w) {
 // null, or {"model": "x", "kind": "bandwidth", "what": "finish_before_start", "value": 1, "packet_ns": 1000, "text": "..."}
 Json model_error_json(const std::optional<ModelError> &e) {
     if (!e) return nullptr;
-    const char *kind = e->kind == LKM_KIND_LOSS ? "loss" : e->kind == LKM_KIND_DELAY ? "delay" : "bandwidth";
+    const char *kind = e->kind == LKM_KIND_LOSS    ? "loss"
+                       : e->kind == LKM_KIND_DELAY ? "delay"
+                       : e->kind == LKM_KIND_QUEUE ? "queue"
+                                                   : "bandwidth";
     return {{"model", e->model},
             {"kind", kind},
             {"what", model_error_what(e->what)},
@@ -410,6 +423,12 @@ Json link_json(const LinkSnapshot &s) {
                    {"truncated", s.truncated},   {"ce_marked", s.ce_marked}, {"reordered", s.reordered}};
     o["model_error"] = model_error_json(s.model_error);
     if (!s.flow.empty()) o["flow"] = {{"key", s.flow}, {"flows_served", s.flows_served}};
+    if (s.discipline)
+        o["queue_discipline"] = {{"marks", s.aqm_marks},
+                                 {"drops", s.drop(DropReason::kAqmDrop)},
+                                 {"enqueue_drops", s.aqm_enqueue_drops},
+                                 {"mark_drops", s.aqm_mark_drops},
+                                 {"sojourn_ns", percentiles_json(s.sojourn_ns)}};
     return o;
 }
 

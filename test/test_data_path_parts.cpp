@@ -185,8 +185,14 @@ TEST_CASE("counter reports balance and name every drop reason", "[unit][stats]")
     CHECK(link.at("name") == "a-to-b");
     CHECK(link.at("rx_packets") == 100);
     CHECK(link.at("tx_packets") == 90);
-    CHECK(link.at("drops") ==
-          nlohmann::json{{"queue", 3}, {"loss", 2}, {"order", 0}, {"arena_full", 0}, {"tx_full", 0}, {"shutdown", 1}, {"model_error", 0}});
+    CHECK(link.at("drops") == nlohmann::json{{"queue", 3},
+                                             {"loss", 2},
+                                             {"order", 0},
+                                             {"arena_full", 0},
+                                             {"tx_full", 0},
+                                             {"shutdown", 1},
+                                             {"model_error", 0},
+                                             {"aqm_drop", 0}});
     CHECK(link.at("in_flight") == 4);
     CHECK(link.at("balanced") == true);
     CHECK(json.at("seed") == 1);

@@ -73,9 +73,9 @@ TEST_CASE("one drop of each reason: counted, in the summary, the status line and
         CHECK_THAT(status, Catch::Contains(" " + name + "=" + std::to_string(i)));
         CHECK(link.at("drops").at(name) == i);
     }
-    // queue, arena_full and model_error took no link time: the loss model never judged them.
-    CHECK(s.offered_to_loss() ==
-          s.rx_packets - s.drop(DropReason::kQueue) - s.drop(DropReason::kArenaFull) - s.drop(DropReason::kModelError));
+    // queue, arena_full, model_error and aqm_drop took no link time: the loss model never judged them.
+    CHECK(s.offered_to_loss() == s.rx_packets - s.drop(DropReason::kQueue) - s.drop(DropReason::kArenaFull) -
+                                     s.drop(DropReason::kModelError) - s.drop(DropReason::kAqmDrop));
     CHECK(link.at("loss").at("offered") == s.offered_to_loss());
 }
 

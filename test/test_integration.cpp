@@ -645,6 +645,50 @@ TEST_CASE("ecn: past a full queue ECN-capable packets are marked CE instead of d
     CHECK(all_balanced(j));
 }
 
+TEST_CASE("a queue discipline in linkem: held, decided at each start, marks CE on the wire, and the accounting balances", "[eal][queue]") {
+    if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
+    const char *fixtures = std::getenv("LINKEM_FIXTURE_DIR");
+    REQUIRE(fixtures != nullptr);  // set by meson test
+    TempDir dir;
+    const fs::path in = dir / "in.pcap", out = dir / "out.pcap", config = dir / "aqm.yaml", stats = dir / "stats.json";
+    // 300 ECT(0) UDP frames at once into a 1 Mbit/s link whose discipline (the fixture sojourn_cap) marks what
+    // waited more than 20 ms: of the 101 the hard limit lets in (one on the wire, 100 waiting), the first few tens
+    // leave unmarked, the rest marked CE; the other 199 are overload (queue).
+    std::vector<std::vector<uint8_t>> frames(300, ipv4_frame(17, 9000));
+    for (auto &f : frames) f[15] = 0x02;  // the IPv4 TOS byte: ECT(0)
+    write_pcap_frames(in, frames);
+    std::ofstream(config) << "ports:\n  a: {device: \"net_pcap0,rx_pcap=" << in.string() << "\"}\n"
+                          << "  b: {device: \"net_pcap1,rx_pcap=" << in.string() << ",tx_pcap=" << out.string() << "\"}\n"
+                          << "links:\n  - {name: ab, from: a, to: b, bandwidth: 1Mbit/s, queue: {discipline: \"" << fixtures
+                          << "/fixture_sojourn_cap.so\", cap: 20ms, ecn: true, limit: 100 packets}}\n"
+                          << "  - {name: ba, from: b, to: a, delay: 1ms}\n";
+    const Run r = run_linkem(config.string() + " --duration 1s --stats-interval 0 --stats-json " + stats.string(), 60);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const json j = read_json(stats);
+    const json &ab = link_in(j, "ab");
+    INFO(ab.dump());
+    const uint64_t marked = ab.at("queue_discipline").at("marks"), sent = ab.at("tx_packets");
+    CHECK(ab.at("rx_packets") == 300);
+    CHECK(sent + drops(ab, "queue") + drops(ab, "aqm_drop") == 300);
+    CHECK(drops(ab, "aqm_drop") == 0);  // every frame is ECN-capable: MARK, never a drop
+    CHECK(sent >= 101);                 // the hard limit's 101, and what arrived after places freed
+    CHECK(marked >= 1);
+    CHECK(marked < sent);
+    CHECK(ab.at("queue_discipline").at("sojourn_ns").at("count") == sent);
+    const std::vector<std::string> wire = pcap_frames(out);
+    REQUIRE(wire.size() == sent);
+    uint64_t ce = 0, ect0 = 0;
+    for (const std::string &f : wire) {
+        REQUIRE(f.size() > 15);
+        ce += (f[15] & 3) == 3 ? 1 : 0;
+        ect0 += (f[15] & 3) == 2 ? 1 : 0;
+    }
+    CHECK(ce == marked);
+    CHECK(ce + ect0 == sent);
+    CHECK(all_balanced(j));
+}
+
 TEST_CASE("each mangler's count matches its configuration (seeded, 5 sigma)", "[eal][mangle]") {
     if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;

@@ -249,6 +249,33 @@ TEST_CASE("each plugin a configuration names is opened once, however many instan
     CHECK(host.files_opened() == 3);
 }
 
+TEST_CASE("a queue discipline on the plugin path: --list-plugins shows it, a configuration names it", "[model-contract][queue]") {
+    TempDir dir;
+    const char *fixture_dir = std::getenv("LINKEM_FIXTURE_DIR");
+    REQUIRE(fixture_dir != nullptr);
+    fs::copy_file(fs::path(fixture_dir) / "fixture_sojourn_cap.so", dir / "lkm_queue_sojourn_cap.so");
+    const std::string config =
+        dir.write("q.yaml", kPorts +
+                                "links:\n  - {name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: {discipline: sojourn_cap, "
+                                "cap: 5ms, ecn: true, limit: 200 packets}}\n");
+    const std::string no_rate = dir.write("n.yaml", kPorts + "links:\n  - {name: ab, from: a, to: b, queue: {discipline: sojourn_cap}}\n");
+    setenv("LINKEM_PLUGIN_PATH", (dir.path().string() + ":" + plugin_dir()).c_str(), 1);
+    const Run list = run_linkem("--list-plugins", 60);
+    const Run check = run_linkem(config + " --check", 60);
+    const Run refused = run_linkem(no_rate + " --check", 60);
+    unsetenv("LINKEM_PLUGIN_PATH");
+    INFO(list.output);
+    CHECK(list.status == 0);
+    CHECK_THAT(list.output,
+               Catch::Contains("queue     sojourn_cap") && Catch::Contains("cap ") && Catch::Contains("lkm_queue_sojourn_cap.so"));
+    INFO(check.output);
+    CHECK(check.status == 0);
+    CHECK_THAT(check.output, Catch::Contains("queue: {discipline: sojourn_cap, limit: \"200 packets\", cap: 5ms, ecn: true}"));
+    INFO(refused.output);
+    CHECK(refused.status != 0);
+    CHECK_THAT(refused.output, Catch::Contains("links[0].queue.discipline: a queue discipline needs a bandwidth limit"));
+}
+
 TEST_CASE("a shared object that crashes when opened does not affect a configuration that does not name it", "[model-contract][plugin]") {
     TempDir dir;
     const char *fixture_dir = std::getenv("LINKEM_FIXTURE_DIR");

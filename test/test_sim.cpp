@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -90,6 +91,41 @@ TEST_CASE("linkem-sim stamps each packet with its exact release time", "[sim]") 
     const nlohmann::json stats = read_json(dir / "s.json");
     CHECK(link_in(stats, "ab").at("rx_packets") == 20);
     CHECK(link_in(stats, "ab").at("tx_packets") == 20);
+}
+
+TEST_CASE("linkem-sim runs a queue discipline: each packet decided at its transmission start, exactly", "[sim][queue]") {
+    const char *fixtures = std::getenv("LINKEM_FIXTURE_DIR");
+    REQUIRE(fixtures != nullptr);  // set by meson test
+    TempDir dir;
+    // 1000-byte frames every 100 us into 10 Mbit/s (800 us each), 5 ms delay; the fixture discipline drops a
+    // packet whose sojourn at its start exceeds 3 ms. Frame i would start at 800 us i (sojourn 700 us i): 0-4
+    // pass; at 4 ms frames 5-9 (sojourn 3.5 to 3.1 ms) are dropped one after the other at the same instant and
+    // 10 (3.0 ms) starts; at 4.8 ms 11-17 are dropped and 18 starts; at 5.6 ms 19 is dropped.
+    write_pcap(dir / "in.pcap", 20, 1000, 100);
+    const std::string config =
+        dir.write("c.yaml", std::string("ports: {a: {device: n0}, b: {device: n1}}\n"
+                                        "links: [{name: ab, from: a, to: b, bandwidth: 10Mbit/s, delay: 5ms, queue: {discipline: \"") +
+                                fixtures + "/fixture_sojourn_cap.so\", cap: 3ms, limit: 100 packets}}]\n");
+    const Run r = sim(config + " --in " + (dir / "in.pcap").string() + " --out " + (dir / "out.pcap").string() + " --stats-json " +
+                      (dir / "s.json").string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const auto t = times_ns(dir / "out.pcap");
+    const std::vector<uint64_t> exits_us = {800, 1600, 2400, 3200, 4000, 4800, 5600};
+    REQUIRE(t.size() == exits_us.size());
+    for (size_t i = 0; i < t.size(); ++i) CHECK(t[i] == 100'000'000'000ULL + exits_us[i] * 1000 + 5'000'000);
+    const nlohmann::json stats = read_json(dir / "s.json");
+    const nlohmann::json &ab = link_in(stats, "ab");
+    CHECK(ab.at("rx_packets") == 20);
+    CHECK(ab.at("tx_packets") == 7);
+    CHECK(ab.at("drops").at("aqm_drop") == 13);
+    CHECK(ab.at("drops").at("queue") == 0);
+    CHECK(ab.at("balanced") == true);
+    CHECK(ab.at("queue_discipline").at("drops") == 13);
+    CHECK(ab.at("queue_discipline").at("marks") == 0);
+    CHECK(ab.at("queue_discipline").at("sojourn_ns").at("count") == 7);
+    CHECK(ab.at("queue_discipline").at("sojourn_ns").at("max") == 3'000'000);  // frames 10 and 18 waited exactly the cap
+    CHECK_THAT(r.output, Catch::Contains("queue discipline: 0 marked CE, 13 dropped (0 at arrival, 0 MARKs"));
 }
 
 TEST_CASE("linkem-sim names what is wrong with its input", "[sim]") {

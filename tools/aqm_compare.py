@@ -20,9 +20,12 @@ packets got a different fate on the two sides. Scenarios:
 
 Fixed seed. With --check it is a test: it exits 1 unless every packet has the
 same fate and the same transmission start on both sides, and 77 (skipped)
-when ns-3 cannot be built. Only `pfifo`
-(linkem's tail drop) has a linkem side today; the other discs print ns-3's
-figures alone, for when linkem has them (issue 19).
+when ns-3 cannot be built. `pfifo` is compared with linkem's tail drop. For
+codel, pie and red, `--linkem` also runs linkem-sim with
+`queue: {discipline: DISC, limit: N packets}` (it needs the plugin
+lkm_queue_DISC.so and a data path that carries disciplines: issue 19; until
+then linkem-sim refuses the configuration and this exits 1 saying so);
+without it they print ns-3's figures alone.
 """
 import argparse
 import os
@@ -118,11 +121,19 @@ def percentile(values, q):
     return v[min(len(v) - 1, int(q * len(v)))]
 
 
-def run_linkem(arrivals, limit, d, tree=ROOT):
+def linkem_queue(disc, limit):
+    """The link's queue: key for a disc: tail drop for pfifo, else the discipline (a queue plugin)."""
+    if disc == "pfifo":
+        return f"{limit} packets"
+    return f"{{discipline: {disc}, limit: {limit} packets}}"
+
+
+def run_linkem(arrivals, limit, d, tree=ROOT, disc="pfifo"):
     write_pcap(os.path.join(d, "in.pcap"), arrivals)
     cfg = os.path.join(d, "aqm.yaml")
     open(cfg, "w").write("ports:\n  a: {device: net_null0}\n  b: {device: net_null1}\n"
-                         f"links:\n  - {{name: a-to-b, from: a, to: b, bandwidth: 10Mbit/s, queue: {limit} packets}}\nseed: 1\n")
+                         f"links:\n  - {{name: a-to-b, from: a, to: b, bandwidth: 10Mbit/s, queue: {linkem_queue(disc, limit)}}}\n"
+                         "seed: 1\n")
     out = os.path.join(d, "out.pcap")
     sim = os.environ.get("LINKEM_SIM_BIN") or os.path.join(tree, "build/app/linkem-sim")
     run = subprocess.run([sim, cfg, "--in", "a=" + os.path.join(d, "in.pcap"), "--out", "b=" + out],
@@ -175,6 +186,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenarios", default="mix,onoff,heavy")
     ap.add_argument("--check", action="store_true", help="exit 1 unless linkem and ns-3 agree packet by packet")
+    ap.add_argument("--linkem", action="store_true",
+                    help="with --disc codel, pie or red: also run linkem-sim with queue: {discipline: DISC} (issue 19)")
     ap.add_argument("--tree", default=ROOT, help="the linkem source tree whose build/app/linkem-sim runs (default: this one)")
     a = ap.parse_args()
     global CHECK
@@ -193,6 +206,8 @@ def main():
             sides = [("ns-3 " + a.disc, ns3)]
             if a.disc == "pfifo":
                 sides.insert(0, ("linkem tail drop", run_linkem(arrivals, a.limit, d, a.tree)))
+            elif a.linkem and a.disc in ("codel", "pie", "red"):
+                sides.insert(0, ("linkem " + a.disc, run_linkem(arrivals, a.limit, d, a.tree, a.disc)))
             for side, fates in sides:
                 drops, marks, p50, p99 = summary(arrivals, fates)
                 differ = ""

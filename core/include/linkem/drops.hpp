@@ -21,14 +21,15 @@
 //   judged       1 when the loss model had judged the packet before it was dropped
 //                (LinkSnapshot::offered_to_loss() counts it), else 0
 //   description  why the packet was dropped, for a reader
-#define LINKEM_LINK_DROPS(X)                                                                                    \
-    X(queue, Queue, rx, 0, "the link's queue was full when it arrived (queue_limit)")                           \
-    X(loss, Loss, rx, 1, "the loss model dropped it")                                                           \
-    X(order, Order, rx, 1, "order: drop, and it would have been released before a packet that arrived earlier") \
-    X(arena_full, ArenaFull, rx, 0, "the link's delay arena had no room for it")                                \
-    X(tx_full, TxFull, tx, 1, "the port's transmit queue stayed full at its release")                           \
-    X(shutdown, Shutdown, tx, 1, "the link still held it when the run stopped")                                 \
-    X(model_error, ModelError, rx, 0, "a model's result for it broke the plugin contract (docs/PLUGINS.md \"Results\")")
+#define LINKEM_LINK_DROPS(X)                                                                                             \
+    X(queue, Queue, rx, 0, "the link's queue was full when it arrived (queue_limit)")                                    \
+    X(loss, Loss, rx, 1, "the loss model dropped it")                                                                    \
+    X(order, Order, rx, 1, "order: drop, and it would have been released before a packet that arrived earlier")          \
+    X(arena_full, ArenaFull, rx, 0, "the link's delay arena had no room for it")                                         \
+    X(tx_full, TxFull, tx, 1, "the port's transmit queue stayed full at its release")                                    \
+    X(shutdown, Shutdown, tx, 1, "the link still held it when the run stopped")                                          \
+    X(model_error, ModelError, rx, 0, "a model's result for it broke the plugin contract (docs/PLUGINS.md \"Results\")") \
+    X(aqm_drop, AqmDrop, rx, 0, "the link's queue discipline dropped it (at its arrival or at its transmission start)")
 
 // X(name, description): counted at an arrival port, before any link (IngressCounters::drop_<name>).
 #define LINKEM_PORT_DROPS(X)                                                \

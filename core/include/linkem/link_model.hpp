@@ -39,8 +39,22 @@
 // past the n entries of its output array is caught by a canary after them:
 // linkem prints the model's name and aborts (its memory may be corrupt).
 //
-// Contract: arrival times passed to admit_burst() never decrease; n <= 512; one
-// LinkModel belongs to one lcore (no locks, no allocation after construction).
+// A link with a queue discipline (LinkModelParams::queue, a plugin of kind
+// LKM_KIND_QUEUE) does not decide at arrival: it HOLDS its queued packets and
+// decides each one at its transmission start (docs/ARCHITECTURE.md "Queue
+// disciplines"). hold() puts an arrival in the held queue (after the hard
+// limits, a packet over them is kDropQueue, and the discipline's enqueue
+// verdict: kDropAqmDrop); advance(t) decides every transmission start up to
+// t: start = max(link free, head arrival), the discipline's dequeue verdict
+// (a drop: kDropAqmDrop, and the next head at the same instant), then steps
+// 2-4 above for the packets it sends. The caller advances to an arrival's
+// time before holding it, so a decision at instant s sees exactly the
+// arrivals before s (and those at s that came before it in arrival order,
+// as in an event simulator). admit_burst() is not used on such a link.
+//
+// Contract: arrival times passed to admit_burst() and hold() never decrease,
+// nor do the times passed to advance(); n <= 512; one LinkModel belongs to one
+// lcore (no locks, no allocation after construction).
 #pragma once
 
 #include "linkem/drops.hpp"
@@ -77,6 +91,8 @@ struct LinkModelParams {
     ModelRef bandwidth;                // none: no rate limit
     ModelRef loss;                     // none: no random loss
     ModelRef delay;                    // none: no added delay
+    ModelRef queue;                    // a queue discipline (LKM_KIND_QUEUE); none: tail drop, decided at arrival
+    uint64_t link_rate_bps = 0;        // the rate a discipline is told (lkm_queue_state), 0: unknown
 };
 
 struct PacketIn {
@@ -103,10 +119,11 @@ constexpr uint64_t kModelTimeLimitNs = LKM_TIME_LIMIT_NS;
 // The first result of a link's models that broke the contract.
 struct ModelError {
     enum class What : uint8_t {
-        kFinishBeforeStart,  // bandwidth: finish_ns returned a time before start_ns
-        kFinishBeyondLimit,  // bandwidth: finish_ns returned a time beyond kModelTimeLimitNs
-        kLossVerdict,        // loss: drop[i] neither 0 nor 1
-        kReleaseBeyondLimit  // delay: exit_ns + delay_ns[i] beyond kModelTimeLimitNs (or wrapping)
+        kFinishBeforeStart,   // bandwidth: finish_ns returned a time before start_ns
+        kFinishBeyondLimit,   // bandwidth: finish_ns returned a time beyond kModelTimeLimitNs
+        kLossVerdict,         // loss: drop[i] neither 0 nor 1
+        kReleaseBeyondLimit,  // delay: exit_ns + delay_ns[i] beyond kModelTimeLimitNs (or wrapping)
+        kQueueVerdict         // queue: enqueue or dequeue returned neither PASS, DROP nor MARK
     };
     What what;
     uint32_t kind;       // LKM_KIND_*
@@ -155,6 +172,32 @@ struct OrderKeepStats {
     std::unique_ptr<Histogram> held_model_delay_ns, held_delivered_delay_ns;  // made at construction, or none
 };
 
+// A packet a link with a queue discipline holds, and its fate once decided.
+struct HeldPacket {
+    uint64_t handle;  // the caller's name for it (an index into its frame store)
+    uint64_t arrival_ns;
+    uint32_t len_bytes;
+    uint32_t wire_bytes;
+    bool ecn_capable;
+    bool marked;  // the discipline marked it CE at enqueue
+};
+struct Decided {
+    uint64_t handle;  // as given to hold()
+    uint64_t arrival_ns;
+    uint32_t len_bytes;
+    Verdict verdict;  // kForward (ce_marked: a MARK), kDropAqmDrop, kDropArenaFull, kDropLoss, kDropOrder, kDropModelError
+};
+
+// What a link's queue discipline did, beside its drops (Fate::kDropAqmDrop).
+// Written by the link's lcore, read by the control thread (relaxed; the
+// histogram when the lcore stopped).
+struct QueueDisciplineStats {
+    std::atomic<uint64_t> marks{0};          // MARK verdicts on ECN-capable packets (sent marked CE)
+    std::atomic<uint64_t> mark_drops{0};     // MARK verdicts on packets not ECN-capable: dropped (counted as aqm_drop too)
+    std::atomic<uint64_t> enqueue_drops{0};  // of the aqm_drop drops, those at arrival
+    std::unique_ptr<Histogram> sojourn_ns;   // transmission start - arrival of the packets sent
+};
+
 // One packet in the emulated queue: its exit time and wire bytes.
 struct QueueSlot {
     uint64_t start_ns;  // when its transmission starts: it leaves the queue then
@@ -173,6 +216,35 @@ class LinkModel {
     // At most `room` packets are admitted past the queue (the free space of
     // the delay arena); the rest are kDropArenaFull and use no link time.
     void admit_burst(const PacketIn *pkts, uint32_t n, Verdict *out, uint64_t room = UINT64_MAX);
+
+    // A link with a queue discipline (params.queue): puts packet p in the held
+    // queue under `handle`, or refuses it: kDropQueue (over the hard limits,
+    // no discipline call), kDropAqmDrop (the discipline's enqueue verdict).
+    // Call advance(p.arrival_ns) first (until it returns 0).
+    Fate hold(const PacketIn &p, uint64_t handle);
+    // Decides the transmission starts at or before t (all of them with t = UINT64_MAX,
+    // at the end of input): writes up to `cap` (<= kMaxBurst) decided packets
+    // to out, in the order of their starts, and returns how many; call again
+    // until it returns 0. At most `room` of them are sent (the free space of
+    // the delay arena): the others are kDropArenaFull and take no link time.
+    // When the link is free by t and the queue empty, the discipline's
+    // dequeue(NULL) is called once for the busy period that ended.
+    uint32_t advance(uint64_t t, Decided *out, uint32_t cap, uint64_t room = UINT64_MAX);
+    // Packets held (a discipline's queue), their wire bytes.
+    uint64_t held_packets() const { return held_count_; }
+    uint64_t held_bytes() const { return held_bytes_; }
+    // The held queue's capacity in packets (0: no discipline).
+    uint64_t held_capacity() const { return hq_.size(); }
+    // The held packet `i` places from the head (i < held_packets()), for the
+    // caller's shutdown accounting.
+    const HeldPacket &held_at(uint64_t i) const { return hq_[(held_head_ + i) % hq_.size()]; }
+    // Forgets the held packets (after the caller counted them); no discipline call.
+    void forget_held() { held_head_ = held_count_ = held_bytes_ = 0; }
+    bool has_discipline() const { return static_cast<bool>(p_.queue); }
+    const QueueDisciplineStats &discipline_stats() const { return aqm_; }
+    // The held queue a discipline with these parameters needs (0: none):
+    // one slot per packet the hard limits let wait.
+    static uint64_t held_slots_for(const LinkModelParams &params);
 
     // Forgets the queue and the last exit and release times (a per-flow link
     // recycled for a new flow), and resets each model that has the reset
@@ -202,7 +274,7 @@ class LinkModel {
     // Packets in the emulated queue at time now_ns (for tests).
     uint64_t queued_packets(uint64_t now_ns) const;
     // Packets in the emulated queue as of the last arrival (cheap; for status lines).
-    uint64_t queue_depth() const { return count_; }
+    uint64_t queue_depth() const { return count_ + held_count_; }
     // The number of queue slots the model reserved (its memory is 16 bytes each).
     // What order keep held back (see OrderKeepStats); never touched with order drop.
     const OrderKeepStats &order_keep() const { return held_; }
@@ -218,6 +290,8 @@ class LinkModel {
   private:
     using Slot = QueueSlot;
     void drain_until(uint64_t now_ns);
+    // Steps 3-4 for k packets that took link time (admitted[j] is pkts' index[j]).
+    void release(lkm_pkt *admitted, uint32_t *tags, uint32_t *index, bool *marks, uint32_t k, Verdict *out);
     void record_model_error(ModelError::What what, uint32_t kind, const ModelRef &model, uint64_t value, uint64_t packet_ns);
 
     LinkModelParams p_;
@@ -228,6 +302,13 @@ class LinkModel {
     // The queue as a ring of (start time, wire bytes) of admitted packets still waiting for the link.
     std::vector<Slot> slots_;
     uint64_t head_ = 0, count_ = 0, queued_bytes_ = 0;
+    // A discipline's held queue: a ring of the packets waiting, oldest first.
+    std::vector<HeldPacket> hq_;
+    uint64_t held_head_ = 0, held_count_ = 0, held_bytes_ = 0;
+    uint64_t decided_ns_ = 0;    // the start instant of the last decision (a sent or dropped head)
+    bool busy_ = false;          // a packet was decided since the last dequeue(NULL)
+    uint64_t last_call_ns_ = 0;  // the last now_ns given to the discipline
+    QueueDisciplineStats aqm_;
     ModelError model_error_{};
     std::atomic<bool> has_model_error_{false};
 };

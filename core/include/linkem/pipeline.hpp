@@ -101,6 +101,11 @@ struct LinkRuntime {
     const FlowTable *flows = nullptr;
     const FlowKeySpec *flow_key_spec = nullptr;
     uint32_t flow_index = 0;
+    // A link with a queue discipline: the frames its model holds, in hold
+    // order (ArenaRecord::release_ns is the handle given to hold()), written
+    // and read by the ingress side alone; and the next handle.
+    std::unique_ptr<DelayArena> held_frames;
+    uint64_t held_next = 0;
 
     mutable std::mutex expected_mutex_;
     LinkExpectations expected_;
@@ -157,6 +162,7 @@ struct IngressRuntime {
     // that thread: a timeline's from: first_packet counts from it.
     static constexpr uint64_t kNoArrival = UINT64_MAX;
     std::atomic<uint64_t> first_arrival_ns{kNoArrival};
+    std::vector<LinkRuntime *> held_links;  // the links with a queue discipline this port's packets reach (advance_held)
     uint64_t burst_serial = 0;  // counts the bursts admitted (per-flow recycling: FlowTemplate::last_burst)
     std::vector<PacketFields> fields = std::vector<PacketFields>(kMaxBurst);  // a burst's parsed headers (no allocation per burst)
 };

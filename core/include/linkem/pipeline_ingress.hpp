@@ -98,6 +98,111 @@ inline uint64_t lane_room(DelayArena &arena, uint64_t record, uint32_t wanted) {
     return free > record ? (free - record) / record : 0;
 }
 
+// A link with a queue discipline (docs/ARCHITECTURE.md "Queue disciplines"):
+// what its model decided, from its held frames into its lane, mangled,
+// counted. Decisions come in hold order (one FIFO queue): each one's frame
+// is the held store's oldest record with its handle.
+inline void emit_decided(LinkRuntime &link, const Decided *d, uint32_t n) {
+    DelayArena &store = *link.held_frames;
+    LinkMangler &mg = link.mangle;
+    Lane *const main_lane = link.lane;
+    HopTally tally;
+    uint32_t n_arena_full = 0, n_truncated = 0, n_ce = 0, n_corrupted = 0, n_duplicated = 0, n_reordered = 0;
+    uint64_t corrupted_bits = 0;
+    for (uint32_t j = 0; j < n; ++j) {
+        const ArenaRecord *held = store.front();
+        const bool has_frame = held != nullptr && held->release_ns == d[j].handle;
+        Verdict v = d[j].verdict;
+        if (!has_frame && v.fate == Fate::kForward) v.fate = Fate::kDropArenaFull;  // its frame found no room when held
+        const PacketIn in{d[j].arrival_ns, d[j].len_bytes, false};
+        tally.add(link, in, v);
+        if (v.fate == Fate::kForward) {
+            uint32_t len = held->len_bytes;
+            if (len > mg.truncate_bytes) {
+                len = mg.truncate_bytes;
+                ++n_truncated;
+            }
+            Lane *lane = main_lane;
+            uint64_t release_ns = v.release_ns;
+            if (mg.reorder_on && mg.reorder.draw(&mg.rng)) {
+                lane = link.reorder_lane;
+                release_ns += mg.reorder_extra_ns;
+                ++n_reordered;
+            }
+            if (ArenaRecord *r = lane->arena.append(release_ns, len, v.tag); r == nullptr) {
+                ++n_arena_full;
+            } else {
+                std::memcpy(r->data(), held->data(), len);
+                if (v.ce_marked) {  // the discipline's MARK: set CE on the wire
+                    PacketFields f;
+                    parse_packet(r->data(), len, &f);
+                    if (f.ip_version != 0 && f.ecn != 3 && mark_ce(r->data(), len, f.l3_offset, f.ip_version)) ++n_ce;
+                }
+                if (mg.corrupt) {
+                    const uint32_t bits = mg.corrupt->apply(r->data(), len);
+                    n_corrupted += bits != 0 ? 1 : 0;
+                    corrupted_bits += bits;
+                }
+                if (mg.duplicate_on && mg.duplicate.draw(&mg.rng)) {
+                    ++n_duplicated;
+                    if (ArenaRecord *copy = lane->arena.append(release_ns, len, v.tag & ~LinkTag::kWaited))
+                        std::memcpy(copy->data(), r->data(), len);
+                    else
+                        ++n_arena_full;
+                }
+            }
+        }
+        if (has_frame) store.pop();
+    }
+    store.publish_consumed();
+    tally.flush(link, false);
+    if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
+    if (n_truncated != 0) link.rx.truncated.add(n_truncated);
+    if (n_ce != 0) link.rx.ce_marked.add(n_ce);
+    if (n_corrupted != 0) {
+        link.rx.corrupted.add(n_corrupted);
+        link.rx.corrupted_bits.add(corrupted_bits);
+    }
+    if (n_duplicated != 0) link.rx.duplicated.add(n_duplicated);
+    if (n_reordered != 0) link.rx.reordered.add(n_reordered);
+    main_lane->arena.publish();
+    if (link.reorder_lane != nullptr) link.reorder_lane->arena.publish();
+}
+
+// Decides a disciplined link's transmission starts up to t and sends them on.
+inline void drain_held(LinkRuntime &link, uint64_t t) {
+    Decided d[kMaxBurst];
+    for (;;) {
+        const uint64_t room = lane_room(link.lane->arena, DelayArena::record_bytes(kMaxFrameBytes), kMaxBurst);
+        const uint32_t n = link.model.advance(t, d, kMaxBurst, room);
+        if (n == 0) return;
+        emit_decided(link, d, n);
+    }
+}
+
+// A disciplined link's packets (the path's one hop): each arrival is held
+// (its frame copied into the held store) after the decisions up to its time.
+template <class Frames>
+void hold_tail(LinkRuntime &link, const PacketIn *in, const uint16_t *at, uint32_t m, const Frames &frames) {
+    HopTally refused;
+    for (uint32_t j = 0; j < m; ++j) {
+        drain_held(link, in[j].arrival_ns);
+        const uint64_t handle = link.held_next;
+        const Fate f = link.model.hold(in[j], handle);
+        if (f != Fate::kForward) {
+            refused.add(link, in[j], Verdict{f, false, 0, 0});
+            continue;
+        }
+        ++link.held_next;
+        const uint32_t len = frames.len(at[j]);
+        if (ArenaRecord *r = link.held_frames->append(handle, len)) {
+            frames.copy(at[j], r->data(), len);
+            link.held_frames->publish();  // the next arrival's decisions may read it (this lcore is both sides)
+        }
+    }
+    if (refused.packets != 0) refused.flush(link, false);
+}
+
 // Runs packets through a path's hops from flow_hop on, where their hop is
 // `link` (for a per-flow path, their flow's instance), and puts the survivors,
 // mangled, into the last hop's lanes. in[j] is the burst's frame at[j], at
@@ -106,6 +211,10 @@ template <class Frames>
 void run_tail(const PathRuntime &path, LinkRuntime &link, PacketIn *in, uint16_t *at, bool *ce, uint32_t m, const Frames &frames,
               const PacketFields *fields) {
     const size_t first = path.flow_hop, hops = path.hops.size() - first;
+    if (link.held_frames) [[unlikely]] {  // a queue discipline: held, decided at each transmission start (the path's one hop)
+        hold_tail(link, in, at, m, frames);
+        return;
+    }
     const auto hop = [&](size_t h) -> LinkRuntime & { return h == 0 ? link : *path.hops[first + h]; };
     LinkRuntime *last = &hop(hops - 1);
     uint32_t longest = 0;
@@ -246,6 +355,15 @@ inline LinkRuntime *group_link(PathRuntime &path, const PacketFields &f, uint64_
 }
 
 }  // namespace ingress_detail
+
+// Decides every transmission start up to now_ns on the links with a queue
+// discipline that this port's packets reach (docs/ARCHITECTURE.md "Queue
+// disciplines"): the rx lcore calls it on each poll, idle or not, before
+// admitting the poll's burst; linkem-sim before each arrival and, with
+// UINT64_MAX, at the end of its input. One load per poll when there are none.
+inline void advance_held(IngressRuntime &in, uint64_t now_ns) {
+    for (LinkRuntime *link : in.held_links) ingress_detail::drain_held(*link, now_ns);
+}
 
 namespace ingress_detail {
 

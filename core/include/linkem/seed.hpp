@@ -48,6 +48,7 @@ enum class Stream : uint64_t {
     kLoss = LKM_KIND_LOSS,            // the loss model's instance (1)
     kDelay = LKM_KIND_DELAY,          // the delay model's instance (2)
     kBandwidth = LKM_KIND_BANDWIDTH,  // the bandwidth model's instance (3)
+    kQueue = LKM_KIND_QUEUE,          // the queue discipline's instance (4)
     kMangle = 0x6d616e67,             // "mang": duplicate, truncate, reorder draws
     kCorrupt = 0x636f7272,            // "corr": which packets are corrupted, and where
 };

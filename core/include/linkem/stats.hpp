@@ -166,6 +166,11 @@ struct LinkSnapshot {
     uint64_t held_back = 0, held_back_added_ns = 0, held_back_max_ns = 0;
     Histogram model_delay_ns;
     std::optional<ModelError> model_error;  // the first model result outside the contract (LinkModel::first_model_error())
+    // A queue discipline (link_model.hpp QueueDisciplineStats): its CE marks, its drops at arrival and MARKs
+    // that fell back to drops (both among drops[kAqmDrop]), the sojourn times of the packets it sent.
+    bool discipline = false;
+    uint64_t aqm_marks = 0, aqm_enqueue_drops = 0, aqm_mark_drops = 0;
+    Histogram sojourn_ns;
     uint64_t run_ns = 0;  // the time rx was counted over (the run so far, linkem-sim's input span), for the offered load; 0 unknown
 
     uint64_t dropped() const;  // every reason in the list
