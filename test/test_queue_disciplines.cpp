@@ -514,6 +514,34 @@ TEST_CASE("codel: a parameter change carries the state over; reset forgets it", 
     CHECK(a.extension<void>("linkem.no_such_extension") == nullptr);
 }
 
+TEST_CASE("codel: arithmetic: linux keeps times in 1024 ns units and drops only after first_above_time", "[unit][queue][codel]") {
+    // 1000 ms is 976562 units; first_above_time = 976562 + 97656 (100 ms) units;
+    // ok to drop from the unit after it: 1074219 units = 1100000256 ns. Then the
+    // next drop at ns-3's ControlLaw value in its own units.
+    Disc d("codel", {{"arithmetic", str("linux")}});
+    REQUIRE(d.rc() == 0);
+    const uint64_t t0 = 1000 * kMs;
+    REQUIRE(above(d, t0) == LKM_QUEUE_PASS);
+    REQUIRE(above(d, 1'100'000'255) == LKM_QUEUE_PASS);
+    REQUIRE(above(d, 1'100'000'256) == LKM_QUEUE_DROP);
+    REQUIRE(above(d, 1'100'000'256) == LKM_QUEUE_PASS);
+    uint64_t due_units = 1'074'219 + kNs3Spacing100ms[0];
+    for (uint32_t count = 2; count <= 20; ++count) {
+        INFO("drop " << count);
+        REQUIRE(above(d, due_units * 1024 - 1) == LKM_QUEUE_PASS);
+        REQUIRE(above(d, due_units * 1024) == LKM_QUEUE_DROP);
+        REQUIRE(above(d, due_units * 1024) == LKM_QUEUE_PASS);
+        due_units += kNs3Spacing100ms[count - 1];
+    }
+    CHECK(Disc("codel", {{"arithmetic", str("ns")}}).rc() == -1);
+
+    // A change of arithmetic carries the schedule over in the new unit.
+    Disc rfc("codel");
+    rfc.extension<lkm_ext_carry>(LKM_EXT_CARRY)->carry(rfc.state(), d.state());
+    CHECK(above(rfc, due_units * 1024 - 1) == LKM_QUEUE_PASS);
+    CHECK(above(rfc, due_units * 1024) == LKM_QUEUE_DROP);
+}
+
 TEST_CASE("codel: parameters are checked", "[unit][queue][codel]") {
     Disc zero("codel", {{"interval", dur(0)}});
     CHECK(zero.rc() == -1);
