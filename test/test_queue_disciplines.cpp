@@ -463,6 +463,14 @@ TEST_CASE("codel: an empty queue (dequeue(NULL)) ends the dropping state and res
         REQUIRE(above(d, t0 + 2 * interval) == LKM_QUEUE_PASS);  // the drop schedule is gone
         REQUIRE(above(d, t0 + 2 * interval + kMs) == LKM_QUEUE_DROP);
     }
+    SECTION("a drop in the dropping state that emptied the queue, the host coming back later") {
+        Disc d("codel");
+        const uint64_t next = drive_drops(d, t0, 3);
+        REQUIRE(above(d, next) == LKM_QUEUE_DROP);        // the 4th, and no next head at that instant
+        REQUIRE(above(d, next + kMs) == LKM_QUEUE_PASS);  // the dropping state ended with the empty queue
+        REQUIRE(above(d, next + kMs + interval - 1) == LKM_QUEUE_PASS);
+        REQUIRE(above(d, next + kMs + interval) == LKM_QUEUE_DROP);
+    }
     SECTION("above target before an empty queue counts for nothing after it") {
         Disc d("codel");
         REQUIRE(above(d, t0) == LKM_QUEUE_PASS);
