@@ -23,6 +23,7 @@
 #include <ns3/network-module.h>
 #include <ns3/traffic-control-module.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -165,6 +166,7 @@ int main(int argc, char **argv) {
     g_link.disc->Initialize();
 
     std::string line;
+    uint64_t last_ns = 0, largest = 0;
     while (std::getline(std::cin, line)) {
         if (line.empty() || line[0] == '#') continue;
         std::istringstream in(line);
@@ -177,7 +179,12 @@ int main(int argc, char **argv) {
             return 2;
         }
         Simulator::Schedule(NanoSeconds(time_ns), &arrive, Create<RefItem>(Create<Packet>(size), id, flow, ecn_capable != 0));
+        last_ns = std::max(last_ns, time_ns);
+        largest = std::max(largest, size);
     }
+    // PIE's update timer reschedules itself for ever: stop once the last
+    // arrival's queue has certainly drained (a full queue of the largest frames, and a second).
+    Simulator::Stop(NanoSeconds(last_ns + (limit_packets + 1) * largest * 8 * 1'000'000'000ULL / rate_bps + 1'000'000'000ULL));
     Simulator::Run();
     Simulator::Destroy();
     return 0;
