@@ -257,7 +257,9 @@ class Emulator final : public ControlTarget {
     bool accepting_ = false;        // lcores running, not stopping
     const PluginHost host_;         // makes the new model instances
     uint64_t changes_made_ = 0;     // numbers the changes (their instances' random streams)
-    Json changes_ = Json::array();  // each accepted change, for the run's JSON
+    static constexpr size_t kMaxListedChanges = 10'000;
+    Json changes_ = Json::array();    // each accepted change, for the run's JSON (the first kMaxListedChanges)
+    uint64_t changes_not_listed_ = 0;  // accepted after those
     // The timeline (docs/ARCHITECTURE.md "Runtime changes"): its next step, posted ahead of its instant.
     TimelineCursor timeline_;
     std::optional<PreparedChange> timeline_change_;  // posted, not yet committed
@@ -929,7 +931,8 @@ int Emulator::finish() {
                             {"ports", std::move(port_json)},
                             {"classify", classify_json(classified)},
                             {"replay", std::move(replay_reports)},
-                            {"changes", changes_}};
+                            {"changes", changes_},
+                            {"changes_not_listed", changes_not_listed_}};
         std::ofstream out(cl_.stats_json_path);
         out << stats_json(final_stats, extra);
         if (!out) {
@@ -1072,7 +1075,12 @@ std::pair<std::string, Json> Emulator::record_change(const std::vector<LinkEdit>
     const std::string utc = utc_timestamp_text(at_unix_ns);
     Json record = {{"at_ns", at_ns - started_ns_}, {"utc", utc}, {"links", std::move(links)}};
     if (!source.empty()) record["source"] = source;
-    changes_.push_back(record);
+    // The JSON keeps the first kMaxListedChanges (a few hundred bytes each), so that a run steered for hours
+    // does not grow without bound; the rest are counted, and every one is printed.
+    if (changes_.size() < kMaxListedChanges)
+        changes_.push_back(record);
+    else
+        ++changes_not_listed_;
     const std::string line = fmt::format("{} change {} at +{}{}:{}", utc, number, seconds_text(at_ns - started_ns_),
                                          source.empty() ? "" : " (" + source + ")", words);
     fmt::print("linkem: {}\n", line);

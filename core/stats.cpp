@@ -73,21 +73,22 @@ std::string model_error_text(const ModelError &e) {
     return "?";
 }
 
+void LinkExpectations::restate(const LinkExpectations &now, uint64_t offered) {
+    const uint64_t judged = offered > offered_before ? offered - offered_before : 0;
+    const double lost = loss ? expected_lost_before + *loss * static_cast<double>(judged) : 0;
+    const bool unknown = loss_unknown_before || (!loss && judged != 0);
+    const uint64_t before = std::max(offered, offered_before);
+    *this = now;
+    offered_before = before;
+    expected_lost_before = lost;
+    loss_unknown_before = unknown;
+}
+
 std::optional<double> LinkExpectations::loss_over(uint64_t offered) const {
-    if (earlier_loss.empty() || offered == 0) return loss;
-    double lost = 0;  // expected, summed over the eras
-    uint64_t era_start = 0;
-    for (const LossEra &era : earlier_loss) {
-        if (!era.loss) return std::nullopt;
-        const uint64_t until = std::min(era.offered_until, offered);
-        lost += *era.loss * static_cast<double>(until - std::min(era_start, until));
-        era_start = std::max(era_start, era.offered_until);
-    }
-    if (offered > era_start) {
-        if (!loss) return std::nullopt;
-        lost += *loss * static_cast<double>(offered - era_start);
-    }
-    return lost / static_cast<double>(offered);
+    if (offered_before == 0) return loss;
+    if (loss_unknown_before || !loss) return std::nullopt;
+    if (offered <= offered_before) return expected_lost_before / static_cast<double>(offered_before);
+    return (expected_lost_before + *loss * static_cast<double>(offered - offered_before)) / static_cast<double>(offered);
 }
 
 LinkSnapshot snapshot(const std::string &name, const LinkExpectations &expected, const RxCounters &rx, const TxCounters &tx,

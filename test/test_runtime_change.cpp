@@ -229,15 +229,14 @@ TEST_CASE("runtime change: the summary's expected loss weights each era's stated
     const LinkExpectations expected = link->expectations();
     REQUIRE(expected.loss);
     CHECK(*expected.loss == Approx(0.10));
-    REQUIRE(expected.earlier_loss.size() == 1);
-    CHECK(expected.earlier_loss[0].offered_until == 96);
+    CHECK(expected.offered_before == 96);
     // 96 packets at 2% and 104 at 10%.
     const std::optional<double> over_run = expected.loss_over(kPackets);
     REQUIRE(over_run);
     CHECK(*over_run == Approx((96 * 0.02 + 104 * 0.10) / 200));
-    CHECK(*expected.loss_over(50) == Approx(0.02));  // before the change: the first era only
+    CHECK(*expected.loss_over(50) == Approx(0.02));  // a snapshot taken before the count caught up: the first era only
     // A model whose loss is not stated in some era leaves the run's expectation unstated.
     LinkExpectations unknown = expected;
-    unknown.earlier_loss[0].loss.reset();
+    unknown.loss_unknown_before = true;
     CHECK_FALSE(unknown.loss_over(kPackets));
 }

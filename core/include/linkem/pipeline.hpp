@@ -82,10 +82,7 @@ struct LinkRuntime {
     // A change's new expectations; `offered` is how many packets the loss model judged before it.
     void restate(const LinkExpectations &now, uint64_t offered) {
         std::lock_guard<std::mutex> lock(expected_mutex_);
-        std::vector<LinkExpectations::LossEra> eras = std::move(expected_.earlier_loss);
-        eras.push_back({offered, expected_.loss});
-        expected_ = now;
-        expected_.earlier_loss = std::move(eras);
+        expected_.restate(now, offered);
         release.set_overhead(now.overhead_bytes);
     }
     LinkModel model;               // ingress side only

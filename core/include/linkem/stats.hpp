@@ -130,16 +130,17 @@ struct LinkExpectations {
     uint64_t lateness_tolerance_ns = 10'000;
     std::optional<double> loss;   // the loss model's long-run loss; 0 without one; none when unknown
     uint32_t overhead_bytes = 0;  // added to each frame for the rate (links[].overhead): the offered load in wire bytes
-    // Runtime changes: the loss stated before each change, and how many packets
-    // the loss model had judged when it took effect (docs/ARCHITECTURE.md "Runtime changes").
-    struct LossEra {
-        uint64_t offered_until;
-        std::optional<double> loss;
-    };
-    std::vector<LossEra> earlier_loss;
+    // Runtime changes: what the loss models stated before the last change
+    // took effect, summed over the packets they judged (O(1) however many
+    // changes: docs/ARCHITECTURE.md "Runtime changes").
+    uint64_t offered_before = 0;       // packets judged before the last change
+    double expected_lost_before = 0;   // of those, the stated loss times the packets, summed
+    bool loss_unknown_before = false;  // some model before did not state its loss
+    // A change's new expectations, `now`, after these, when the loss model had judged `offered` packets.
+    void restate(const LinkExpectations &now, uint64_t offered);
     // The long-run loss expected of a run that offered `offered` packets to
-    // the loss model: each era's stated loss weighted by its packets; none
-    // when an era's is unknown.
+    // the loss model: the stated losses weighted by their packets; none
+    // when one is unknown.
     std::optional<double> loss_over(uint64_t offered) const;
 };
 
