@@ -808,6 +808,13 @@ int Emulator::run(const EalPlan &eal) {
     control_.feeding.store(feeding);
     control_.running.store(static_cast<int>(tasks_.size()));
 
+    // linkemctl's commands (DPDK's telemetry threads) reach this emulator once the lcores run (set_accepting);
+    // show reads what the status lines read.
+    status_ = std::make_unique<StatusTarget>(config_, [this] { return snapshots(true); });
+    fmt::print("linkem: instance \"{}\": linkemctl --name {} show\n", config_.name, config_.name);
+    fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
+    // The run starts here, as late as can be before the lcores: a replay's first
+    // packet is due at once with start: 0s, and what came before takes time.
     started_ns_ = clock_->to_ns(rte_rdtsc());
     if (!timeline_.empty() && !timeline_.from_first_packet()) timeline_.start(started_ns_);
     for (auto &r : replays_)
@@ -825,11 +832,6 @@ int Emulator::run(const EalPlan &eal) {
         });
         fmt::print("linkem: metrics: http://{}/metrics (Prometheus)\n", config_.stats.prometheus->to_string());
     }
-    // linkemctl's commands (DPDK's telemetry threads) reach this emulator once the lcores run (set_accepting);
-    // show reads what the status lines read.
-    status_ = std::make_unique<StatusTarget>(config_, [this] { return snapshots(true); });
-    fmt::print("linkem: instance \"{}\": linkemctl --name {} show\n", config_.name, config_.name);
-    fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
     std::fflush(stdout);
     if (!timeline_.empty()) timeline_tick(started_ns_);  // a step in the first 50 ms is posted before any packet
     std::thread control([&] { control_loop(grace_ns); });

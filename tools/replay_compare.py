@@ -20,7 +20,9 @@ are matched by sequence number; per sender and trace the table gives the
 absolute error of each inter-packet gap (captured gap minus recorded gap;
 p50, p99, p99.9, max), each packet's offset from its schedule relative to
 the first packet (p99 of its absolute value), the drift over the trace
-(the last packet's offset over the trace's span, ppm) and the packets lost.
+(the last packet's offset over the trace's span, ppm), the fitted rate
+error (the slope of capture time on recorded time, less one, ppm: a late
+first packet does not count as drift there) and the packets lost.
 """
 import argparse
 import os
@@ -108,7 +110,22 @@ def judge(records, captured):
     span = records[seqs[-1]][0] - records[first][0]
     return {"gap_p50": percentile(gaps, 0.5), "gap_p99": percentile(gaps, 0.99), "gap_p999": percentile(gaps, 0.999),
             "gap_max": max(gaps), "offset_p99": percentile([abs(o) for o in offsets], 0.99),
-            "drift_ppm": offsets[-1] / span * 1e6 if span else 0.0, "lost": len(records) - len(seqs)}
+            "drift_ppm": offsets[-1] / span * 1e6 if span else 0.0, "fit_ppm": fitted_rate_ppm(records, captured, seqs),
+            "lost": len(records) - len(seqs)}
+
+
+def fitted_rate_ppm(records, captured, seqs):
+    """The sender's clock rate against the trace's: the least-squares slope of
+    capture time on recorded time, less one, in ppm. Unlike the drift (the last
+    packet's offset over the span, both relative to the first packet), one late
+    packet at either end moves it little."""
+    xs = [records[s][0] for s in seqs]
+    ys = [captured[s] for s in seqs]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return 0.0
+    return (sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx - 1) * 1e6
 
 
 def capture(ns, iface, path):
@@ -182,14 +199,14 @@ def main():
                 rows.append((name, len(records), sender, judge(records, read_capture(cap_path))))
     print(f"\nreplay timing: {a.seconds:g} s traces onto a veth pair, captured by tcpdump (ns) at the far end; "
           "errors in us\n")
-    print("| trace | packets | sender | gap error p50 | p99 | p99.9 | max | schedule offset p99 | drift ppm | lost |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| trace | packets | sender | gap error p50 | p99 | p99.9 | max | schedule offset p99 | drift ppm | fitted rate ppm | lost |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, n, sender, j in rows:
         if j is None:
             print(f"| {name} | {n} | {sender} | nothing captured | | | | | | {n} |")
             continue
         print(f"| {name} | {n} | {sender} | {j['gap_p50'] / 1e3:.1f} | {j['gap_p99'] / 1e3:.1f} | {j['gap_p999'] / 1e3:.1f} | "
-              f"{j['gap_max'] / 1e3:.1f} | {j['offset_p99'] / 1e3:.1f} | {j['drift_ppm']:.0f} | {j['lost']} |")
+              f"{j['gap_max'] / 1e3:.1f} | {j['offset_p99'] / 1e3:.1f} | {j['drift_ppm']:.0f} | {j['fit_ppm']:.0f} | {j['lost']} |")
 
 
 if __name__ == "__main__":
