@@ -88,8 +88,8 @@ print_results() {
     printf '%-36s %-22s %s\n' "UDP payload rate (link 50 Mbit/s)" \
         "$(awk "BEGIN {printf \"%.1f Mbit/s\", $udp_expected / 1e6}")" "$udp"
     printf '%-36s %-22s %s\n' "TCP goodput (link 50 Mbit/s)" "below 47.7 Mbit/s" "$tcp"
-    printf '%-36s %-22s %s\n' "steered TCP, s 2-5 (50 Mbit/s)" "below 47.7 Mbit/s" "${steered[0]}"
-    printf '%-36s %-22s %s\n' "steered TCP, s 7-10 (set 5 Mbit/s)" "below 4.8 Mbit/s" "${steered[1]}"
+    printf '%-36s %-22s %s\n' "steered TCP, s 1-5 (50 Mbit/s)" "below 47.7 Mbit/s" "${steered[0]}"
+    printf '%-36s %-22s %s\n' "steered TCP, s 5-10 (set 5 Mbit/s)" "below 4.8 Mbit/s" "${steered[1]}"
     printf '%-36s %-22s %s\n' "steered TCP, s 12-15 (set 50 Mbit/s)" "below 47.7 Mbit/s" "${steered[2]}"
     if [ -s "$work/linkem.log" ] && [ -n "$linkem_status" ]; then
         echo
@@ -200,8 +200,12 @@ iperf udp 5 -u -b 80M -l 1400
 
 # Steering: TCP for 15 s; at 5 s linkemctl lowers a-to-b to 5 Mbit/s, at 10 s
 # it raises it back to 50 Mbit/s. Prints iperf3's goodput per second and sets
-# steered[] to the mean goodput of seconds 2-5, 7-10 and 12-15 (the first
-# second of each phase is the step itself), or "failed: reason".
+# steered[] to the mean goodput of seconds 1-5, 5-10 and 12-15, or "failed:
+# reason". The low phase is taken whole: the step down overflows the queue,
+# and data held at the receiver until its losses are repaired arrives in the
+# next seconds, so one second of it can exceed the link's rate; over the
+# phase the receiver gets what the link sent. The last phase leaves out the
+# two seconds in which TCP repairs those losses at the low phase's RTT.
 steer_report() {  # steer_report SERVER-JSON: a line per second, then "PHASES a b c" or "failed: reason"
     python3 - "$1" <<'PY'
 import json, sys
@@ -213,9 +217,9 @@ except (ValueError, KeyError, TypeError) as e:
 for start, end, bps in per_second:
     print(f"  {start:4.1f}-{end:4.1f} s  {bps / 1e6:6.1f} Mbit/s")
 def phase(first, last):  # seconds first..last (1-based), whole intervals only
-    rates = [bps for start, end, bps in per_second if start >= first - 1 - 0.05 and end <= last + 0.05]
+    rates = [bps for start, end, bps in per_second if start >= first - 1 - 0.05 and end <= last + 0.05 and end - start > 0.5]
     return f"{sum(rates) / len(rates) / 1e6:.1f}" if rates else "none"
-print("PHASES", phase(2, 5), phase(7, 10), phase(12, 15))
+print("PHASES", phase(2, 5), phase(6, 10), phase(13, 15))
 PY
 }
 steer() {
