@@ -121,18 +121,18 @@ def percentile(values, q):
     return v[min(len(v) - 1, int(q * len(v)))]
 
 
-def linkem_queue(disc, limit):
-    """The link's queue: key for a disc: tail drop for pfifo, else the discipline (a queue plugin)."""
+def linkem_queue(disc, limit, params=""):
+    """The link's queue: key for a disc: tail drop for pfifo, else the discipline (a queue plugin) and its parameters."""
     if disc == "pfifo":
         return f"{limit} packets"
-    return f"{{discipline: {disc}, limit: {limit} packets}}"
+    return f"{{discipline: {disc}, limit: {limit} packets{', ' + params if params else ''}}}"
 
 
-def run_linkem(arrivals, limit, d, tree=ROOT, disc="pfifo"):
+def run_linkem(arrivals, limit, d, tree=ROOT, disc="pfifo", params=""):
     write_pcap(os.path.join(d, "in.pcap"), arrivals)
     cfg = os.path.join(d, "aqm.yaml")
     open(cfg, "w").write("ports:\n  a: {device: net_null0}\n  b: {device: net_null1}\n"
-                         f"links:\n  - {{name: a-to-b, from: a, to: b, bandwidth: 10Mbit/s, queue: {linkem_queue(disc, limit)}}}\n"
+                         f"links:\n  - {{name: a-to-b, from: a, to: b, bandwidth: 10Mbit/s, queue: {linkem_queue(disc, limit, params)}}}\n"
                          "seed: 1\n")
     out = os.path.join(d, "out.pcap")
     sim = os.environ.get("LINKEM_SIM_BIN") or os.path.join(tree, "build/app/linkem-sim")
@@ -188,6 +188,8 @@ def main():
     ap.add_argument("--check", action="store_true", help="exit 1 unless linkem and ns-3 agree packet by packet")
     ap.add_argument("--linkem", action="store_true",
                     help="with --disc codel, pie or red: also run linkem-sim with queue: {discipline: DISC} (issue 19)")
+    ap.add_argument("--params", default="",
+                    help="the discipline's parameters for linkem, as YAML, e.g. 'arithmetic: linux, mtu: 1499B' (docs/QUEUES.md)")
     ap.add_argument("--tree", default=ROOT, help="the linkem source tree whose build/app/linkem-sim runs (default: this one)")
     a = ap.parse_args()
     global CHECK
@@ -197,7 +199,8 @@ def main():
     disagreements = 0
     with tempfile.TemporaryDirectory() as d:
         binary = build_reference(d)
-        print(f"10 Mbit/s, {a.disc}, limit {a.limit} packets, {a.seconds:g} s per scenario, seed {a.seed}\n")
+        print(f"10 Mbit/s, {a.disc}{' (linkem: ' + a.params + ')' if a.params else ''}, limit {a.limit} packets, "
+              f"{a.seconds:g} s per scenario, seed {a.seed}\n")
         print("| scenario | packets | side | drops | marks | queueing delay p50 | p99 | fates that differ |")
         print("|---|---|---|---|---|---|---|---|")
         for name in a.scenarios.split(","):
@@ -207,7 +210,7 @@ def main():
             if a.disc == "pfifo":
                 sides.insert(0, ("linkem tail drop", run_linkem(arrivals, a.limit, d, a.tree)))
             elif a.linkem and a.disc in ("codel", "pie", "red"):
-                sides.insert(0, ("linkem " + a.disc, run_linkem(arrivals, a.limit, d, a.tree, a.disc)))
+                sides.insert(0, ("linkem " + a.disc, run_linkem(arrivals, a.limit, d, a.tree, a.disc, a.params)))
             for side, fates in sides:
                 drops, marks, p50, p99 = summary(arrivals, fates)
                 differ = ""
