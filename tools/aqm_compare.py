@@ -77,7 +77,11 @@ def scenario(name, seconds, rng):
     else:
         raise ValueError(name)
     arrivals.sort(key=lambda a: (a[0], a[2]))
-    return [(i, t, size, flow) for i, (t, size, flow) in enumerate(arrivals)]
+    # The first arrival at 0: linkem-sim counts time from its input's first
+    # packet, ns-3 from 0, and a discipline that truncates times (CoDel's
+    # 1024 ns units) decides on the absolute values: both must see the same.
+    first = arrivals[0][0] if arrivals else 0
+    return [(i, t - first, size, flow) for i, (t, size, flow) in enumerate(arrivals)]
 
 
 def frame(packet_id, size, flow):
