@@ -12,6 +12,12 @@ way, and both ways) as the I/O ceiling, then linkem rows:
   (g) as (b), its source a replay port (topspeed, looping a trace of 1024
       64-byte frames) instead of net_null: besides the delivered rate, the
       replay stage's own admitted rate (its packets over its duration)
+  (h) as (b) through a 10 Gbit/s link with the codel queue discipline
+      (queue: {discipline: codel, limit: 1000 packets, target: 20us, interval:
+      400us}: a 1000-packet queue holds 67 us at this rate): net_null's endless
+      source overloads it, so every packet is held and decided at its
+      transmission start (docs/QUEUES.md)
+--rows b,h runs only those rows (testpmd's ceilings always run).
 Each link's arena is sized for its delay (arena_packets below). Each row
 runs --seconds, ignores the first --warmup seconds, takes the median of the
 per-second delivered rate in the steady window, and repeats --repeats
@@ -131,6 +137,14 @@ def rules_config():
             rules += f"  - {{match: {{proto: udp, dst_port: {5000 + 100 * k}-{5099 + 100 * k}, src: 10.{k}.0.0/16}}, link: {link}}}\n"
     return (f"ports:\n  a: {{device: \"net_null0,size=64\"}}\n  b: {{device: \"net_null1,size=64\"}}\n"
             f"links:\n{links}rules:\n{rules}pipeline: {{burst: 32, lcores: [0, 1]}}\nseed: 1\n")
+
+
+def codel_config():
+    """(h): as (b), the link 10 Gbit/s (Ethernet framing: 14.88 Mpps) with codel: held, decided at transmission start."""
+    model = (f"bandwidth: 10Gbit/s, overhead: ethernet, queue: {{discipline: codel, limit: 1000 packets, target: 20us, interval: 400us}}, "
+             f"delay: {{plugin: normal, mean: 10ms, stddev: 1ms}}, loss: 1%, arena: {arena_packets(10, 1)} packets")
+    return (f"ports:\n  a: {{device: \"net_null0,size=64\"}}\n  b: {{device: \"net_null1,size=64\"}}\n"
+            f"links:\n  - {{name: a-to-b, from: a, to: b, {model}}}\npipeline: {{burst: 32, lcores: [0, 1]}}\nseed: 1\n")
 
 
 def write_trace64(path, records=1024):
@@ -332,6 +346,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--cpu-seconds", type=int, default=5, help="window of each CPU-use measurement")
     ap.add_argument("--idle-samples", type=int, default=5, help="pings after 3 s idle (and 0.2 s apart) for the back-off's cost")
+    ap.add_argument("--rows", default="", help="only these throughput rows, e.g. b,h (default: all)")
     ap.add_argument("--cpu-only", action="store_true", help="only the CPU use at low load and the back-off's cost")
     a = ap.parse_args()
     if not a.cpu_only:
@@ -359,6 +374,9 @@ def throughput(a):
     trace = os.path.join(trace_dir.name, "trace64.pcap")
     write_trace64(trace)
     cases.append(("(g) as (b), from a topspeed replay", replay_config(trace), one))
+    cases.append(("(h) as (b), 10 Gbit/s with codel", codel_config(), one))
+    if a.rows:
+        cases = [c for c in cases if c[0][1] in a.rows.split(",")]
     for name, text, ceiling in cases:
         directions = 2 if ceiling is two else 1
         runs = [linkem(text, a.seconds, a.warmup, directions) for _ in range(a.repeats)]
