@@ -120,6 +120,10 @@ void LinkModel::change(LinkModelParams &params, std::vector<QueueSlot> &ring) {
     }
     std::swap(slots_, ring);
     std::swap(p_, params);
+    // The next packet's sequence skips one: the tx side's rate figure pairs
+    // only consecutive packets, and across a change their releases may be
+    // spaced by the change of delay, not by the link (release_tracker.hpp).
+    ++link_sequence_;
 }
 
 void LinkModel::reset() {

@@ -6,6 +6,7 @@
 #include "linkem/config_change.hpp"
 #include "linkem/link_change.hpp"
 #include "linkem/pipeline_ingress.hpp"
+#include "linkem/release_tracker.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -239,4 +240,43 @@ TEST_CASE("runtime change: the summary's expected loss weights each era's stated
     LinkExpectations unknown = expected;
     unknown.loss_unknown_before = true;
     CHECK_FALSE(unknown.loss_over(kPackets));
+}
+
+TEST_CASE("runtime change: the rate while backlogged stays the link's across a change of delay", "[unit]") {
+    // 200 packets back to back on 100 Mbit/s; the delay goes from 10 to 30 ms at packet 80. Fed to the tx side's
+    // tracker in release order, sent on time: the pair across the change (releases 20 ms further apart) is left out.
+    Run run("bandwidth: 100Mbit/s, delay: 10ms, queue: 1000 packets, arena: 64K packets");
+    const std::vector<uint64_t> at = arrivals();
+    std::vector<ConfigError> errors;
+    std::optional<PreparedChange> change = run.prepare({"delay=30ms"}, &errors);
+    REQUIRE(change);
+    run.admit(at, 0, 80, 8);
+    REQUIRE(post_change(*change, at[80]));
+    run.admit(at, 80, kPackets, 8);
+    REQUIRE(change_taken(*change));
+    commit_change(*change, run.plans, run.config);
+
+    LinkRuntime *link = run.pipeline->config_link(0);
+    REQUIRE(link != nullptr);
+    REQUIRE(link->lane != nullptr);
+    ReleaseTracker tracker(10'000, 0);
+    Histogram lateness_ns;
+    ReleaseTally tally;
+    DelayArena &arena = link->lane->arena;
+    uint64_t packets = 0;
+    for (const ArenaRecord *r = arena.front(); r != nullptr; r = arena.front()) {
+        if (r->len_bytes != ArenaRecord::kSkip) {
+            tracker.observe(r->release_ns, r->tag, r->len_bytes, r->release_ns, lateness_ns, tally);
+            ++packets;
+        }
+        arena.pop();
+    }
+    arena.publish_consumed();
+    REQUIRE(packets == kPackets);
+    CHECK(tally.out_of_order == 0);
+    // 199 consecutive pairs, all backlogged, less the one across the change: 198 frames of 1000 bytes.
+    CHECK(tally.backlogged_wire_bytes == 198 * 1000);
+    REQUIRE(tally.backlogged_model_ns != 0);
+    const double configured_bps = 8e9 * static_cast<double>(tally.backlogged_wire_bytes) / static_cast<double>(tally.backlogged_model_ns);
+    CHECK(configured_bps == Approx(100e6).epsilon(1e-9));
 }

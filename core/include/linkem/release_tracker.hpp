@@ -10,7 +10,9 @@
 //    bytes, the actual time since the previous transmission and the model's
 //    time since the previous release. Summed over a run, bytes over actual
 //    time is the achieved rate and bytes over model time the configured one,
-//    for any bandwidth model (constant, trace, schedule).
+//    for any bandwidth model (constant, trace, schedule). A runtime change
+//    skips a sequence number (LinkModel::change), so the pair that straddles
+//    it, whose releases differ by the change of delay too, is left out.
 //
 // Contract: one ReleaseTracker per link, used only by the link's tx lcore;
 // observe() is a few instructions and touches only the tracker and the tally,
