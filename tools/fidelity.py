@@ -666,6 +666,194 @@ def perflow(name, args):
     print(f"files: {work} (linkem.yaml, template.yaml, captures whole and per flow, linkem.log, stats.json)")
 
 
+# ---------------------------------------------------------------- bufferbloat
+
+# TCP through a 10 Mbit/s link with 20 ms each way, a ping beside it: what the
+# forward link's queue does to the RTT under load. Each case is one line: its
+# name, the a-to-b link's queue, and the plugin it needs (None: built in). A
+# case whose plugin is not in the build is printed as not available.
+BUFFERBLOAT_CASES = [
+    ("tail drop", "1000 packets", None),
+    ("CoDel", "{discipline: codel, limit: 1000 packets}", "codel"),
+    ("FQ-CoDel", "{discipline: fq_codel, limit: 1000 packets}", "fq_codel"),
+]
+BUFFERBLOAT_LINK = "bandwidth: 10Mbit/s, overhead: ethernet, delay: 20ms"  # both directions
+BUFFERBLOAT_REVERSE_QUEUE = "1000 packets"  # b-to-a carries the ACKs and the ping replies
+BUFFERBLOAT_LOAD_SECONDS = 18  # the TCP transfer; the ping runs from 1 s into it to 1 s before its end
+BUFFERBLOAT_BASELINE_SECONDS = 5  # the ping alone, on an idle link
+BUFFERBLOAT_PING_INTERVAL_S = 0.2
+
+
+def bufferbloat_config(path, forward_queue, seed):
+    with open(path, "w") as f:
+        f.write(f"""ports:
+  a: {{ device: "net_af_packet0,iface={PREFIX}-a" }}
+  b: {{ device: "net_af_packet1,iface={PREFIX}-b" }}
+links:
+  - {{ name: a-to-b, from: a, to: b, {BUFFERBLOAT_LINK}, queue: {forward_queue} }}
+  - {{ name: b-to-a, from: b, to: a, {BUFFERBLOAT_LINK}, queue: {BUFFERBLOAT_REVERSE_QUEUE} }}
+seed: {seed}
+""")
+
+
+def ping_replies(path):
+    """(ping's summary: transmitted, received) and [(seconds since the epoch the request left, RTT ms)] of `ping -D -n`."""
+    replies, transmitted, received = [], 0, 0
+    for line in open(path, errors="replace"):
+        if line.startswith("[") and " time=" in line:
+            stamp = float(line[1:line.index("]")])
+            rtt_ms = float(line.split(" time=")[1].split()[0])
+            replies.append((stamp - rtt_ms / 1000, rtt_ms))
+        elif "packets transmitted" in line:
+            transmitted, received = int(line.split()[0]), int(line.split(", ")[1].split()[0])
+    return (transmitted, received), replies
+
+
+def bufferbloat_case(work, forward_queue, seed, load_seconds):
+    """One linkem run: namespaces made afresh (no TCP metrics carried over), linkem started, then the ping alone
+    (load_seconds 0) or the ping beside an iperf3 TCP transfer. Returns a dict of what was measured."""
+    os.makedirs(work, exist_ok=True)
+    config = os.path.join(work, "linkem.yaml")
+    bufferbloat_config(config, forward_queue, seed)
+    ping_path = os.path.join(work, "ping.txt")
+    ns_a, ns_b = f"ip netns exec {PREFIX}-ns-a", f"ip netns exec {PREFIX}-ns-b"
+    result = {"work": work}
+
+    def ping(seconds):
+        # A count, not a deadline: ping waits for the replies still in flight after the last request (up to 3 s, longer than
+        # a full 1000-packet queue here), so only what the link lost counts as lost.
+        count = int(round(seconds / BUFFERBLOAT_PING_INTERVAL_S))
+        sh(f"{ns_a} ping -D -n -i {BUFFERBLOAT_PING_INTERVAL_S} -c {count} -W 3 {IP_B} > '{ping_path}' 2>&1")
+
+    netns("netns_up")
+    try:
+        static_neighbours()
+        linkem, _ = start_forwarder("linkem", config, work)
+        if load_seconds == 0:
+            ping(BUFFERBLOAT_BASELINE_SECONDS)
+        else:
+            server_json, client_json = os.path.join(work, "iperf3-server.json"), os.path.join(work, "iperf3-client.json")
+            server = subprocess.Popen(f"{ns_b} timeout {load_seconds + 20} iperf3 -s -1 -J > '{server_json}' 2>&1", shell=True)
+            time.sleep(0.5)
+            client = subprocess.Popen(f"{ns_a} timeout {load_seconds + 15} iperf3 -c {IP_B} -C cubic -t {load_seconds} -J "
+                                      f"> '{client_json}' 2>&1", shell=True)
+            result["load_start"] = time.time()
+            time.sleep(1.0)
+            ping(load_seconds - 2)
+            client.wait()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            try:
+                server_report = json.load(open(server_json))
+                result["goodput_bps"] = server_report["end"]["sum_received"]["bits_per_second"]
+            except (ValueError, KeyError, TypeError):
+                result["error"] = "iperf3 server: " + open(server_json, errors="replace").read()[-200:].strip()
+            try:
+                client_report = json.load(open(client_json))
+                result["congestion"] = client_report["end"].get("sender_tcp_congestion", "?")
+                result["retransmits"] = client_report["end"]["sum_sent"].get("retransmits")
+            except (ValueError, KeyError, TypeError):
+                result.setdefault("error", "iperf3 client: " + open(client_json, errors="replace").read()[-200:].strip())
+        time.sleep(0.5)
+        linkem.send_signal(2)
+        try:
+            linkem.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            linkem.kill()
+    finally:
+        netns("netns_clean_up")
+    result["ping_counts"], result["replies"] = ping_replies(ping_path)
+    result["links"] = {l["name"]: l for l in json.load(open(os.path.join(work, "stats.json")))["links"]}
+    return result
+
+
+def bufferbloat_row(name, result):
+    rtts = sorted(rtt for _, rtt in result["replies"])
+    transmitted, received = result["ping_counts"]
+    forward = result["links"]["a-to-b"]
+    drops = forward["drops"]
+    discipline = forward.get("queue_discipline")
+    sojourn = f"{discipline['sojourn_ns']['p50'] / 1e6:.1f}" if discipline else "n/a (tail drop)"
+    goodput = f"{result['goodput_bps'] / 1e6:.2f}" if "goodput_bps" in result else ("" if "load_start" not in result else "failed")
+    return table_row([name, f"{quantile(rtts, 0.5):.1f}", f"{quantile(rtts, 0.99):.1f}", f"{transmitted - received} of {transmitted}",
+                      goodput, f"{result.get('retransmits', '')}", f"{drops['queue']} / {drops['aqm_drop']}", sojourn,
+                      f"{forward['delay_ns']['p50'] / 1e6:.1f}"])
+
+
+def bufferbloat_plots(work, results):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    paths = []
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for name, r in results:
+        if r["replies"]:
+            t0 = r.get("load_start", r["replies"][0][0])
+            ax.plot([t - t0 for t, _ in r["replies"]], [rtt for _, rtt in r["replies"]], ".-", ms=3, lw=0.6, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("time since the TCP transfer started (s)")
+    ax.set_ylabel("ping RTT (ms, log scale)")
+    ax.set_title("bufferbloat: ping RTT beside TCP cubic, 10 Mbit/s, 20 ms each way")
+    ax.legend()
+    paths.append(os.path.join(work, "bufferbloat-rtt-over-time.png"))
+    fig.savefig(paths[-1], dpi=100)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, r in results:
+        rtts = sorted(rtt for _, rtt in r["replies"])
+        if rtts:
+            ax.plot(rtts, [(i + 1) / len(rtts) for i in range(len(rtts))], label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("ping RTT (ms, log scale)")
+    ax.set_ylabel("CDF")
+    ax.set_title("bufferbloat: ping RTT CDF")
+    ax.legend()
+    paths.append(os.path.join(work, "bufferbloat-rtt-cdf.png"))
+    fig.savefig(paths[-1], dpi=100)
+    plt.close(fig)
+    return paths
+
+
+def bufferbloat(args):
+    """The ping's RTT beside a TCP transfer through each case's forward queue, one linkem run each."""
+    work = os.path.join(args.out, "bufferbloat")
+    os.makedirs(work, exist_ok=True)
+    load_seconds = BUFFERBLOAT_LOAD_SECONDS
+    print(f"\n## fidelity: bufferbloat: TCP cubic (iperf3, {load_seconds} s) and a ping every {BUFFERBLOAT_PING_INTERVAL_S:g} s "
+          f"through {BUFFERBLOAT_LINK.replace(', overhead: ethernet', ' (Ethernet framing)')} each way\n")
+    print(f"b-to-a (ACKs, ping replies): queue {BUFFERBLOAT_REVERSE_QUEUE}; a-to-b: each case's queue; seed {args.seed}. "
+          f"The ping runs from 1 s into the transfer to 1 s before its end; the baseline pings an idle link for "
+          f"{BUFFERBLOAT_BASELINE_SECONDS} s.\n")
+    header = ["case", "ping RTT p50 (ms)", "ping RTT p99 (ms)", "pings lost", "TCP goodput (Mbit/s, iperf3 receiver)",
+              "TCP retransmits", "a-to-b drops: queue / aqm_drop", "a-to-b sojourn p50 (ms)", "a-to-b delay p50 (ms, release - arrival)"]
+    rows, results = [], []
+    baseline = bufferbloat_case(os.path.join(work, "baseline"), BUFFERBLOAT_CASES[0][1], args.seed, 0)
+    rows.append(bufferbloat_row("baseline: no load", baseline))
+    results.append(("baseline: no load", baseline))
+    for name, forward_queue, plugin in BUFFERBLOAT_CASES:
+        label = f"{name}: queue: {forward_queue}"
+        if plugin and not os.path.exists(os.path.join(BUILD, "plugins", f"lkm_queue_{plugin}.so")):
+            rows.append(table_row([label, f"not available: {plugin} is not built yet"] + [""] * (len(header) - 2)))
+            continue
+        slug = name.lower().replace(" ", "-")
+        r = bufferbloat_case(os.path.join(work, slug), forward_queue, args.seed, load_seconds)
+        rows.append(bufferbloat_row(label, r))
+        results.append((name, r))
+        if r.get("error"):
+            print(f"{name}: {r['error']}")
+        if r.get("congestion") not in (None, "cubic"):
+            print(f"{name}: iperf3's sender used {r['congestion']}, not cubic")
+    print(table_row(header))
+    print(table_row(["---"] * len(header)))
+    for row in rows:
+        print(row)
+    paths = bufferbloat_plots(work, results)
+    print("\nplots: " + ", ".join(paths))
+    print(f"files: {work} (per case: linkem.yaml, linkem.log, stats.json, ping.txt, iperf3-*.json)")
+
+
 def internal(args):
     """Lateness on net_null ports at 1 Mpps, beside the host's own floor."""
     work = os.path.join(args.out, "internal")
@@ -724,7 +912,7 @@ def main():
     r.add_argument("--seconds", type=float, required=True)
     r.add_argument("--saturate-streams", type=int, default=1)
     run = sub.add_parser("run")
-    run.add_argument("scenario", choices=sorted(SCENARIOS) + ["internal", "all"])
+    run.add_argument("scenario", choices=sorted(SCENARIOS) + ["internal", "bufferbloat", "all"])
     run.add_argument("--out", default=os.path.join(BUILD, "fidelity"))
     run.add_argument("--seed", type=int, default=7)
     run.add_argument("--seconds", type=int, default=10, help="length of the internal scenario")
@@ -739,6 +927,8 @@ def main():
     for name in names:
         if name == "internal":
             internal(a)
+        elif name == "bufferbloat":
+            bufferbloat(a)
         elif SCENARIOS[name].get("per_flow"):
             perflow(name, a)
         else:

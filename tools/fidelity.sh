@@ -2,9 +2,9 @@
 # How faithful linkem is, measured from outside the process and inside it.
 #
 #   tools/fidelity.sh SCENARIO [--seed N] [--no-baseline] [--out DIR]
-#   SCENARIO: constant, jitter, bernoulli, gilbert, rate, trace, perflow, internal, or all
+#   SCENARIO: constant, jitter, bernoulli, gilbert, rate, trace, perflow, internal, bufferbloat, or all (all but bufferbloat)
 #
-# Each scenario but `internal` runs linkem between two network namespaces
+# Each scenario but `internal` and `bufferbloat` runs linkem between two network namespaces
 # (veth + net_af_packet), sends a paced UDP probe stream (and, for rate and
 # trace, a saturating stream), captures both ends with kernel timestamps,
 # and prints a table: one-way delay against the model's for the same packets
@@ -17,7 +17,11 @@
 # instance in linkem's stats, its rate, delay and losses against linkem-sim on
 # that flow's packets alone, and all flows together beside one link's rate.
 # `internal` measures lateness at 1 Mpps on net_null ports beside the host's
-# own floor (linkem-host-gaps). Needs root; see docs/ARCHITECTURE.md "Fidelity".
+# own floor (linkem-host-gaps). `bufferbloat` (about a minute, left out of
+# `all`) runs TCP cubic (iperf3) and a ping through 10 Mbit/s and 20 ms each
+# way, one linkem run per forward queue (tail drop, CoDel; FQ-CoDel when it is
+# built), and prints the ping's RTT under load, the goodput and linkem's drops.
+# Needs root; see docs/ARCHITECTURE.md "Fidelity".
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
