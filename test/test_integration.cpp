@@ -608,6 +608,28 @@ TEST_CASE("a per-flow template's aggregate is one bottleneck in front of every f
     CHECK(all_balanced(j));
 }
 
+// n ECT(0) UDP frames (the IPv4 TOS byte's ECN field set to 2).
+std::vector<std::vector<uint8_t>> ect0_frames(size_t n) {
+    std::vector<std::vector<uint8_t>> frames(n, ipv4_frame(17, 9000));
+    for (auto &f : frames) f[15] = 0x02;
+    return frames;
+}
+
+// The ECN field of captured IPv4 frames: how many carry CE and how many ECT(0).
+struct EcnOnWire {
+    uint64_t frames = 0, ce = 0, ect0 = 0;
+};
+EcnOnWire ecn_on_wire(const std::vector<std::string> &wire) {
+    EcnOnWire e;
+    for (const std::string &f : wire) {
+        ++e.frames;
+        if (f.size() <= 15) continue;
+        e.ce += (f[15] & 3) == 3 ? 1 : 0;
+        e.ect0 += (f[15] & 3) == 2 ? 1 : 0;
+    }
+    return e;
+}
+
 TEST_CASE("ecn: past a full queue ECN-capable packets are marked CE instead of dropped, up to twice the limit", "[eal][mangle]") {
     if (!have_root()) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;
@@ -615,9 +637,7 @@ TEST_CASE("ecn: past a full queue ECN-capable packets are marked CE instead of d
     // 300 ECT(0) UDP frames at once into a 1 Mbit/s link with a 10-packet
     // queue: 10 queue normally, 10 more are admitted marked CE, the rest
     // (less what leaves while they arrive) are dropped.
-    std::vector<std::vector<uint8_t>> frames(300, ipv4_frame(17, 9000));
-    for (auto &f : frames) f[15] = 0x02;  // the IPv4 TOS byte: ECT(0)
-    write_pcap_frames(in, frames);
+    write_pcap_frames(in, ect0_frames(300));
     std::ofstream(config) << "ports:\n  a: {device: \"net_pcap0,rx_pcap=" << in.string() << "\"}\n"
                           << "  b: {device: \"net_pcap1,rx_pcap=" << in.string() << ",tx_pcap=" << out.string() << "\"}\n"
                           << "links:\n  - {name: ab, from: a, to: b, bandwidth: 1Mbit/s, queue: 10 packets, mangle: {ecn: true}}\n"
@@ -632,16 +652,10 @@ TEST_CASE("ecn: past a full queue ECN-capable packets are marked CE instead of d
     CHECK(marked <= 12);  // a packet or two may leave while the burst arrives
     CHECK(sent + drops(ab, "queue") == 300);
     // On the wire: exactly the marked ones carry CE, the others still ECT(0).
-    const std::vector<std::string> wire = pcap_frames(out);
-    REQUIRE(wire.size() == sent);
-    uint64_t ce = 0, ect0 = 0;
-    for (const std::string &f : wire) {
-        REQUIRE(f.size() > 15);
-        ce += (f[15] & 3) == 3 ? 1 : 0;
-        ect0 += (f[15] & 3) == 2 ? 1 : 0;
-    }
-    CHECK(ce == marked);
-    CHECK(ce + ect0 == sent);
+    const EcnOnWire wire = ecn_on_wire(pcap_frames(out));
+    CHECK(wire.frames == sent);
+    CHECK(wire.ce == marked);
+    CHECK(wire.ce + wire.ect0 == sent);
     CHECK(all_balanced(j));
 }
 
@@ -654,9 +668,7 @@ TEST_CASE("a queue discipline in linkem: held, decided at each start, marks CE o
     // 300 ECT(0) UDP frames at once into a 1 Mbit/s link whose discipline (the fixture sojourn_cap) marks what
     // waited more than 20 ms: of the 101 the hard limit lets in (one on the wire, 100 waiting), the first few tens
     // leave unmarked, the rest marked CE; the other 199 are overload (queue).
-    std::vector<std::vector<uint8_t>> frames(300, ipv4_frame(17, 9000));
-    for (auto &f : frames) f[15] = 0x02;  // the IPv4 TOS byte: ECT(0)
-    write_pcap_frames(in, frames);
+    write_pcap_frames(in, ect0_frames(300));
     std::ofstream(config) << "ports:\n  a: {device: \"net_pcap0,rx_pcap=" << in.string() << "\"}\n"
                           << "  b: {device: \"net_pcap1,rx_pcap=" << in.string() << ",tx_pcap=" << out.string() << "\"}\n"
                           << "links:\n  - {name: ab, from: a, to: b, bandwidth: 1Mbit/s, queue: {discipline: \"" << fixtures
@@ -676,16 +688,10 @@ TEST_CASE("a queue discipline in linkem: held, decided at each start, marks CE o
     CHECK(marked >= 1);
     CHECK(marked < sent);
     CHECK(ab.at("queue_discipline").at("sojourn_ns").at("count") == sent);
-    const std::vector<std::string> wire = pcap_frames(out);
-    REQUIRE(wire.size() == sent);
-    uint64_t ce = 0, ect0 = 0;
-    for (const std::string &f : wire) {
-        REQUIRE(f.size() > 15);
-        ce += (f[15] & 3) == 3 ? 1 : 0;
-        ect0 += (f[15] & 3) == 2 ? 1 : 0;
-    }
-    CHECK(ce == marked);
-    CHECK(ce + ect0 == sent);
+    const EcnOnWire wire = ecn_on_wire(pcap_frames(out));
+    CHECK(wire.frames == sent);
+    CHECK(wire.ce == marked);
+    CHECK(wire.ce + wire.ect0 == sent);
     CHECK(all_balanced(j));
 }
 
