@@ -47,6 +47,14 @@ inline void write_trace(const std::string &path, const std::vector<TraceRecord> 
     }
 }
 
+// count sequenced frames of len bytes, gap_ns apart from a fixed recorded
+// instant (2023-11-14), as a nanosecond pcap.
+inline void write_periodic_trace(const std::string &path, uint32_t count, uint64_t gap_ns, uint32_t len) {
+    std::vector<TraceRecord> records;
+    for (uint32_t i = 0; i < count; ++i) records.push_back({1'700'000'000'000'000'000ULL + i * gap_ns, sequenced_frame(i, len)});
+    write_trace(path, records, true);
+}
+
 // Every record of a nanosecond or microsecond pcap (as linkem-sim and net_pcap write).
 inline std::vector<TraceRecord> read_trace(const std::string &path) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);

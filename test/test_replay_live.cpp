@@ -26,9 +26,7 @@ TEST_CASE("a replayed trace through delay and loss: linkem and linkem-sim agree 
     if (geteuid() != 0) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;
     // 400 frames recorded 500 us apart (a 199.5 ms trace), twice, from 100 ms after the start.
-    std::vector<TraceRecord> trace;
-    for (uint32_t i = 0; i < 400; ++i) trace.push_back({1'700'000'000'000'000'000ULL + i * 500'000ULL, sequenced_frame(i, 100)});
-    write_trace((dir / "trace.pcap").string(), trace, true);
+    write_periodic_trace((dir / "trace.pcap").string(), 400, 500'000, 100);
     const std::string live_out = (dir / "live.pcap").string();
     const std::string config = dir.write(
         "replay.yaml",
@@ -118,9 +116,7 @@ TEST_CASE("a trace streamed through tiny chunks: linkem's fates are linkem-sim's
     if (geteuid() != 0) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;
     // 600 frames 300 us apart (about 80 KiB loaded), streamed through 4 chunks of 4 KiB (about 30 records each).
-    std::vector<TraceRecord> trace;
-    for (uint32_t i = 0; i < 600; ++i) trace.push_back({1'700'000'000'000'000'000ULL + i * 300'000ULL, sequenced_frame(i, 100)});
-    write_trace((dir / "trace.pcap").string(), trace, true);
+    write_periodic_trace((dir / "trace.pcap").string(), 600, 300'000, 100);
     const std::string live_out = (dir / "live.pcap").string();
     const auto config_with = [&](const std::string &name, const std::string &memory) {
         return dir.write(name, fmt::format("ports:\n  r: {{replay: trace.pcap, speed: 2, loop: 2, start: 100ms{}}}\n"

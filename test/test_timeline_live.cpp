@@ -29,9 +29,7 @@ TEST_CASE("a timeline from the first packet: linkem and linkem-sim give each pac
     if (geteuid() != 0) LINKEM_SKIP("needs root to start DPDK's EAL");
     TempDir dir;
     // 1000 frames of 100 bytes 1 ms apart, from 200 ms after the start.
-    std::vector<TraceRecord> trace;
-    for (uint32_t i = 0; i < 1000; ++i) trace.push_back({1'700'000'000'000'000'000ULL + i * 1'000'000ULL, sequenced_frame(i, 100)});
-    write_trace((dir / "trace.pcap").string(), trace, true);
+    write_periodic_trace((dir / "trace.pcap").string(), 1000, 1'000'000, 100);
     const std::string live_out = (dir / "live.pcap").string();
     // Steps 200+ ms apart; at 600 ms the bandwidth drops to 2 Mbit/s (400 us per frame, still under the 1 ms gap);
     // at 800 ms the delay falls back, so the packets after it are held behind the last 25 ms ones (order keep).

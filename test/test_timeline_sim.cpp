@@ -91,9 +91,7 @@ TEST_CASE("linkem-sim: a repeating timeline of delay and bandwidth steps gives e
 TEST_CASE("linkem-sim: a timeline from: first_packet counts from the first arrival, from: start from time 0", "[sim]") {
     TempDir dir;
     // A replay source: 200 frames 1 ms apart from 100 ms after the start.
-    std::vector<TraceRecord> trace;
-    for (uint32_t i = 0; i < 200; ++i) trace.push_back({1'700'000'000'000'000'000ULL + i * 1'000'000ULL, sequenced_frame(i, 100)});
-    write_trace((dir / "trace.pcap").string(), trace, true);
+    write_periodic_trace((dir / "trace.pcap").string(), 200, 1'000'000, 100);
     for (const std::string from : {"first_packet", "start"}) {
         const std::string config = dir.write("r.yaml",
                                              "ports:\n  r: {replay: trace.pcap, start: 100ms}\n  b: {device: net_null0}\n"
