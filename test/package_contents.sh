@@ -72,6 +72,7 @@ for doc in "$top"/docs/*.md "$top/README.md"; do expect "/usr/share/doc/linkem/$
 expect /usr/share/doc/linkem/copyright
 for config in "$top"/config/*.yaml; do expect "/usr/share/linkem/examples/$(basename "$config")"; done
 expect /usr/share/linkem/examples/sawtooth.c
+expect /usr/share/linkem/examples/sojourn_cap_aqm.c
 grep -q '^/usr/local' "$work/contents" && { echo "files under /usr/local"; ok=1; }
 grep -v '^/usr/' "$work/contents" | grep -v '^/$' | grep -q . && { echo "files outside /usr"; ok=1; }
 verdict "contents: executables, $(ls "$build_dir"/plugins/lkm_*.so | wc -l) plugins, header, .pc, 4 man pages, docs, examples, template, all under /usr" $ok

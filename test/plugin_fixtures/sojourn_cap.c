@@ -1,6 +1,7 @@
 /*
  * sojourn_cap: a queue discipline (LKM_KIND_QUEUE, plugin ABI 1.3) for
- * linkem's tests and the example of docs/PLUGINS.md "Queue disciplines".
+ * linkem's tests: docs/PLUGINS.md "Queue disciplines"' template,
+ * plugins/template/sojourn_cap_aqm.c, with what the tests need besides.
  *
  * It drops a packet at dequeue when its sojourn time (the time it waited in
  * the queue) exceeds `cap`; with `ecn: true` it returns MARK instead, and the
