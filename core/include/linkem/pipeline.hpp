@@ -64,9 +64,9 @@ struct LinkRuntime {
     LinkRuntime(std::string link_name, const LinkModelParams &params, uint64_t min_delay, const LinkExpectations &expectations)
         : name(std::move(link_name)),
           min_delay_ns(min_delay),
-          expected_(expectations),
           model(params),
-          release(expectations.lateness_tolerance_ns, params.overhead_bytes) {}
+          release(expectations.lateness_tolerance_ns, params.overhead_bytes),
+          expected_(expectations) {}
 
     const std::string name;
     // No packet is released sooner after its arrival. The egress reads it
