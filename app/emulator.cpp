@@ -253,12 +253,12 @@ class Emulator final : public ControlTarget {
     const std::vector<std::optional<ReplayPlan>> replay_plans_;  // by configured port: loaded or streamed
 
     // Runtime changes (docs/ARCHITECTURE.md "Runtime changes").
-    std::mutex control_mutex_;      // one request at a time; guards what follows
-    bool accepting_ = false;        // lcores running, not stopping
-    const PluginHost host_;         // makes the new model instances
-    uint64_t changes_made_ = 0;     // numbers the changes (their instances' random streams)
+    std::mutex control_mutex_;   // one request at a time; guards what follows
+    bool accepting_ = false;     // lcores running, not stopping
+    const PluginHost host_;      // makes the new model instances
+    uint64_t changes_made_ = 0;  // numbers the changes (their instances' random streams)
     static constexpr size_t kMaxListedChanges = 10'000;
-    Json changes_ = Json::array();    // each accepted change, for the run's JSON (the first kMaxListedChanges)
+    Json changes_ = Json::array();     // each accepted change, for the run's JSON (the first kMaxListedChanges)
     uint64_t changes_not_listed_ = 0;  // accepted after those
     // The timeline (docs/ARCHITECTURE.md "Runtime changes"): its next step, posted ahead of its instant.
     TimelineCursor timeline_;

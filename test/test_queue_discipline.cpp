@@ -334,9 +334,8 @@ TEST_CASE("a timeline step on a link with a discipline is refused at its positio
     REQUIRE_FALSE(loaded.errors.empty());
     CHECK_THAT(loaded.errors.front().to_string(),
                Catch::Contains("t.yaml:6:") && Catch::Contains("timeline[0].set.delay: link \"ab\" has a queue discipline"));
-    loaded = load_config_text(links + "timeline:\n  - {at: 1s, link: ba, set: {queue: {discipline: \"" + fixture_path() +
-                                  "\", cap: 5ms}}}\n",
-                              "t.yaml");
+    loaded = load_config_text(
+        links + "timeline:\n  - {at: 1s, link: ba, set: {queue: {discipline: \"" + fixture_path() + "\", cap: 5ms}}}\n", "t.yaml");
     REQUIRE_FALSE(loaded.errors.empty());
     CHECK_THAT(loaded.errors.front().to_string(), Catch::Contains("timeline[0].set.queue: link \"ba\" would get a queue discipline"));
 }

@@ -88,9 +88,11 @@ static uint32_t enqueue(void *state, const lkm_queue_pkt *pkt, const lkm_queue_s
 }
 
 #if defined(BROKEN_NO_DEQUEUE)
-__attribute__((unused)) /* the broken variant leaves it out of its descriptor */
+#define UNUSED_IN_THIS_VARIANT __attribute__((unused)) /* the broken variant leaves it out of its descriptor */
+#else
+#define UNUSED_IN_THIS_VARIANT
 #endif
-static uint32_t dequeue(void *state, const lkm_queue_pkt *pkt, const lkm_queue_state *q) {
+static UNUSED_IN_THIS_VARIANT uint32_t dequeue(void *state, const lkm_queue_pkt *pkt, const lkm_queue_state *q) {
     struct sojourn_cap_state *s = state;
     note(s, q);
     if (pkt == NULL) { /* the link found the queue empty: a busy period ended */

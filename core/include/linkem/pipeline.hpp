@@ -160,7 +160,7 @@ struct IngressRuntime {
     static constexpr uint64_t kNoArrival = UINT64_MAX;
     std::atomic<uint64_t> first_arrival_ns{kNoArrival};
     std::vector<LinkRuntime *> held_links;  // the links with a queue discipline this port's packets reach (advance_held)
-    uint64_t burst_serial = 0;  // counts the bursts admitted (per-flow recycling: FlowTemplate::last_burst)
+    uint64_t burst_serial = 0;              // counts the bursts admitted (per-flow recycling: FlowTemplate::last_burst)
     std::vector<PacketFields> fields = std::vector<PacketFields>(kMaxBurst);  // a burst's parsed headers (no allocation per burst)
 };
 
