@@ -140,7 +140,7 @@ def rules_config():
 
 
 def codel_config():
-    """(h): as (b), the link 10 Gbit/s (Ethernet framing: 14.88 Mpps) with codel: held, decided at transmission start."""
+    """(h): as (b), the link 10 Gbit/s (Ethernet framing: 14.2 Mpps of 64-byte frames) with codel: held, decided at transmission start."""
     model = (f"bandwidth: 10Gbit/s, overhead: ethernet, queue: {{discipline: codel, limit: 1000 packets, target: 20us, interval: 400us}}, "
              f"delay: {{plugin: normal, mean: 10ms, stddev: 1ms}}, loss: 1%, arena: {arena_packets(10, 1)} packets")
     return (f"ports:\n  a: {{device: \"net_null0,size=64\"}}\n  b: {{device: \"net_null1,size=64\"}}\n"
