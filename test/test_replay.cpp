@@ -5,6 +5,8 @@
 #include "linkem_process.hpp"
 #include "replay_trace.hpp"
 
+#include "config_errors.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -25,17 +27,6 @@ Config must_load(const std::string &text, const std::string &file = "t.yaml") {
     for (const auto &e : r.errors) UNSCOPED_INFO(e.to_string());
     REQUIRE(r.config);
     return *r.config;
-}
-
-void require_one_error(const std::string &text, int line, int column, const std::string &path, const std::string &message_part) {
-    LoadResult r = load_config_text(text, "t.yaml");
-    for (const auto &e : r.errors) UNSCOPED_INFO(e.to_string());
-    REQUIRE_FALSE(r.config);
-    REQUIRE(r.errors.size() == 1);
-    CHECK(r.errors[0].pos.line == line);
-    CHECK(r.errors[0].pos.column == column);
-    CHECK(r.errors[0].path == path);
-    CHECK_THAT(r.errors[0].message, Catch::Contains(message_part));
 }
 
 const Replay &replay_of(const Config &c) {

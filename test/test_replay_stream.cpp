@@ -10,6 +10,8 @@
 #include "linkem_process.hpp"
 #include "replay_trace.hpp"
 
+#include "config_errors.hpp"
+
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
@@ -35,15 +37,9 @@ Replay replay_of(const std::string &value, const std::string &file = "t.yaml") {
     return *r.config->ports[0].replay;
 }
 
-void require_one_error(const std::string &value, int line, int column, const std::string &path, const std::string &message_part) {
-    LoadResult r = load_config_text(with_port(value), "t.yaml");
-    for (const auto &e : r.errors) UNSCOPED_INFO(e.to_string());
-    REQUIRE_FALSE(r.config);
-    REQUIRE(r.errors.size() == 1);
-    CHECK(r.errors[0].pos.line == line);
-    CHECK(r.errors[0].pos.column == column);
-    CHECK(r.errors[0].path == path);
-    CHECK_THAT(r.errors[0].message, Catch::Contains(message_part));
+// The one error a replay port's value gives.
+void require_one_port_error(const std::string &value, int line, int column, const std::string &path, const std::string &message_part) {
+    require_one_error(with_port(value), line, column, path, message_part);
 }
 
 // n frames of 100 to 163 bytes (varying, so strides differ), 250 us apart plus i ns.
@@ -255,15 +251,15 @@ TEST_CASE("a replay port's memory and chunk keys: loaded, printed back, errors p
     CHECK(printed.config->ports[0].replay->chunk_bytes == 65536);
 
     // `  r: {replay: t.pcap, memory: VALUE}`: the value at column 31; chunk's at 30.
-    require_one_error("{replay: t.pcap, memory: lots}", 2, 31, "ports.r.memory", "lots");
-    require_one_error("{replay: t.pcap, memory: 2TiB}", 2, 31, "ports.r.memory", "out of range (up to 1TiB)");
-    require_one_error("{replay: t.pcap, memory: 1MiB}", 2, 31, "ports.r.memory",
-                      "1MiB holds fewer than two chunks of 1MiB (a trace larger than memory streams through at least two");
-    require_one_error("{replay: t.pcap, chunk: 1KiB}", 2, 30, "ports.r.chunk",
-                      "1KiB is out of range (4KiB to 1GiB, a multiple of 64 bytes)");
-    require_one_error("{replay: t.pcap, chunk: 5000B}", 2, 30, "ports.r.chunk", "a multiple of 64 bytes");
-    require_one_error("{device: net_null0, memory: 1GiB}", 2, 26, "ports.r.memory",
-                      "\"memory\" belongs to a replay source, which this port is not (example: {replay: trace.pcap, memory: 256MiB})");
+    require_one_port_error("{replay: t.pcap, memory: lots}", 2, 31, "ports.r.memory", "lots");
+    require_one_port_error("{replay: t.pcap, memory: 2TiB}", 2, 31, "ports.r.memory", "out of range (up to 1TiB)");
+    require_one_port_error("{replay: t.pcap, memory: 1MiB}", 2, 31, "ports.r.memory",
+                           "1MiB holds fewer than two chunks of 1MiB (a trace larger than memory streams through at least two");
+    require_one_port_error("{replay: t.pcap, chunk: 1KiB}", 2, 30, "ports.r.chunk",
+                           "1KiB is out of range (4KiB to 1GiB, a multiple of 64 bytes)");
+    require_one_port_error("{replay: t.pcap, chunk: 5000B}", 2, 30, "ports.r.chunk", "a multiple of 64 bytes");
+    require_one_port_error("{device: net_null0, memory: 1GiB}", 2, 26, "ports.r.memory",
+                           "\"memory\" belongs to a replay source, which this port is not (example: {replay: trace.pcap, memory: 256MiB})");
 }
 
 TEST_CASE("the memory budget counts a replay's trace or ring, and refuses one that does not fit", "[unit][memory][replay]") {

@@ -33,6 +33,8 @@ struct TestFrames {
     uint64_t arrival_ns(uint16_t i) const { return arrivals[i]; }
 };
 
+std::vector<uint64_t> arrivals();  // every 10 us from kT0 (below)
+
 struct Run {
     explicit Run(const std::string &link_fields) {
         LoadResult loaded = load_config_text(
@@ -65,6 +67,20 @@ struct Run {
         errors->insert(errors->end(), candidate.errors.begin(), candidate.errors.end());
         if (!candidate.config) return std::nullopt;
         return prepare_change(*pipeline, plans, std::move(candidate), 1, ++changes, host, kSetFileName, errors);
+    }
+    // Every packet of arrivals() admitted in bursts of 8, a change of `assignments` taking effect at packet
+    // `first_changed` (a burst's first arrival), and committed.
+    void change_at(const std::vector<std::string> &assignments, size_t first_changed) {
+        const std::vector<uint64_t> at = arrivals();
+        std::vector<ConfigError> errors;
+        std::optional<PreparedChange> change = prepare(assignments, &errors);
+        for (const auto &e : errors) UNSCOPED_INFO(e.to_string());
+        REQUIRE(change);
+        admit(at, 0, first_changed, 8);
+        REQUIRE(post_change(*change, at[first_changed]));
+        admit(at, first_changed, at.size(), 8);
+        REQUIRE(change_taken(*change));
+        commit_change(*change, plans, config);
     }
     std::vector<uint64_t> releases() {
         std::vector<uint64_t> out;
@@ -215,16 +231,7 @@ TEST_CASE("linkem.carry: a restated loss model continues its random stream", "[u
 
 TEST_CASE("runtime change: the summary's expected loss weights each era's stated loss by the packets judged under it", "[unit]") {
     Run run("delay: 1ms, loss: 2%");
-    const std::vector<uint64_t> at = arrivals();
-    std::vector<ConfigError> errors;
-    std::optional<PreparedChange> change = run.prepare({"loss=10%"}, &errors);
-    for (const auto &e : errors) UNSCOPED_INFO(e.to_string());
-    REQUIRE(change);
-    run.admit(at, 0, 96, 8);
-    REQUIRE(post_change(*change, at[96]));  // a burst's first arrival: the change takes effect at packet 96
-    run.admit(at, 96, kPackets, 8);
-    REQUIRE(change_taken(*change));
-    commit_change(*change, run.plans, run.config);
+    run.change_at({"loss=10%"}, 96);
 
     LinkRuntime *link = run.pipeline->config_link(0);
     const LinkExpectations expected = link->expectations();
@@ -246,15 +253,7 @@ TEST_CASE("runtime change: the rate while backlogged stays the link's across a c
     // 200 packets back to back on 100 Mbit/s; the delay goes from 10 to 30 ms at packet 80. Fed to the tx side's
     // tracker in release order, sent on time: the pair across the change (releases 20 ms further apart) is left out.
     Run run("bandwidth: 100Mbit/s, delay: 10ms, queue: 1000 packets, arena: 64K packets");
-    const std::vector<uint64_t> at = arrivals();
-    std::vector<ConfigError> errors;
-    std::optional<PreparedChange> change = run.prepare({"delay=30ms"}, &errors);
-    REQUIRE(change);
-    run.admit(at, 0, 80, 8);
-    REQUIRE(post_change(*change, at[80]));
-    run.admit(at, 80, kPackets, 8);
-    REQUIRE(change_taken(*change));
-    commit_change(*change, run.plans, run.config);
+    run.change_at({"delay=30ms"}, 80);
 
     LinkRuntime *link = run.pipeline->config_link(0);
     REQUIRE(link != nullptr);
