@@ -313,6 +313,7 @@ class Loader {
     std::optional<ModelSpec> load_model(const Entry &e, const std::string &path, const struct ModelKind &kind);
     std::optional<QueueLimit> load_queue(const Entry &e, const std::string &path);
     void load_discipline(const Entry &e, const std::string &path, Link &link);
+    void load_queue_classes(const Entry &e, const std::string &path, QueueSchedulerSpec &scheduler);
     bool load_param(const std::string &key, const Entry &f, const std::string &param_path, const std::string &path, ModelSpec &spec);
     void load_overhead(const Entry &e, const std::string &path, Link &link);
     void check_links(const Config &c, const std::vector<size_t> &yaml_index);
@@ -741,21 +742,58 @@ bool Loader::load_param(const std::string &key, const Entry &f, const std::strin
     return ok;
 }
 
-// queue: {discipline: NAME, limit: ..., ecn: true|false, ...the discipline's parameters}
+// queue: {discipline: NAME, limit: ..., ecn: true|false, ...the discipline's parameters}, with a
+// scheduler: {scheduler: fq|drr, flows: N, quantum: SIZE, classes: [...], ...} or {discipline: fq_codel, ...}.
 void Loader::load_discipline(const Entry &e, const std::string &path, Link &link) {
     ModelSpec spec;
     spec.path = path;
     spec.pos = pos_of(e.value);
     std::vector<std::string> order;
     const auto fields = entries(e.value, path, nullptr, &order);
+    std::optional<QueueSchedulerSpec> scheduler;
+    const auto want_scheduler = [&]() -> QueueSchedulerSpec & {
+        if (!scheduler) {
+            scheduler.emplace();
+            scheduler->pos = pos_of(e.value);
+        }
+        return *scheduler;
+    };
+    bool limit_given = false;
+    std::optional<std::string> kind_text;
     for (const std::string &key : order) {
         const Entry &f = fields.at(key);
         const std::string p = child(path, key);
         if (key == "discipline") {
-            const auto name = scalar(f, p, "a queue discipline such as codel, pie or red, or a path such as \"./my_aqm.so\"");
+            const auto name =
+                scalar(f, p, "a queue discipline such as codel, pie, red or fq_codel, or a path such as \"./my_aqm.so\"");
             if (name && name->empty()) error(f.value, p, "the discipline's name is empty");
-            if (name && !name->empty()) spec.plugin = *name;
+            if (name && *name == "fq_codel") {  // FQ-CoDel (RFC 8290): fair queueing over flows, CoDel in each
+                want_scheduler().fq_codel = true;
+                spec.plugin = "codel";
+            } else if (name && !name->empty()) {
+                spec.plugin = *name;
+            }
+        } else if (key == "scheduler") {
+            kind_text = scalar(f, p, "fq (a queue per flow) or drr (a queue per class, by weight)");
+            if (kind_text && *kind_text != "fq" && *kind_text != "drr")
+                error(f.value, p,
+                      fmt::format("\"{}\" is not a scheduler: fq (a queue per flow, as FQ-CoDel) or drr (classes chosen by "
+                                  "match:, served by weight)",
+                                  *kind_text));
+            if (kind_text) want_scheduler().kind = *kind_text == "drr" ? QueueSchedulerSpec::Kind::kDrr : QueueSchedulerSpec::Kind::kFq;
+        } else if (key == "flows") {
+            if (auto n = whole_number(f, p, 1, QueueSchedulerSpec::kMaxFlows)) want_scheduler().flows = static_cast<uint32_t>(*n);
+        } else if (key == "quantum") {
+            if (auto size = unit_value<ByteSize>(f, p, "a size such as 1514B")) {
+                if (size->bytes < 64 || size->bytes > (1u << 20))
+                    error(f.value, p, fmt::format("{} is out of range (64B to 1MiB)", size->to_string()));
+                else
+                    want_scheduler().quantum_bytes = size->bytes;
+            }
+        } else if (key == "classes") {
+            load_queue_classes(f, p, want_scheduler());
         } else if (key == "limit") {
+            limit_given = true;
             if (auto q = load_queue(f, p)) link.queue = *q;
         } else if (key == "packets" || key == "bytes") {
             error(f.key, p,
@@ -773,7 +811,61 @@ void Loader::load_discipline(const Entry &e, const std::string &path, Link &link
             load_param(key, f, p, path, spec);
         }
     }
+    if (scheduler) {
+        const bool drr = scheduler->kind == QueueSchedulerSpec::Kind::kDrr;
+        if (scheduler->fq_codel && kind_text && drr)
+            error(fields.at("scheduler").value, child(path, "scheduler"), "fq_codel is fair queueing over flows: leave out scheduler: drr");
+        if (drr && scheduler->classes.empty())
+            error(e.value, path, "scheduler: drr needs classes: (for example classes: [{match: {proto: tcp}, weight: 3}, {weight: 1}])");
+        if (!drr && !scheduler->classes.empty())
+            error(fields.at("classes").key, child(path, "classes"), "classes: go with scheduler: drr (fq makes a queue per flow)");
+        if (drr && fields.count("flows") != 0)
+            error(fields.at("flows").key, child(path, "flows"), "flows: goes with scheduler: fq (drr makes a queue per class)");
+        if (!limit_given) link.queue = {drr ? kDefaultQueuePackets : QueueSchedulerSpec::kDefaultFqLimitPackets, std::nullopt};
+        link.scheduler = std::move(scheduler);
+    } else if (spec.plugin.empty() && fields.count("discipline") == 0) {
+        error(e.value, path, "give discipline: (codel, pie, red, fq_codel or a plugin) or scheduler: (fq or drr)");
+    }
     if (!spec.plugin.empty()) link.discipline = std::move(spec);
+}
+
+// classes: [{name: NAME, match: {...}, weight: N}, ...] of a drr scheduler.
+void Loader::load_queue_classes(const Entry &e, const std::string &path, QueueSchedulerSpec &scheduler) {
+    if (!e.value.IsSequence() || e.value.size() == 0) {
+        error(e.value.IsNull() ? e.key : e.value, path,
+              "expected a list of classes such as [{match: {proto: tcp}, weight: 3}, {weight: 1}]");
+        return;
+    }
+    static const std::vector<std::string> kClassKeys = {"name", "match", "weight"};
+    static const Config kNoPorts;
+    for (size_t i = 0; i < e.value.size(); ++i) {
+        const std::string p = fmt::format("{}[{}]", path, i);
+        const Entry item{e.value[i], e.value[i]};
+        if (!item.value.IsMap()) {
+            error(item.value, p, fmt::format("expected a class such as {{match: {{proto: udp}}, weight: 1}}, got {}", describe(item.value)));
+            continue;
+        }
+        QueueClass c;
+        c.name = fmt::format("class {}", i);
+        const auto fields = entries(item.value, p, &kClassKeys, nullptr);
+        if (auto it = fields.find("name"); it != fields.end())
+            if (auto name = scalar(it->second, child(p, "name"), "a name")) c.name = *name;
+        if (auto it = fields.find("weight"); it != fields.end())
+            if (auto w = whole_number(it->second, child(p, "weight"), 1, 1000)) c.weight = static_cast<uint32_t>(*w);
+        if (auto it = fields.find("match"); it != fields.end()) {
+            if (it->second.value.IsMap() && it->second.value["port"]) {
+                error(it->second.value["port"], child(child(p, "match"), "port"),
+                      "a class cannot match the arrival port: the link has one (match other header fields)");
+            } else {
+                Rule holder;
+                if (load_match(it->second, child(p, "match"), kNoPorts, holder)) {
+                    c.match = holder.match;
+                    c.match_text = std::move(holder.match_text);
+                }
+            }
+        }
+        scheduler.classes.push_back(std::move(c));
+    }
 }
 
 std::optional<QueueLimit> Loader::load_queue(const Entry &e, const std::string &path) {
@@ -928,7 +1020,7 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
         link.bandwidth = load_model(it->second, child(path, "bandwidth"), kBandwidthKind);
     if (auto it = fields.find("overhead"); it != fields.end()) load_overhead(it->second, child(path, "overhead"), link);
     if (auto it = fields.find("queue"); it != fields.end()) {
-        if (it->second.value.IsMap() && it->second.value["discipline"])
+        if (it->second.value.IsMap() && (it->second.value["discipline"] || it->second.value["scheduler"]))
             load_discipline(it->second, child(path, "queue"), link);
         else if (auto q = load_queue(it->second, child(path, "queue")))
             link.queue = *q;
@@ -966,9 +1058,10 @@ std::optional<Link> Loader::load_link(const YAML::Node &node, const std::string 
         load_mangle(it->second, child(path, "mangle"), link);
     }
     if (auto it = fields.find("per_flow"); it != fields.end()) load_per_flow(it->second, child(path, "per_flow"), link);
-    if (link.discipline) {  // what a discipline cannot go with (yet)
-        const std::string at = child(child(path, "queue"), "discipline");
-        const YAML::Node where = fields.at("queue").value["discipline"];
+    if (link.holds_queue()) {  // what a discipline cannot go with (yet)
+        const bool named = static_cast<bool>(fields.at("queue").value["discipline"]);
+        const std::string at = child(child(path, "queue"), named ? "discipline" : "scheduler");
+        const YAML::Node where = fields.at("queue").value[named ? "discipline" : "scheduler"];
         if (!link.bandwidth)
             error(where, at,
                   "a queue discipline needs a bandwidth limit: without one no queue forms (add bandwidth:, for example bandwidth: "
@@ -1532,7 +1625,7 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
         else if (running.per_flow)
             error(f.key, child(set_path, k),
                   fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet", running.name));
-        else if (running.discipline)
+        else if (running.holds_queue())
             error(f.key, child(set_path, k),
                   fmt::format("link \"{}\" has a queue discipline: its keys cannot change while linkem runs yet", running.name));
     }
@@ -1545,7 +1638,7 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
     for (const std::string &k : order) merged.force_insert(keys.at(k).key, keys.at(k).value);
     std::optional<Link> changed = load_link(merged, set_path);
     if (!changed) return std::nullopt;
-    if (auto it = keys.find("queue"); it != keys.end() && changed->discipline)
+    if (auto it = keys.find("queue"); it != keys.end() && changed->holds_queue())
         error(it->second.value, child(set_path, "queue"),
               fmt::format("link \"{}\" would get a queue discipline: that cannot happen while linkem runs yet", running.name));
     if (auto it = keys.find("mangle"); it != keys.end()) {
@@ -1898,12 +1991,12 @@ void diff_link(const Config &running, const Config &candidate, size_t i, const s
                               fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet (restart "
                                           "linkem with the new configuration)",
                                           a.name)});
-        else if (a.discipline || b.discipline)
+        else if (a.holds_queue() || b.holds_queue())
             errors.push_back({file, where(key), path,
                               fmt::format("link \"{}\" {} a queue discipline: its keys cannot change while linkem runs yet (the held "
                                           "queue and the discipline's state are not carried over; restart linkem with the new "
                                           "configuration)",
-                                          a.name, a.discipline ? "has" : "would get")});
+                                          a.name, a.holds_queue() ? "has" : "would get")});
         else if (key == "mangle" && a.mangle.ecn != b.mangle.ecn)
             errors.push_back({file, where(key), path + ".ecn",
                               fmt::format("ecn cannot change while linkem runs (it decides which frames the ingress parses; it is {})",

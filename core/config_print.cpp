@@ -4,6 +4,7 @@
 #include "linkem/config_change.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -138,12 +139,34 @@ std::vector<std::pair<std::string, std::string>> link_yaml_fields(const Link &l)
     if (!l.to.empty()) fields.emplace_back("to", scalar(l.to));
     if (l.bandwidth) fields.emplace_back("bandwidth", model(*l.bandwidth));
     fields.emplace_back("overhead", l.overhead_name.empty() ? fmt::format("{}", l.overhead_bytes) : l.overhead_name);
-    if (l.discipline) {                           // {discipline: NAME, limit: ..., its parameters (ecn among them)}
-        std::string text = model(*l.discipline);  // "{plugin: NAME, ...}"
-        text.replace(1, 6, "discipline");
-        text.insert(1 + std::string("discipline: ").size() + scalar(l.discipline->plugin).size(),
-                    fmt::format(", limit: {}", queue(l.queue)));
-        fields.emplace_back("queue", text);
+    if (l.holds_queue()) {  // {discipline: NAME, limit: ..., the scheduler's keys, the discipline's parameters (ecn among them)}
+        std::vector<std::string> parts;
+        const QueueSchedulerSpec *s = l.scheduler ? &*l.scheduler : nullptr;
+        if (s != nullptr && s->fq_codel)
+            parts.push_back("discipline: fq_codel");
+        else if (l.discipline)
+            parts.push_back(fmt::format("discipline: {}", scalar(l.discipline->plugin)));
+        parts.push_back(fmt::format("limit: {}", queue(l.queue)));
+        if (s != nullptr) {
+            const bool drr = s->kind == QueueSchedulerSpec::Kind::kDrr;
+            if (!s->fq_codel) parts.push_back(fmt::format("scheduler: {}", drr ? "drr" : "fq"));
+            if (!drr) parts.push_back(fmt::format("flows: {}", s->flows));
+            parts.push_back(fmt::format("quantum: {}", ByteSize{s->quantum_bytes}.to_string()));
+            std::vector<std::string> classes;
+            for (const QueueClass &c : s->classes) {
+                std::vector<std::string> match;
+                for (const auto &[key, value] : c.match_text) match.push_back(fmt::format("{}: {}", key, scalar(value)));
+                classes.push_back(fmt::format("{{name: {}, {}weight: {}}}", scalar(c.name),
+                                              match.empty() ? "" : fmt::format("match: {{{}}}, ", fmt::join(match, ", ")), c.weight));
+            }
+            if (drr) parts.push_back(fmt::format("classes: [{}]", fmt::join(classes, ", ")));
+        }
+        if (l.discipline) {
+            const std::string params = model(*l.discipline);  // "{plugin: NAME, ...}"
+            const size_t comma = params.find(", ");
+            if (comma != std::string::npos) parts.push_back(params.substr(comma + 2, params.size() - comma - 3));
+        }
+        fields.emplace_back("queue", fmt::format("{{{}}}", fmt::join(parts, ", ")));
     } else {
         fields.emplace_back("queue", queue(l.queue));
     }

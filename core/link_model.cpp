@@ -48,6 +48,7 @@ constexpr uint64_t kMinEthernetFrame = 60;        // without FCS: shorter frames
 constexpr uint64_t kEthernetFraming = 24;         // preamble, SFD, FCS, inter-frame gap
 constexpr uint64_t kMinFrame = 14;                // an Ethernet header: no frame is shorter
 constexpr uint64_t kMaxQueueSlots = 16ULL << 20;  // 256 MiB of slots at most; beyond, a full ring drops as queue
+__extension__ using u128 = unsigned __int128;
 constexpr uint64_t kDefaultHeldSlots = 1000;      // a discipline's held queue when no limit is given (the loader always gives one)
 
 }  // namespace
@@ -84,17 +85,49 @@ LinkModel::LinkModel(const LinkModelParams &params) : p_(params) {
         held_.held_delivered_delay_ns = std::make_unique<Histogram>();
     }
     slots_.resize(queue_slots_for(p_));
-    if (p_.queue) {
-        hq_.resize(held_slots_for(p_));
+    if (const uint64_t records = held_slots_for(p_); records != 0) {
+        pool_.resize(records);
+        forget_held();
+        const uint32_t n = p_.scheduler.queues != 0 ? p_.scheduler.queues : 1;
+        queues_.resize(n);
+        for (uint32_t i = 0; i < n; ++i) {
+            SubQueue &q = queues_[i];
+            if (p_.scheduler.queues == 0) {  // one FIFO queue: DRR never rotates it
+                q.quantum = UINT32_MAX >> 1;
+                q.discipline = p_.queue;
+            } else {
+                q.quantum = p_.scheduler.quantum_bytes.at(i);
+                if (!p_.scheduler.disciplines.empty()) q.discipline = p_.scheduler.disciplines.at(i);
+            }
+        }
         aqm_.sojourn_ns = std::make_unique<Histogram>();
+        if (p_.scheduler.queues != 0) {
+            aqm_.queues = std::make_unique<QueueDisciplineStats::Queue[]>(n);
+            aqm_.queue_count = n;
+        }
     }
 }
 
 uint64_t LinkModel::held_slots_for(const LinkModelParams &p) {
-    if (!p.queue || !p.bandwidth) return 0;
+    if ((!p.queue && p.scheduler.queues == 0) || !p.bandwidth) return 0;
     uint64_t slots = p.queue_limit_packets != 0 ? p.queue_limit_packets : UINT64_MAX;
     if (p.queue_limit_bytes != 0) slots = std::min(slots, p.queue_limit_bytes / min_wire_bytes(p.overhead_bytes) + 1);
-    return std::min(slots == UINT64_MAX ? kDefaultHeldSlots : slots, kMaxQueueSlots);
+    slots = std::min(slots == UINT64_MAX ? kDefaultHeldSlots : slots, kMaxQueueSlots);
+    return p.scheduler.queues != 0 ? slots + 1 : slots;
+}
+
+void LinkModel::forget_held() {
+    for (uint32_t i = 0; i < pool_.size(); ++i) pool_[i].next = i + 1 == pool_.size() ? kNil : i + 1;
+    free_head_ = pool_.empty() ? kNil : 0;
+    for (SubQueue &q : queues_) {
+        q.head = q.tail = kNil;
+        q.packets = q.bytes = 0;
+        q.next_active = kNil;
+        q.list = kIdle;
+    }
+    new_list_ = old_list_ = {};
+    evicted_count_ = 0;
+    held_count_ = held_bytes_ = 0;
 }
 
 void LinkModel::keep_order_histograms() {
@@ -132,10 +165,11 @@ void LinkModel::reset() {
     head_ = 0;
     count_ = 0;
     queued_bytes_ = 0;
-    held_head_ = held_count_ = held_bytes_ = 0;
-    busy_ = false;
+    if (!pool_.empty()) forget_held();
     for (const ModelRef *m : {&p_.bandwidth, &p_.loss, &p_.delay, &p_.queue})
         if (m->reset != nullptr) m->reset(m->state);
+    for (const ModelRef &m : p_.scheduler.disciplines)
+        if (m.reset != nullptr) m.reset(m.state);
 }
 
 std::optional<ModelError> LinkModel::first_model_error() const {
@@ -301,33 +335,161 @@ void LinkModel::release(lkm_pkt *admitted, uint32_t *tags, uint32_t *index, bool
     }
 }
 
+void LinkModel::push_active(ActiveList &list, uint32_t q, uint8_t which) {
+    queues_[q].next_active = kNil;
+    queues_[q].list = which;
+    if (list.tail == kNil)
+        list.head = q;
+    else
+        queues_[list.tail].next_active = q;
+    list.tail = q;
+}
+
+uint32_t LinkModel::pop_active(ActiveList &list) {
+    const uint32_t q = list.head;
+    list.head = queues_[q].next_active;
+    if (list.head == kNil) list.tail = kNil;
+    queues_[q].list = kIdle;
+    return q;
+}
+
+// Deficit round robin (RFC 8290 4.2, which ns-3's FqCoDelQueueDisc follows):
+// the queue whose head goes next at now_ns, or kNil when no queue holds a
+// packet. The new list first: a queue whose deficit is spent gets a quantum
+// more and goes to the end of the old list. A queue found empty is given its
+// discipline's dequeue(NULL) and goes from the new list to the end of the
+// old one, or from the old list out of the lists.
+uint32_t LinkModel::next_queue(uint64_t now_ns) {
+    for (;;) {
+        bool from_new = false;
+        while (new_list_.head != kNil && queues_[new_list_.head].deficit <= 0) {
+            const uint32_t q = pop_active(new_list_);
+            queues_[q].deficit += queues_[q].quantum;
+            push_active(old_list_, q, kOldList);
+        }
+        uint32_t q = new_list_.head;
+        if (q != kNil) {
+            from_new = true;
+        } else {
+            while (old_list_.head != kNil && queues_[old_list_.head].deficit <= 0) {
+                const uint32_t spent = pop_active(old_list_);
+                queues_[spent].deficit += queues_[spent].quantum;
+                push_active(old_list_, spent, kOldList);
+            }
+            q = old_list_.head;
+            if (q == kNil) return kNil;
+        }
+        SubQueue &sq = queues_[q];
+        if (sq.packets != 0) return q;
+        if (sq.discipline) {
+            const lkm_queue_state empty{now_ns, 0, 0, p_.link_rate_bps};
+            sq.discipline.model->dequeue(sq.discipline.state, nullptr, &empty);
+        }
+        pop_active(from_new ? new_list_ : old_list_);
+        if (from_new) push_active(old_list_, q, kOldList);
+    }
+}
+
+// An overload (scheduler): drop from the head of the fattest queue until half
+// of its bytes are gone, at most drop_batch packets (RFC 8290 4.1).
+void LinkModel::drop_from_fattest() {
+    uint32_t fattest = 0;
+    for (uint32_t i = 1; i < queues_.size(); ++i) {  // bytes / quantum, compared without dividing
+        if (u128{queues_[i].bytes} * queues_[fattest].quantum > u128{queues_[fattest].bytes} * queues_[i].quantum) fattest = i;
+    }
+    SubQueue &q = queues_[fattest];
+    const uint64_t threshold = q.bytes / 2;
+    uint64_t dropped_bytes = 0;
+    uint32_t count = 0;
+    do {
+        const uint32_t at = q.head;
+        HeldPacket &h = pool_[at];
+        q.head = h.next;
+        if (q.head == kNil) q.tail = kNil;
+        --q.packets;
+        q.bytes -= h.wire_bytes;
+        --held_count_;
+        held_bytes_ -= h.wire_bytes;
+        dropped_bytes += h.wire_bytes;
+        evicted_[evicted_count_++] = at;
+    } while (++count < p_.scheduler.drop_batch && dropped_bytes < threshold && q.packets != 0 && evicted_count_ < kMaxBurst);
+    aqm_.overload_drops.store(aqm_.overload_drops.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+    auto &figures = aqm_.queues[fattest].overload_drops;
+    figures.store(figures.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+}
+
+// A discipline's verdict on p: PASS (fate kForward), MARK on an ECN-capable
+// packet (kForward, returns MARK), else a drop (kDropAqmDrop; MARK on one
+// that is not ECN-capable is counted in mark_drops) or a model error.
+uint32_t LinkModel::verdict_of(uint32_t verdict, const HeldPacket &p, const ModelRef &by, uint64_t now_ns, Fate *fate) {
+    *fate = Fate::kForward;
+    if (verdict == LKM_QUEUE_PASS || (verdict == LKM_QUEUE_MARK && p.ecn_capable)) return verdict;
+    if (verdict != LKM_QUEUE_DROP && verdict != LKM_QUEUE_MARK) [[unlikely]] {
+        record_model_error(ModelError::What::kQueueVerdict, LKM_KIND_QUEUE, by, verdict, now_ns);
+        *fate = Fate::kDropModelError;
+        return verdict;
+    }
+    if (verdict == LKM_QUEUE_MARK) aqm_.mark_drops.store(aqm_.mark_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    *fate = Fate::kDropAqmDrop;
+    return verdict;
+}
+
 Fate LinkModel::hold(const PacketIn &p, uint64_t handle) {
+    const bool scheduled = p_.scheduler.queues != 0;
     const uint32_t wire = wire_length(p.len_bytes, p_.overhead_bytes);
-    const bool over_packets = p_.queue_limit_packets != 0 && held_count_ + 1 > p_.queue_limit_packets;
-    const bool over_bytes = p_.queue_limit_bytes != 0 && held_bytes_ + wire > p_.queue_limit_bytes;
-    if (over_packets || over_bytes || held_count_ == hq_.size()) return Fate::kDropQueue;  // overload: no discipline call
+    const uint32_t qi = scheduled ? std::min(p.queue, p_.scheduler.queues - 1) : 0;
+    if (!scheduled) {  // one FIFO queue: over the hard limits, refused without a discipline call
+        const bool over_packets = p_.queue_limit_packets != 0 && held_count_ + 1 > p_.queue_limit_packets;
+        const bool over_bytes = p_.queue_limit_bytes != 0 && held_bytes_ + wire > p_.queue_limit_bytes;
+        if (over_packets || over_bytes) return Fate::kDropQueue;
+    }
+    if (free_head_ == kNil) return Fate::kDropQueue;  // no record (a scheduler's overload always frees some)
     // An arrival stamped before a decision already made (linkem: at most one poll) arrives at that decision's instant.
     const uint64_t arrival = std::max(p.arrival_ns, last_call_ns_);
-    const lkm_queue_pkt pkt{arrival, p.len_bytes, wire, 0, static_cast<uint8_t>(p.ecn_capable ? 1 : 0), {}};
-    const lkm_queue_state q{arrival, held_count_, held_bytes_, p_.link_rate_bps};  // now = its arrival
     last_call_ns_ = arrival;
-    const uint32_t verdict = p_.queue.model->enqueue(p_.queue.state, &pkt, &q);
-    bool marked = false;
-    if (verdict == LKM_QUEUE_MARK && p.ecn_capable) {
-        marked = true;
-    } else if (verdict != LKM_QUEUE_PASS) {
-        if (verdict != LKM_QUEUE_DROP && verdict != LKM_QUEUE_MARK) [[unlikely]] {
-            record_model_error(ModelError::What::kQueueVerdict, LKM_KIND_QUEUE, p_.queue, verdict, arrival);
-            return Fate::kDropModelError;
-        }
-        if (verdict == LKM_QUEUE_MARK)
-            aqm_.mark_drops.store(aqm_.mark_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        aqm_.enqueue_drops.store(aqm_.enqueue_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        return Fate::kDropAqmDrop;
+    SubQueue &q = queues_[qi];
+    // A scheduler's queue becomes active as the packet arrives, before its discipline decides (as ns-3's FqCoDel).
+    if (scheduled && q.list == kIdle) {
+        q.deficit = q.quantum;
+        push_active(p_.scheduler.new_flow_priority ? new_list_ : old_list_, qi,
+                    p_.scheduler.new_flow_priority ? kNewList : kOldList);
     }
-    hq_[(held_head_ + held_count_) % hq_.size()] = {handle, arrival, p.len_bytes, wire, p.ecn_capable, marked};
+    HeldPacket held{handle, arrival, p.len_bytes, wire, qi, kNil, p.ecn_capable, false};
+    if (q.discipline) {
+        const lkm_queue_pkt pkt{arrival, p.len_bytes, wire, qi, static_cast<uint8_t>(p.ecn_capable ? 1 : 0), {}};
+        const lkm_queue_state state{arrival, q.packets, q.bytes, p_.link_rate_bps};  // now = its arrival
+        Fate fate;
+        const uint32_t verdict = verdict_of(q.discipline.model->enqueue(q.discipline.state, &pkt, &state), held, q.discipline, arrival, &fate);
+        if (fate != Fate::kForward) {
+            if (fate == Fate::kDropAqmDrop) {
+                aqm_.enqueue_drops.store(aqm_.enqueue_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                if (scheduled) aqm_.queues[qi].aqm_drops.store(aqm_.queues[qi].aqm_drops.load(std::memory_order_relaxed) + 1,
+                                                               std::memory_order_relaxed);
+            }
+            return fate;
+        }
+        held.marked = verdict == LKM_QUEUE_MARK;
+    }
+    if (!scheduled) {  // a FIFO queue is active while it holds packets, and until it is found empty
+        if (q.list == kIdle) push_active(old_list_, 0, kOldList);
+    }
+    const uint32_t at = free_head_;
+    free_head_ = pool_[at].next;
+    pool_[at] = held;
+    if (q.tail == kNil)
+        q.head = at;
+    else
+        pool_[q.tail].next = at;
+    q.tail = at;
+    ++q.packets;
+    q.bytes += wire;
     ++held_count_;
     held_bytes_ += wire;
+    if (scheduled) {
+        const bool over_packets = p_.queue_limit_packets != 0 && held_count_ > p_.queue_limit_packets;
+        const bool over_bytes = p_.queue_limit_bytes != 0 && held_bytes_ > p_.queue_limit_bytes;
+        if (over_packets || over_bytes) drop_from_fattest();
+    }
     return Fate::kForward;
 }
 
@@ -338,42 +500,63 @@ uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t roo
     bool marks[kMaxBurst];
     Verdict verdicts[kMaxBurst];
     uint32_t n = 0, k = 0;
-    uint64_t sojourn_sum = 0, marks_now = 0, mark_drops = 0;
+    uint64_t sojourn_sum = 0, marks_now = 0;
     cap = std::min<uint32_t>(cap, kMaxBurst);
+    const auto release_record = [&](uint32_t at) {
+        pool_[at].next = free_head_;
+        free_head_ = at;
+    };
+    // An overload's drops first: they were decided when the packet that caused it arrived.
+    if (evicted_count_ != 0) {
+        uint32_t e = 0;
+        for (; e < evicted_count_ && n < cap; ++e) {
+            const HeldPacket &h = pool_[evicted_[e]];
+            out[n++] = {h.handle, h.arrival_ns, h.len_bytes, {Fate::kDropQueue, false, 0, 0}};
+            release_record(evicted_[e]);
+        }
+        std::copy(evicted_ + e, evicted_ + evicted_count_, evicted_);
+        evicted_count_ -= e;
+    }
     while (n < cap) {
         if (held_count_ == 0) {
-            // The link becomes free at max(last exit, last decision) and finds the queue empty: the busy period ends.
+            // The link becomes free at max(last exit, last decision) and finds no packet: the queues
+            // still on the lists are found empty then (their disciplines' dequeue(NULL)).
             const uint64_t free_at = std::max(last_exit_ns_, decided_ns_);
-            if (busy_ && free_at <= t) {
-                busy_ = false;
-                const lkm_queue_state q{std::max(free_at, last_call_ns_), 0, 0, p_.link_rate_bps};
-                last_call_ns_ = q.now_ns;
-                p_.queue.model->dequeue(p_.queue.state, nullptr, &q);
+            if (old_list_.head != kNil || new_list_.head != kNil) {
+                if (free_at > t) break;
+                last_call_ns_ = std::max(free_at, last_call_ns_);
+                next_queue(last_call_ns_);
             }
             break;
         }
-        const HeldPacket head = hq_[held_head_];
-        const uint64_t start = std::max({last_exit_ns_, head.arrival_ns, last_call_ns_});
+        const uint64_t start = std::max(last_exit_ns_, last_call_ns_);  // every held packet arrived by last_call_ns_
         if (start > t) break;
-        held_head_ = held_head_ + 1 == hq_.size() ? 0 : held_head_ + 1;
+        const uint32_t qi = next_queue(start);
+        SubQueue &q = queues_[qi];
+        const uint32_t at = q.head;
+        const HeldPacket head = pool_[at];
+        q.head = head.next;
+        if (q.head == kNil) q.tail = kNil;
+        --q.packets;
+        q.bytes -= head.wire_bytes;
         --held_count_;
         held_bytes_ -= head.wire_bytes;
-        busy_ = true;
+        release_record(at);
         decided_ns_ = start;
         last_call_ns_ = start;
-        const lkm_queue_pkt pkt{head.arrival_ns, head.len_bytes, head.wire_bytes, 0, static_cast<uint8_t>(head.ecn_capable ? 1 : 0), {}};
-        const lkm_queue_state q{start, held_count_, held_bytes_, p_.link_rate_bps};
-        const uint32_t verdict = p_.queue.model->dequeue(p_.queue.state, &pkt, &q);
         Decided &d = out[n];
         d = {head.handle, head.arrival_ns, head.len_bytes, {Fate::kForward, false, 0, 0}};
-        if (verdict != LKM_QUEUE_PASS && !(verdict == LKM_QUEUE_MARK && head.ecn_capable)) {
-            if (verdict != LKM_QUEUE_DROP && verdict != LKM_QUEUE_MARK) [[unlikely]] {
-                record_model_error(ModelError::What::kQueueVerdict, LKM_KIND_QUEUE, p_.queue, verdict, start);
-                d.verdict.fate = Fate::kDropModelError;
-            } else {
-                mark_drops += verdict == LKM_QUEUE_MARK ? 1 : 0;
-                d.verdict.fate = Fate::kDropAqmDrop;
-            }
+        uint32_t verdict = LKM_QUEUE_PASS;
+        if (q.discipline) {
+            const lkm_queue_pkt pkt{head.arrival_ns, head.len_bytes, head.wire_bytes, qi,
+                                    static_cast<uint8_t>(head.ecn_capable ? 1 : 0), {}};
+            const lkm_queue_state state{start, q.packets, q.bytes, p_.link_rate_bps};
+            verdict = verdict_of(q.discipline.model->dequeue(q.discipline.state, &pkt, &state), head, q.discipline, start, &d.verdict.fate);
+        }
+        QueueDisciplineStats::Queue *figures = aqm_.queues ? &aqm_.queues[qi] : nullptr;
+        if (d.verdict.fate != Fate::kForward) {
+            if (figures != nullptr && d.verdict.fate == Fate::kDropAqmDrop)
+                figures->aqm_drops.store(figures->aqm_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
             ++n;
             continue;  // the next head, at the same instant
         }
@@ -390,13 +573,21 @@ uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t roo
             ++n;
             continue;
         }
+        q.deficit -= head.len_bytes;
         const bool waited = last_exit_ns_ >= head.arrival_ns && link_sequence_ != 0;
         last_exit_ns_ = exit;
         --room;
         const bool mark = head.marked || verdict == LKM_QUEUE_MARK;
         marks_now += verdict == LKM_QUEUE_MARK ? 1 : 0;
-        aqm_.sojourn_ns->record_in_burst(start - head.arrival_ns);
-        sojourn_sum += start - head.arrival_ns;
+        const uint64_t sojourn = start - head.arrival_ns;
+        aqm_.sojourn_ns->record_in_burst(sojourn);
+        sojourn_sum += sojourn;
+        if (figures != nullptr) {
+            figures->sent.store(figures->sent.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            figures->sent_bytes.store(figures->sent_bytes.load(std::memory_order_relaxed) + head.len_bytes, std::memory_order_relaxed);
+            figures->sojourn_sum_ns.store(figures->sojourn_sum_ns.load(std::memory_order_relaxed) + sojourn, std::memory_order_relaxed);
+            if (mark) figures->marks.store(figures->marks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
         marks[k] = mark;
         admitted[k] = {head.arrival_ns, exit, head.len_bytes, head.wire_bytes};
         tags[k] = (link_sequence_ & LinkTag::kSequenceMask) | (waited ? LinkTag::kWaited : 0);
@@ -411,7 +602,6 @@ uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t roo
         for (uint32_t j = 0; j < k; ++j) out[index[j]].verdict = verdicts[j];
     }
     if (marks_now != 0) aqm_.marks.store(aqm_.marks.load(std::memory_order_relaxed) + marks_now, std::memory_order_relaxed);
-    if (mark_drops != 0) aqm_.mark_drops.store(aqm_.mark_drops.load(std::memory_order_relaxed) + mark_drops, std::memory_order_relaxed);
     return n;
 }
 

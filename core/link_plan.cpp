@@ -50,9 +50,25 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
     make(link.bandwidth, LKM_KIND_BANDWIDTH, plan.bandwidth, p.bandwidth);
     const std::optional<Bounds> rate_bounds = plan.bandwidth ? plan.bandwidth->rate_bounds() : std::nullopt;
     if (rate_bounds && rate_bounds->min == rate_bounds->max) context.link_rate_bps = rate_bounds->max;
-    make(link.discipline, LKM_KIND_QUEUE, plan.queue, p.queue);
+    if (link.scheduler) {  // several queues, each with an instance of the discipline (its own random stream)
+        const QueueSchedulerSpec &s = *link.scheduler;
+        QueueScheduler &q = p.scheduler;
+        q.queues = s.queues();
+        q.new_flow_priority = s.kind == QueueSchedulerSpec::Kind::kFq;
+        for (uint32_t i = 0; i < q.queues; ++i)
+            q.quantum_bytes.push_back(static_cast<uint32_t>(s.quantum_bytes * (s.classes.empty() ? 1 : s.classes[i].weight)));
+        for (uint32_t i = 0; link.discipline && i < q.queues; ++i) {
+            plan.queue_instances.push_back(host.instantiate(config, *link.discipline, LKM_KIND_QUEUE, fmt::format("{}/q{}", link.name, i),
+                                                            seed, errors, context));
+            const ModelInstance *made = plan.queue_instances.back().get();
+            if (made == nullptr) break;  // its errors are the same for every queue: said once
+            q.disciplines.push_back({&made->model(), made->state(), made->reset_callback(), made->carry_callback()});
+        }
+    } else {
+        make(link.discipline, LKM_KIND_QUEUE, plan.queue, p.queue);
+    }
     p.link_rate_bps = context.link_rate_bps;
-    if (p.queue) p.ecn_mark = false;  // a discipline marks by its own verdicts (the loader refuses mangle.ecn beside one)
+    if (link.holds_queue()) p.ecn_mark = false;  // a discipline marks by its own verdicts (the loader refuses mangle.ecn beside one)
     make(link.loss, LKM_KIND_LOSS, plan.loss, p.loss);
     make(link.delay, LKM_KIND_DELAY, plan.delay, p.delay);
     p.order_drop = link.order_drop;
@@ -71,7 +87,7 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
 
     // The queue: what its limits let in (a bandwidth model's queue has the same limits, whatever its rate).
     const uint64_t overhead = p.overhead_bytes;
-    const uint64_t queue_packets = p.queue ? LinkModel::held_slots_for(p) : LinkModel::queue_slots_for(p);
+    const uint64_t queue_packets = link.holds_queue() ? LinkModel::held_slots_for(p) : LinkModel::queue_slots_for(p);
     uint64_t queue_wire_bytes = 0;
     if (queue_packets != 0) {
         queue_wire_bytes = queue_packets * (kMaxFrameBytes + overhead);
@@ -197,7 +213,7 @@ std::optional<std::vector<LinkPlan>> plan_links(const Config &config, uint64_t s
     for (const Rule &r : config.rules)  // a held queue ends its path: the pipeline decides it alone (not yet in a chain)
         if (r.action == Rule::Action::kChain)
             for (size_t h = 0; h < r.links.size(); ++h)
-                if (config.links.at(r.links[h]).discipline)
+                if (config.links.at(r.links[h]).holds_queue())
                     found.push_back({config.file, h < r.link_pos.size() ? r.link_pos[h] : r.pos, r.path + ".chain",
                                      fmt::format("link \"{}\" has a queue discipline: it cannot be a hop of a chain yet (give it "
                                                  "its own rule with link:)",

@@ -1,5 +1,6 @@
 #include "linkem/memory_budget.hpp"
 
+#include "linkem/held_frames.hpp"
 #include "linkem/link_model.hpp"
 
 #include <fmt/format.h>

@@ -30,6 +30,17 @@ LinkMangler make_mangler(const Mangle &m, uint64_t seed, const std::string &name
     return mg;
 }
 
+// fq: a hash of the whole 5-tuple (FQ-CoDel's flows); drr: the first class the packet matches, else the last.
+uint32_t LinkRuntime::QueueChoice::of(const PacketFields &f) const {
+    if (flows != 0) {
+        static constexpr FlowKeySpec kFiveTuple{32, 32, 128, 128, true, true, true};
+        return static_cast<uint32_t>(FlowTable::hash(flow_key(kFiveTuple, f)) % flows);
+    }
+    for (size_t c = 0; c + 1 < classes.size(); ++c)
+        if (rule_matches(classes[c], 0, f)) return static_cast<uint32_t>(c);
+    return static_cast<uint32_t>(classes.size() - 1);
+}
+
 LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &plan, const Link *l, size_t to_port, void *arena,
                                        void *reorder_arena, uint64_t seed) {
     links_.push_back(std::make_unique<LinkRuntime>(name, plan.model, plan.min_delay_ns, link_expectations(config_, plan)));
@@ -45,6 +56,10 @@ LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &
     if (l == nullptr) return link;
     link->mangle = make_mangler(l->mangle, seed, name);
     if (l->discipline_ecn) link->mangle.ecn = true;         // the ingress reads the ECN field; the discipline marks (no tail-drop marking)
+    if (l->scheduler) {
+        if (l->scheduler->kind == QueueSchedulerSpec::Kind::kFq) link->queue_choice.flows = l->scheduler->flows;
+        for (const QueueClass &c : l->scheduler->classes) link->queue_choice.classes.push_back(c.match);
+    }
     if (!l->per_flow) link->model.keep_order_histograms();  // a runtime change may add a delay model
     return link;
 }
@@ -107,7 +122,7 @@ std::unique_ptr<PipelineRuntime> PipelineRuntime::build(const Config &config, co
             const uint64_t bytes = held_frames_bytes(link->model.held_capacity());
             void *store = allocate("link " + l.name + " (held queue)", bytes);
             if (store == nullptr) return nullptr;
-            link->held_frames = std::make_unique<DelayArena>(store, bytes);
+            link->held_frames = std::make_unique<HeldFrames>(store, link->model.held_capacity());
         }
         note(fmt::format("link {}: {} -> {}, {}", l.name, l.from.empty() ? "(chain)" : l.from, l.to.empty() ? "(chain)" : l.to,
                          ends ? fmt::format("arena {}", ByteSize{plan.arena_bytes * lanes}.to_string()) : "inner hop, no arena"));
@@ -144,7 +159,7 @@ std::unique_ptr<PipelineRuntime> PipelineRuntime::build(const Config &config, co
         const auto path_needs_fields = [&](const RouteAction &a) {
             if (a.kind != RouteAction::Kind::kPath) return false;
             const PathRuntime &path = *p->paths_[a.path];
-            return path.flows != nullptr || path.hops.back()->mangle.ecn;
+            return path.flows != nullptr || path.hops.back()->mangle.ecn || path.hops.back()->queue_choice.any();
         };
         for (const CompiledRule &r : plan.rules) in->needs_fields = in->needs_fields || path_needs_fields(r.action);
         in->needs_fields = in->needs_fields || path_needs_fields(plan.default_action);
@@ -264,7 +279,7 @@ uint64_t PipelineRuntime::drop_held_at_shutdown() {
     for (auto &link : links_)  // what a queue discipline still holds: arrived, never decided
         if (const uint64_t held = link->model.held_packets(); held != 0) {
             link->rx.packets.add(held);
-            for (uint64_t i = 0; i < held; ++i) link->rx.bytes.add(link->model.held_at(i).len_bytes);
+            link->model.for_each_held([&](const HeldPacket &h) { link->rx.bytes.add(h.len_bytes); });
             link->tx.drop_shutdown.add(held);
             link->model.forget_held();
             all += held;

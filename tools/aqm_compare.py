@@ -149,8 +149,22 @@ def run_linkem(arrivals, limit, d, tree=ROOT, disc="pfifo", params=""):
     return {pid: ("sent", release - tx_ns(size_of[pid])) for pid, release in read_pcap(out)}
 
 
+def linkem_flow_queue(flow, flows=1024):
+    """The queue linkem's fq scheduler gives flow's frames (pipeline.cpp QueueChoice::of): FlowTable::hash of
+    the 5-tuple key (flow_table.hpp FlowKey: addresses, ports, protocol, IP version), modulo the flows."""
+    key = bytes([10, 0, 0, 1]).ljust(16, b"\0") + bytes([10, 0, 0, 2]).ljust(16, b"\0")
+    key += struct.pack("<HHBB2x", 10000 + flow, 9, 17, 4)
+    h, mask = 0x9E3779B97F4A7C15, (1 << 64) - 1
+    for (w,) in struct.iter_unpack("<Q", key):
+        h = ((h ^ w) * 0xBF58476D1CE4E5B9) & mask
+        h ^= h >> 29
+    return h % flows
+
+
 def run_ns3(arrivals, disc, limit, d, binary):
-    csv = "".join(f"{i},{t},{size},{flow},0\n" for i, t, size, flow in arrivals)
+    # fq_codel: the reference's flow hash is the flow column, so both sides put each flow in the same queue.
+    queue = (lambda flow: linkem_flow_queue(flow)) if disc == "fq_codel" else (lambda flow: flow)
+    csv = "".join(f"{i},{t},{size},{queue(flow)},0\n" for i, t, size, flow in arrivals)
     run = subprocess.run([binary, "--disc", disc, "--limit-packets", str(limit), "--rate-bps", str(RATE_BPS)],
                          input=csv, capture_output=True, text=True)
     if run.returncode != 0:
@@ -191,7 +205,7 @@ def main():
     ap.add_argument("--scenarios", default="mix,onoff,heavy")
     ap.add_argument("--check", action="store_true", help="exit 1 unless linkem and ns-3 agree packet by packet")
     ap.add_argument("--linkem", action="store_true",
-                    help="with --disc codel, pie or red: also run linkem-sim with queue: {discipline: DISC} (issue 19)")
+                    help="with --disc codel, pie, red or fq_codel: also run linkem-sim with queue: {discipline: DISC}")
     ap.add_argument("--params", default="",
                     help="the discipline's parameters for linkem, as YAML, e.g. 'arithmetic: linux, mtu: 1499B' (docs/QUEUES.md)")
     ap.add_argument("--tree", default=ROOT, help="the linkem source tree whose build/app/linkem-sim runs (default: this one)")
@@ -213,7 +227,7 @@ def main():
             sides = [("ns-3 " + a.disc, ns3)]
             if a.disc == "pfifo":
                 sides.insert(0, ("linkem tail drop", run_linkem(arrivals, a.limit, d, a.tree)))
-            elif a.linkem and a.disc in ("codel", "pie", "red"):
+            elif a.linkem and a.disc in ("codel", "pie", "red", "fq_codel"):
                 sides.insert(0, ("linkem " + a.disc, run_linkem(arrivals, a.limit, d, a.tree, a.disc, a.params)))
             for side, fates in sides:
                 drops, marks, p50, p99 = summary(arrivals, fates)

@@ -46,12 +46,10 @@ class RefItem : public QueueDiscItem {
         marked_ = true;
         return true;
     }
-    uint32_t Hash(uint32_t perturbation) const override {  // fq_codel's flow hash: the flow id, perturbed
-        uint64_t z = (uint64_t{flow_} << 32 | perturbation) + 0x9E3779B97F4A7C15ULL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return static_cast<uint32_t>(z ^ (z >> 31));
-    }
+    // fq_codel's flow hash: the flow column, which tools/aqm_compare.py
+    // writes as the queue linkem's scheduler gives the flow, so that both
+    // sides queue each flow alike (ns-3 takes it modulo its 1024 flows).
+    uint32_t Hash(uint32_t) const override { return flow_; }
     uint64_t id() const { return id_; }
     bool marked() const { return marked_; }
 
@@ -159,8 +157,11 @@ int main(int argc, char **argv) {
     factory.SetTypeId(types.at(disc));
     factory.Set("MaxSize", QueueSizeValue(QueueSize(QueueSizeUnit::PACKETS, static_cast<uint32_t>(limit_packets))));
     if (disc != "pfifo") factory.Set("UseEcn", BooleanValue(ecn));
+
     g_link.rate_bps = rate_bps;
     g_link.disc = factory.Create<QueueDisc>();
+    if (disc == "fq_codel")  // linkem's default quantum (there is no device to take an MTU from); a setter, not an attribute
+        DynamicCast<FqCoDelQueueDisc>(g_link.disc)->SetQuantum(1514);
     g_link.disc->TraceConnectWithoutContext("DropBeforeEnqueue", MakeCallback(&on_drop));
     g_link.disc->TraceConnectWithoutContext("DropAfterDequeue", MakeCallback(&on_drop));
     g_link.disc->Initialize();

@@ -118,6 +118,34 @@ struct Mangle {
     bool any() const { return duplicate || corrupt || corrupt_ber || truncate_bytes || ecn || reorder; }
 };
 
+// A class of a weighted scheduler (queue: {scheduler: drr, classes: [...]}).
+struct QueueClass {
+    std::string name;                                             // classes[i].name, or "class i"
+    RuleMatch match;                                              // fields 0: every packet
+    std::vector<std::pair<std::string, std::string>> match_text;  // as written, canonical
+    uint32_t weight = 1;                                          // its share: weight quanta per round
+};
+
+// A scheduler among several queues in front of a link's bandwidth limit
+// (docs/CONFIG.md "Fair queueing"): `fq`, one queue per flow (a hash of the
+// addresses, protocol and ports, as FQ-CoDel), new flows served first; or
+// `drr`, one queue per class, chosen by matches, served in proportion to
+// their weights. Each queue has its own instance of the link's discipline.
+struct QueueSchedulerSpec {
+    static constexpr uint32_t kDefaultFlows = 1024;
+    static constexpr uint32_t kMaxFlows = 65536;
+    static constexpr uint64_t kDefaultQuantumBytes = 1514;
+    static constexpr uint64_t kDefaultFqLimitPackets = 10240;  // RFC 8290 (Linux's fq_codel limit)
+    enum class Kind : uint8_t { kFq, kDrr };
+    Kind kind = Kind::kFq;
+    uint32_t flows = kDefaultFlows;                 // fq: queues
+    uint64_t quantum_bytes = kDefaultQuantumBytes;  // frame bytes a queue may send per round (per weight unit)
+    std::vector<QueueClass> classes;                // drr: a packet takes the first class it matches, else the last
+    bool fq_codel = false;                          // written as discipline: fq_codel
+    SourcePos pos;
+    uint32_t queues() const { return kind == Kind::kFq ? flows : static_cast<uint32_t>(classes.size()); }
+};
+
 // Which header fields make a flow's key for a per-flow link (dummynet's mask).
 struct FlowKeySpec {
     uint8_t src_bits = 0, dst_bits = 0;    // IPv4 prefix lengths (0: not part of the key)
@@ -147,6 +175,7 @@ struct Link {
     QueueLimit queue;                       // with a discipline: its hard limits (over them: overload, drop reason queue)
     std::optional<ModelSpec> discipline;    // queue: {discipline: NAME, ...}: a queue discipline (LKM_KIND_QUEUE); none: tail drop
     bool discipline_ecn = false;            // queue: {ecn: true}: packets are parsed for ECN, the discipline may mark
+    std::optional<QueueSchedulerSpec> scheduler;  // queue: {scheduler: fq|drr} or {discipline: fq_codel}: several queues
     std::optional<ModelSpec> delay;         // none: no added delay
     std::optional<ModelSpec> loss;          // none: no random loss
     bool order_drop = false;                // order: drop (drop what the delay would reorder); keep (default) holds it back
@@ -156,6 +185,8 @@ struct Link {
     SourcePos pos;                    // of the link's mapping
     SourcePos name_pos;               // of its name
     SourcePos mangle_pos;             // of its mangle value, when given
+    // Its packets are held and decided at their transmission starts (a discipline or a scheduler).
+    bool holds_queue() const { return discipline.has_value() || scheduler.has_value(); }
 };
 
 // A classification rule (top-level `rules`): first match wins.

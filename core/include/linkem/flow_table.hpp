@@ -43,6 +43,8 @@ std::string to_string(const FlowKeySpec &spec, const FlowKey &key);
 class FlowTable {
   public:
     static constexpr uint32_t kNone = UINT32_MAX;
+    // A key's hash (also the flow hash of a fair-queueing scheduler, pipeline.hpp QueueChoice).
+    static uint64_t hash(const FlowKey &key);
 
     FlowTable(uint32_t max_flows, uint64_t idle_timeout_ns);
 
@@ -96,7 +98,6 @@ class FlowTable {
         bool in_use = false;
         uint32_t older = kNone, newer = kNone;  // neighbours in the list by last use
     };
-    static uint64_t hash(const FlowKey &key);
     void erase(const FlowKey &key);
     void unlink(uint32_t i) {
         Instance &in = instances_[i];

@@ -81,6 +81,24 @@ struct ModelRef {
     explicit operator bool() const { return model != nullptr; }
 };
 
+// A scheduler choosing among several queues in front of the link (fair
+// queueing; docs/ARCHITECTURE.md "Queue disciplines"): deficit round robin
+// over the active queues, each with its quantum, and, with new_flow_priority,
+// FQ-CoDel's list of new queues served first (RFC 8290 4.2). Each queue has
+// its own instance of the discipline (or none: every verdict PASS). An
+// arrival that takes the held packets over the hard limits is queued, and
+// then up to drop_batch packets are dropped from the head of the fattest
+// queue (its wire bytes over its quantum, the lowest index on a tie) until
+// half of its bytes are gone (RFC 8290 4.1). The caller gives each packet's
+// queue (PacketIn::queue < queues).
+struct QueueScheduler {
+    uint32_t queues = 0;                  // 0: no scheduler (one FIFO queue, LinkModelParams::queue its discipline)
+    bool new_flow_priority = false;       // FQ-CoDel's new flows list; false: plain DRR
+    std::vector<uint32_t> quantum_bytes;  // each queue's quantum, in frame bytes as received (Linux's qdisc length)
+    std::vector<ModelRef> disciplines;    // each queue's discipline instance; empty: none
+    uint32_t drop_batch = 64;             // the most packets one overload drops
+};
+
 struct LinkModelParams {
     uint32_t overhead_bytes = 0;       // per frame; with 24 (Ethernet framing) frames are also padded to 60 bytes
     uint64_t queue_limit_packets = 0;  // 0: no packet limit
@@ -92,14 +110,17 @@ struct LinkModelParams {
     ModelRef loss;                     // none: no random loss
     ModelRef delay;                    // none: no added delay
     ModelRef queue;                    // a queue discipline (LKM_KIND_QUEUE); none: tail drop, decided at arrival
+    QueueScheduler scheduler;          // several queues (fair queueing), each with its discipline; the packets are held
     uint64_t link_rate_bps = 0;        // the rate a discipline is told (lkm_queue_state), 0: unknown
 };
 
 struct PacketIn {
     PacketIn() = default;  // trivial, so the data path's arrays of them cost nothing until written
-    PacketIn(uint64_t arrival, uint32_t len, bool ecn = false) : arrival_ns(arrival), len_bytes(len), ecn_capable(ecn) {}
+    PacketIn(uint64_t arrival, uint32_t len, bool ecn = false, uint32_t q = 0)
+        : arrival_ns(arrival), len_bytes(len), queue(q), ecn_capable(ecn) {}
     uint64_t arrival_ns;
     uint32_t len_bytes;  // frame length as received (no FCS)
+    uint32_t queue;      // with a scheduler: the packet's queue (flow or class), below scheduler.queues; else 0
     bool ecn_capable;    // IP with ECT(0), ECT(1) or CE: may be marked instead of dropped (ecn_mark)
 };
 
@@ -178,6 +199,8 @@ struct HeldPacket {
     uint64_t arrival_ns;
     uint32_t len_bytes;
     uint32_t wire_bytes;
+    uint32_t queue;  // its queue (scheduler), else 0
+    uint32_t next;   // the next record of its queue, or of the free list
     bool ecn_capable;
     bool marked;  // the discipline marked it CE at enqueue
 };
@@ -196,6 +219,17 @@ struct QueueDisciplineStats {
     std::atomic<uint64_t> mark_drops{0};     // MARK verdicts on packets not ECN-capable: dropped (counted as aqm_drop too)
     std::atomic<uint64_t> enqueue_drops{0};  // of the aqm_drop drops, those at arrival
     std::unique_ptr<Histogram> sojourn_ns;   // transmission start - arrival of the packets sent
+    // With a scheduler: per queue (flow or class), what it sent and lost.
+    struct Queue {
+        std::atomic<uint64_t> sent{0}, sent_bytes{0};  // packets sent (marked ones too), their frame bytes
+        std::atomic<uint64_t> sojourn_sum_ns{0};        // the sent packets' sojourn times, summed
+        std::atomic<uint64_t> aqm_drops{0};             // its discipline's drops (at arrival or at transmission start)
+        std::atomic<uint64_t> overload_drops{0};        // dropped from its head on overload (drop reason queue)
+        std::atomic<uint64_t> marks{0};                 // CE marks its discipline set
+    };
+    std::unique_ptr<Queue[]> queues;  // scheduler.queues of them, or none
+    uint32_t queue_count = 0;
+    std::atomic<uint64_t> overload_drops{0};  // with a scheduler: packets dropped from the fattest queue on overload
 };
 
 // One packet in the emulated queue: its exit time and wire bytes.
@@ -231,19 +265,30 @@ class LinkModel {
     // dequeue(NULL) is called once for the busy period that ended.
     uint32_t advance(uint64_t t, Decided *out, uint32_t cap, uint64_t room = UINT64_MAX);
     // Packets held (a discipline's queue), their wire bytes.
-    uint64_t held_packets() const { return held_count_; }
+    // (With a scheduler, an overload's drops are decided in hold() and handed
+    // out by the next advance(), first: held_packets() counts them until then.)
+    uint64_t held_packets() const { return held_count_ + evicted_count_; }
     uint64_t held_bytes() const { return held_bytes_; }
-    // The held queue's capacity in packets (0: no discipline).
-    uint64_t held_capacity() const { return hq_.size(); }
-    // The held packet `i` places from the head (i < held_packets()), for the
+    // The records for held packets (0: no discipline): one per packet the hard
+    // limits let wait, and with a scheduler one more (an overload's arrival is
+    // queued before the fattest queue's head is dropped).
+    uint64_t held_capacity() const { return pool_.size(); }
+    // Calls f(const HeldPacket &) for each packet held (any order), for the
     // caller's shutdown accounting.
-    const HeldPacket &held_at(uint64_t i) const { return hq_[(held_head_ + i) % hq_.size()]; }
+    template <class F>
+    void for_each_held(F &&f) const {
+        for (uint32_t i = 0; i < evicted_count_; ++i) f(pool_[evicted_[i]]);
+        for (const SubQueue &q : queues_)
+            for (uint32_t at = q.head; at != kNil; at = pool_[at].next) f(pool_[at]);
+    }
     // Forgets the held packets (after the caller counted them); no discipline call.
-    void forget_held() { held_head_ = held_count_ = held_bytes_ = 0; }
-    bool has_discipline() const { return static_cast<bool>(p_.queue); }
+    void forget_held();
+    bool has_discipline() const { return !pool_.empty(); }
+    // The scheduler's queues (0: none).
+    uint32_t scheduler_queues() const { return p_.scheduler.queues; }
     const QueueDisciplineStats &discipline_stats() const { return aqm_; }
     // The held queue a discipline with these parameters needs (0: none):
-    // one slot per packet the hard limits let wait.
+    // one record per packet the hard limits let wait (and one, with a scheduler).
     static uint64_t held_slots_for(const LinkModelParams &params);
 
     // Forgets the queue and the last exit and release times (a per-flow link
@@ -302,11 +347,36 @@ class LinkModel {
     // The queue as a ring of (start time, wire bytes) of admitted packets still waiting for the link.
     std::vector<Slot> slots_;
     uint64_t head_ = 0, count_ = 0, queued_bytes_ = 0;
-    // A discipline's held queue: a ring of the packets waiting, oldest first.
-    std::vector<HeldPacket> hq_;
-    uint64_t held_head_ = 0, held_count_ = 0, held_bytes_ = 0;
+    // A discipline's held packets: records in a pool, each queue a list of
+    // them oldest first, the free ones a list too. Without a scheduler there
+    // is one queue, with the link's discipline.
+    static constexpr uint32_t kNil = UINT32_MAX;
+    struct SubQueue {
+        uint32_t head = kNil, tail = kNil;  // its packets, oldest first
+        uint64_t packets = 0, bytes = 0;    // waiting, their wire bytes
+        int64_t deficit = 0;                // DRR: the frame bytes it may still send this round
+        uint32_t quantum = 0;
+        uint32_t next_active = kNil;  // the next queue of its list
+        uint8_t list = 0;             // kIdle, kNewList or kOldList
+        ModelRef discipline;          // none: every verdict PASS
+    };
+    static constexpr uint8_t kIdle = 0, kNewList = 1, kOldList = 2;
+    struct ActiveList {
+        uint32_t head = kNil, tail = kNil;
+    };
+    void push_active(ActiveList &list, uint32_t q, uint8_t which);
+    uint32_t pop_active(ActiveList &list);
+    uint32_t next_queue(uint64_t now_ns);
+    void drop_from_fattest();
+    uint32_t verdict_of(uint32_t verdict, const HeldPacket &p, const ModelRef &by, uint64_t now_ns, Fate *fate);
+    std::vector<HeldPacket> pool_;
+    uint32_t free_head_ = kNil;
+    std::vector<SubQueue> queues_;
+    ActiveList new_list_, old_list_;  // new_list_ only with new_flow_priority
+    uint32_t evicted_[kMaxBurst];     // an overload's drops (scheduler), until advance() hands them out
+    uint32_t evicted_count_ = 0;
+    uint64_t held_count_ = 0, held_bytes_ = 0;
     uint64_t decided_ns_ = 0;    // the start instant of the last decision (a sent or dropped head)
-    bool busy_ = false;          // a packet was decided since the last dequeue(NULL)
     uint64_t last_call_ns_ = 0;  // the last now_ns given to the discipline
     QueueDisciplineStats aqm_;
     ModelError model_error_{};

@@ -36,7 +36,8 @@ constexpr uint64_t kPassLaneArenaBytes = 4ULL << 20;  // the arena of a port's p
 
 struct LinkPlan {
     std::unique_ptr<ModelInstance> bandwidth, loss, delay;  // owned; model holds references to them
-    std::unique_ptr<ModelInstance> queue;                   // the queue discipline, when the link has one
+    std::unique_ptr<ModelInstance> queue;                   // the queue discipline, when the link has one (and no scheduler)
+    std::vector<std::unique_ptr<ModelInstance>> queue_instances;  // with a scheduler: each queue's discipline
     LinkModelParams model;
     uint64_t arena_bytes = 0;   // a power of two
     std::string arena_reason;   // how arena_bytes was derived
@@ -50,13 +51,6 @@ struct LinkPlan {
     // overhead, no loss or delay), also made by plan_flow_instances().
     std::unique_ptr<LinkPlan> aggregate;
 };
-
-// The frame store of a link with a queue discipline (pipeline.hpp
-// LinkRuntime::held_frames): its held queue's slots (and one) in records of
-// kMaxFrameBytes, rounded up to a power of two.
-inline uint64_t held_frames_bytes(uint64_t held_slots) {
-    return DelayArena::round_capacity((held_slots + 1) * DelayArena::record_bytes(kMaxFrameBytes));
-}
 
 // An upper bound of the arena bytes `packets` frames of `wire_bytes` wire
 // bytes in all take as records (16-byte header, frame padded to 16 bytes).

@@ -19,6 +19,7 @@
 #include "linkem/arena.hpp"
 #include "linkem/config.hpp"
 #include "linkem/flow_table.hpp"
+#include "linkem/held_frames.hpp"
 #include "linkem/link_model.hpp"
 #include "linkem/link_plan.hpp"
 #include "linkem/mangle.hpp"
@@ -98,11 +99,18 @@ struct LinkRuntime {
     const FlowTable *flows = nullptr;
     const FlowKeySpec *flow_key_spec = nullptr;
     uint32_t flow_index = 0;
-    // A link with a queue discipline: the frames its model holds, in hold
-    // order (ArenaRecord::release_ns is the handle given to hold()), written
-    // and read by the ingress side alone; and the next handle.
-    std::unique_ptr<DelayArena> held_frames;
-    uint64_t held_next = 0;
+    // A link with a queue discipline: the frames its model holds, by the
+    // handle given to hold() (held_frames.hpp), written and read by the
+    // ingress side alone.
+    std::unique_ptr<HeldFrames> held_frames;
+    // With a scheduler: how a packet's queue is chosen (the flow's hash, or
+    // the first class it matches), on the ingress side.
+    struct QueueChoice {
+        uint32_t flows = 0;                // fq: queues by flow hash
+        std::vector<RuleMatch> classes;    // drr: the first that matches, else the last
+        bool any() const { return flows != 0 || !classes.empty(); }
+        uint32_t of(const PacketFields &f) const;
+    } queue_choice;
 
     mutable std::mutex expected_mutex_;
     LinkExpectations expected_;

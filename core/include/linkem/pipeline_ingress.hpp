@@ -100,24 +100,24 @@ inline uint64_t lane_room(DelayArena &arena, uint64_t record, uint32_t wanted) {
 
 // A link with a queue discipline (docs/ARCHITECTURE.md "Queue disciplines"):
 // what its model decided, from its held frames into its lane, mangled,
-// counted. Decisions come in hold order (one FIFO queue): each one's frame
-// is the held store's oldest record with its handle.
+// counted. Each decision's frame is in the held store under its handle
+// (HeldFrames::kNoSlot: it found no slot when held).
 inline void emit_decided(LinkRuntime &link, const Decided *d, uint32_t n) {
-    DelayArena &store = *link.held_frames;
+    HeldFrames &store = *link.held_frames;
     LinkMangler &mg = link.mangle;
     Lane *const main_lane = link.lane;
     HopTally tally;
     uint32_t n_arena_full = 0, n_truncated = 0, n_ce = 0, n_corrupted = 0, n_duplicated = 0, n_reordered = 0;
     uint64_t corrupted_bits = 0;
     for (uint32_t j = 0; j < n; ++j) {
-        const ArenaRecord *held = store.front();
-        const bool has_frame = held != nullptr && held->release_ns == d[j].handle;
+        const uint32_t slot = static_cast<uint32_t>(d[j].handle);
+        const bool has_frame = slot != HeldFrames::kNoSlot;
         Verdict v = d[j].verdict;
         if (!has_frame && v.fate == Fate::kForward) v.fate = Fate::kDropArenaFull;  // its frame found no room when held
         const PacketIn in{d[j].arrival_ns, d[j].len_bytes, false};
         tally.add(link, in, v);
         if (v.fate == Fate::kForward) {
-            uint32_t len = held->len_bytes;
+            uint32_t len = store.len(slot);
             if (len > mg.truncate_bytes) {
                 len = mg.truncate_bytes;
                 ++n_truncated;
@@ -132,7 +132,7 @@ inline void emit_decided(LinkRuntime &link, const Decided *d, uint32_t n) {
             if (ArenaRecord *r = lane->arena.append(release_ns, len, v.tag); r == nullptr) {
                 ++n_arena_full;
             } else {
-                std::memcpy(r->data(), held->data(), len);
+                std::memcpy(r->data(), store.data(slot), len);
                 if (v.ce_marked) {  // the discipline's MARK: set CE on the wire
                     PacketFields f;
                     parse_packet(r->data(), len, &f);
@@ -152,9 +152,8 @@ inline void emit_decided(LinkRuntime &link, const Decided *d, uint32_t n) {
                 }
             }
         }
-        if (has_frame) store.pop();
+        if (has_frame) store.give_back(slot);
     }
-    store.publish_consumed();
     tally.flush(link, false);
     if (n_arena_full != 0) link.rx.drop_arena_full.add(n_arena_full);
     if (n_truncated != 0) link.rx.truncated.add(n_truncated);
@@ -185,20 +184,18 @@ inline void drain_held(LinkRuntime &link, uint64_t t) {
 template <class Frames>
 void hold_tail(LinkRuntime &link, const PacketIn *in, const uint16_t *at, uint32_t m, const Frames &frames) {
     HopTally refused;
+    HeldFrames &store = *link.held_frames;
     for (uint32_t j = 0; j < m; ++j) {
         drain_held(link, in[j].arrival_ns);
-        const uint64_t handle = link.held_next;
-        const Fate f = link.model.hold(in[j], handle);
+        const uint32_t len = frames.len(at[j]);
+        const uint32_t slot = store.take(len);
+        const Fate f = link.model.hold(in[j], slot);
         if (f != Fate::kForward) {
+            if (slot != HeldFrames::kNoSlot) store.give_back(slot);
             refused.add(link, in[j], Verdict{f, false, 0, 0});
             continue;
         }
-        ++link.held_next;
-        const uint32_t len = frames.len(at[j]);
-        if (ArenaRecord *r = link.held_frames->append(handle, len)) {
-            frames.copy(at[j], r->data(), len);
-            link.held_frames->publish();  // the next arrival's decisions may read it (this lcore is both sides)
-        }
+        if (slot != HeldFrames::kNoSlot) frames.copy(at[j], store.data(slot), len);
     }
     if (refused.packets != 0) refused.flush(link, false);
 }
@@ -298,6 +295,7 @@ template <class Frames>
 void run_group(const Group &g, const uint16_t *idx, LinkRuntime *const *link_of, const Frames &frames, const PacketFields *fields) {
     const PathRuntime &path = *g.path;
     const bool ecn = path.hops.back()->mangle.ecn;  // every instance of a template mangles alike
+    const LinkRuntime::QueueChoice &choice = path.hops.back()->queue_choice;  // a scheduler's: the flow or class
     PacketIn in[kMaxBurst];
     uint16_t at[kMaxBurst];  // in[j] is the burst's frame at[j]
     bool ce[kMaxBurst];
@@ -305,7 +303,8 @@ void run_group(const Group &g, const uint16_t *idx, LinkRuntime *const *link_of,
         const uint16_t i = idx[j];
         const PacketFields &f = fields[i];
         in[j] = {frames.arrival_ns(i), frames.len(i),
-                 ecn && f.ip_version != 0 && ecn_capable(frames.head(i), frames.head_len(i), f.l3_offset, f.ip_version)};
+                 ecn && f.ip_version != 0 && ecn_capable(frames.head(i), frames.head_len(i), f.l3_offset, f.ip_version),
+                 choice.any() ? choice.of(f) : 0};
         at[j] = i;
         ce[j] = false;
     }
