@@ -58,7 +58,11 @@ LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &
     if (l->discipline_ecn) link->mangle.ecn = true;         // the ingress reads the ECN field; the discipline marks (no tail-drop marking)
     if (l->scheduler) {
         if (l->scheduler->kind == QueueSchedulerSpec::Kind::kFq) link->queue_choice.flows = l->scheduler->flows;
-        for (const QueueClass &c : l->scheduler->classes) link->queue_choice.classes.push_back(c.match);
+        for (const QueueClass &c : l->scheduler->classes) {
+            link->queue_choice.classes.push_back(c.match);
+            link->queue_choice.class_names.push_back(c.name);
+            link->queue_choice.class_weights.push_back(c.weight);
+        }
     }
     if (!l->per_flow) link->model.keep_order_histograms();  // a runtime change may add a delay model
     return link;
@@ -231,6 +235,28 @@ std::vector<LinkSnapshot> PipelineRuntime::link_snapshots(uint64_t run_ns, bool 
             s.aqm_enqueue_drops = q.enqueue_drops.load(std::memory_order_relaxed);
             s.aqm_mark_drops = q.mark_drops.load(std::memory_order_relaxed);
             if (with_histograms) s.sojourn_ns = *q.sojourn_ns;
+            const LinkRuntime::QueueChoice &choice = l->queue_choice;
+            for (uint32_t i = 0; i < q.queue_count; ++i) {  // a scheduler's queues that carried a packet
+                const QueueDisciplineStats::Queue &f = q.queues[i];
+                LinkSnapshot::SchedulerQueue one;
+                one.queue = i;
+                if (i < choice.class_names.size()) {
+                    one.name = choice.class_names[i];
+                    one.weight = choice.class_weights[i];
+                }
+                one.sent = f.sent.load(std::memory_order_relaxed);
+                one.sent_bytes = f.sent_bytes.load(std::memory_order_relaxed);
+                one.sojourn_sum_ns = f.sojourn_sum_ns.load(std::memory_order_relaxed);
+                one.aqm_drops = f.aqm_drops.load(std::memory_order_relaxed);
+                one.overload_drops = f.overload_drops.load(std::memory_order_relaxed);
+                one.marks = f.marks.load(std::memory_order_relaxed);
+                if (one.sent + one.aqm_drops + one.overload_drops != 0 || one.weight != 0) s.queues.push_back(std::move(one));
+            }
+            if (q.queue_count != 0) {
+                s.scheduler = choice.flows != 0 ? "fq" : "drr";
+                s.scheduler_queues = q.queue_count;
+                s.overload_drops = q.overload_drops.load(std::memory_order_relaxed);
+            }
         }
         const OrderKeepStats &held = l->model.order_keep();
         add_order_keep(s, held.held_back.load(std::memory_order_relaxed), held.added_ns.load(std::memory_order_relaxed),

@@ -224,6 +224,33 @@ std::string queue_drops_text(const LinkSnapshot &s) {
                              rate_text(link, "bit/s"));
 }
 
+// A scheduler's queues: what each sent and lost (the busiest first, at most
+// eight flow queues; every class), and the overload drops from the fattest.
+std::string scheduler_text(const LinkSnapshot &s) {
+    const bool classes = s.scheduler == "drr";
+    std::string out = fmt::format("  scheduler: {} over {} {}: {} carried packets; {} dropped from the fattest queue on overload\n",
+                                  s.scheduler, s.scheduler_queues, classes ? "classes" : "flow queues", s.queues.size(),
+                                  s.overload_drops);
+    std::vector<const LinkSnapshot::SchedulerQueue *> order;
+    uint64_t all_bytes = 0;
+    for (const LinkSnapshot::SchedulerQueue &q : s.queues) {
+        order.push_back(&q);
+        all_bytes += q.sent_bytes;
+    }
+    if (!classes)
+        std::stable_sort(order.begin(), order.end(), [](const auto *a, const auto *b) { return a->sent_bytes > b->sent_bytes; });
+    const size_t shown = classes ? order.size() : std::min<size_t>(order.size(), 8);
+    for (size_t i = 0; i < shown; ++i) {
+        const LinkSnapshot::SchedulerQueue &q = *order[i];
+        const std::string who = classes ? fmt::format("class \"{}\" (weight {})", q.name, q.weight) : fmt::format("flow queue {}", q.queue);
+        out += fmt::format("    {}: sent {} ({}, {} of the bytes sent), sojourn mean {}; {} dropped by its discipline, {} on overload, {} marked\n",
+                           who, q.sent, human_si(static_cast<double>(q.sent_bytes), "B"), percent(ratio(q.sent_bytes, all_bytes)),
+                           ns_text(q.sent == 0 ? 0 : q.sojourn_sum_ns / q.sent), q.aqm_drops, q.overload_drops, q.marks);
+    }
+    if (shown < order.size()) out += fmt::format("    ... {} more (the JSON lists every one)\n", order.size() - shown);
+    return out;
+}
+
 std::string fidelity_text(const LinkSnapshot &s) {
     const Histogram &h = s.lateness_ns;
     std::string out = fmt::format("  lateness (transmit - release): {}\n", percentiles_text(h, true));
@@ -359,6 +386,7 @@ std::string summary_text(const std::vector<LinkSnapshot> &links) {
                 "  queue discipline: {} marked CE, {} dropped ({} at arrival, {} MARKs on packets not ECN-capable); sojourn "
                 "(start - arrival): {}\n",
                 s.aqm_marks, s.drop(DropReason::kAqmDrop), s.aqm_enqueue_drops, s.aqm_mark_drops, percentiles_text(s.sojourn_ns, false));
+        if (!s.scheduler.empty()) out += scheduler_text(s);
         if (!s.flow.empty()) out += fmt::format("  flow: {} ({} flow{} carried)\n", s.flow, s.flows_served, s.flows_served == 1 ? "" : "s");
         if (s.duplicated + s.corrupted + s.truncated + s.ce_marked + s.reordered != 0)
             out += fmt::format("  mangled: duplicated {}, corrupted {} ({} bits), truncated {}, ECN CE-marked {}, reordered {}\n",
@@ -430,6 +458,25 @@ Json link_json(const LinkSnapshot &s) {
                                  {"enqueue_drops", s.aqm_enqueue_drops},
                                  {"mark_drops", s.aqm_mark_drops},
                                  {"sojourn_ns", percentiles_json(s.sojourn_ns)}};
+    if (!s.scheduler.empty()) {
+        Json queues = Json::array();
+        for (const LinkSnapshot::SchedulerQueue &q : s.queues) {
+            Json one = {{"queue", q.queue},
+                        {"sent", q.sent},
+                        {"sent_bytes", q.sent_bytes},
+                        {"sojourn_mean_ns", q.sent == 0 ? 0 : q.sojourn_sum_ns / q.sent},
+                        {"aqm_drops", q.aqm_drops},
+                        {"overload_drops", q.overload_drops},
+                        {"marks", q.marks}};
+            if (!q.name.empty()) {
+                one["name"] = q.name;
+                one["weight"] = q.weight;
+            }
+            queues.push_back(std::move(one));
+        }
+        o["scheduler"] = {{"kind", s.scheduler}, {"queues", s.scheduler_queues}, {"overload_drops", s.overload_drops},
+                          {"active_queues", std::move(queues)}};
+    }
     return o;
 }
 

@@ -72,4 +72,31 @@ inline size_t count_fate(const std::vector<Verdict> &v, Fate fate) {
     return n;
 }
 
+// Runs packets through a held queue (a link with a queue discipline or a
+// scheduler) as linkem-sim does: advance to each arrival, hold it, and at the
+// end advance until the queue drains. Returns each packet's decision, by its
+// index (its handle), and how hold() answered.
+struct HeldRun {
+    std::vector<Decided> by_packet;
+    std::vector<Fate> refused;  // kForward: held (then decided in by_packet)
+};
+inline HeldRun run_held(LinkModel &m, const std::vector<PacketIn> &pkts) {
+    HeldRun r;
+    r.by_packet.resize(pkts.size());
+    r.refused.assign(pkts.size(), Fate::kForward);
+    Decided out[kMaxBurst];
+    const auto drain = [&](uint64_t t) {
+        while (const uint32_t n = m.advance(t, out, kMaxBurst))
+            for (uint32_t j = 0; j < n; ++j) r.by_packet.at(out[j].handle) = out[j];
+    };
+    for (size_t i = 0; i < pkts.size(); ++i) {
+        drain(pkts[i].arrival_ns);
+        const Fate f = m.hold(pkts[i], i);
+        r.refused[i] = f;
+        if (f != Fate::kForward) r.by_packet[i] = {i, pkts[i].arrival_ns, pkts[i].len_bytes, {f, false, 0, 0}};
+    }
+    drain(UINT64_MAX);
+    return r;
+}
+
 }  // namespace linkem::test

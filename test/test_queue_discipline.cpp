@@ -47,32 +47,6 @@ std::string link_fields(const std::string &discipline_params) {
 
 constexpr uint64_t kMs = 1'000'000;
 
-// Runs packets through the held queue as linkem-sim does: advance to each
-// arrival, hold it, and at the end advance until the queue drains. Returns
-// each packet's decision, by its index.
-struct HeldRun {
-    std::vector<Decided> by_packet;
-    std::vector<Fate> refused;  // kForward: held (then decided in by_packet)
-};
-HeldRun run_held(LinkModel &m, const std::vector<PacketIn> &pkts) {
-    HeldRun r;
-    r.by_packet.resize(pkts.size());
-    r.refused.assign(pkts.size(), Fate::kForward);
-    Decided out[kMaxBurst];
-    const auto drain = [&](uint64_t t) {
-        while (const uint32_t n = m.advance(t, out, kMaxBurst))
-            for (uint32_t j = 0; j < n; ++j) r.by_packet.at(out[j].handle) = out[j];
-    };
-    for (size_t i = 0; i < pkts.size(); ++i) {
-        drain(pkts[i].arrival_ns);
-        const Fate f = m.hold(pkts[i], i);
-        r.refused[i] = f;
-        if (f != Fate::kForward) r.by_packet[i] = {i, pkts[i].arrival_ns, pkts[i].len_bytes, {f, false, 0, 0}};
-    }
-    drain(UINT64_MAX);
-    return r;
-}
-
 const sojourn_cap_state &fixture_state(const TestLink &link) {
     REQUIRE(link.plan().queue);
     return *static_cast<const sojourn_cap_state *>(link.plan().queue->state());

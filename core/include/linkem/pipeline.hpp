@@ -108,6 +108,8 @@ struct LinkRuntime {
     struct QueueChoice {
         uint32_t flows = 0;                // fq: queues by flow hash
         std::vector<RuleMatch> classes;    // drr: the first that matches, else the last
+        std::vector<std::string> class_names;  // for reports
+        std::vector<uint32_t> class_weights;
         bool any() const { return flows != 0 || !classes.empty(); }
         uint32_t of(const PacketFields &f) const;
     } queue_choice;

@@ -172,6 +172,18 @@ struct LinkSnapshot {
     bool discipline = false;
     uint64_t aqm_marks = 0, aqm_enqueue_drops = 0, aqm_mark_drops = 0;
     Histogram sojourn_ns;
+    // A scheduler (fair queueing, link_model.hpp QueueScheduler): "fq" or "drr", its queues, the packets
+    // an overload dropped from the fattest queue (among drops[kQueue]), and each queue that carried a packet.
+    struct SchedulerQueue {
+        uint32_t queue = 0;
+        std::string name;     // a drr class's name; empty for a flow queue
+        uint32_t weight = 0;  // a drr class's weight; 0 for a flow queue
+        uint64_t sent = 0, sent_bytes = 0, sojourn_sum_ns = 0, aqm_drops = 0, overload_drops = 0, marks = 0;
+    };
+    std::string scheduler;
+    uint32_t scheduler_queues = 0;
+    uint64_t overload_drops = 0;
+    std::vector<SchedulerQueue> queues;
     uint64_t run_ns = 0;  // the time rx was counted over (the run so far, linkem-sim's input span), for the offered load; 0 unknown
 
     uint64_t dropped() const;  // every reason in the list
