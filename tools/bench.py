@@ -17,6 +17,10 @@ way, and both ways) as the I/O ceiling, then linkem rows:
       400us}: a 1000-packet queue holds 67 us at this rate): net_null's endless
       source overloads it, so every packet is held and decided at its
       transmission start (docs/QUEUES.md)
+  (i) as (h) with fq_codel (queue: {discipline: fq_codel, limit: 1000
+      packets, target: 20us, interval: 400us}): every frame's headers are
+      parsed and hashed to its flow queue; net_null's frames (all zero bytes,
+      not IP) are one flow, so this is the scheduler's cost over one queue
 --rows b,h runs only those rows (testpmd's ceilings always run).
 Each link's arena is sized for its delay (arena_packets below). Each row
 runs --seconds, ignores the first --warmup seconds, takes the median of the
@@ -139,9 +143,11 @@ def rules_config():
             f"links:\n{links}rules:\n{rules}pipeline: {{burst: 32, lcores: [0, 1]}}\nseed: 1\n")
 
 
-def codel_config():
-    """(h): as (b), the link 10 Gbit/s (Ethernet framing: 14.2 Mpps of 64-byte frames) with codel: held, decided at transmission start."""
-    model = (f"bandwidth: 10Gbit/s, overhead: ethernet, queue: {{discipline: codel, limit: 1000 packets, target: 20us, interval: 400us}}, "
+def codel_config(discipline="codel"):
+    """(h): as (b), the link 10 Gbit/s (Ethernet framing: 14.2 Mpps of 64-byte frames) with codel: held, decided at transmission start.
+    (i): the same with fq_codel."""
+    model = (f"bandwidth: 10Gbit/s, overhead: ethernet, "
+             f"queue: {{discipline: {discipline}, limit: 1000 packets, target: 20us, interval: 400us}}, "
              f"delay: {{plugin: normal, mean: 10ms, stddev: 1ms}}, loss: 1%, arena: {arena_packets(10, 1)} packets")
     return (f"ports:\n  a: {{device: \"net_null0,size=64\"}}\n  b: {{device: \"net_null1,size=64\"}}\n"
             f"links:\n  - {{name: a-to-b, from: a, to: b, {model}}}\npipeline: {{burst: 32, lcores: [0, 1]}}\nseed: 1\n")
@@ -375,6 +381,7 @@ def throughput(a):
     write_trace64(trace)
     cases.append(("(g) as (b), from a topspeed replay", replay_config(trace), one))
     cases.append(("(h) as (b), 10 Gbit/s with codel", codel_config(), one))
+    cases.append(("(i) as (h) with fq_codel", codel_config("fq_codel"), one))
     if a.rows:
         cases = [c for c in cases if c[0][1] in a.rows.split(",")]
     for name, text, ceiling in cases:
