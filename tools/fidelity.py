@@ -675,7 +675,7 @@ def perflow(name, args):
 BUFFERBLOAT_CASES = [
     ("tail drop", "1000 packets", None),
     ("CoDel", "{discipline: codel, limit: 1000 packets}", "codel"),
-    ("FQ-CoDel", "{discipline: fq_codel, limit: 1000 packets}", "fq_codel"),
+    ("FQ-CoDel", "{discipline: fq_codel, limit: 1000 packets}", "codel"),  # codel in each flow's queue
 ]
 BUFFERBLOAT_LINK = "bandwidth: 10Mbit/s, overhead: ethernet, delay: 20ms"  # both directions
 BUFFERBLOAT_REVERSE_QUEUE = "1000 packets"  # b-to-a carries the ACKs and the ping replies
@@ -849,6 +849,14 @@ def bufferbloat(args):
     print(table_row(["---"] * len(header)))
     for row in rows:
         print(row)
+    for name, r in results:  # a scheduler's flow queues: what each carried and how long it waited
+        scheduler = r.get("links", {}).get("a-to-b", {}).get("scheduler")
+        if not scheduler:
+            continue
+        print(f"\n{name}: a-to-b's flow queues that carried packets ({scheduler['overload_drops']} overload drops):")
+        for q in sorted(scheduler["active_queues"], key=lambda q: -q["sent_bytes"]):
+            print(f"  queue {q['queue']}: sent {q['sent']} packets ({q['sent_bytes'] / 1e6:.2f} MB), sojourn mean "
+                  f"{q['sojourn_mean_ns'] / 1e6:.2f} ms, {q['aqm_drops']} dropped by codel, {q['overload_drops']} on overload")
     paths = bufferbloat_plots(work, results)
     print("\nplots: " + ", ".join(paths))
     print(f"files: {work} (per case: linkem.yaml, linkem.log, stats.json, ping.txt, iperf3-*.json)")

@@ -19,8 +19,8 @@
 # `internal` measures lateness at 1 Mpps on net_null ports beside the host's
 # own floor (linkem-host-gaps). `bufferbloat` (about a minute, left out of
 # `all`) runs TCP cubic (iperf3) and a ping through 10 Mbit/s and 20 ms each
-# way, one linkem run per forward queue (tail drop, CoDel; FQ-CoDel when it is
-# built), and prints the ping's RTT under load, the goodput and linkem's drops.
+# way, one linkem run per forward queue (tail drop, CoDel, FQ-CoDel), and
+# prints the ping's RTT under load, the goodput and linkem's drops.
 # Needs root; see docs/ARCHITECTURE.md "Fidelity".
 set -uo pipefail
 
