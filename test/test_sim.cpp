@@ -128,6 +128,72 @@ TEST_CASE("linkem-sim runs a queue discipline: each packet decided at its transm
     CHECK_THAT(r.output, Catch::Contains("queue discipline: 0 marked CE, 13 dropped (0 at arrival, 0 MARKs"));
 }
 
+namespace {
+
+// Ethernet, IPv4 and UDP from 10.0.0.1:src_port to 10.0.0.2:9, len bytes in all.
+std::string udp_frame(uint16_t src_port, uint32_t len) {
+    std::string f(len, '\0');
+    const auto put16 = [&](size_t at, uint32_t v) {
+        f[at] = static_cast<char>(v >> 8);
+        f[at + 1] = static_cast<char>(v & 0xFF);
+    };
+    put16(12, 0x0800);
+    f[14] = 0x45;
+    put16(16, len - 14);
+    f[22] = 64;
+    f[23] = 17;
+    f[26] = 10, f[29] = 1, f[30] = 10, f[33] = 2;
+    put16(34, src_port);
+    put16(36, 9);
+    put16(38, len - 34);
+    return f;
+}
+
+}  // namespace
+
+TEST_CASE("linkem-sim runs fq_codel: a light flow keeps its short wait beside a heavy one", "[sim][queue][scheduler]") {
+    TempDir dir;
+    // 2 s: a heavy flow of 1000-byte frames every 400 us (20 Mbit/s) and a light one of 100-byte frames every 20 ms, into 10 Mbit/s.
+    {
+        std::ofstream out(dir / "in.pcap", std::ios::binary);
+        const uint32_t header[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+        out.write(reinterpret_cast<const char *>(header), sizeof header);
+        for (uint64_t us = 0; us < 2'000'000; us += 400) {
+            for (const auto &[port, len] : {std::pair<uint16_t, uint32_t>{1000, 1000}, {2000, 100}}) {
+                if (port == 2000 && us % 20'000 != 0) continue;
+                const std::string frame = udp_frame(port, len);
+                const uint32_t record[4] = {static_cast<uint32_t>(100 + us / 1'000'000), static_cast<uint32_t>(us % 1'000'000), len, len};
+                out.write(reinterpret_cast<const char *>(record), sizeof record);
+                out.write(frame.data(), len);
+            }
+        }
+    }
+    const std::string config = dir.write("c.yaml",
+                                         "ports: {a: {device: n0}, b: {device: n1}}\n"
+                                         "links: [{name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: {discipline: fq_codel}}]\n");
+    const Run r = sim(config + " --in " + (dir / "in.pcap").string() + " --out " + (dir / "out.pcap").string() + " --stats-json " +
+                      (dir / "s.json").string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const nlohmann::json stats = read_json(dir / "s.json");
+    const nlohmann::json &ab = link_in(stats, "ab");
+    CHECK(ab.at("rx_packets") == 5000 + 100);
+    CHECK(ab.at("balanced") == true);
+    const nlohmann::json &scheduler = ab.at("scheduler");
+    CHECK(scheduler.at("kind") == "fq");
+    CHECK(scheduler.at("queues") == 1024);
+    REQUIRE(scheduler.at("active_queues").size() == 2);
+    const nlohmann::json *heavy = &scheduler.at("active_queues")[0], *light = &scheduler.at("active_queues")[1];
+    if (heavy->at("sent_bytes").get<uint64_t>() < light->at("sent_bytes").get<uint64_t>()) std::swap(heavy, light);
+    CHECK(light->at("sent") == 100);  // every light packet delivered
+    CHECK(light->at("aqm_drops") == 0);
+    CHECK(light->at("sojourn_mean_ns").get<uint64_t>() < 1'000'000);  // at most one heavy frame (800 us) ahead of it
+    CHECK(heavy->at("aqm_drops").get<uint64_t>() > 0);                // codel in the heavy flow's queue
+    CHECK(heavy->at("sojourn_mean_ns").get<uint64_t>() > 5'000'000);  // its standing queue, codel's target and above
+    CHECK(ab.at("drops").at("aqm_drop") == heavy->at("aqm_drops"));
+    CHECK_THAT(r.output, Catch::Contains("scheduler: fq over 1024 flow queues: 2 carried packets"));
+}
+
 TEST_CASE("linkem-sim names what is wrong with its input", "[sim]") {
     TempDir dir;
     const std::string config = dir.write("sim.yaml", kConfig);
