@@ -18,7 +18,8 @@ packets got a different fate on the two sides. Scenarios:
   heavy:  one flow at 15 Mbit/s of 1500-byte frames among ten Poisson flows of
           200-byte frames at 100 kbit/s each.
 
-Fixed seed. With --check it is a test: it exits 1 unless every packet has the
+Fixed seeds (--seed for the arrivals, --linkem-seed for linkem-sim's
+config). With --check it is a test: it exits 1 unless every packet has the
 same fate and the same transmission start on both sides, and 77 (skipped)
 when ns-3 cannot be built. `pfifo` is compared with linkem's tail drop. For
 codel, pie and red, `--linkem` also runs linkem-sim with
@@ -132,12 +133,12 @@ def linkem_queue(disc, limit, params=""):
     return f"{{discipline: {disc}, limit: {limit} packets{', ' + params if params else ''}}}"
 
 
-def run_linkem(arrivals, limit, d, tree=ROOT, disc="pfifo", params=""):
+def run_linkem(arrivals, limit, d, tree=ROOT, disc="pfifo", params="", seed=1):
     write_pcap(os.path.join(d, "in.pcap"), arrivals)
     cfg = os.path.join(d, "aqm.yaml")
     open(cfg, "w").write("ports:\n  a: {device: net_null0}\n  b: {device: net_null1}\n"
                          f"links:\n  - {{name: a-to-b, from: a, to: b, bandwidth: 10Mbit/s, queue: {linkem_queue(disc, limit, params)}}}\n"
-                         "seed: 1\n")
+                         f"seed: {seed}\n")
     out = os.path.join(d, "out.pcap")
     sim = os.environ.get("LINKEM_SIM_BIN") or os.path.join(tree, "build/app/linkem-sim")
     run = subprocess.run([sim, cfg, "--in", "a=" + os.path.join(d, "in.pcap"), "--out", "b=" + out],
@@ -189,6 +190,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenarios", default="mix,onoff,heavy")
+    ap.add_argument("--linkem-seed", type=int, default=1,
+                    help="linkem-sim's seed (its config's seed:, which seeds PIE's and RED's random draws); the arrivals keep --seed")
     ap.add_argument("--check", action="store_true", help="exit 1 unless linkem and ns-3 agree packet by packet")
     ap.add_argument("--linkem", action="store_true",
                     help="with --disc codel, pie or red: also run linkem-sim with queue: {discipline: DISC} (issue 19)")
@@ -204,7 +207,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         binary = build_reference(d)
         print(f"10 Mbit/s, {a.disc}{' (linkem: ' + a.params + ')' if a.params else ''}, limit {a.limit} packets, "
-              f"{a.seconds:g} s per scenario, seed {a.seed}\n")
+              f"{a.seconds:g} s per scenario, seed {a.seed}{', linkem seed ' + str(a.linkem_seed) if a.linkem_seed != 1 else ''}\n")
         print("| scenario | packets | side | drops | marks | queueing delay p50 | p99 | fates that differ |")
         print("|---|---|---|---|---|---|---|---|")
         for name in a.scenarios.split(","):
@@ -214,7 +217,7 @@ def main():
             if a.disc == "pfifo":
                 sides.insert(0, ("linkem tail drop", run_linkem(arrivals, a.limit, d, a.tree)))
             elif a.linkem and a.disc in ("codel", "pie", "red"):
-                sides.insert(0, ("linkem " + a.disc, run_linkem(arrivals, a.limit, d, a.tree, a.disc, a.params)))
+                sides.insert(0, ("linkem " + a.disc, run_linkem(arrivals, a.limit, d, a.tree, a.disc, a.params, a.linkem_seed)))
             for side, fates in sides:
                 drops, marks, p50, p99 = summary(arrivals, fates)
                 differ = ""
