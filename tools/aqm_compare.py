@@ -19,9 +19,9 @@ packets got a different fate on the two sides. Scenarios:
           200-byte frames at 100 kbit/s each.
 
 Fixed seeds (--seed for the arrivals, --linkem-seed for linkem-sim's
-config). With --check it is a test: it exits 1 unless every packet has the
-same fate and the same transmission start on both sides, and 77 (skipped)
-when ns-3 cannot be built. `pfifo` is compared with linkem's tail drop. For
+config, --ns3-run for ns-3's RngRun). With --check it is a test: it exits 1
+unless every packet has the same fate and the same transmission start on
+both sides, and 77 (skipped) when ns-3 cannot be built. `pfifo` is compared with linkem's tail drop. For
 codel, pie and red, `--linkem` also runs linkem-sim with
 `queue: {discipline: DISC, limit: N packets}` (it needs the plugin
 lkm_queue_DISC.so and a data path that carries disciplines: issue 19; until
@@ -150,10 +150,10 @@ def run_linkem(arrivals, limit, d, tree=ROOT, disc="pfifo", params="", seed=1):
     return {pid: ("sent", release - tx_ns(size_of[pid])) for pid, release in read_pcap(out)}
 
 
-def run_ns3(arrivals, disc, limit, d, binary):
+def run_ns3(arrivals, disc, limit, d, binary, ns3_run=1):
     csv = "".join(f"{i},{t},{size},{flow},0\n" for i, t, size, flow in arrivals)
     run = subprocess.run([binary, "--disc", disc, "--limit-packets", str(limit), "--rate-bps", str(RATE_BPS)],
-                         input=csv, capture_output=True, text=True)
+                         input=csv, capture_output=True, text=True, env=dict(os.environ, NS_GLOBAL_VALUE=f"RngRun={ns3_run}"))
     if run.returncode != 0:
         sys.exit(f"aqm_compare: queue_reference failed:\n{run.stderr}")
     fates = {}
@@ -192,6 +192,7 @@ def main():
     ap.add_argument("--scenarios", default="mix,onoff,heavy")
     ap.add_argument("--linkem-seed", type=int, default=1,
                     help="linkem-sim's seed (its config's seed:, which seeds PIE's and RED's random draws); the arrivals keep --seed")
+    ap.add_argument("--ns3-run", type=int, default=1, help="ns-3's RngRun (its random streams: PIE's and RED's draws)")
     ap.add_argument("--check", action="store_true", help="exit 1 unless linkem and ns-3 agree packet by packet")
     ap.add_argument("--linkem", action="store_true",
                     help="with --disc codel, pie or red: also run linkem-sim with queue: {discipline: DISC} (issue 19)")
@@ -207,12 +208,13 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         binary = build_reference(d)
         print(f"10 Mbit/s, {a.disc}{' (linkem: ' + a.params + ')' if a.params else ''}, limit {a.limit} packets, "
-              f"{a.seconds:g} s per scenario, seed {a.seed}{', linkem seed ' + str(a.linkem_seed) if a.linkem_seed != 1 else ''}\n")
+              f"{a.seconds:g} s per scenario, seed {a.seed}{', linkem seed ' + str(a.linkem_seed) if a.linkem_seed != 1 else ''}"
+              f"{', ns-3 RngRun ' + str(a.ns3_run) if a.ns3_run != 1 else ''}\n")
         print("| scenario | packets | side | drops | marks | queueing delay p50 | p99 | fates that differ |")
         print("|---|---|---|---|---|---|---|---|")
         for name in a.scenarios.split(","):
             arrivals = scenario(name, a.seconds, random.Random(a.seed))
-            ns3 = run_ns3(arrivals, a.disc, a.limit, d, binary)
+            ns3 = run_ns3(arrivals, a.disc, a.limit, d, binary, a.ns3_run)
             sides = [("ns-3 " + a.disc, ns3)]
             if a.disc == "pfifo":
                 sides.insert(0, ("linkem tail drop", run_linkem(arrivals, a.limit, d, a.tree)))
