@@ -736,6 +736,14 @@ TEST_CASE("pie: burst: ns3 holds the probability at 0 through the allowance, and
     CHECK(count_of(bn, 0, bn.size()) > 0);
     CHECK(count_of(bl, 0, bl.size()) == 0);
 
+    // A change from burst: rfc to ns3 in the middle of congestion arms no
+    // allowance: the drops go on at once.
+    Disc to_ns3("pie", {{"burst", str("ns3")}}, 13);
+    to_ns3.extension<lkm_ext_carry>(LKM_EXT_CARRY)->carry(to_ns3.state(), rfc.state());
+    std::vector<uint32_t> vc;
+    pie_run(to_ns3, 8640, 8790, 500, vc);
+    CHECK(count_of(vc, 0, vc.size()) > 0);
+
     CHECK(Disc("pie", {{"burst", str("linux")}}).rc() == -1);
 }
 

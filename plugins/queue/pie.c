@@ -60,7 +60,8 @@
  *   reset of accu_prob when the queue is full is the host's drop, unseen here.
  *
  * Extensions: linkem.carry (the random stream, drop_prob, the delays, the
- * burst allowance and the next update's time go on) and linkem.reset.
+ * burst allowance, burst: ns3's state and the next update's time go on; from
+ * burst: rfc to ns3 the state is IN_BURST_PROTECTING) and linkem.reset.
  *
  * See also: codel, red; docs/QUEUES.md.
  */
@@ -263,6 +264,12 @@ static void carry(void *new_state, const void *old_state) {
     to->rng = from->rng;
     to->v = from->v;
     if (to->v.burst_allowance_ns > to->max_burst_ns) to->v.burst_allowance_ns = to->max_burst_ns;
+    /* From burst: rfc to ns3: a burst is being tracked (NO_BURST would arm an
+     * allowance, and hold the probability at 0, in the middle of congestion). */
+    if (to->ns3_burst && !from->ns3_burst) {
+        to->v.burst_state = IN_BURST_PROTECTING;
+        to->v.burst_resets = 0;
+    }
 }
 static const lkm_ext_carry carry_ext = {.struct_size = sizeof(lkm_ext_carry), .carry = carry};
 static const void *get_extension(const char *id) {
