@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace linkem {
@@ -45,11 +46,14 @@ class Exposition {
         for (const PortClassifySnapshot &p : ports) sample(name, {{"port", p.port}}, get(p));
     }
 
-    void histogram(const char *name, std::string_view help, const std::vector<LinkSnapshot> &links, Histogram LinkSnapshot::*member) {
+    // only: the links that have the histogram (all when null).
+    void histogram(const char *name, std::string_view help, const std::vector<LinkSnapshot> &links, Histogram LinkSnapshot::*member,
+                   bool (*only)(const LinkSnapshot &) = nullptr) {
         family(name, "histogram", help);
         const std::vector<uint64_t> &bounds = prometheus_bucket_bounds_ns();
         const std::string bucket = fmt::format("{}_bucket", name);
         for (const LinkSnapshot &s : links) {
+            if (only != nullptr && !only(s)) continue;
             const Histogram &h = s.*member;
             // Values up to bound 2^k - 1 are exactly the buckets whose upper bound is at most it.
             uint64_t seen = 0;
@@ -70,6 +74,32 @@ class Exposition {
   private:
     std::string out_;
 };
+
+bool has_discipline(const LinkSnapshot &s) { return s.discipline; }
+
+// The queue disciplines' families (links[].queue.discipline), when a link has one; samples for those links only.
+void discipline_families(Exposition &e, const std::vector<LinkSnapshot> &links) {
+    if (std::none_of(links.begin(), links.end(), has_discipline)) return;
+    e.family("linkem_link_aqm_marks_total", "counter", "Packets the queue discipline marked CE (sent).");
+    for (const LinkSnapshot &s : links)
+        if (s.discipline) e.sample("linkem_link_aqm_marks_total", {{"link", s.name}}, s.aqm_marks);
+    e.family("linkem_link_aqm_drops_total", "counter",
+             "Packets the queue discipline dropped, at their arrival (enqueue) or as the head of the queue (dequeue); "
+             "together the drops of reason aqm_drop.");
+    for (const LinkSnapshot &s : links) {
+        if (!s.discipline) continue;
+        const uint64_t all = s.drop(DropReason::kAqmDrop), at_enqueue = std::min(s.aqm_enqueue_drops, all);
+        e.sample("linkem_link_aqm_drops_total", {{"link", s.name}, {"when", "enqueue"}}, at_enqueue);
+        e.sample("linkem_link_aqm_drops_total", {{"link", s.name}, {"when", "dequeue"}}, all - at_enqueue);
+    }
+    e.family("linkem_link_aqm_mark_drops_total", "counter",
+             "Packets the queue discipline would have marked CE but were not ECN-capable: dropped (among the aqm drops).");
+    for (const LinkSnapshot &s : links)
+        if (s.discipline) e.sample("linkem_link_aqm_mark_drops_total", {{"link", s.name}}, s.aqm_mark_drops);
+    e.histogram("linkem_link_queue_sojourn_seconds",
+                "Transmission start minus arrival of the packets the queue discipline let through (their time in the queue).", links,
+                &LinkSnapshot::sojourn_ns, has_discipline);
+}
 
 bool rate_measured(const LinkSnapshot &s) { return s.backlogged_sent_ns != 0 && s.backlogged_model_ns != 0; }
 double bits_per_s(uint64_t bytes, uint64_t ns) { return 8e9 * static_cast<double>(bytes) / static_cast<double>(ns); }
@@ -178,6 +208,7 @@ std::string prometheus_text(const std::vector<LinkSnapshot> &links, const std::v
                 &LinkSnapshot::delay_ns);
     e.histogram("linkem_link_lateness_seconds", "Actual transmit time minus release time of the packets the link sent.", links,
                 &LinkSnapshot::lateness_ns);
+    discipline_families(e, links);
 
     e.per_port("linkem_port_rx_packets_total", "counter", "Packets classified at the arrival port.", ports,
                [](const PortClassifySnapshot &p) { return p.packets; });

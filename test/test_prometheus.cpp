@@ -1,6 +1,7 @@
 // [unit][stats] The Prometheus text exposition (linkem/prometheus.hpp): exact
 // lines for a small snapshot, a sample for every drop reason of both lists,
 // histograms with exact cumulative `le` buckets in seconds, label escaping;
+// a queue discipline's families, for its links only;
 // and the status lines' UTC timestamp (units.hpp utc_timestamp_text).
 #include "linkem/drops.hpp"
 #include "linkem/prometheus.hpp"
@@ -151,6 +152,48 @@ TEST_CASE("a backlogged link has its achieved and configured rates", "[unit][sta
     CHECK(has_line(lines, "linkem_link_achieved_rate_bits_per_second{link=\"a-to-b\"} 10000000"));
     CHECK(has_line(lines, "linkem_link_configured_rate_bits_per_second{link=\"a-to-b\"} 20000000"));
     CHECK(has_line(lines, "linkem_link_backlogged_seconds_total{link=\"a-to-b\"} 0.001"));
+}
+
+TEST_CASE("a link with a queue discipline has its marks, drops by when, mark drops and sojourn times", "[unit][stats]") {
+    LinkSnapshot plain = small_link(), aqm = small_link();
+    aqm.name = "b-to-a";
+    aqm.discipline = true;
+    aqm.aqm_marks = 4;
+    aqm.drop(DropReason::kAqmDrop) = 9;
+    aqm.aqm_enqueue_drops = 6;
+    aqm.aqm_mark_drops = 2;
+    for (uint64_t ns : {1'000'000, 3'000'000, 20'000'000}) aqm.sojourn_ns.record(ns);
+    // Without a discipline anywhere, the families are not declared.
+    const std::string without = prometheus_text({plain}, {}, 0);
+    CHECK(without.find("linkem_link_aqm_") == std::string::npos);
+    CHECK(without.find("linkem_link_queue_sojourn_seconds") == std::string::npos);
+
+    const std::string text = prometheus_text({plain, aqm}, {}, 0);
+    INFO(text);
+    const auto lines = lines_of(text);
+    for (const char *expected : {
+             "# TYPE linkem_link_aqm_marks_total counter",
+             "linkem_link_aqm_marks_total{link=\"b-to-a\"} 4",
+             "# TYPE linkem_link_aqm_drops_total counter",
+             "linkem_link_aqm_drops_total{link=\"b-to-a\",when=\"enqueue\"} 6",
+             "linkem_link_aqm_drops_total{link=\"b-to-a\",when=\"dequeue\"} 3",
+             "linkem_link_drops_total{link=\"b-to-a\",reason=\"aqm_drop\"} 9",
+             "# TYPE linkem_link_aqm_mark_drops_total counter",
+             "linkem_link_aqm_mark_drops_total{link=\"b-to-a\"} 2",
+             "# TYPE linkem_link_queue_sojourn_seconds histogram",
+             "linkem_link_queue_sojourn_seconds_bucket{link=\"b-to-a\",le=\"0.000524287\"} 0",
+             "linkem_link_queue_sojourn_seconds_bucket{link=\"b-to-a\",le=\"0.001048575\"} 1",
+             "linkem_link_queue_sojourn_seconds_bucket{link=\"b-to-a\",le=\"0.004194303\"} 2",
+             "linkem_link_queue_sojourn_seconds_bucket{link=\"b-to-a\",le=\"0.033554431\"} 3",
+             "linkem_link_queue_sojourn_seconds_bucket{link=\"b-to-a\",le=\"+Inf\"} 3",
+             "linkem_link_queue_sojourn_seconds_sum{link=\"b-to-a\"} 0.024",
+             "linkem_link_queue_sojourn_seconds_count{link=\"b-to-a\"} 3",
+         })
+        CHECK(has_line(lines, expected));
+    // The link without a discipline has no sample in these families.
+    for (const std::string &l : lines)
+        if (l.rfind("linkem_link_aqm_", 0) == 0 || l.rfind("linkem_link_queue_sojourn_seconds", 0) == 0)
+            CHECK(l.find("link=\"a-to-b\"") == std::string::npos);
 }
 
 TEST_CASE("the status lines' timestamp is UTC, ISO 8601, to the millisecond", "[unit][stats]") {

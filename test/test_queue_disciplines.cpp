@@ -702,6 +702,51 @@ TEST_CASE("pie: carry keeps the probability and the stream; reset forgets them",
     CHECK(count_of(vr, 0, vr.size()) == 0);
 }
 
+TEST_CASE("pie: burst: ns3 holds the probability at 0 through the allowance, and arms it again after 1.5 s of calm", "[unit][queue][pie]") {
+    // Under a standing 40 ms delay both let the first 150 ms through; the RFC's
+    // probability grows meanwhile, ns-3's starts at the allowance's end: fewer
+    // drops in the first second (docs/QUEUES.md, pie, against ns-3).
+    Disc rfc("pie", {}, 13), ns3("pie", {{"burst", str("ns3")}}, 13), ns3_late("pie", {{"burst", str("ns3")}}, 13);
+    REQUIRE(ns3.rc() == 0);
+    std::vector<uint32_t> vr, vn, vl;
+    pie_run(rfc, 1, 3001, 40, vr);
+    pie_run(ns3, 1, 3001, 40, vn);
+    pie_run(ns3_late, 1, 3001, 40, vl);
+    INFO("drops in the first second: " << count_of(vr, 0, 1000) << " rfc, " << count_of(vn, 0, 1000) << " ns3");
+    CHECK(count_of(vn, 0, 149) == 0);
+    CHECK(count_of(vn, 0, 1000) < count_of(vr, 0, 1000));
+    CHECK(count_of(vn, 1000, 3000) > 0);
+    // Then departures after 2 ms of waiting, no arrival: the probability
+    // falls to 0 at 7.83 s. A burst (500 ms of delay) at 8.5 s finds
+    // the RFC's allowance back, not ns-3's (0.7 s of calm); at 23 s, ns-3's
+    // too (its first arrival arms it).
+    const auto calm = [](Disc &d, uint64_t from, uint64_t to) {
+        for (uint64_t t = from * kMs; t < to * kMs; t += kMs) REQUIRE(d.dequeue(t, t - 2 * kMs, 100'000) == LKM_QUEUE_PASS);
+    };
+    calm(rfc, 3001, 8500);
+    calm(ns3, 3001, 8500);
+    calm(ns3_late, 3001, 23000);
+    std::vector<uint32_t> br, bn, bl;
+    pie_run(rfc, 8500, 8640, 500, br);
+    pie_run(ns3, 8500, 8640, 500, bn);
+    pie_run(ns3_late, 23000, 23140, 500, bl);
+    INFO("drops in the burst: " << count_of(br, 0, br.size()) << " rfc, " << count_of(bn, 0, bn.size()) << " ns3, "
+                                << count_of(bl, 0, bl.size()) << " ns3 later");
+    CHECK(count_of(br, 0, br.size()) == 0);
+    CHECK(count_of(bn, 0, bn.size()) > 0);
+    CHECK(count_of(bl, 0, bl.size()) == 0);
+
+    // A change from burst: rfc to ns3 in the middle of congestion arms no
+    // allowance: the drops go on at once.
+    Disc to_ns3("pie", {{"burst", str("ns3")}}, 13);
+    to_ns3.extension<lkm_ext_carry>(LKM_EXT_CARRY)->carry(to_ns3.state(), rfc.state());
+    std::vector<uint32_t> vc;
+    pie_run(to_ns3, 8640, 8790, 500, vc);
+    CHECK(count_of(vc, 0, vc.size()) > 0);
+
+    CHECK(Disc("pie", {{"burst", str("linux")}}).rc() == -1);
+}
+
 // ====================================== RED ======================================
 
 namespace {

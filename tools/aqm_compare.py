@@ -18,9 +18,10 @@ packets got a different fate on the two sides. Scenarios:
   heavy:  one flow at 15 Mbit/s of 1500-byte frames among ten Poisson flows of
           200-byte frames at 100 kbit/s each.
 
-Fixed seed. With --check it is a test: it exits 1 unless every packet has the
-same fate and the same transmission start on both sides, and 77 (skipped)
-when ns-3 cannot be built. `pfifo` is compared with linkem's tail drop. For
+Fixed seeds (--seed for the arrivals, --linkem-seed for linkem-sim's
+config, --ns3-run for ns-3's RngRun). With --check it is a test: it exits 1
+unless every packet has the same fate and the same transmission start on
+both sides, and 77 (skipped) when ns-3 cannot be built. `pfifo` is compared with linkem's tail drop. For
 codel, pie and red, `--linkem` also runs linkem-sim with
 `queue: {discipline: DISC, limit: N packets}` (it needs the plugin
 lkm_queue_DISC.so and a data path that carries disciplines: issue 19; until
@@ -132,12 +133,12 @@ def linkem_queue(disc, limit, params=""):
     return f"{{discipline: {disc}, limit: {limit} packets{', ' + params if params else ''}}}"
 
 
-def run_linkem(arrivals, limit, d, tree=ROOT, disc="pfifo", params=""):
+def run_linkem(arrivals, limit, d, tree=ROOT, disc="pfifo", params="", seed=1):
     write_pcap(os.path.join(d, "in.pcap"), arrivals)
     cfg = os.path.join(d, "aqm.yaml")
     open(cfg, "w").write("ports:\n  a: {device: net_null0}\n  b: {device: net_null1}\n"
                          f"links:\n  - {{name: a-to-b, from: a, to: b, bandwidth: 10Mbit/s, queue: {linkem_queue(disc, limit, params)}}}\n"
-                         "seed: 1\n")
+                         f"seed: {seed}\n")
     out = os.path.join(d, "out.pcap")
     sim = os.environ.get("LINKEM_SIM_BIN") or os.path.join(tree, "build/app/linkem-sim")
     run = subprocess.run([sim, cfg, "--in", "a=" + os.path.join(d, "in.pcap"), "--out", "b=" + out],
@@ -161,12 +162,12 @@ def linkem_flow_queue(flow, flows=1024):
     return h % flows
 
 
-def run_ns3(arrivals, disc, limit, d, binary):
+def run_ns3(arrivals, disc, limit, d, binary, ns3_run=1):
     # fq_codel: the reference's flow hash is the flow column, so both sides put each flow in the same queue.
     queue = (lambda flow: linkem_flow_queue(flow)) if disc == "fq_codel" else (lambda flow: flow)
     csv = "".join(f"{i},{t},{size},{queue(flow)},0\n" for i, t, size, flow in arrivals)
     run = subprocess.run([binary, "--disc", disc, "--limit-packets", str(limit), "--rate-bps", str(RATE_BPS)],
-                         input=csv, capture_output=True, text=True)
+                         input=csv, capture_output=True, text=True, env=dict(os.environ, NS_GLOBAL_VALUE=f"RngRun={ns3_run}"))
     if run.returncode != 0:
         sys.exit(f"aqm_compare: queue_reference failed:\n{run.stderr}")
     fates = {}
@@ -203,6 +204,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenarios", default="mix,onoff,heavy")
+    ap.add_argument("--linkem-seed", type=int, default=1,
+                    help="linkem-sim's seed (its config's seed:, which seeds PIE's and RED's random draws); the arrivals keep --seed")
+    ap.add_argument("--ns3-run", type=int, default=1, help="ns-3's RngRun (its random streams: PIE's and RED's draws)")
     ap.add_argument("--check", action="store_true", help="exit 1 unless linkem and ns-3 agree packet by packet")
     ap.add_argument("--linkem", action="store_true",
                     help="with --disc codel, pie, red or fq_codel: also run linkem-sim with queue: {discipline: DISC}")
@@ -218,17 +222,18 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         binary = build_reference(d)
         print(f"10 Mbit/s, {a.disc}{' (linkem: ' + a.params + ')' if a.params else ''}, limit {a.limit} packets, "
-              f"{a.seconds:g} s per scenario, seed {a.seed}\n")
+              f"{a.seconds:g} s per scenario, seed {a.seed}{', linkem seed ' + str(a.linkem_seed) if a.linkem_seed != 1 else ''}"
+              f"{', ns-3 RngRun ' + str(a.ns3_run) if a.ns3_run != 1 else ''}\n")
         print("| scenario | packets | side | drops | marks | queueing delay p50 | p99 | fates that differ |")
         print("|---|---|---|---|---|---|---|---|")
         for name in a.scenarios.split(","):
             arrivals = scenario(name, a.seconds, random.Random(a.seed))
-            ns3 = run_ns3(arrivals, a.disc, a.limit, d, binary)
+            ns3 = run_ns3(arrivals, a.disc, a.limit, d, binary, a.ns3_run)
             sides = [("ns-3 " + a.disc, ns3)]
             if a.disc == "pfifo":
                 sides.insert(0, ("linkem tail drop", run_linkem(arrivals, a.limit, d, a.tree)))
             elif a.linkem and a.disc in ("codel", "pie", "red", "fq_codel"):
-                sides.insert(0, ("linkem " + a.disc, run_linkem(arrivals, a.limit, d, a.tree, a.disc, a.params)))
+                sides.insert(0, ("linkem " + a.disc, run_linkem(arrivals, a.limit, d, a.tree, a.disc, a.params, a.linkem_seed)))
             for side, fates in sides:
                 drops, marks, p50, p99 = summary(arrivals, fates)
                 differ = ""

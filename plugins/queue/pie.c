@@ -23,6 +23,13 @@
  *                 de-randomization (the accumulated probability accu_prob)
  *   cap_drop_adjustment yes or no (default yes): RFC 8033 section 5.5's optional
  *                 cap of an increase at 2% once the probability is 10% or more
+ *   burst         rfc (default) or ns3: the burst allowance of RFC 8033 section
+ *                 4.4 (below), or ns-3 3.37's PieQueueDisc's: the allowance is
+ *                 armed by the first arrival that finds it spent while no burst
+ *                 is being tracked, the probability is held at 0 while it lasts,
+ *                 and it is armed again only after 1.5 s of updates at which
+ *                 drop_prob is 0 and both delays are below target/2 (ns-3's
+ *                 NO_BURST, IN_BURST_PROTECTING, IN_BURST)
  *
  * What is implemented, by section of RFC 8033:
  *   4.1 random dropping at enqueue: no drop while the burst allowance lasts,
@@ -44,7 +51,8 @@
  *       section 5.2 is not implemented (and the link's rate is not needed).
  *   4.4 burst tolerance: burst_allowance starts at max_burst, loses tupdate
  *       at each update, and is max_burst again after an update at which
- *       drop_prob is 0 and both delays are below target/2.
+ *       drop_prob is 0 and both delays are below target/2. drop_prob is
+ *       updated (4.2) while the allowance lasts; only the drops wait.
  *   5.1 ECN with the 10% limit; 5.4 de-randomization (optional, off by
  *       default as in ns-3); 5.5 the cap (on by default as in ns-3).
  *   Not implemented: 5.2 (dequeue rate), 5.3 (PIE active only above a
@@ -52,7 +60,8 @@
  *   reset of accu_prob when the queue is full is the host's drop, unseen here.
  *
  * Extensions: linkem.carry (the random stream, drop_prob, the delays, the
- * burst allowance and the next update's time go on) and linkem.reset.
+ * burst allowance, burst: ns3's state and the next update's time go on; from
+ * burst: rfc to ns3 the state is IN_BURST_PROTECTING) and linkem.reset.
  *
  * See also: codel, red; docs/QUEUES.md.
  */
@@ -61,11 +70,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* burst: ns3's states (ns-3's BurstStateT). */
+enum { NO_BURST, IN_BURST, IN_BURST_PROTECTING };
+
 typedef struct pie_vars {
     double drop_prob, accu_prob;
     uint64_t qdelay_ns, qdelay_old_ns; /* current_qdelay and qdelay_old */
     uint64_t burst_allowance_ns;
     uint64_t next_update_ns;
+    int burst_state;       /* burst: ns3 */
+    uint32_t burst_resets; /* burst: ns3: calm updates counted in IN_BURST */
 } pie_vars;
 
 typedef struct pie {
@@ -73,12 +87,15 @@ typedef struct pie {
     uint64_t target_ns, tupdate_ns, max_burst_ns, mean_pkt_bytes;
     double alpha, beta, mark_threshold;
     int ecn, derandomize, cap;
+    int ns3_burst;              /* burst: ns3 */
+    uint32_t burst_reset_limit; /* burst: ns3: 1.5 s in updates */
     pie_vars v;
 } pie;
 
 static void vars_init(const pie *s, pie_vars *v) {
     memset(v, 0, sizeof *v);
-    v->burst_allowance_ns = s->max_burst_ns;
+    v->burst_allowance_ns = s->ns3_burst ? 0 : s->max_burst_ns; /* ns3: armed by the first arrival */
+    v->burst_state = NO_BURST;
     v->next_update_ns = s->tupdate_ns;
 }
 
@@ -86,6 +103,7 @@ static int create(const lkm_create_args *args, void **state) {
     uint64_t target = 15000000, tupdate = 15000000, max_burst = 150000000, mean_pkt = 1000;
     double alpha = 0.125, beta = 1.25, mark_threshold = 0.1;
     int ecn = 0, derandomize = 0, cap = 1, bad = 0;
+    const char *burst = "rfc";
     bad |= args->duration_ns(args, "target", 0, &target) == LKM_INVALID;
     bad |= args->duration_ns(args, "tupdate", 0, &tupdate) == LKM_INVALID;
     bad |= args->duration_ns(args, "max_burst", 0, &max_burst) == LKM_INVALID;
@@ -96,7 +114,12 @@ static int create(const lkm_create_args *args, void **state) {
     bad |= queue_read_flag(args, "ecn", &ecn) != 0;
     bad |= queue_read_flag(args, "derandomize", &derandomize) != 0;
     bad |= queue_read_flag(args, "cap_drop_adjustment", &cap) != 0;
+    bad |= args->string(args, "burst", 0, &burst) == LKM_INVALID;
     if (bad) return -1;
+    if (strcmp(burst, "rfc") != 0 && strcmp(burst, "ns3") != 0) {
+        args->fail(args, "burst", "expected rfc or ns3");
+        return -1;
+    }
     if (target == 0 || tupdate == 0) {
         args->fail(args, target == 0 ? "target" : "tupdate", "must be above 0");
         return -1;
@@ -118,6 +141,8 @@ static int create(const lkm_create_args *args, void **state) {
     s->ecn = ecn;
     s->derandomize = derandomize;
     s->cap = cap;
+    s->ns3_burst = strcmp(burst, "ns3") == 0;
+    s->burst_reset_limit = (uint32_t)(1.5 / ((double)tupdate / 1e9)); /* ns-3's BURST_RESET_TIMEOUT / Tupdate */
     vars_init(s, &s->v);
     *state = s;
     return 0;
@@ -131,8 +156,10 @@ static void calculate_drop_prob(pie *s) {
     const double qdelay = (double)v->qdelay_ns * 1e-9, old = (double)v->qdelay_old_ns * 1e-9;
     const double target = (double)s->target_ns * 1e-9;
     double p = s->alpha * (qdelay - target) + s->beta * (qdelay - old);
+    if (s->ns3_burst && v->burst_allowance_ns > 0) /* ns-3: no update while the allowance lasts */
+        p = v->drop_prob = 0;
     /* The suggested auto-tuning: smaller steps while drop_prob is small. */
-    if (v->drop_prob < 0.000001)
+    else if (v->drop_prob < 0.000001)
         p /= 2048;
     else if (v->drop_prob < 0.00001)
         p /= 512;
@@ -150,8 +177,20 @@ static void calculate_drop_prob(pie *s) {
     if (v->drop_prob < 0) v->drop_prob = 0;
     if (v->drop_prob > 1) v->drop_prob = 1;
     v->burst_allowance_ns = v->burst_allowance_ns > s->tupdate_ns ? v->burst_allowance_ns - s->tupdate_ns : 0;
-    if (v->drop_prob == 0 && 2 * v->qdelay_ns < s->target_ns && 2 * v->qdelay_old_ns < s->target_ns)
-        v->burst_allowance_ns = s->max_burst_ns;
+    const int calm = v->drop_prob == 0 && 2 * v->qdelay_ns < s->target_ns && 2 * v->qdelay_old_ns < s->target_ns;
+    if (!s->ns3_burst) {
+        if (calm) v->burst_allowance_ns = s->max_burst_ns;
+    } else if (calm && v->burst_allowance_ns == 0) {
+        if (v->burst_state == IN_BURST_PROTECTING) {
+            v->burst_state = IN_BURST;
+            v->burst_resets = 0;
+        } else if (v->burst_state == IN_BURST && ++v->burst_resets > s->burst_reset_limit) {
+            v->burst_resets = 0;
+            v->burst_state = NO_BURST; /* the next arrival arms the allowance */
+        }
+    } else if (v->burst_state == IN_BURST) {
+        v->burst_resets = 0;
+    }
     v->qdelay_old_ns = v->qdelay_ns;
 }
 
@@ -163,10 +202,12 @@ static void catch_up(pie *s, uint64_t now) {
     while (now >= v->next_update_ns) {
         const double before_prob = v->drop_prob;
         const uint64_t before_old = v->qdelay_old_ns, before_burst = v->burst_allowance_ns;
+        const int before_state = v->burst_state;
+        const uint32_t before_resets = v->burst_resets;
         calculate_drop_prob(s);
         v->next_update_ns += s->tupdate_ns;
         if (v->drop_prob == before_prob && v->qdelay_old_ns == before_old && v->burst_allowance_ns == before_burst &&
-            now >= v->next_update_ns)
+            v->burst_state == before_state && v->burst_resets == before_resets && now >= v->next_update_ns)
             v->next_update_ns += (now - v->next_update_ns) / s->tupdate_ns * s->tupdate_ns + s->tupdate_ns;
     }
 }
@@ -175,6 +216,10 @@ static void catch_up(pie *s, uint64_t now) {
 static int drop_early(pie *s, uint64_t backlog_bytes) {
     pie_vars *v = &s->v;
     if (v->burst_allowance_ns > 0) return 0;
+    if (s->ns3_burst && v->burst_state == NO_BURST) { /* ns-3: this arrival arms the allowance, and may be dropped */
+        v->burst_state = IN_BURST_PROTECTING;
+        v->burst_allowance_ns = s->max_burst_ns;
+    }
     if ((2 * v->qdelay_old_ns < s->target_ns && v->drop_prob < 0.2) || backlog_bytes <= 2 * s->mean_pkt_bytes) return 0;
     if (s->derandomize) {
         if (v->drop_prob == 0) v->accu_prob = 0;
@@ -219,6 +264,12 @@ static void carry(void *new_state, const void *old_state) {
     to->rng = from->rng;
     to->v = from->v;
     if (to->v.burst_allowance_ns > to->max_burst_ns) to->v.burst_allowance_ns = to->max_burst_ns;
+    /* From burst: rfc to ns3: a burst is being tracked (NO_BURST would arm an
+     * allowance, and hold the probability at 0, in the middle of congestion). */
+    if (to->ns3_burst && !from->ns3_burst) {
+        to->v.burst_state = IN_BURST_PROTECTING;
+        to->v.burst_resets = 0;
+    }
 }
 static const lkm_ext_carry carry_ext = {.struct_size = sizeof(lkm_ext_carry), .carry = carry};
 static const void *get_extension(const char *id) {
@@ -238,6 +289,7 @@ static const lkm_param_info params[] = {
     {"mean_pkt_size", "size", "no random drop while at most twice this waits; default 1000B"},
     {"derandomize", "string", "yes or no: RFC 8033 5.4's de-randomization; default no"},
     {"cap_drop_adjustment", "string", "yes or no: RFC 8033 5.5's 2% cap on increases; default yes"},
+    {"burst", "string", "rfc (RFC 8033 4.4's burst allowance) or ns3 (ns-3 3.37's burst states); default rfc"},
 };
 
 LKM_EXPORT const lkm_model lkm_entry = {

@@ -14,6 +14,10 @@
 //   linkem_link_stage_busy_seconds_total       counter    {link, stage="rx"|"tx"}
 //   linkem_link_backlogged_{wire_bytes,seconds}_total, linkem_link_{achieved,configured}_rate_bits_per_second
 //   linkem_link_delay_seconds, linkem_link_lateness_seconds   histogram {link, le}
+//   a link with a queue discipline (declared when one link has one; samples for those links):
+//   linkem_link_aqm_marks_total, linkem_link_aqm_mark_drops_total   counter {link}
+//   linkem_link_aqm_drops_total                counter    {link, when="enqueue"|"dequeue"}
+//   linkem_link_queue_sojourn_seconds          histogram  {link, le}
 //   linkem_port_{rx_packets,rx_bytes,default_packets}_total, _classify_seconds_total   {port}
 //   linkem_port_drops_total {port, reason} (LINKEM_PORT_DROPS), linkem_port_rule_packets_total {port, rule},
 //   linkem_port_frames_total {port, note}
