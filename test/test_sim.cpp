@@ -130,8 +130,8 @@ TEST_CASE("linkem-sim runs a queue discipline: each packet decided at its transm
 
 namespace {
 
-// Ethernet, IPv4 and UDP from 10.0.0.1:src_port to 10.0.0.2:9, len bytes in all.
-std::string udp_frame(uint16_t src_port, uint32_t len) {
+// Ethernet, IPv4 and UDP (or another protocol, with ports where UDP has them) from 10.0.0.1:src_port to 10.0.0.2:9, len bytes in all.
+std::string udp_frame(uint16_t src_port, uint32_t len, uint8_t proto = 17) {
     std::string f(len, '\0');
     const auto put16 = [&](size_t at, uint32_t v) {
         f[at] = static_cast<char>(v >> 8);
@@ -141,7 +141,7 @@ std::string udp_frame(uint16_t src_port, uint32_t len) {
     f[14] = 0x45;
     put16(16, len - 14);
     f[22] = 64;
-    f[23] = 17;
+    f[23] = static_cast<char>(proto);
     f[26] = 10, f[29] = 1, f[30] = 10, f[33] = 2;
     put16(34, src_port);
     put16(36, 9);
@@ -192,6 +192,54 @@ TEST_CASE("linkem-sim runs fq_codel: a light flow keeps its short wait beside a 
     CHECK(heavy->at("sojourn_mean_ns").get<uint64_t>() > 5'000'000);  // its standing queue, codel's target and above
     CHECK(ab.at("drops").at("aqm_drop") == heavy->at("aqm_drops"));
     CHECK_THAT(r.output, Catch::Contains("scheduler: fq over 1024 flow queues: 2 carried packets"));
+}
+
+TEST_CASE("linkem-sim runs weighted classes: TCP weight 3 and UDP weight 1 share a backlogged link 3 to 1", "[sim][queue][scheduler]") {
+    TempDir dir;
+    // 2 s of 1000-byte frames, TCP and UDP, each at 10 Mbit/s, into one 10 Mbit/s link.
+    {
+        std::ofstream out(dir / "in.pcap", std::ios::binary);
+        const uint32_t header[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+        out.write(reinterpret_cast<const char *>(header), sizeof header);
+        for (uint64_t us = 0; us < 2'000'000; us += 800)
+            for (const uint8_t proto : {uint8_t{6}, uint8_t{17}}) {
+                const std::string frame = udp_frame(5000, 1000, proto);
+                const uint32_t record[4] = {static_cast<uint32_t>(100 + us / 1'000'000), static_cast<uint32_t>(us % 1'000'000), 1000, 1000};
+                out.write(reinterpret_cast<const char *>(record), sizeof record);
+                out.write(frame.data(), 1000);
+            }
+    }
+    const std::string config = dir.write("c.yaml",
+                                         "ports: {a: {device: n0}, b: {device: n1}}\n"
+                                         "links: [{name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: {scheduler: drr, classes: [\n"
+                                         "  {name: tcp, match: {proto: tcp}, weight: 3}, {name: udp, match: {proto: udp}, weight: 1}]}}]\n");
+    const Run r = sim(config + " --in " + (dir / "in.pcap").string() + " --out " + (dir / "out.pcap").string() + " --stats-json " +
+                      (dir / "s.json").string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const nlohmann::json stats = read_json(dir / "s.json");
+    const nlohmann::json &ab = link_in(stats, "ab");
+    CHECK(ab.at("balanced") == true);
+    const nlohmann::json &classes = ab.at("scheduler").at("active_queues");
+    REQUIRE(classes.size() == 2);
+    CHECK(classes[0].at("name") == "tcp");
+    CHECK(classes[0].at("weight") == 3);
+    // While both classes are backlogged (each offers the link's whole rate), from 0.2 s until the input ends
+    // at 2 s, the link sends 3 TCP frames for each UDP frame, to within a round (4 frames) at either end.
+    // (After the input ends, what each class still holds drains: the totals are not 3 to 1.)
+    const std::string out = read_file(dir / "out.pcap");
+    uint64_t tcp = 0, udp = 0;
+    for (size_t at = 24; at + 16 <= out.size();) {
+        uint32_t rec[4];
+        std::memcpy(rec, out.data() + at, sizeof rec);
+        const uint64_t t_ns = uint64_t{rec[0]} * 1'000'000'000 + rec[1] - 100'000'000'000ULL;
+        if (t_ns >= 200'000'000 && t_ns < 2'000'000'000) (out[at + 16 + 23] == 6 ? tcp : udp) += 1;
+        at += 16 + rec[2];
+    }
+    REQUIRE(tcp + udp == 1800 / 0.8);  // 1.8 s at 0.8 ms per frame
+    CHECK(tcp >= 3 * udp - 4);
+    CHECK(tcp <= 3 * udp + 4);
+    CHECK(classes[1].at("overload_drops") == ab.at("drops").at("queue"));  // the UDP class holds the most bytes for its weight
 }
 
 TEST_CASE("linkem-sim names what is wrong with its input", "[sim]") {
