@@ -101,6 +101,40 @@ void discipline_families(Exposition &e, const std::vector<LinkSnapshot> &links) 
                 &LinkSnapshot::sojourn_ns, has_discipline);
 }
 
+// A scheduler's queues (links[].queue.scheduler, fq_codel): per queue that carried a packet, what it
+// sent and what it lost, labelled by its number (and a drr class's name); declared only when a link has one.
+void scheduler_families(Exposition &e, const std::vector<LinkSnapshot> &links) {
+    if (std::none_of(links.begin(), links.end(), [](const LinkSnapshot &s) { return !s.scheduler.empty(); })) return;
+    const auto each = [&](const char *name, const char *type, const char *help, auto value) {
+        e.family(name, type, help);
+        for (const LinkSnapshot &s : links)
+            for (const LinkSnapshot::SchedulerQueue &q : s.queues) {
+                Labels labels = {{"link", s.name}, {"queue", std::to_string(q.queue)}};
+                if (!q.name.empty()) labels.push_back({"class", q.name});
+                value(labels, q);
+            }
+    };
+    each("linkem_link_scheduler_sent_packets_total", "counter", "Packets a scheduler's queue sent (flow queues: those that carried one).",
+         [&](const Labels &l, const LinkSnapshot::SchedulerQueue &q) { e.sample("linkem_link_scheduler_sent_packets_total", l, q.sent); });
+    each("linkem_link_scheduler_sent_bytes_total", "counter", "Frame bytes a scheduler's queue sent.",
+         [&](const Labels &l, const LinkSnapshot::SchedulerQueue &q) { e.sample("linkem_link_scheduler_sent_bytes_total", l, q.sent_bytes); });
+    each("linkem_link_scheduler_drops_total", "counter",
+         "Packets a scheduler's queue lost: by its discipline (reason aqm_drop) or from its head on overload (reason queue).",
+         [&](const Labels &l, const LinkSnapshot::SchedulerQueue &q) {
+             Labels aqm = l, overload = l;
+             aqm.push_back({"why", "aqm"});
+             overload.push_back({"why", "overload"});
+             e.sample("linkem_link_scheduler_drops_total", aqm, q.aqm_drops);
+             e.sample("linkem_link_scheduler_drops_total", overload, q.overload_drops);
+         });
+    each("linkem_link_scheduler_sojourn_seconds_total", "counter",
+         "The sojourn times (transmission start minus arrival) of a scheduler's queue's sent packets, summed: over "
+         "linkem_link_scheduler_sent_packets_total, its mean.",
+         [&](const Labels &l, const LinkSnapshot::SchedulerQueue &q) {
+             e.sample("linkem_link_scheduler_sojourn_seconds_total", l, prometheus_seconds(q.sojourn_sum_ns));
+         });
+}
+
 bool rate_measured(const LinkSnapshot &s) { return s.backlogged_sent_ns != 0 && s.backlogged_model_ns != 0; }
 double bits_per_s(uint64_t bytes, uint64_t ns) { return 8e9 * static_cast<double>(bytes) / static_cast<double>(ns); }
 
@@ -209,6 +243,7 @@ std::string prometheus_text(const std::vector<LinkSnapshot> &links, const std::v
     e.histogram("linkem_link_lateness_seconds", "Actual transmit time minus release time of the packets the link sent.", links,
                 &LinkSnapshot::lateness_ns);
     discipline_families(e, links);
+    scheduler_families(e, links);
 
     e.per_port("linkem_port_rx_packets_total", "counter", "Packets classified at the arrival port.", ports,
                [](const PortClassifySnapshot &p) { return p.packets; });

@@ -196,6 +196,44 @@ TEST_CASE("a link with a queue discipline has its marks, drops by when, mark dro
             CHECK(l.find("link=\"a-to-b\"") == std::string::npos);
 }
 
+TEST_CASE("a link with a scheduler has each queue's packets, bytes, drops and summed sojourn", "[unit][stats]") {
+    LinkSnapshot plain = small_link(), fq = small_link();
+    fq.name = "b-to-a";
+    fq.discipline = true;
+    fq.scheduler = "drr";
+    fq.scheduler_queues = 2;
+    LinkSnapshot::SchedulerQueue tcp, other;
+    tcp.queue = 0;
+    tcp.name = "tcp";
+    tcp.weight = 3;
+    tcp.sent = 30;
+    tcp.sent_bytes = 45'000;
+    tcp.sojourn_sum_ns = 1'500'000'000;
+    tcp.overload_drops = 7;
+    other.queue = 1;
+    other.name = "other";
+    other.weight = 1;
+    other.sent = 10;
+    other.aqm_drops = 2;
+    fq.queues = {tcp, other};
+    CHECK(prometheus_text({plain}, {}, 0).find("linkem_link_scheduler_") == std::string::npos);  // no scheduler: not declared
+    const std::string text = prometheus_text({plain, fq}, {}, 0);
+    INFO(text);
+    const auto lines = lines_of(text);
+    for (const char *expected : {
+             "# TYPE linkem_link_scheduler_sent_packets_total counter",
+             "linkem_link_scheduler_sent_packets_total{link=\"b-to-a\",queue=\"0\",class=\"tcp\"} 30",
+             "linkem_link_scheduler_sent_packets_total{link=\"b-to-a\",queue=\"1\",class=\"other\"} 10",
+             "linkem_link_scheduler_sent_bytes_total{link=\"b-to-a\",queue=\"0\",class=\"tcp\"} 45000",
+             "linkem_link_scheduler_drops_total{link=\"b-to-a\",queue=\"0\",class=\"tcp\",why=\"overload\"} 7",
+             "linkem_link_scheduler_drops_total{link=\"b-to-a\",queue=\"1\",class=\"other\",why=\"aqm\"} 2",
+             "linkem_link_scheduler_sojourn_seconds_total{link=\"b-to-a\",queue=\"0\",class=\"tcp\"} 1.5",
+         })
+        CHECK(has_line(lines, expected));
+    for (const std::string &l : lines)
+        if (l.rfind("linkem_link_scheduler_", 0) == 0) CHECK(l.find("link=\"a-to-b\"") == std::string::npos);
+}
+
 TEST_CASE("the status lines' timestamp is UTC, ISO 8601, to the millisecond", "[unit][stats]") {
     CHECK(utc_timestamp_text(0) == "1970-01-01T00:00:00.000Z");
     CHECK(utc_timestamp_text(1'764'687'662'250'999'999) == "2025-12-02T15:01:02.250Z");
