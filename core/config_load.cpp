@@ -764,8 +764,7 @@ void Loader::load_discipline(const Entry &e, const std::string &path, Link &link
         const Entry &f = fields.at(key);
         const std::string p = child(path, key);
         if (key == "discipline") {
-            const auto name =
-                scalar(f, p, "a queue discipline such as codel, pie, red or fq_codel, or a path such as \"./my_aqm.so\"");
+            const auto name = scalar(f, p, "a queue discipline such as codel, pie, red or fq_codel, or a path such as \"./my_aqm.so\"");
             if (name && name->empty()) error(f.value, p, "the discipline's name is empty");
             if (name && *name == "fq_codel") {  // FQ-CoDel (RFC 8290): fair queueing over flows, CoDel in each
                 want_scheduler().fq_codel = true;
@@ -842,7 +841,8 @@ void Loader::load_queue_classes(const Entry &e, const std::string &path, QueueSc
         const std::string p = fmt::format("{}[{}]", path, i);
         const Entry item{e.value[i], e.value[i]};
         if (!item.value.IsMap()) {
-            error(item.value, p, fmt::format("expected a class such as {{match: {{proto: udp}}, weight: 1}}, got {}", describe(item.value)));
+            error(item.value, p,
+                  fmt::format("expected a class such as {{match: {{proto: udp}}, weight: 1}}, got {}", describe(item.value)));
             continue;
         }
         QueueClass c;

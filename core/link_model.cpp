@@ -49,7 +49,7 @@ constexpr uint64_t kEthernetFraming = 24;         // preamble, SFD, FCS, inter-f
 constexpr uint64_t kMinFrame = 14;                // an Ethernet header: no frame is shorter
 constexpr uint64_t kMaxQueueSlots = 16ULL << 20;  // 256 MiB of slots at most; beyond, a full ring drops as queue
 __extension__ using u128 = unsigned __int128;
-constexpr uint64_t kDefaultHeldSlots = 1000;      // a discipline's held queue when no limit is given (the loader always gives one)
+constexpr uint64_t kDefaultHeldSlots = 1000;  // a discipline's held queue when no limit is given (the loader always gives one)
 
 }  // namespace
 
@@ -451,20 +451,21 @@ Fate LinkModel::hold(const PacketIn &p, uint64_t handle) {
     // A scheduler's queue becomes active as the packet arrives, before its discipline decides (as ns-3's FqCoDel).
     if (scheduled && q.list == kIdle) {
         q.deficit = q.quantum;
-        push_active(p_.scheduler.new_flow_priority ? new_list_ : old_list_, qi,
-                    p_.scheduler.new_flow_priority ? kNewList : kOldList);
+        push_active(p_.scheduler.new_flow_priority ? new_list_ : old_list_, qi, p_.scheduler.new_flow_priority ? kNewList : kOldList);
     }
     HeldPacket held{handle, arrival, p.len_bytes, wire, qi, kNil, p.ecn_capable, false};
     if (q.discipline) {
         const lkm_queue_pkt pkt{arrival, p.len_bytes, wire, qi, static_cast<uint8_t>(p.ecn_capable ? 1 : 0), {}};
         const lkm_queue_state state{arrival, q.packets, q.bytes, p_.link_rate_bps};  // now = its arrival
         Fate fate;
-        const uint32_t verdict = verdict_of(q.discipline.model->enqueue(q.discipline.state, &pkt, &state), held, q.discipline, arrival, &fate);
+        const uint32_t verdict =
+            verdict_of(q.discipline.model->enqueue(q.discipline.state, &pkt, &state), held, q.discipline, arrival, &fate);
         if (fate != Fate::kForward) {
             if (fate == Fate::kDropAqmDrop) {
                 aqm_.enqueue_drops.store(aqm_.enqueue_drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-                if (scheduled) aqm_.queues[qi].aqm_drops.store(aqm_.queues[qi].aqm_drops.load(std::memory_order_relaxed) + 1,
-                                                               std::memory_order_relaxed);
+                if (scheduled)
+                    aqm_.queues[qi].aqm_drops.store(aqm_.queues[qi].aqm_drops.load(std::memory_order_relaxed) + 1,
+                                                    std::memory_order_relaxed);
             }
             return fate;
         }
@@ -548,8 +549,8 @@ uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t roo
         d = {head.handle, head.arrival_ns, head.len_bytes, {Fate::kForward, false, 0, 0}};
         uint32_t verdict = LKM_QUEUE_PASS;
         if (q.discipline) {
-            const lkm_queue_pkt pkt{head.arrival_ns, head.len_bytes, head.wire_bytes, qi,
-                                    static_cast<uint8_t>(head.ecn_capable ? 1 : 0), {}};
+            const lkm_queue_pkt pkt{
+                head.arrival_ns, head.len_bytes, head.wire_bytes, qi, static_cast<uint8_t>(head.ecn_capable ? 1 : 0), {}};
             const lkm_queue_state state{start, q.packets, q.bytes, p_.link_rate_bps};
             verdict = verdict_of(q.discipline.model->dequeue(q.discipline.state, &pkt, &state), head, q.discipline, start, &d.verdict.fate);
         }

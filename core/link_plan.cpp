@@ -58,8 +58,8 @@ std::optional<LinkPlan> plan_link(const Config &config, size_t link_index, uint6
         for (uint32_t i = 0; i < q.queues; ++i)
             q.quantum_bytes.push_back(static_cast<uint32_t>(s.quantum_bytes * (s.classes.empty() ? 1 : s.classes[i].weight)));
         for (uint32_t i = 0; link.discipline && i < q.queues; ++i) {
-            plan.queue_instances.push_back(host.instantiate(config, *link.discipline, LKM_KIND_QUEUE, fmt::format("{}/q{}", link.name, i),
-                                                            seed, errors, context));
+            plan.queue_instances.push_back(
+                host.instantiate(config, *link.discipline, LKM_KIND_QUEUE, fmt::format("{}/q{}", link.name, i), seed, errors, context));
             const ModelInstance *made = plan.queue_instances.back().get();
             if (made == nullptr) break;  // its errors are the same for every queue: said once
             q.disciplines.push_back({&made->model(), made->state(), made->reset_callback(), made->carry_callback()});

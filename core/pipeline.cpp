@@ -55,7 +55,7 @@ LinkRuntime *PipelineRuntime::add_link(const std::string &name, const LinkPlan &
     }
     if (l == nullptr) return link;
     link->mangle = make_mangler(l->mangle, seed, name);
-    if (l->discipline_ecn) link->mangle.ecn = true;         // the ingress reads the ECN field; the discipline marks (no tail-drop marking)
+    if (l->discipline_ecn) link->mangle.ecn = true;  // the ingress reads the ECN field; the discipline marks (no tail-drop marking)
     if (l->scheduler) {
         if (l->scheduler->kind == QueueSchedulerSpec::Kind::kFq) link->queue_choice.flows = l->scheduler->flows;
         for (const QueueClass &c : l->scheduler->classes) {

@@ -117,7 +117,9 @@ void scheduler_families(Exposition &e, const std::vector<LinkSnapshot> &links) {
     each("linkem_link_scheduler_sent_packets_total", "counter", "Packets a scheduler's queue sent (flow queues: those that carried one).",
          [&](const Labels &l, const LinkSnapshot::SchedulerQueue &q) { e.sample("linkem_link_scheduler_sent_packets_total", l, q.sent); });
     each("linkem_link_scheduler_sent_bytes_total", "counter", "Frame bytes a scheduler's queue sent.",
-         [&](const Labels &l, const LinkSnapshot::SchedulerQueue &q) { e.sample("linkem_link_scheduler_sent_bytes_total", l, q.sent_bytes); });
+         [&](const Labels &l, const LinkSnapshot::SchedulerQueue &q) {
+             e.sample("linkem_link_scheduler_sent_bytes_total", l, q.sent_bytes);
+         });
     each("linkem_link_scheduler_drops_total", "counter",
          "Packets a scheduler's queue lost: by its discipline (reason aqm_drop) or from its head on overload (reason queue).",
          [&](const Labels &l, const LinkSnapshot::SchedulerQueue &q) {

@@ -229,23 +229,22 @@ std::string queue_drops_text(const LinkSnapshot &s) {
 std::string scheduler_text(const LinkSnapshot &s) {
     const bool classes = s.scheduler == "drr";
     std::string out = fmt::format("  scheduler: {} over {} {}: {} carried packets; {} dropped from the fattest queue on overload\n",
-                                  s.scheduler, s.scheduler_queues, classes ? "classes" : "flow queues", s.queues.size(),
-                                  s.overload_drops);
+                                  s.scheduler, s.scheduler_queues, classes ? "classes" : "flow queues", s.queues.size(), s.overload_drops);
     std::vector<const LinkSnapshot::SchedulerQueue *> order;
     uint64_t all_bytes = 0;
     for (const LinkSnapshot::SchedulerQueue &q : s.queues) {
         order.push_back(&q);
         all_bytes += q.sent_bytes;
     }
-    if (!classes)
-        std::stable_sort(order.begin(), order.end(), [](const auto *a, const auto *b) { return a->sent_bytes > b->sent_bytes; });
+    if (!classes) std::stable_sort(order.begin(), order.end(), [](const auto *a, const auto *b) { return a->sent_bytes > b->sent_bytes; });
     const size_t shown = classes ? order.size() : std::min<size_t>(order.size(), 8);
     for (size_t i = 0; i < shown; ++i) {
         const LinkSnapshot::SchedulerQueue &q = *order[i];
         const std::string who = classes ? fmt::format("class \"{}\" (weight {})", q.name, q.weight) : fmt::format("flow queue {}", q.queue);
-        out += fmt::format("    {}: sent {} ({}, {} of the bytes sent), sojourn mean {}; {} dropped by its discipline, {} on overload, {} marked\n",
-                           who, q.sent, human_si(static_cast<double>(q.sent_bytes), "B"), percent(ratio(q.sent_bytes, all_bytes)),
-                           ns_text(q.sent == 0 ? 0 : q.sojourn_sum_ns / q.sent), q.aqm_drops, q.overload_drops, q.marks);
+        out += fmt::format(
+            "    {}: sent {} ({}, {} of the bytes sent), sojourn mean {}; {} dropped by its discipline, {} on overload, {} marked\n", who,
+            q.sent, human_si(static_cast<double>(q.sent_bytes), "B"), percent(ratio(q.sent_bytes, all_bytes)),
+            ns_text(q.sent == 0 ? 0 : q.sojourn_sum_ns / q.sent), q.aqm_drops, q.overload_drops, q.marks);
     }
     if (shown < order.size()) out += fmt::format("    ... {} more (the JSON lists every one)\n", order.size() - shown);
     return out;
@@ -474,7 +473,9 @@ Json link_json(const LinkSnapshot &s) {
             }
             queues.push_back(std::move(one));
         }
-        o["scheduler"] = {{"kind", s.scheduler}, {"queues", s.scheduler_queues}, {"overload_drops", s.overload_drops},
+        o["scheduler"] = {{"kind", s.scheduler},
+                          {"queues", s.scheduler_queues},
+                          {"overload_drops", s.overload_drops},
                           {"active_queues", std::move(queues)}};
     }
     return o;

@@ -31,9 +31,8 @@ std::vector<size_t> send_order(const HeldRun &r) {
     for (size_t i = 0; i < r.by_packet.size(); ++i)
         if (r.by_packet[i].verdict.fate == Fate::kForward) sent.push_back(i);
     // A packet's start is its release less its 1 ms on the link (no delay model).
-    std::stable_sort(sent.begin(), sent.end(), [&](size_t a, size_t b) {
-        return r.by_packet[a].verdict.release_ns < r.by_packet[b].verdict.release_ns;
-    });
+    std::stable_sort(sent.begin(), sent.end(),
+                     [&](size_t a, size_t b) { return r.by_packet[a].verdict.release_ns < r.by_packet[b].verdict.release_ns; });
     return sent;
 }
 
@@ -72,7 +71,7 @@ TEST_CASE("fq serves a flow that becomes active before the backlogged ones (new 
     LinkModel &m = link.model();
     std::vector<PacketIn> pkts;
     for (int i = 0; i < 20; ++i) pkts.push_back({0, 1000, false, 5});  // a backlogged flow: 20 ms of frames
-    pkts.push_back({2'500'000, 200, false, 9});                         // a sparse one, at 2.5 ms
+    pkts.push_back({2'500'000, 200, false, 9});                        // a sparse one, at 2.5 ms
     const HeldRun r = run_held(m, pkts);
     const Decided &sparse = r.by_packet.at(20);
     REQUIRE(sparse.verdict.fate == Fate::kForward);
@@ -98,7 +97,7 @@ TEST_CASE("an overload drops from the head of the fattest queue until half its b
     const HeldRun r = run_held(m, pkts);
     std::map<Fate, int> fates;
     for (const Decided &d : r.by_packet) ++fates[d.verdict.fate];
-    CHECK(fates[Fate::kDropQueue] == 4);  // 4 x 1000 bytes reach half of queue 1's 7000
+    CHECK(fates[Fate::kDropQueue] == 4);                                                     // 4 x 1000 bytes reach half of queue 1's 7000
     for (size_t i = 1; i <= 4; ++i) CHECK(r.by_packet[i].verdict.fate == Fate::kDropQueue);  // its oldest waiting
     CHECK(r.by_packet[0].verdict.fate == Fate::kForward);
     for (size_t i = 5; i < pkts.size(); ++i) CHECK(r.by_packet[i].verdict.fate == Fate::kForward);
@@ -139,10 +138,11 @@ TEST_CASE("fq_codel runs codel in each flow's queue: a heavy flow's drops leave 
 
 TEST_CASE("queue: {discipline: fq_codel} and {scheduler: ...}: defaults, printing and errors", "[queue][scheduler][config]") {
     const auto load = [](const std::string &queue) {
-        return load_config_text("ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, bandwidth: "
-                                "10Mbit/s, queue: " +
-                                    queue + "}\n",
-                                "t.yaml");
+        return load_config_text(
+            "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, bandwidth: "
+            "10Mbit/s, queue: " +
+                queue + "}\n",
+            "t.yaml");
     };
     LoadResult fq = load("{discipline: fq_codel, target: 5ms, ecn: true}");
     REQUIRE(fq.config);
@@ -185,7 +185,8 @@ TEST_CASE("queue: {discipline: fq_codel} and {scheduler: ...}: defaults, printin
     refused("{scheduler: drr, classes: [{weight: 0}]}", "0}", "links[0].queue.classes[0].weight", "below the smallest");
     refused("{scheduler: drr, classes: [{match: {proto: tcpp}}]}", "tcpp", "links[0].queue.classes[0].match.proto", "tcpp");
     refused("{discipline: fq_codel, quantum: 10B}", "10B", "links[0].queue.quantum", "10B is out of range");
-    refused("{discipline: fq_codel, scheduler: drr, classes: [{weight: 1}]}", "drr", "links[0].queue.scheduler", "fq_codel is fair queueing");
+    refused("{discipline: fq_codel, scheduler: drr, classes: [{weight: 1}]}", "drr", "links[0].queue.scheduler",
+            "fq_codel is fair queueing");
 }
 
 TEST_CASE("a packet's queue: fq hashes its addresses, protocol and ports; drr takes the first class it matches", "[queue][scheduler]") {

@@ -209,10 +209,11 @@ TEST_CASE("linkem-sim runs weighted classes: TCP weight 3 and UDP weight 1 share
                 out.write(frame.data(), 1000);
             }
     }
-    const std::string config = dir.write("c.yaml",
-                                         "ports: {a: {device: n0}, b: {device: n1}}\n"
-                                         "links: [{name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: {scheduler: drr, classes: [\n"
-                                         "  {name: tcp, match: {proto: tcp}, weight: 3}, {name: udp, match: {proto: udp}, weight: 1}]}}]\n");
+    const std::string config =
+        dir.write("c.yaml",
+                  "ports: {a: {device: n0}, b: {device: n1}}\n"
+                  "links: [{name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: {scheduler: drr, classes: [\n"
+                  "  {name: tcp, match: {proto: tcp}, weight: 3}, {name: udp, match: {proto: udp}, weight: 1}]}}]\n");
     const Run r = sim(config + " --in " + (dir / "in.pcap").string() + " --out " + (dir / "out.pcap").string() + " --stats-json " +
                       (dir / "s.json").string());
     INFO(r.output);

@@ -169,17 +169,17 @@ struct Link {
     std::string name;
     std::string from;  // port names; empty when not given (a link used only inside chains)
     std::string to;
-    std::optional<ModelSpec> bandwidth;     // none: no rate limit
-    uint32_t overhead_bytes = 0;            // added to every frame's length for the rate
-    std::string overhead_name;              // "ethernet", "none", or empty for a byte count
-    QueueLimit queue;                       // with a discipline: its hard limits (over them: overload, drop reason queue)
-    std::optional<ModelSpec> discipline;    // queue: {discipline: NAME, ...}: a queue discipline (LKM_KIND_QUEUE); none: tail drop
-    bool discipline_ecn = false;            // queue: {ecn: true}: packets are parsed for ECN, the discipline may mark
+    std::optional<ModelSpec> bandwidth;           // none: no rate limit
+    uint32_t overhead_bytes = 0;                  // added to every frame's length for the rate
+    std::string overhead_name;                    // "ethernet", "none", or empty for a byte count
+    QueueLimit queue;                             // with a discipline: its hard limits (over them: overload, drop reason queue)
+    std::optional<ModelSpec> discipline;          // queue: {discipline: NAME, ...}: a queue discipline (LKM_KIND_QUEUE); none: tail drop
+    bool discipline_ecn = false;                  // queue: {ecn: true}: packets are parsed for ECN, the discipline may mark
     std::optional<QueueSchedulerSpec> scheduler;  // queue: {scheduler: fq|drr} or {discipline: fq_codel}: several queues
-    std::optional<ModelSpec> delay;         // none: no added delay
-    std::optional<ModelSpec> loss;          // none: no random loss
-    bool order_drop = false;                // order: drop (drop what the delay would reorder); keep (default) holds it back
-    std::optional<uint64_t> arena_packets;  // override of the delay arena's derived size
+    std::optional<ModelSpec> delay;               // none: no added delay
+    std::optional<ModelSpec> loss;                // none: no random loss
+    bool order_drop = false;                      // order: drop (drop what the delay would reorder); keep (default) holds it back
+    std::optional<uint64_t> arena_packets;        // override of the delay arena's derived size
     Mangle mangle;
     std::optional<PerFlow> per_flow;  // a template: one instance per flow key
     SourcePos pos;                    // of the link's mapping

@@ -222,10 +222,10 @@ struct QueueDisciplineStats {
     // With a scheduler: per queue (flow or class), what it sent and lost.
     struct Queue {
         std::atomic<uint64_t> sent{0}, sent_bytes{0};  // packets sent (marked ones too), their frame bytes
-        std::atomic<uint64_t> sojourn_sum_ns{0};        // the sent packets' sojourn times, summed
-        std::atomic<uint64_t> aqm_drops{0};             // its discipline's drops (at arrival or at transmission start)
-        std::atomic<uint64_t> overload_drops{0};        // dropped from its head on overload (drop reason queue)
-        std::atomic<uint64_t> marks{0};                 // CE marks its discipline set
+        std::atomic<uint64_t> sojourn_sum_ns{0};       // the sent packets' sojourn times, summed
+        std::atomic<uint64_t> aqm_drops{0};            // its discipline's drops (at arrival or at transmission start)
+        std::atomic<uint64_t> overload_drops{0};       // dropped from its head on overload (drop reason queue)
+        std::atomic<uint64_t> marks{0};                // CE marks its discipline set
     };
     std::unique_ptr<Queue[]> queues;  // scheduler.queues of them, or none
     uint32_t queue_count = 0;

@@ -35,8 +35,8 @@ constexpr uint64_t kMaxFrameBytes = 1514;             // for the queue's drain t
 constexpr uint64_t kPassLaneArenaBytes = 4ULL << 20;  // the arena of a port's pass lane
 
 struct LinkPlan {
-    std::unique_ptr<ModelInstance> bandwidth, loss, delay;  // owned; model holds references to them
-    std::unique_ptr<ModelInstance> queue;                   // the queue discipline, when the link has one (and no scheduler)
+    std::unique_ptr<ModelInstance> bandwidth, loss, delay;        // owned; model holds references to them
+    std::unique_ptr<ModelInstance> queue;                         // the queue discipline, when the link has one (and no scheduler)
     std::vector<std::unique_ptr<ModelInstance>> queue_instances;  // with a scheduler: each queue's discipline
     LinkModelParams model;
     uint64_t arena_bytes = 0;   // a power of two

@@ -106,8 +106,8 @@ struct LinkRuntime {
     // With a scheduler: how a packet's queue is chosen (the flow's hash, or
     // the first class it matches), on the ingress side.
     struct QueueChoice {
-        uint32_t flows = 0;                // fq: queues by flow hash
-        std::vector<RuleMatch> classes;    // drr: the first that matches, else the last
+        uint32_t flows = 0;                    // fq: queues by flow hash
+        std::vector<RuleMatch> classes;        // drr: the first that matches, else the last
         std::vector<std::string> class_names;  // for reports
         std::vector<uint32_t> class_weights;
         bool any() const { return flows != 0 || !classes.empty(); }

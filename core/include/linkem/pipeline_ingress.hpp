@@ -294,7 +294,7 @@ void run_tail(const PathRuntime &path, LinkRuntime &link, PacketIn *in, uint16_t
 template <class Frames>
 void run_group(const Group &g, const uint16_t *idx, LinkRuntime *const *link_of, const Frames &frames, const PacketFields *fields) {
     const PathRuntime &path = *g.path;
-    const bool ecn = path.hops.back()->mangle.ecn;  // every instance of a template mangles alike
+    const bool ecn = path.hops.back()->mangle.ecn;                            // every instance of a template mangles alike
     const LinkRuntime::QueueChoice &choice = path.hops.back()->queue_choice;  // a scheduler's: the flow or class
     PacketIn in[kMaxBurst];
     uint16_t at[kMaxBurst];  // in[j] is the burst's frame at[j]
