@@ -810,6 +810,23 @@ void Loader::load_discipline(const Entry &e, const std::string &path, Link &link
             load_param(key, f, p, path, spec);
         }
     }
+    if (scheduler && !kind_text && !scheduler->fq_codel) {  // flows:, quantum: or classes: alone
+        for (const char *key : {"flows", "quantum", "classes"})
+            if (fields.count(key) != 0) {
+                error(fields.at(key).key, child(path, key),
+                      fmt::format("{}: is a scheduler's: give scheduler: fq (or drr), or discipline: fq_codel", key));
+                break;
+            }
+        return;
+    }
+    if (scheduler && spec.plugin.empty() && fields.count("discipline") == 0 && !spec.params.empty()) {
+        const ModelParam &stray = spec.params.front();  // a discipline's parameter, with no discipline to take it
+        error(stray.pos, stray.path,
+              fmt::format("{}: is a queue discipline's parameter, and the scheduler's queues have none: name it "
+                          "(discipline: codel, pie, red or a plugin), or leave out {}:",
+                          stray.key, stray.key));
+        return;
+    }
     if (scheduler) {
         const bool drr = scheduler->kind == QueueSchedulerSpec::Kind::kDrr;
         if (scheduler->fq_codel && kind_text && drr)

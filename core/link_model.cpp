@@ -70,7 +70,7 @@ uint64_t LinkModel::min_wire_bytes(uint32_t overhead_bytes) {
 }
 
 uint64_t LinkModel::queue_slots_for(const LinkModelParams &p) {
-    if (!p.bandwidth || p.queue) return 0;  // no bottleneck, no queue; a discipline holds its queue (held_slots_for)
+    if (!p.bandwidth || p.queue || p.scheduler.queues != 0) return 0;  // no bottleneck, no queue; a held queue (held_slots_for)
     uint64_t slots = UINT64_MAX;
     if (p.queue_limit_packets != 0) slots = p.queue_limit_packets;
     if (p.queue_limit_bytes != 0) slots = std::min(slots, p.queue_limit_bytes / min_wire_bytes(p.overhead_bytes) + 1);
@@ -401,7 +401,7 @@ void LinkModel::drop_from_fattest() {
     const uint64_t threshold = q.bytes / 2;
     uint64_t dropped_bytes = 0;
     uint32_t count = 0;
-    do {
+    while (q.packets != 0 && evicted_count_ < kMaxBurst) {  // (hold() is called with none pending: at most drop_batch)
         const uint32_t at = q.head;
         HeldPacket &h = pool_[at];
         q.head = h.next;
@@ -412,7 +412,8 @@ void LinkModel::drop_from_fattest() {
         held_bytes_ -= h.wire_bytes;
         dropped_bytes += h.wire_bytes;
         evicted_[evicted_count_++] = at;
-    } while (++count < p_.scheduler.drop_batch && dropped_bytes < threshold && q.packets != 0 && evicted_count_ < kMaxBurst);
+        if (++count >= p_.scheduler.drop_batch || dropped_bytes >= threshold) break;
+    }
     aqm_.overload_drops.store(aqm_.overload_drops.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
     auto &figures = aqm_.queues[fattest].overload_drops;
     figures.store(figures.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
@@ -494,6 +495,19 @@ Fate LinkModel::hold(const PacketIn &p, uint64_t handle) {
     return Fate::kForward;
 }
 
+uint32_t LinkModel::hand_out_evicted(Decided *out, uint32_t cap) {
+    uint32_t e = 0;
+    for (; e < evicted_count_ && e < cap; ++e) {
+        const HeldPacket &h = pool_[evicted_[e]];
+        out[e] = {h.handle, h.arrival_ns, h.len_bytes, {Fate::kDropQueue, false, 0, 0}};
+        pool_[evicted_[e]].next = free_head_;
+        free_head_ = evicted_[e];
+    }
+    std::copy(evicted_ + e, evicted_ + evicted_count_, evicted_);
+    evicted_count_ -= e;
+    return e;
+}
+
 uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t room) {
     lkm_pkt admitted[kMaxBurst];  // the packets sent, in order
     uint32_t tags[kMaxBurst];
@@ -508,16 +522,7 @@ uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t roo
         free_head_ = at;
     };
     // An overload's drops first: they were decided when the packet that caused it arrived.
-    if (evicted_count_ != 0) {
-        uint32_t e = 0;
-        for (; e < evicted_count_ && n < cap; ++e) {
-            const HeldPacket &h = pool_[evicted_[e]];
-            out[n++] = {h.handle, h.arrival_ns, h.len_bytes, {Fate::kDropQueue, false, 0, 0}};
-            release_record(evicted_[e]);
-        }
-        std::copy(evicted_ + e, evicted_ + evicted_count_, evicted_);
-        evicted_count_ -= e;
-    }
+    n = hand_out_evicted(out, cap);
     while (n < cap) {
         if (held_count_ == 0) {
             // The link becomes free at max(last exit, last decision) and finds no packet: the queues
@@ -579,7 +584,7 @@ uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t roo
         last_exit_ns_ = exit;
         --room;
         const bool mark = head.marked || verdict == LKM_QUEUE_MARK;
-        marks_now += verdict == LKM_QUEUE_MARK ? 1 : 0;
+        marks_now += mark ? 1 : 0;  // marked at enqueue (PIE, RED) or now (CoDel)
         const uint64_t sojourn = start - head.arrival_ns;
         aqm_.sojourn_ns->record_in_burst(sojourn);
         sojourn_sum += sojourn;

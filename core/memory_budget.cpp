@@ -97,10 +97,8 @@ std::vector<MemoryItem> memory_items(const Config &config, const std::vector<Lin
             rings.push_back({"link " + l.name + ": queue ring", ring,
                              fmt::format("{} slots x {}B", ring / kQueueSlotBytes, kQueueSlotBytes), Kind::kOrdinary});
         if (const uint64_t held = LinkModel::held_slots_for(plan.model); held != 0) {  // a queue discipline's held queue
-            items.push_back(
-                {"link " + l.name + ": held queue's frames", held_frames_bytes(held),
-                 fmt::format("{} packets x {}B records, rounded up to a power of two", held + 1, DelayArena::record_bytes(kMaxFrameBytes)),
-                 Kind::kArena});
+            items.push_back({"link " + l.name + ": held queue's frames", held_frames_bytes(held),
+                             fmt::format("{} packets x {}B slots", held, kHeldSlotBytes), Kind::kArena});
             rings.push_back({"link " + l.name + ": held queue", held * sizeof(HeldPacket),
                              fmt::format("{} slots x {}B", held, sizeof(HeldPacket)), Kind::kOrdinary});
         }

@@ -1,5 +1,7 @@
 #include "linkem/pipeline.hpp"
 
+#include "linkem/pipeline_ingress.hpp"
+
 #include "linkem/plugin_host.hpp"
 #include "linkem/seed.hpp"
 
@@ -33,8 +35,12 @@ LinkMangler make_mangler(const Mangle &m, uint64_t seed, const std::string &name
 // fq: a hash of the whole 5-tuple (FQ-CoDel's flows); drr: the first class the packet matches, else the last.
 uint32_t LinkRuntime::QueueChoice::of(const PacketFields &f) const {
     if (flows != 0) {
+        // A fragmented datagram's fragments share a queue: ports are left out for all of
+        // them, as only the first carries them (Linux's flow hash does the same).
         static constexpr FlowKeySpec kFiveTuple{32, 32, 128, 128, true, true, true};
-        return static_cast<uint32_t>(FlowTable::hash(flow_key(kFiveTuple, f)) % flows);
+        static constexpr FlowKeySpec kNoPorts{32, 32, 128, 128, true, false, false};
+        const FlowKeySpec &spec = (f.notes & kNoteFragment) != 0 ? kNoPorts : kFiveTuple;
+        return static_cast<uint32_t>(FlowTable::hash(flow_key(spec, f)) % flows);
     }
     for (size_t c = 0; c + 1 < classes.size(); ++c)
         if (rule_matches(classes[c], 0, f)) return static_cast<uint32_t>(c);
@@ -250,7 +256,8 @@ std::vector<LinkSnapshot> PipelineRuntime::link_snapshots(uint64_t run_ns, bool 
                 one.aqm_drops = f.aqm_drops.load(std::memory_order_relaxed);
                 one.overload_drops = f.overload_drops.load(std::memory_order_relaxed);
                 one.marks = f.marks.load(std::memory_order_relaxed);
-                if (one.sent + one.aqm_drops + one.overload_drops != 0 || one.weight != 0) s.queues.push_back(std::move(one));
+                if (one.sent + one.aqm_drops + one.overload_drops != 0 || one.weight != 0)  // every class; the flow queues used
+                    s.queues.push_back(std::move(one));
             }
             if (q.queue_count != 0) {
                 s.scheduler = choice.flows != 0 ? "fq" : "drr";
@@ -302,6 +309,11 @@ bool PipelineRuntime::holding() const {
 
 uint64_t PipelineRuntime::drop_held_at_shutdown() {
     uint64_t all = 0;
+    for (auto &link : links_) {  // an overload's drops not handed out yet: counted as such
+        Decided evicted[kMaxBurst];
+        if (link->held_frames)
+            while (const uint32_t n = link->model.hand_out_evicted(evicted, kMaxBurst)) ingress_detail::emit_decided(*link, evicted, n);
+    }
     for (auto &link : links_)  // what a queue discipline still holds: arrived, never decided
         if (const uint64_t held = link->model.held_packets(); held != 0) {
             link->rx.packets.add(held);

@@ -228,8 +228,10 @@ std::string queue_drops_text(const LinkSnapshot &s) {
 // eight flow queues; every class), and the overload drops from the fattest.
 std::string scheduler_text(const LinkSnapshot &s) {
     const bool classes = s.scheduler == "drr";
+    const auto carried = std::count_if(s.queues.begin(), s.queues.end(),
+                                       [](const LinkSnapshot::SchedulerQueue &q) { return q.sent + q.aqm_drops + q.overload_drops != 0; });
     std::string out = fmt::format("  scheduler: {} over {} {}: {} carried packets; {} dropped from the fattest queue on overload\n",
-                                  s.scheduler, s.scheduler_queues, classes ? "classes" : "flow queues", s.queues.size(), s.overload_drops);
+                                  s.scheduler, s.scheduler_queues, classes ? "classes" : "flow queues", carried, s.overload_drops);
     std::vector<const LinkSnapshot::SchedulerQueue *> order;
     uint64_t all_bytes = 0;
     for (const LinkSnapshot::SchedulerQueue &q : s.queues) {

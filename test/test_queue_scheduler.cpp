@@ -110,6 +110,38 @@ TEST_CASE("an overload drops from the head of the fattest queue until half its b
     CHECK(m.held_packets() == 0);
 }
 
+TEST_CASE("an overload's drops not yet handed out are held, handed out first, and reset() forgets all", "[queue][scheduler]") {
+    TestLink link(link_with("{scheduler: fq, flows: 4, limit: 4 packets}"));
+    LinkModel &m = link.model();
+    Decided out[kMaxBurst];
+    CHECK(m.hold({0, 1000, false, 1}, 0) == Fate::kForward);
+    CHECK(m.advance(0, out, kMaxBurst) == 1);                                                   // 0 on the wire
+    for (uint64_t i = 1; i <= 5; ++i) CHECK(m.hold({0, 1000, false, 1}, i) == Fate::kForward);  // the 5th waiting is one too many
+    CHECK(m.held_packets() == 5);  // 2 waiting and 3 dropped (until 3000 of 5000 bytes: half), not handed out yet
+    uint64_t seen = 0;
+    m.for_each_held([&](const HeldPacket &) { ++seen; });
+    CHECK(seen == 5);
+    CHECK(m.advance(0, out, 1) == 1);  // the drops come first, even when only one decision fits
+    CHECK(out[0].handle == 1);
+    CHECK(out[0].verdict.fate == Fate::kDropQueue);
+    CHECK(m.advance(0, out, kMaxBurst) == 2);  // the other drops; the link is busy until 1 ms
+    CHECK(out[0].handle == 2);
+    CHECK(out[1].handle == 3);
+    CHECK(out[1].verdict.fate == Fate::kDropQueue);
+    CHECK(m.held_packets() == 2);
+    m.reset();
+    CHECK(m.held_packets() == 0);
+    seen = 0;
+    m.for_each_held([&](const HeldPacket &) { ++seen; });
+    CHECK(seen == 0);
+    // It runs as new: every record free again, the lists empty.
+    std::vector<PacketIn> again;
+    for (int i = 0; i < 5; ++i) again.push_back({10 * kMs, 1000, false, static_cast<uint32_t>(i % 2)});
+    const HeldRun r = run_held(m, again);
+    for (const Decided &d : r.by_packet) CHECK(d.verdict.fate == Fate::kForward);
+    CHECK(m.held_capacity() == 5);
+}
+
 TEST_CASE("fq_codel runs codel in each flow's queue: a heavy flow's drops leave a light flow alone", "[queue][scheduler]") {
     TestLink link(link_with("{discipline: fq_codel}"));
     LinkModel &m = link.model();
@@ -168,7 +200,7 @@ TEST_CASE("queue: {discipline: fq_codel} and {scheduler: ...}: defaults, printin
     REQUIRE(drr.config->links[0].scheduler->classes.size() == 2);
     CHECK(drr.config->links[0].scheduler->classes[0].weight == 3);
     CHECK(drr.config->links[0].queue.packets == 1000u);
-    CHECK_FALSE(drr.config->links[0].discipline);  // tail drop in each class
+    CHECK_FALSE(drr.config->links[0].discipline);  // no discipline: only the shared limit drops
 
     // Each refusal names the file, the line, the column of what is wrong, and its key path.
     const std::string prefix = "  - {name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: ";
@@ -187,6 +219,11 @@ TEST_CASE("queue: {discipline: fq_codel} and {scheduler: ...}: defaults, printin
     refused("{discipline: fq_codel, quantum: 10B}", "10B", "links[0].queue.quantum", "10B is out of range");
     refused("{discipline: fq_codel, scheduler: drr, classes: [{weight: 1}]}", "drr", "links[0].queue.scheduler",
             "fq_codel is fair queueing");
+    // A discipline's parameter with no discipline to take it; a scheduler's key with no scheduler.
+    refused("{scheduler: fq, target: 5ms}", "5ms", "links[0].queue.target", "target: is a queue discipline's parameter");
+    refused("{scheduler: drr, ecn: true, classes: [{weight: 1}]}", "true", "links[0].queue.ecn", "ecn: is a queue discipline's parameter");
+    refused("{discipline: codel, flows: 16}", "flows", "links[0].queue.flows", "flows: is a scheduler's");
+    refused("{discipline: pie, quantum: 3000B}", "quantum", "links[0].queue.quantum", "quantum: is a scheduler's");
 }
 
 TEST_CASE("a packet's queue: fq hashes its addresses, protocol and ports; drr takes the first class it matches", "[queue][scheduler]") {
@@ -205,11 +242,19 @@ TEST_CASE("a packet's queue: fq hashes its addresses, protocol and ports; drr ta
     };
     LinkRuntime::QueueChoice fq;
     fq.flows = 1024;
-    CHECK(fq.of(fields(10000, 17)) == fq.of(fields(10000, 17)));
     std::map<uint32_t, int> spread;  // 256 flows over 1024 queues: few share one
     for (uint16_t port = 0; port < 256; ++port) ++spread[fq.of(fields(static_cast<uint16_t>(20000 + port), 17))];
     CHECK(spread.size() > 200);
-    for (const auto &[queue, n] : spread) CHECK(queue < 1024);
+    // A fragmented datagram's fragments share a queue: the first carries the ports, the others do not.
+    PacketFields first = fields(20000, 17), later = fields(20000, 17);
+    first.notes = kNoteFragment;
+    later.notes = kNoteFragment | kNoteLaterFragment;
+    later.has_ports = false;
+    later.src_port = later.dst_port = 0;
+    CHECK(fq.of(first) == fq.of(later));
+    int other_ports = 0;  // ports set the queue of an unfragmented packet
+    for (uint16_t port = 0; port < 8; ++port) other_ports += fq.of(fields(static_cast<uint16_t>(20000 + port), 17)) != fq.of(later) ? 1 : 0;
+    CHECK(other_ports >= 7);
 
     LoadResult drr = load_config_text(
         "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: {scheduler: "

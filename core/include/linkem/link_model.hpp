@@ -266,9 +266,12 @@ class LinkModel {
     uint32_t advance(uint64_t t, Decided *out, uint32_t cap, uint64_t room = UINT64_MAX);
     // Packets held (a discipline's queue), their wire bytes.
     // (With a scheduler, an overload's drops are decided in hold() and handed
-    // out by the next advance(), first: held_packets() counts them until then.)
+    // out by the next advance(), first, or by hand_out_evicted():
+    // held_packets() counts them until then, held_bytes() does not.)
     uint64_t held_packets() const { return held_count_ + evicted_count_; }
     uint64_t held_bytes() const { return held_bytes_; }
+    // Writes up to cap of an overload's drops (kDropQueue) to out, as advance() does first.
+    uint32_t hand_out_evicted(Decided *out, uint32_t cap);
     // The records for held packets (0: no discipline): one per packet the hard
     // limits let wait, and with a scheduler one more (an overload's arrival is
     // queued before the fattest queue's head is dropped).

@@ -270,7 +270,9 @@ typedef struct lkm_model {
     /* [lcore, hot path] A packet arrives at the link's queue at q->now_ns
      * (= pkt->arrival_ns). The host has already checked the link's hard
      * limits (queue: limit, in packets and bytes): a packet over them is
-     * dropped as overload without this call. Returns LKM_QUEUE_PASS to
+     * dropped as overload without this call (under a fair-queueing
+     * scheduler the packet is queued after this call, and the overload
+     * drops the fattest queue's head instead). Returns LKM_QUEUE_PASS to
      * admit it, LKM_QUEUE_DROP to drop it, LKM_QUEUE_MARK to admit it
      * marked CE. q counts the packets waiting before this one. */
     uint32_t (*enqueue)(void *state, const lkm_queue_pkt *pkt, const lkm_queue_state *q);
@@ -283,8 +285,10 @@ typedef struct lkm_model {
      * marked CE. q counts the packets still waiting, without pkt (after it
      * left the queue).
      * pkt == NULL: the link became free at q->now_ns and found the queue
-     * empty (called once per busy period, when it ends; the result is
-     * ignored), as CoDel's dequeue of an empty queue.
+     * empty (called once per busy period, when it ends; under a scheduler,
+     * each time the round finds this queue empty: RFC 8290's new list, then
+     * the old one; the result is ignored), as CoDel's dequeue of an empty
+     * queue.
      * now_ns never decreases from one call (enqueue or dequeue) to the
      * next, but may jump by any amount: a model with periodic work (PIE's
      * tupdate) catches up on it from now_ns. */
