@@ -813,6 +813,13 @@ int Emulator::run(const EalPlan &eal) {
     status_ = std::make_unique<StatusTarget>(config_, [this] { return snapshots(true); });
     fmt::print("linkem: instance \"{}\": linkemctl --name {} show\n", config_.name, config_.name);
     fmt::print("linkem: running{} (seed {}); Ctrl-C stops\n", cl_.duration ? " for " + cl_.duration->to_string() : "", seed_);
+    // Each lcore warms up first (lcore_warm_up: its stack prefaulted, its
+    // mempool cache filled), so that its first packets are not late by what
+    // it touches for the first time; a replay's schedule starts after it. An
+    // lcore that cannot be launched here is reported at the launch below.
+    for (size_t k = 1; k < tasks_.size(); ++k) (void)rte_eal_remote_launch(lcore_warm_up, &tasks_[k], lcore_ids_[k]);
+    lcore_warm_up(&tasks_[0]);
+    rte_eal_mp_wait_lcore();
     // The run starts here, as late as can be before the lcores: a replay's first
     // packet is due at once with start: 0s, and what came before takes time.
     started_ns_ = clock_->to_ns(rte_rdtsc());

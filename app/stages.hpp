@@ -89,4 +89,10 @@ struct LcoreTask {
 // The loop of one lcore; `arg` is a LcoreTask. Returns 0.
 int lcore_main(void *arg);
 
+// Run once on each lcore (as lcore_main will be, at the same stack depth)
+// before the run's start: touches what the lcore's first packets would
+// otherwise touch for the first time, and changes nothing any packet's fate
+// depends on (docs/ARCHITECTURE.md "Replay sources"). `arg` is a LcoreTask. Returns 0.
+int lcore_warm_up(void *arg);
+
 }  // namespace linkem
