@@ -390,6 +390,19 @@ uint32_t LinkModel::next_queue(uint64_t now_ns) {
     }
 }
 
+// Takes q's head out of the held packets (its record stays taken: the caller frees it).
+uint32_t LinkModel::pop_head(SubQueue &q) {
+    const uint32_t at = q.head;
+    const HeldPacket &h = pool_[at];
+    q.head = h.next;
+    if (q.head == kNil) q.tail = kNil;
+    --q.packets;
+    q.bytes -= h.wire_bytes;
+    --held_count_;
+    held_bytes_ -= h.wire_bytes;
+    return at;
+}
+
 // An overload (scheduler): drop from the head of the fattest queue until half
 // of its bytes are gone, at most drop_batch packets (RFC 8290 4.1).
 void LinkModel::drop_from_fattest() {
@@ -402,15 +415,8 @@ void LinkModel::drop_from_fattest() {
     uint64_t dropped_bytes = 0;
     uint32_t count = 0;
     while (q.packets != 0 && evicted_count_ < kMaxBurst) {  // (hold() is called with none pending: at most drop_batch)
-        const uint32_t at = q.head;
-        HeldPacket &h = pool_[at];
-        q.head = h.next;
-        if (q.head == kNil) q.tail = kNil;
-        --q.packets;
-        q.bytes -= h.wire_bytes;
-        --held_count_;
-        held_bytes_ -= h.wire_bytes;
-        dropped_bytes += h.wire_bytes;
+        const uint32_t at = pop_head(q);
+        dropped_bytes += pool_[at].wire_bytes;
         evicted_[evicted_count_++] = at;
         if (++count >= p_.scheduler.drop_batch || dropped_bytes >= threshold) break;
     }
@@ -539,14 +545,8 @@ uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t roo
         if (start > t) break;
         const uint32_t qi = next_queue(start);
         SubQueue &q = queues_[qi];
-        const uint32_t at = q.head;
+        const uint32_t at = pop_head(q);
         const HeldPacket head = pool_[at];
-        q.head = head.next;
-        if (q.head == kNil) q.tail = kNil;
-        --q.packets;
-        q.bytes -= head.wire_bytes;
-        --held_count_;
-        held_bytes_ -= head.wire_bytes;
         release_record(at);
         decided_ns_ = start;
         last_call_ns_ = start;

@@ -149,33 +149,55 @@ std::string udp_frame(uint16_t src_port, uint32_t len, uint8_t proto = 17) {
     return f;
 }
 
+// A microsecond pcap of udp_frame()s, from t = 100 s: {at_us, src_port, len, proto} each.
+struct FrameAt {
+    uint64_t at_us;
+    uint16_t src_port;
+    uint32_t len;
+    uint8_t proto;
+};
+void write_frames(const fs::path &path, const std::vector<FrameAt> &frames) {
+    std::ofstream out(path, std::ios::binary);
+    const uint32_t header[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+    out.write(reinterpret_cast<const char *>(header), sizeof header);
+    for (const FrameAt &f : frames) {
+        const std::string frame = udp_frame(f.src_port, f.len, f.proto);
+        const uint32_t record[4] = {static_cast<uint32_t>(100 + f.at_us / 1'000'000), static_cast<uint32_t>(f.at_us % 1'000'000), f.len,
+                                    f.len};
+        out.write(reinterpret_cast<const char *>(record), sizeof record);
+        out.write(frame.data(), f.len);
+    }
+}
+
+// Runs linkem-sim on dir/in.pcap with config (one link ab), to dir/out.pcap; its output and JSON statistics.
+struct SimRun {
+    std::string output;
+    nlohmann::json stats;
+};
+SimRun sim_stats(TempDir &dir, const std::string &config) {
+    const Run r = sim(dir.write("c.yaml", config) + " --in " + (dir / "in.pcap").string() + " --out " + (dir / "out.pcap").string() +
+                      " --stats-json " + (dir / "s.json").string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    return {r.output, read_json(dir / "s.json")};
+}
+
 }  // namespace
 
 TEST_CASE("linkem-sim runs fq_codel: a light flow keeps its short wait beside a heavy one", "[sim][queue][scheduler]") {
     TempDir dir;
     // 2 s: a heavy flow of 1000-byte frames every 400 us (20 Mbit/s) and a light one of 100-byte frames every 20 ms, into 10 Mbit/s.
-    {
-        std::ofstream out(dir / "in.pcap", std::ios::binary);
-        const uint32_t header[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-        out.write(reinterpret_cast<const char *>(header), sizeof header);
-        for (uint64_t us = 0; us < 2'000'000; us += 400) {
-            for (const auto &[port, len] : {std::pair<uint16_t, uint32_t>{1000, 1000}, {2000, 100}}) {
-                if (port == 2000 && us % 20'000 != 0) continue;
-                const std::string frame = udp_frame(port, len);
-                const uint32_t record[4] = {static_cast<uint32_t>(100 + us / 1'000'000), static_cast<uint32_t>(us % 1'000'000), len, len};
-                out.write(reinterpret_cast<const char *>(record), sizeof record);
-                out.write(frame.data(), len);
-            }
-        }
+    std::vector<FrameAt> frames;
+    for (uint64_t us = 0; us < 2'000'000; us += 400) {
+        frames.push_back({us, 1000, 1000, 17});
+        if (us % 20'000 == 0) frames.push_back({us, 2000, 100, 17});
     }
-    const std::string config = dir.write("c.yaml",
-                                         "ports: {a: {device: n0}, b: {device: n1}}\n"
-                                         "links: [{name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: {discipline: fq_codel}}]\n");
-    const Run r = sim(config + " --in " + (dir / "in.pcap").string() + " --out " + (dir / "out.pcap").string() + " --stats-json " +
-                      (dir / "s.json").string());
-    INFO(r.output);
-    REQUIRE(r.status == 0);
-    const nlohmann::json stats = read_json(dir / "s.json");
+    write_frames(dir / "in.pcap", frames);
+    const SimRun run = sim_stats(dir,
+                                 "ports: {a: {device: n0}, b: {device: n1}}\n"
+                                 "links: [{name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: {discipline: fq_codel}}]\n");
+    CHECK_THAT(run.output, Catch::Contains("scheduler: fq over 1024 flow queues: 2 carried packets"));
+    const nlohmann::json &stats = run.stats;
     const nlohmann::json &ab = link_in(stats, "ab");
     CHECK(ab.at("rx_packets") == 5000 + 100);
     CHECK(ab.at("balanced") == true);
@@ -191,34 +213,21 @@ TEST_CASE("linkem-sim runs fq_codel: a light flow keeps its short wait beside a 
     CHECK(heavy->at("aqm_drops").get<uint64_t>() > 0);                // codel in the heavy flow's queue
     CHECK(heavy->at("sojourn_mean_ns").get<uint64_t>() > 5'000'000);  // its standing queue, codel's target and above
     CHECK(ab.at("drops").at("aqm_drop") == heavy->at("aqm_drops"));
-    CHECK_THAT(r.output, Catch::Contains("scheduler: fq over 1024 flow queues: 2 carried packets"));
 }
 
 TEST_CASE("linkem-sim runs weighted classes: TCP weight 3 and UDP weight 1 share a backlogged link 3 to 1", "[sim][queue][scheduler]") {
     TempDir dir;
     // 2 s of 1000-byte frames, TCP and UDP, each at 10 Mbit/s, into one 10 Mbit/s link.
-    {
-        std::ofstream out(dir / "in.pcap", std::ios::binary);
-        const uint32_t header[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-        out.write(reinterpret_cast<const char *>(header), sizeof header);
-        for (uint64_t us = 0; us < 2'000'000; us += 800)
-            for (const uint8_t proto : {uint8_t{6}, uint8_t{17}}) {
-                const std::string frame = udp_frame(5000, 1000, proto);
-                const uint32_t record[4] = {static_cast<uint32_t>(100 + us / 1'000'000), static_cast<uint32_t>(us % 1'000'000), 1000, 1000};
-                out.write(reinterpret_cast<const char *>(record), sizeof record);
-                out.write(frame.data(), 1000);
-            }
-    }
-    const std::string config =
-        dir.write("c.yaml",
+    std::vector<FrameAt> frames;
+    for (uint64_t us = 0; us < 2'000'000; us += 800)
+        for (const uint8_t proto : {uint8_t{6}, uint8_t{17}}) frames.push_back({us, 5000, 1000, proto});
+    write_frames(dir / "in.pcap", frames);
+    const nlohmann::json stats =
+        sim_stats(dir,
                   "ports: {a: {device: n0}, b: {device: n1}}\n"
                   "links: [{name: ab, from: a, to: b, bandwidth: 10Mbit/s, queue: {scheduler: drr, classes: [\n"
-                  "  {name: tcp, match: {proto: tcp}, weight: 3}, {name: udp, match: {proto: udp}, weight: 1}]}}]\n");
-    const Run r = sim(config + " --in " + (dir / "in.pcap").string() + " --out " + (dir / "out.pcap").string() + " --stats-json " +
-                      (dir / "s.json").string());
-    INFO(r.output);
-    REQUIRE(r.status == 0);
-    const nlohmann::json stats = read_json(dir / "s.json");
+                  "  {name: tcp, match: {proto: tcp}, weight: 3}, {name: udp, match: {proto: udp}, weight: 1}]}}]\n")
+            .stats;
     const nlohmann::json &ab = link_in(stats, "ab");
     CHECK(ab.at("balanced") == true);
     const nlohmann::json &classes = ab.at("scheduler").at("active_queues");

@@ -370,6 +370,7 @@ class LinkModel {
     void push_active(ActiveList &list, uint32_t q, uint8_t which);
     uint32_t pop_active(ActiveList &list);
     uint32_t next_queue(uint64_t now_ns);
+    uint32_t pop_head(SubQueue &q);
     void drop_from_fattest();
     uint32_t verdict_of(uint32_t verdict, const HeldPacket &p, const ModelRef &by, uint64_t now_ns, Fate *fate);
     std::vector<HeldPacket> pool_;
