@@ -152,6 +152,9 @@ def send_linkem(trace_path, iface, workdir, spin):
                          timeout=120)
     if run.returncode != 0:
         sys.exit(f"replay_compare: linkem failed:\n{run.stdout}{run.stderr}")
+    # linkem's own account of the run: what it sent and dropped (so "lost" can be told from its drops).
+    said = [line.strip() for line in run.stdout.splitlines() if line.startswith("link r-to-b:") or line.strip().startswith("drops:")]
+    return "; ".join(said[:2])
 
 
 def send_tcpreplay(trace_path, iface):
@@ -181,7 +184,7 @@ def main():
     ap.add_argument("--capture-ns", required=True)
     ap.add_argument("--capture-iface", required=True)
     a = ap.parse_args()
-    rows = []
+    rows, accounts = [], []
     with tempfile.TemporaryDirectory() as d:
         for name, records in traces(a.seconds).items():
             trace_path = os.path.join(d, f"{name}.pcap")
@@ -190,7 +193,7 @@ def main():
                 cap_path = os.path.join(d, f"{name}-{sender.replace(' ', '_')}.pcap")
                 cap = capture(a.capture_ns, a.capture_iface, cap_path)
                 if sender.startswith("linkem"):
-                    send_linkem(trace_path, a.send_iface, d, spin=sender != "linkem")
+                    accounts.append(f"{name}, {sender}: {send_linkem(trace_path, a.send_iface, d, spin=sender != 'linkem')}")
                 elif sender == "tcpreplay":
                     send_tcpreplay(trace_path, a.send_iface)
                 else:
@@ -207,6 +210,9 @@ def main():
             continue
         print(f"| {name} | {n} | {sender} | {j['gap_p50'] / 1e3:.1f} | {j['gap_p99'] / 1e3:.1f} | {j['gap_p999'] / 1e3:.1f} | "
               f"{j['gap_max'] / 1e3:.1f} | {j['offset_p99'] / 1e3:.1f} | {j['drift_ppm']:.0f} | {j['fit_ppm']:.0f} | {j['lost']} |")
+    print("\nlinkem's own counters (lost above = not captured at the far end; linkem's drops are here):")
+    for line in accounts:
+        print("  " + line)
 
 
 if __name__ == "__main__":
