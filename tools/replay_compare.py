@@ -183,13 +183,19 @@ def main():
     ap.add_argument("--send-iface", required=True)
     ap.add_argument("--capture-ns", required=True)
     ap.add_argument("--capture-iface", required=True)
+    ap.add_argument("--traces", default="", help="only these traces, comma-separated (default: all four)")
+    ap.add_argument("--senders", default="", help="only these senders, comma-separated: linkem, spinning, tcpreplay, floor")
     a = ap.parse_args()
     rows, accounts = [], []
+    senders = {"linkem": "linkem", "spinning": "linkem, spinning", "tcpreplay": "tcpreplay", "floor": "kernel floor"}
+    chosen = [senders[s] for s in a.senders.split(",")] if a.senders else list(senders.values())
     with tempfile.TemporaryDirectory() as d:
         for name, records in traces(a.seconds).items():
+            if a.traces and name not in a.traces.split(","):
+                continue
             trace_path = os.path.join(d, f"{name}.pcap")
             write_pcap(trace_path, records)
-            for sender in ("linkem", "linkem, spinning", "tcpreplay", "kernel floor"):
+            for sender in chosen:
                 cap_path = os.path.join(d, f"{name}-{sender.replace(' ', '_')}.pcap")
                 cap = capture(a.capture_ns, a.capture_iface, cap_path)
                 if sender.startswith("linkem"):
