@@ -506,8 +506,7 @@ uint32_t LinkModel::hand_out_evicted(Decided *out, uint32_t cap) {
     for (; e < evicted_count_ && e < cap; ++e) {
         const HeldPacket &h = pool_[evicted_[e]];
         out[e] = {h.handle, h.arrival_ns, h.len_bytes, {Fate::kDropQueue, false, 0, 0}};
-        pool_[evicted_[e]].next = free_head_;
-        free_head_ = evicted_[e];
+        free_record(evicted_[e]);
     }
     std::copy(evicted_ + e, evicted_ + evicted_count_, evicted_);
     evicted_count_ -= e;
@@ -523,10 +522,6 @@ uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t roo
     uint32_t n = 0, k = 0;
     uint64_t sojourn_sum = 0, marks_now = 0;
     cap = std::min<uint32_t>(cap, kMaxBurst);
-    const auto release_record = [&](uint32_t at) {
-        pool_[at].next = free_head_;
-        free_head_ = at;
-    };
     // An overload's drops first: they were decided when the packet that caused it arrived.
     n = hand_out_evicted(out, cap);
     while (n < cap) {
@@ -547,7 +542,7 @@ uint32_t LinkModel::advance(uint64_t t, Decided *out, uint32_t cap, uint64_t roo
         SubQueue &q = queues_[qi];
         const uint32_t at = pop_head(q);
         const HeldPacket head = pool_[at];
-        release_record(at);
+        free_record(at);
         decided_ns_ = start;
         last_call_ns_ = start;
         Decided &d = out[n];

@@ -787,6 +787,13 @@ def bufferbloat_plots(work, results):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     paths = []
+
+    def save(fig, ax, name):
+        ax.legend()
+        paths.append(os.path.join(work, name))
+        fig.savefig(paths[-1], dpi=100)
+        plt.close(fig)
+
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for name, r in results:
         if r["replies"]:
@@ -796,10 +803,7 @@ def bufferbloat_plots(work, results):
     ax.set_xlabel("time since the TCP transfer started (s)")
     ax.set_ylabel("ping RTT (ms, log scale)")
     ax.set_title("bufferbloat: ping RTT beside TCP cubic, 10 Mbit/s, 20 ms each way")
-    ax.legend()
-    paths.append(os.path.join(work, "bufferbloat-rtt-over-time.png"))
-    fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
+    save(fig, ax, "bufferbloat-rtt-over-time.png")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, r in results:
         rtts = sorted(rtt for _, rtt in r["replies"])
@@ -809,10 +813,7 @@ def bufferbloat_plots(work, results):
     ax.set_xlabel("ping RTT (ms, log scale)")
     ax.set_ylabel("CDF")
     ax.set_title("bufferbloat: ping RTT CDF")
-    ax.legend()
-    paths.append(os.path.join(work, "bufferbloat-rtt-cdf.png"))
-    fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
+    save(fig, ax, "bufferbloat-rtt-cdf.png")
     return paths
 
 

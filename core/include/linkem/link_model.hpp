@@ -371,6 +371,10 @@ class LinkModel {
     uint32_t pop_active(ActiveList &list);
     uint32_t next_queue(uint64_t now_ns);
     uint32_t pop_head(SubQueue &q);
+    void free_record(uint32_t at) {  // back on the free list
+        pool_[at].next = free_head_;
+        free_head_ = at;
+    }
     void drop_from_fattest();
     uint32_t verdict_of(uint32_t verdict, const HeldPacket &p, const ModelRef &by, uint64_t now_ns, Fate *fate);
     std::vector<HeldPacket> pool_;

@@ -71,8 +71,8 @@ extern "C" {
 #endif
 
 typedef enum lkm_kind {
-    LKM_KIND_LOSS = 1,     /* decides which packets are lost on the link */
-    LKM_KIND_DELAY = 2,    /* adds propagation or jitter delay after the link */
+    LKM_KIND_LOSS = 1,      /* decides which packets are lost on the link */
+    LKM_KIND_DELAY = 2,     /* adds propagation or jitter delay after the link */
     LKM_KIND_BANDWIDTH = 3, /* decides when a frame has finished crossing the link */
     LKM_KIND_QUEUE = 4      /* ABI 1.3: a queue discipline (AQM): admits, drops or marks a queued
                                packet when it arrives and when its transmission would start */
@@ -88,11 +88,11 @@ typedef struct lkm_pkt {
 
 /* ABI 1.3: a packet as a queue discipline (LKM_KIND_QUEUE) sees it. */
 typedef struct lkm_queue_pkt {
-    uint64_t arrival_ns;  /* when it reached the link's queue */
-    uint32_t len_bytes;   /* frame length as received, without FCS */
-    uint32_t wire_bytes;  /* len_bytes plus the link's framing overhead */
-    uint32_t flow;        /* the flow's queue number under a fair-queueing scheduler, else 0 */
-    uint8_t ecn_capable;  /* 1: IP with ECT(0), ECT(1) or CE, so it may be marked instead of dropped */
+    uint64_t arrival_ns; /* when it reached the link's queue */
+    uint32_t len_bytes;  /* frame length as received, without FCS */
+    uint32_t wire_bytes; /* len_bytes plus the link's framing overhead */
+    uint32_t flow;       /* the flow's queue number under a fair-queueing scheduler, else 0 */
+    uint8_t ecn_capable; /* 1: IP with ECT(0), ECT(1) or CE, so it may be marked instead of dropped */
     uint8_t reserved[3];
 } lkm_queue_pkt;
 
