@@ -280,6 +280,11 @@ int lcore_warm_up(void *arg) {
     for (TxPort *out : task.tx_ports) {
         rte_mbuf *mbufs[kMaxBurst];
         if (rte_pktmbuf_alloc_bulk(out->pool, mbufs, task.burst) == 0) rte_pktmbuf_free_bulk(mbufs, task.burst);
+        // An empty burst: rte_eth_tx_burst reads the port's tx callback table
+        // (ethdev's, never touched before: a page fault seen on the first
+        // replayed packet's path) and the driver's queue; a burst of none
+        // sends nothing.
+        (void)rte_eth_tx_burst(out->port_id, 0, mbufs, 0);
     }
     return 0;
 }

@@ -20,9 +20,14 @@ are matched by sequence number; per sender and trace the table gives the
 absolute error of each inter-packet gap (captured gap minus recorded gap;
 p50, p99, p99.9, max), each packet's offset from its schedule relative to
 the first packet (p99 of its absolute value), the drift over the trace
-(the last packet's offset over the trace's span, ppm), the fitted rate
-error (the slope of capture time on recorded time, less one, ppm: a late
-first packet does not count as drift there) and the packets lost.
+(how far the sender's clock moved from the trace's, ppm: the least
+offset among the last 5% of the packets, at least 10, less the least
+among the first 5%, over the recorded time between them; a packet is
+never sent before its time, only late, so the least offset of a few is
+the clock's and one late packet at either end, the first send's or a
+host's gap, is not taken for drift), the same from the last packet alone
+(its offset over the span), the fitted rate error (the slope of capture
+time on recorded time, less one, ppm) and the packets lost.
 """
 import argparse
 import os
@@ -110,8 +115,23 @@ def judge(records, captured):
     span = records[seqs[-1]][0] - records[first][0]
     return {"gap_p50": percentile(gaps, 0.5), "gap_p99": percentile(gaps, 0.99), "gap_p999": percentile(gaps, 0.999),
             "gap_max": max(gaps), "offset_p99": percentile([abs(o) for o in offsets], 0.99),
-            "drift_ppm": offsets[-1] / span * 1e6 if span else 0.0, "fit_ppm": fitted_rate_ppm(records, captured, seqs),
-            "lost": len(records) - len(seqs)}
+            "drift_ppm": drift_ppm(records, seqs, offsets), "last_ppm": offsets[-1] / span * 1e6 if span else 0.0,
+            "fit_ppm": fitted_rate_ppm(records, captured, seqs), "lost": len(records) - len(seqs)}
+
+
+def drift_ppm(records, seqs, offsets):
+    """How far the sender's clock moved from the trace's: the least offset
+    among the last 5% of the captured packets (at least 10) less the least
+    among the first 5%, over the recorded time between those two packets.
+    Lateness only adds to an offset, so a window's least offset is the
+    clock's, whatever its packets queued behind."""
+    k = max(10, len(seqs) // 20)
+    if 2 * k > len(seqs):
+        return float("nan")
+    head = min(range(k), key=lambda i: offsets[i])
+    tail = min(range(len(seqs) - k, len(seqs)), key=lambda i: offsets[i])
+    span = records[seqs[tail]][0] - records[seqs[head]][0]
+    return (offsets[tail] - offsets[head]) / span * 1e6 if span else 0.0
 
 
 def fitted_rate_ppm(records, captured, seqs):
@@ -208,14 +228,16 @@ def main():
                 rows.append((name, len(records), sender, judge(records, read_capture(cap_path))))
     print(f"\nreplay timing: {a.seconds:g} s traces onto a veth pair, captured by tcpdump (ns) at the far end; "
           "errors in us\n")
-    print("| trace | packets | sender | gap error p50 | p99 | p99.9 | max | schedule offset p99 | drift ppm | fitted rate ppm | lost |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| trace | packets | sender | gap error p50 | p99 | p99.9 | max | schedule offset p99 | drift ppm | last packet ppm | "
+          "fitted rate ppm | lost |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, n, sender, j in rows:
         if j is None:
-            print(f"| {name} | {n} | {sender} | nothing captured | | | | | | {n} |")
+            print(f"| {name} | {n} | {sender} | nothing captured | | | | | | | {n} |")
             continue
         print(f"| {name} | {n} | {sender} | {j['gap_p50'] / 1e3:.1f} | {j['gap_p99'] / 1e3:.1f} | {j['gap_p999'] / 1e3:.1f} | "
-              f"{j['gap_max'] / 1e3:.1f} | {j['offset_p99'] / 1e3:.1f} | {j['drift_ppm']:.0f} | {j['fit_ppm']:.0f} | {j['lost']} |")
+              f"{j['gap_max'] / 1e3:.1f} | {j['offset_p99'] / 1e3:.1f} | {j['drift_ppm']:.0f} | {j['last_ppm']:.0f} | {j['fit_ppm']:.0f} | "
+              f"{j['lost']} |")
     print("\nlinkem's own counters (lost above = not captured at the far end; linkem's drops are here):")
     for line in accounts:
         print("  " + line)
