@@ -1642,9 +1642,11 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
         else if (running.per_flow)
             error(f.key, child(set_path, k),
                   fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet", running.name));
-        else if (running.holds_queue())
+        else if (running.holds_queue() && (k == "queue" || k == "overhead"))
             error(f.key, child(set_path, k),
-                  fmt::format("link \"{}\" has a queue discipline: its keys cannot change while linkem runs yet", running.name));
+                  fmt::format("link \"{}\" has a queue discipline: its {} cannot change while linkem runs yet (its held queue "
+                              "goes on as it was made)",
+                              running.name, k));
     }
     if (errors_.size() != errors_before) return std::nullopt;
     // The link's own mapping with the set's keys laid over it, loaded as a link (its errors under the set's path).
@@ -2008,12 +2010,16 @@ void diff_link(const Config &running, const Config &candidate, size_t i, const s
                               fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet (restart "
                                           "linkem with the new configuration)",
                                           a.name)});
-        else if (a.holds_queue() || b.holds_queue())
+        else if (!a.holds_queue() && b.holds_queue())
             errors.push_back({file, where(key), path,
-                              fmt::format("link \"{}\" {} a queue discipline: its keys cannot change while linkem runs yet (the held "
-                                          "queue and the discipline's state are not carried over; restart linkem with the new "
-                                          "configuration)",
-                                          a.name, a.holds_queue() ? "has" : "would get")});
+                              fmt::format("link \"{}\" would get a queue discipline: that cannot happen while linkem runs yet "
+                                          "(restart linkem with the new configuration)",
+                                          a.name)});
+        else if (a.holds_queue() && (key == "queue" || key == "overhead"))
+            errors.push_back({file, where(key), path,
+                              fmt::format("link \"{}\" has a queue discipline: its {} cannot change while linkem runs yet (its held "
+                                          "queue goes on as it was made; restart linkem with the new configuration)",
+                                          a.name, key)});
         else if (key == "mangle" && a.mangle.ecn != b.mangle.ecn)
             errors.push_back({file, where(key), path + ".ecn",
                               fmt::format("ecn cannot change while linkem runs (it decides which frames the ingress parses; it is {})",

@@ -1,5 +1,6 @@
 #include "linkem/link_change.hpp"
 
+#include "linkem/pipeline_ingress.hpp"
 #include "linkem/seed.hpp"
 
 #include <fmt/format.h>
@@ -124,6 +125,10 @@ size_t withdraw_change(PreparedChange &change) {
     return withdrawn;
 }
 
+void decide_held_before(LinkRuntime &link, uint64_t t) {
+    if (t != 0) ingress_detail::drain_held(link, t - 1);
+}
+
 std::vector<LinkEdit> commit_change(PreparedChange &change, std::vector<LinkPlan> &plans, Config &running) {
     std::vector<LinkEdit> done;
     for (const auto &s : change.swaps) {
@@ -136,6 +141,15 @@ std::vector<LinkEdit> commit_change(PreparedChange &change, std::vector<LinkPlan
         }
         s->link->min_delay_ns.store(s->min_delay_ns, std::memory_order_relaxed);
         std::swap(plans[s->config_index], s->plan);
+        if (s->link->model.has_discipline()) {
+            // The running plan keeps the discipline instances the link goes on
+            // with (LinkModel::change); the change's own, unused, go with it.
+            LinkPlan &now = plans[s->config_index], &old = s->plan;
+            std::swap(now.queue, old.queue);
+            std::swap(now.queue_instances, old.queue_instances);
+            std::swap(now.model.queue, old.model.queue);
+            std::swap(now.model.scheduler, old.model.scheduler);
+        }
         // A link no ingress reaches (none of its packets arrive) has no thread to swap it: the control side does.
         bool owned = false;
         for (const auto &p : change.pending)

@@ -144,6 +144,17 @@ void LinkModel::change(LinkModelParams &params, std::vector<QueueSlot> &ring) {
     for (auto [now, next] :
          {std::pair{&p_.bandwidth, &params.bandwidth}, std::pair{&p_.loss, &params.loss}, std::pair{&p_.delay, &params.delay}})
         if (*next && next->carry != nullptr && next->model == now->model && now->state != nullptr) next->carry(next->state, now->state);
+    if (!pool_.empty()) {
+        // A disciplined link's held queue goes on with its disciplines and
+        // limits (the loader refuses a change of queue or overhead there):
+        // the new ones, made for the same configuration, go back unused.
+        std::swap(params.queue, p_.queue);
+        std::swap(params.scheduler, p_.scheduler);
+        params.queue_limit_packets = p_.queue_limit_packets;
+        params.queue_limit_bytes = p_.queue_limit_bytes;
+        params.overhead_bytes = p_.overhead_bytes;
+        params.ecn_mark = p_.ecn_mark;
+    }
     if (ring.empty()) {  // no queue limit now (or no bandwidth): the queue is not tracked
         head_ = count_ = queued_bytes_ = 0;
     } else {  // the queued packets, oldest first (ring.size() >= count_: queue_ring_for)

@@ -289,26 +289,44 @@ TEST_CASE("queue: {discipline: ...}: its forms, printing, and positioned refusal
                Catch::Contains("links[0].queue") && Catch::Contains("no queue model named \"no_such_aqm\""));
 }
 
-TEST_CASE("a running link with a discipline refuses runtime changes (for now)", "[queue][config]") {
+TEST_CASE("a running link with a discipline changes its link keys at runtime, not its queue or overhead", "[queue][config]") {
     const std::string yaml = "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, " +
                              link_fields("cap: 5ms") + "}\n  - {name: ba, from: b, to: a, bandwidth: 8Mbit/s}\n";
     LoadResult loaded = load_config_text(yaml, "t.yaml");
     REQUIRE(loaded.config);
-    const ChangeCandidate c = load_link_set(*loaded.config, "ab", {"delay=5ms"});
-    REQUIRE_FALSE(c.errors.empty());
-    CHECK_THAT(c.errors.front().to_string(), Catch::Contains("link \"ab\" has a queue discipline: its keys cannot change"));
+    const ChangeCandidate ok = load_link_set(*loaded.config, "ab", {"delay=5ms", "bandwidth=4Mbit/s", "loss=1%"});
+    for (const auto &e : ok.errors) UNSCOPED_INFO(e.to_string());
+    CHECK(ok.errors.empty());
+    CHECK(ok.config);
+    const ChangeCandidate queue = load_link_set(*loaded.config, "ab", {"queue={discipline: \"" + fixture_path() + "\", cap: 9ms}"});
+    REQUIRE_FALSE(queue.errors.empty());
+    CHECK_THAT(queue.errors.front().to_string(),
+               Catch::Contains("set:1:1: links[0].queue: link \"ab\" has a queue discipline: its queue cannot change"));
+    const ChangeCandidate overhead = load_link_set(*loaded.config, "ab", {"overhead=ethernet"});
+    REQUIRE_FALSE(overhead.errors.empty());
+    CHECK_THAT(overhead.errors.front().to_string(), Catch::Contains("links[0].overhead: link \"ab\" has a queue discipline: its overhead"));
     const ChangeCandidate add = load_link_set(*loaded.config, "ba", {"queue={discipline: \"" + fixture_path() + "\", cap: 5ms}"});
     REQUIRE_FALSE(add.errors.empty());
     CHECK_THAT(add.errors.front().to_string(), Catch::Contains("link \"ba\" would get a queue discipline"));
+    // apply/SIGHUP: the same, from the difference of two files.
+    std::string changed = yaml;
+    changed.replace(changed.find("cap: 5ms"), 8, "cap: 7ms");
+    const ChangeCandidate applied = load_change_text(*loaded.config, changed, "u.yaml");
+    REQUIRE_FALSE(applied.errors.empty());
+    CHECK_THAT(applied.errors.front().to_string(), Catch::Contains("links[0].queue: link \"ab\" has a queue discipline: its queue"));
 }
 
-TEST_CASE("a timeline step on a link with a discipline is refused at its position (for now)", "[queue][config]") {
+TEST_CASE("a timeline step on a link with a discipline: its link keys load, its queue is refused at its position", "[queue][config]") {
     const std::string links = "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, " +
                               link_fields("cap: 5ms") + "}\n  - {name: ba, from: b, to: a, bandwidth: 8Mbit/s}\n";
-    LoadResult loaded = load_config_text(links + "timeline:\n  - {at: 1s, link: ab, set: {delay: 5ms}}\n", "t.yaml");
+    LoadResult loaded = load_config_text(links + "timeline:\n  - {at: 1s, link: ab, set: {delay: 5ms, bandwidth: 2Mbit/s}}\n", "t.yaml");
+    for (const auto &e : loaded.errors) UNSCOPED_INFO(e.to_string());
+    CHECK(loaded.errors.empty());
+    loaded = load_config_text(
+        links + "timeline:\n  - {at: 1s, link: ab, set: {queue: {discipline: \"" + fixture_path() + "\", cap: 1ms}}}\n", "t.yaml");
     REQUIRE_FALSE(loaded.errors.empty());
     CHECK_THAT(loaded.errors.front().to_string(),
-               Catch::Contains("t.yaml:6:") && Catch::Contains("timeline[0].set.delay: link \"ab\" has a queue discipline"));
+               Catch::Contains("t.yaml:6:") && Catch::Contains("timeline[0].set.queue: link \"ab\" has a queue discipline"));
     loaded = load_config_text(
         links + "timeline:\n  - {at: 1s, link: ba, set: {queue: {discipline: \"" + fixture_path() + "\", cap: 5ms}}}\n", "t.yaml");
     REQUIRE_FALSE(loaded.errors.empty());

@@ -1,7 +1,8 @@
 // [unit] link_change.hpp: a runtime change driven through admit_burst() in
 // virtual time: packets that arrive before its instant keep the old fate,
 // those at or after it get the new one, the queue carries over; a model with
-// linkem.carry continues its random stream; a refused change changes nothing.
+// linkem.carry continues its random stream; a refused change changes nothing;
+// a disciplined link keeps its held queue and discipline instance.
 #include "link_fixture.hpp"
 #include "linkem/config_change.hpp"
 #include "linkem/link_change.hpp"
@@ -278,4 +279,56 @@ TEST_CASE("runtime change: the rate while backlogged stays the link's across a c
     REQUIRE(tally.backlogged_model_ns != 0);
     const double configured_bps = 8e9 * static_cast<double>(tally.backlogged_wire_bytes) / static_cast<double>(tally.backlogged_model_ns);
     CHECK(configured_bps == Approx(100e6).epsilon(1e-9));
+}
+
+TEST_CASE("runtime change: a disciplined link keeps its held queue and discipline; a waiting packet takes the rate in force at its start",
+          "[unit][queue]") {
+    // codel with a target no packet here reaches: it passes every packet, so
+    // the held queue is a FIFO whose transmission starts are decided as the
+    // link frees. 128 Mbit/s: 62.5 us per frame, so transmissions start
+    // between arrivals. 94: inside a burst of 8 (admit_burst cuts it there),
+    // and the start at 937.5 us, after the last arrival before the instant
+    // (930 us) and before it (940 us), is decided under the old rate; 96: the
+    // change taken at a burst's first arrival.
+    constexpr uint64_t kOldWireNs = 62'500, kNewWireNs = 8'000;
+    for (const size_t split : {size_t{94}, size_t{96}}) {
+        Run run(
+            "bandwidth: 128Mbit/s, overhead: none, delay: 10ms, arena: 64K packets, "
+            "queue: {discipline: codel, target: 1s, interval: 10s, limit: 1000 packets}");
+        const ModelInstance *discipline = run.plans[0].queue.get();
+        REQUIRE(discipline != nullptr);
+        const std::vector<uint64_t> at = arrivals();
+        std::vector<ConfigError> errors;
+        std::optional<PreparedChange> change = run.prepare({"bandwidth=1Gbit/s"}, &errors);
+        for (const auto &e : errors) UNSCOPED_INFO(e.to_string());
+        REQUIRE(change);
+        run.admit(at, 0, 40, 8);
+        REQUIRE(post_change(*change, at[split]));
+        run.admit(at, 40, kPackets, 8);
+        REQUIRE(change_taken(*change));
+        advance_held(*run.pipeline->ingress().front(), UINT64_MAX);  // the end of input: the held queue drains
+        REQUIRE(commit_change(*change, run.plans, run.config).size() == 1);
+        CHECK(run.plans[0].queue.get() == discipline);  // the running plan still owns the instance the link goes on with
+        CHECK(run.pipeline->config_link(0)->model.held_packets() == 0);
+
+        // Back to back from the first packet (the queue never empties before
+        // the change): a transmission that starts before the instant takes
+        // 62.5 us, one that starts at or after it 8 us (1 Gbit/s), whenever
+        // its packet arrived.
+        const uint64_t instant = at[split];
+        std::vector<uint64_t> want;
+        uint64_t exit = 0;
+        for (size_t k = 0; k < kPackets; ++k) {
+            const uint64_t start = std::max(exit, at[k]);
+            exit = start + (start < instant ? kOldWireNs : kNewWireNs);
+            want.push_back(exit + 10'000'000);
+        }
+        CHECK(want[split] - 10'000'000 > instant + kOldWireNs);  // packets still waited at the instant
+        const std::vector<uint64_t> released = run.releases();
+        REQUIRE(released.size() == kPackets);  // nothing lost: the held queue went on
+        for (size_t k = 0; k < kPackets; ++k) {
+            INFO("packet " << k << " split " << split);
+            CHECK(released[k] == want[k]);
+        }
+    }
 }

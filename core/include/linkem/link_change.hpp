@@ -103,10 +103,16 @@ size_t withdraw_change(PreparedChange &change);
 // LinkSwap) and its keys in `running`. Returns the edits that took effect.
 std::vector<LinkEdit> commit_change(PreparedChange &change, std::vector<LinkPlan> &plans, Config &running);
 
+// [ingress thread] A disciplined link's transmission starts before t,
+// decided (and sent on) under the parameters in force before a change at t.
+void decide_held_before(LinkRuntime &link, uint64_t t);
+
 // [ingress thread] Swaps one pending change in, unless the control side withdrew it.
 inline void take_change(IngressRuntime &in, PendingChange *c) {
     if (!in.change.compare_exchange_strong(c, nullptr, std::memory_order_acq_rel)) return;  // withdrawn meanwhile
     for (LinkSwap *s : c->swaps) {
+        if (s->link->model.has_discipline()) [[unlikely]]
+            decide_held_before(*s->link, c->effective_ns);
         s->offered_at_swap = offered_to_loss(s->link->rx);
         s->link->model.change(s->params, s->ring);
         s->mangle.rng = s->link->mangle.rng;  // duplicate and reorder draws go on

@@ -310,6 +310,10 @@ class LinkModel {
     // and the packets still queued (copied into the new ring, oldest first),
     // so new packets queue behind the old ones. A model that is the same as
     // before and has lkm_ext_carry takes over the old instance's state.
+    // A link with a discipline keeps its held queue, its discipline
+    // instances (params.queue and params.scheduler come back as given) and
+    // its limits and overhead; a packet still held takes the bandwidth,
+    // loss and delay in force when its transmission starts.
     // No allocation, no lock.
     void change(LinkModelParams &params, std::vector<QueueSlot> &ring);
     // The ring a change to `params` needs: its own slots, and room for what
