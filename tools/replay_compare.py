@@ -7,10 +7,12 @@ a 1 kHz periodic stream; bursts of 50 back-to-back frames every 10 ms; 64-
 and 1500-byte frames mixed at a 50 us mean gap. Each is sent into one end of
 a veth pair (the other end in a network namespace of its own) by
   - linkem: a replay port (speed 1) into a link without delay onto
-    net_af_packet on the veth end; with the defaults (idle lcores nap:
-    the tx lcore, whose arena is empty between packets, polls every
-    sleep_threshold, 50 us, so its wake-ups set the gaps), and spinning
-    (pipeline.sleep_threshold: 0s);
+    net_af_packet on the veth end, on one lcore (the replay source and
+    the tx stage both; the last CPU linkem may run on), as each other
+    sender has one CPU: with the defaults (idle lcores nap until the next
+    packet is due), spinning (pipeline.sleep_threshold: 0s), and on the
+    default two lcores (source and tx apart, napping; on a machine with
+    two CPUs they leave none to the kernel's path and the capture);
   - tcpreplay (Debian's, its default timer);
   - the kernel floor: a Python sender on an AF_PACKET socket that spins on
     the clock until each frame's time (what the kernel path and this host add
@@ -162,12 +164,13 @@ def stop_capture(p):
     p.wait(timeout=10)
 
 
-def send_linkem(trace_path, iface, workdir, spin):
+def send_linkem(trace_path, iface, workdir, spin, one_lcore):
     cfg = os.path.join(workdir, "replay.yaml")
+    pipeline = (["sleep_threshold: 0s"] if spin else []) + ([f"lcores: [{max(os.sched_getaffinity(0))}]"] if one_lcore else [])
     with open(cfg, "w") as f:
         f.write(f"ports:\n  r: {{replay: {trace_path}, speed: 1, start: 200ms}}\n"
                 f"  b: {{device: \"net_af_packet0,iface={iface}\"}}\nlinks:\n  - {{name: r-to-b, from: r, to: b}}\n"
-                + ("pipeline: {sleep_threshold: 0s}\n" if spin else ""))
+                + (f"pipeline: {{{', '.join(pipeline)}}}\n" if pipeline else ""))
     run = subprocess.run([os.path.join(ROOT, "build/app/linkem"), cfg, "--stats-interval", "0"], capture_output=True, text=True,
                          timeout=120)
     if run.returncode != 0:
@@ -204,10 +207,11 @@ def main():
     ap.add_argument("--capture-ns", required=True)
     ap.add_argument("--capture-iface", required=True)
     ap.add_argument("--traces", default="", help="only these traces, comma-separated (default: all four)")
-    ap.add_argument("--senders", default="", help="only these senders, comma-separated: linkem, spinning, tcpreplay, floor")
+    ap.add_argument("--senders", default="", help="only these senders, comma-separated: linkem, spinning, two-lcores, tcpreplay, floor")
     a = ap.parse_args()
     rows, accounts = [], []
-    senders = {"linkem": "linkem", "spinning": "linkem, spinning", "tcpreplay": "tcpreplay", "floor": "kernel floor"}
+    senders = {"linkem": "linkem", "spinning": "linkem, spinning", "two-lcores": "linkem, 2 lcores", "tcpreplay": "tcpreplay",
+               "floor": "kernel floor"}
     chosen = [senders[s] for s in a.senders.split(",")] if a.senders else list(senders.values())
     with tempfile.TemporaryDirectory() as d:
         for name, records in traces(a.seconds).items():
@@ -219,7 +223,8 @@ def main():
                 cap_path = os.path.join(d, f"{name}-{sender.replace(' ', '_')}.pcap")
                 cap = capture(a.capture_ns, a.capture_iface, cap_path)
                 if sender.startswith("linkem"):
-                    accounts.append(f"{name}, {sender}: {send_linkem(trace_path, a.send_iface, d, spin=sender != 'linkem')}")
+                    said = send_linkem(trace_path, a.send_iface, d, spin=sender.endswith("spinning"), one_lcore=not sender.endswith("lcores"))
+                    accounts.append(f"{name}, {sender}: {said}")
                 elif sender == "tcpreplay":
                     send_tcpreplay(trace_path, a.send_iface)
                 else:

@@ -2,7 +2,7 @@
 # Replay timing: linkem's replay port beside tcpreplay and a spinning sender
 # (tools/replay_compare.py says what is measured and how). As root:
 #
-#   tools/replay_compare.sh [--seconds 2] [--traces bursts-50x10ms,...] [--senders linkem,spinning,tcpreplay,floor]
+#   tools/replay_compare.sh [--seconds 2] [--traces bursts-50x10ms,...] [--senders linkem,spinning,two-lcores,tcpreplay,floor]
 #
 # It makes a veth pair, PREFIX-tx (here) and PREFIX-rx (in network namespace
 # PREFIX-ns), PREFIX from REPLAY_PREFIX (default lkmrc); names that exist are
