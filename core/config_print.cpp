@@ -12,14 +12,17 @@ namespace linkem {
 namespace {
 
 // A YAML scalar: plain when it cannot be misread, double-quoted otherwise.
+// Spaces inside are plain (`1000 packets`; with none of ":#,[]{}" a flow
+// mapping reads them back whole); at either end they would be trimmed.
 std::string scalar(std::string_view s) {
     const bool plain = !s.empty() &&
                        std::all_of(s.begin(), s.end(),
                                    [](char c) {
                                        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                                              c == '.' || c == '/' || c == '%' || c == '-' || c == '+';
+                                              c == '.' || c == '/' || c == '%' || c == '-' || c == '+' || c == ' ';
                                    }) &&
-                       s.front() != '-' && s.front() != '.' && s.front() != '%';  // "%" starts a YAML directive
+                       s.front() != '-' && s.front() != '.' && s.front() != '%' &&  // "%" starts a YAML directive
+                       s.front() != ' ' && s.back() != ' ';
     // Words YAML reads as null must be quoted to stay strings.
     const bool null_word = s == "null" || s == "Null" || s == "NULL";
     if (plain && !null_word) return std::string(s);

@@ -260,7 +260,7 @@ TEST_CASE("queue: {discipline: ...}: its forms, printing, and positioned refusal
         REQUIRE(loaded.config);
         CHECK(loaded.config->links[0].discipline_ecn);
         const std::string printed = to_yaml(*loaded.config);
-        CHECK_THAT(printed, Catch::Contains("queue: {discipline: " + path + ", limit: \"50 packets\", cap: 5ms, ecn: true}"));
+        CHECK_THAT(printed, Catch::Contains("queue: {discipline: " + path + ", limit: 50 packets, cap: 5ms, ecn: true}"));
         LoadResult again = load_config_text(printed, "t.yaml");
         REQUIRE(again.config);
         CHECK(to_yaml(*again.config) == printed);

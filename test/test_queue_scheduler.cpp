@@ -189,7 +189,7 @@ TEST_CASE("queue: {discipline: fq_codel} and {scheduler: ...}: defaults, printin
     std::string printed;
     for (const auto &[key, value] : link_yaml_fields(l))
         if (key == "queue") printed = value;
-    CHECK(printed == "{discipline: fq_codel, limit: \"10240 packets\", flows: 1024, quantum: 1514B, target: 5ms, ecn: true}");
+    CHECK(printed == "{discipline: fq_codel, limit: 10240 packets, flows: 1024, quantum: 1514B, target: 5ms, ecn: true}");
     // What is printed loads back to the same link.
     LoadResult again = load(printed);
     REQUIRE(again.config);

@@ -64,7 +64,7 @@ TEST_CASE("timeline: the long form, its steps' canonical values, printed and rea
     CHECK(t.steps[1].set == std::vector<std::pair<std::string, std::string>>{{"bandwidth", "50Mbit/s"},
                                                                              {"delay", "{plugin: normal, mean: 30ms, stddev: 2ms}"}});
     CHECK(t.steps[2].link_index == 1);
-    CHECK(t.steps[2].set == std::vector<std::pair<std::string, std::string>>{{"loss", "1%"}, {"queue", "\"100 packets\""}});
+    CHECK(t.steps[2].set == std::vector<std::pair<std::string, std::string>>{{"loss", "1%"}, {"queue", "100 packets"}});
     // The step's link: its configured keys with the step's over them, positioned in the file.
     CHECK(t.steps[1].link.delay->path == "timeline.steps[1].set.delay");
     CHECK(t.steps[1].link.delay->pos.line == 10);
@@ -75,7 +75,7 @@ TEST_CASE("timeline: the long form, its steps' canonical values, printed and rea
     const std::string printed = to_yaml(*r.config);
     CHECK_THAT(printed, Catch::Contains("timeline: {from: first_packet, repeat: 30s, steps: [{at: 10s, link: a-to-b, set: {bandwidth: "
                                         "5Mbit/s}}, {at: 20s, link: a-to-b, set: {bandwidth: 50Mbit/s, delay: {plugin: normal, mean: "
-                                        "30ms, stddev: 2ms}}}, {at: 20s, link: b-to-a, set: {loss: 1%, queue: \"100 packets\"}}]}\n"));
+                                        "30ms, stddev: 2ms}}}, {at: 20s, link: b-to-a, set: {loss: 1%, queue: 100 packets}}]}\n"));
     const LoadResult again = load_config_text(printed, "printed.yaml");
     for (const std::string &e : error_texts(again)) UNSCOPED_INFO(e);
     REQUIRE(again.config);
