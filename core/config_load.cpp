@@ -122,6 +122,27 @@ Parsed<Probability> ModelSpec::probability(std::string_view key) const { return 
 
 namespace {
 
+// Why a running disciplined link's queue cannot become b's (empty: it can).
+// Its held queue was made for its limits, scheduler and ECN parsing; only the
+// discipline and its parameters may change.
+std::string held_queue_refusal(const Link &a, const Link &b) {
+    if (!b.holds_queue()) return "it cannot lose its held queue";
+    if (a.discipline.has_value() != b.discipline.has_value())
+        return a.discipline ? "its queues cannot lose their discipline" : "its queues cannot get a discipline";
+    if (a.queue.packets != b.queue.packets || a.queue.bytes != b.queue.bytes) return "its limit cannot change";
+    if (a.discipline_ecn != b.discipline_ecn) return "its ecn cannot change (it decides which frames the ingress parses)";
+    if (a.scheduler.has_value() != b.scheduler.has_value()) return "it cannot get or lose a scheduler";
+    if (a.scheduler) {
+        const QueueSchedulerSpec &x = *a.scheduler, &y = *b.scheduler;
+        bool same = x.kind == y.kind && x.flows == y.flows && x.quantum_bytes == y.quantum_bytes && x.classes.size() == y.classes.size();
+        for (size_t i = 0; same && i < x.classes.size(); ++i)
+            same = x.classes[i].name == y.classes[i].name && x.classes[i].weight == y.classes[i].weight &&
+                   x.classes[i].match_text == y.classes[i].match_text;
+        if (!same) return "its scheduler, flows, quantum and classes cannot change";
+    }
+    return "";
+}
+
 SourcePos pos_of(const YAML::Node &node) {
     const YAML::Mark m = node.Mark();
     if (m.line < 0 || m.column < 0) return {};
@@ -1642,11 +1663,11 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
         else if (running.per_flow)
             error(f.key, child(set_path, k),
                   fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet", running.name));
-        else if (running.holds_queue() && (k == "queue" || k == "overhead"))
+        else if (running.holds_queue() && k == "overhead")
             error(f.key, child(set_path, k),
-                  fmt::format("link \"{}\" has a queue discipline: its {} cannot change while linkem runs yet (its held queue "
-                              "goes on as it was made)",
-                              running.name, k));
+                  fmt::format("link \"{}\" has a queue discipline: its overhead cannot change while linkem runs yet (its held "
+                              "queue goes on as it was made)",
+                              running.name));
     }
     if (errors_.size() != errors_before) return std::nullopt;
     // The link's own mapping with the set's keys laid over it, loaded as a link (its errors under the set's path).
@@ -1657,9 +1678,15 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
     for (const std::string &k : order) merged.force_insert(keys.at(k).key, keys.at(k).value);
     std::optional<Link> changed = load_link(merged, set_path);
     if (!changed) return std::nullopt;
-    if (auto it = keys.find("queue"); it != keys.end() && changed->holds_queue())
+    if (auto it = keys.find("queue"); it != keys.end() && !running.holds_queue() && changed->holds_queue())
         error(it->second.value, child(set_path, "queue"),
               fmt::format("link \"{}\" would get a queue discipline: that cannot happen while linkem runs yet", running.name));
+    if (auto it = keys.find("queue"); it != keys.end() && running.holds_queue())
+        if (const std::string why = held_queue_refusal(running, *changed); !why.empty())
+            error(it->second.value, child(set_path, "queue"),
+                  fmt::format("link \"{}\" has a queue discipline: {} while linkem runs yet (only the discipline and its "
+                              "parameters can)",
+                              running.name, why));
     if (auto it = keys.find("mangle"); it != keys.end()) {
         const std::string mangle_path = child(set_path, "mangle");
         if (changed->mangle.ecn != running.mangle.ecn)
@@ -2015,11 +2042,16 @@ void diff_link(const Config &running, const Config &candidate, size_t i, const s
                               fmt::format("link \"{}\" would get a queue discipline: that cannot happen while linkem runs yet "
                                           "(restart linkem with the new configuration)",
                                           a.name)});
-        else if (a.holds_queue() && (key == "queue" || key == "overhead"))
+        else if (a.holds_queue() && key == "overhead")
             errors.push_back({file, where(key), path,
-                              fmt::format("link \"{}\" has a queue discipline: its {} cannot change while linkem runs yet (its held "
-                                          "queue goes on as it was made; restart linkem with the new configuration)",
-                                          a.name, key)});
+                              fmt::format("link \"{}\" has a queue discipline: its overhead cannot change while linkem runs yet (its "
+                                          "held queue goes on as it was made; restart linkem with the new configuration)",
+                                          a.name)});
+        else if (const std::string why = a.holds_queue() && key == "queue" ? held_queue_refusal(a, b) : ""; !why.empty())
+            errors.push_back({file, where(key), path,
+                              fmt::format("link \"{}\" has a queue discipline: {} while linkem runs yet (only the discipline and "
+                                          "its parameters can; restart linkem with the new configuration)",
+                                          a.name, why)});
         else if (key == "mangle" && a.mangle.ecn != b.mangle.ecn)
             errors.push_back({file, where(key), path + ".ecn",
                               fmt::format("ecn cannot change while linkem runs (it decides which frames the ingress parses; it is {})",

@@ -75,6 +75,8 @@ std::optional<PreparedChange> prepare_change(const PipelineRuntime &pipeline, co
         swap->min_delay_ns = plan->min_delay_ns;
         swap->old_min_delay_ns = link->min_delay_ns.load(std::memory_order_relaxed);
         swap->plan = std::move(*plan);
+        swap->new_disciplines = link->model.has_discipline() &&
+                                std::any_of(edit.keys.begin(), edit.keys.end(), [](const auto &kv) { return kv.first == "queue"; });
         if (!owners.empty()) {
             IngressRuntime *in = owners.front();
             auto it = std::find_if(change.pending.begin(), change.pending.end(), [&](const auto &p) { return p->ingress == in; });
@@ -141,7 +143,7 @@ std::vector<LinkEdit> commit_change(PreparedChange &change, std::vector<LinkPlan
         }
         s->link->min_delay_ns.store(s->min_delay_ns, std::memory_order_relaxed);
         std::swap(plans[s->config_index], s->plan);
-        if (s->link->model.has_discipline()) {
+        if (s->link->model.has_discipline() && !s->new_disciplines) {
             // The running plan keeps the discipline instances the link goes on
             // with (LinkModel::change); the change's own, unused, go with it.
             LinkPlan &now = plans[s->config_index], &old = s->plan;
@@ -156,7 +158,7 @@ std::vector<LinkEdit> commit_change(PreparedChange &change, std::vector<LinkPlan
             if (std::find(p->swaps.begin(), p->swaps.end(), s.get()) != p->swaps.end()) owned = true;
         if (!owned) {
             s->offered_at_swap = offered_to_loss(s->link->rx);
-            s->link->model.change(s->params, s->ring);
+            s->link->model.change(s->params, s->ring, s->new_disciplines);
             s->mangle.rng = s->link->mangle.rng;
             std::swap(s->link->mangle, s->mangle);
         }

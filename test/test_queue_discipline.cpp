@@ -289,46 +289,65 @@ TEST_CASE("queue: {discipline: ...}: its forms, printing, and positioned refusal
                Catch::Contains("links[0].queue") && Catch::Contains("no queue model named \"no_such_aqm\""));
 }
 
-TEST_CASE("a running link with a discipline changes its link keys at runtime, not its queue or overhead", "[queue][config]") {
+TEST_CASE("a running link with a discipline changes its link keys and its discipline at runtime, not its held queue's shape",
+          "[queue][config]") {
     const std::string yaml = "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, " +
                              link_fields("cap: 5ms") + "}\n  - {name: ba, from: b, to: a, bandwidth: 8Mbit/s}\n";
     LoadResult loaded = load_config_text(yaml, "t.yaml");
     REQUIRE(loaded.config);
-    const ChangeCandidate ok = load_link_set(*loaded.config, "ab", {"delay=5ms", "bandwidth=4Mbit/s", "loss=1%"});
-    for (const auto &e : ok.errors) UNSCOPED_INFO(e.to_string());
-    CHECK(ok.errors.empty());
-    CHECK(ok.config);
-    const ChangeCandidate queue = load_link_set(*loaded.config, "ab", {"queue={discipline: \"" + fixture_path() + "\", cap: 9ms}"});
-    REQUIRE_FALSE(queue.errors.empty());
-    CHECK_THAT(queue.errors.front().to_string(),
-               Catch::Contains("set:1:1: links[0].queue: link \"ab\" has a queue discipline: its queue cannot change"));
+    const std::string discipline = "queue={discipline: \"" + fixture_path() + "\", ";
+    for (const std::vector<std::string> &ok :
+         {std::vector<std::string>{"delay=5ms", "bandwidth=4Mbit/s", "loss=1%"}, {discipline + "cap: 9ms}"}}) {
+        const ChangeCandidate c = load_link_set(*loaded.config, "ab", ok);
+        for (const auto &e : c.errors) UNSCOPED_INFO(e.to_string());
+        CHECK(c.errors.empty());
+        CHECK(c.config);
+    }
+    // What the held queue was made for: its limit, its ECN parsing; and the overhead.
+    const ChangeCandidate limit = load_link_set(*loaded.config, "ab", {discipline + "cap: 9ms, limit: 10 packets}"});
+    REQUIRE_FALSE(limit.errors.empty());
+    CHECK_THAT(limit.errors.front().to_string(),
+               Catch::Contains("links[0].queue: link \"ab\" has a queue discipline: its limit cannot change while linkem runs yet"));
+    const ChangeCandidate ecn = load_link_set(*loaded.config, "ab", {discipline + "cap: 5ms, ecn: true}"});
+    REQUIRE_FALSE(ecn.errors.empty());
+    CHECK_THAT(ecn.errors.front().to_string(), Catch::Contains("its ecn cannot change"));
+    const ChangeCandidate tail_drop = load_link_set(*loaded.config, "ab", {"queue=100 packets"});
+    REQUIRE_FALSE(tail_drop.errors.empty());
+    CHECK_THAT(tail_drop.errors.front().to_string(), Catch::Contains("it cannot lose its held queue"));
     const ChangeCandidate overhead = load_link_set(*loaded.config, "ab", {"overhead=ethernet"});
     REQUIRE_FALSE(overhead.errors.empty());
     CHECK_THAT(overhead.errors.front().to_string(), Catch::Contains("links[0].overhead: link \"ab\" has a queue discipline: its overhead"));
-    const ChangeCandidate add = load_link_set(*loaded.config, "ba", {"queue={discipline: \"" + fixture_path() + "\", cap: 5ms}"});
+    const ChangeCandidate add = load_link_set(*loaded.config, "ba", {discipline + "cap: 5ms}"});
     REQUIRE_FALSE(add.errors.empty());
     CHECK_THAT(add.errors.front().to_string(), Catch::Contains("link \"ba\" would get a queue discipline"));
     // apply/SIGHUP: the same, from the difference of two files.
     std::string changed = yaml;
     changed.replace(changed.find("cap: 5ms"), 8, "cap: 7ms");
     const ChangeCandidate applied = load_change_text(*loaded.config, changed, "u.yaml");
-    REQUIRE_FALSE(applied.errors.empty());
-    CHECK_THAT(applied.errors.front().to_string(), Catch::Contains("links[0].queue: link \"ab\" has a queue discipline: its queue"));
+    for (const auto &e : applied.errors) UNSCOPED_INFO(e.to_string());
+    CHECK(applied.errors.empty());
+    changed.replace(changed.find("cap: 7ms"), 8, "cap: 7ms, limit: 9 packets");
+    const ChangeCandidate refused = load_change_text(*loaded.config, changed, "u.yaml");
+    REQUIRE_FALSE(refused.errors.empty());
+    CHECK_THAT(refused.errors.front().to_string(),
+               Catch::Contains("u.yaml:3:") && Catch::Contains("links[0].queue: link \"ab\" has a queue discipline: its limit"));
 }
 
-TEST_CASE("a timeline step on a link with a discipline: its link keys load, its queue is refused at its position", "[queue][config]") {
+TEST_CASE("a timeline step on a link with a discipline: its link keys and discipline load, its limit is refused at its position",
+          "[queue][config]") {
     const std::string links = "ports: {a: {device: n0}, b: {device: n1}}\nlinks:\n  - {name: ab, from: a, to: b, " +
                               link_fields("cap: 5ms") + "}\n  - {name: ba, from: b, to: a, bandwidth: 8Mbit/s}\n";
-    LoadResult loaded = load_config_text(links + "timeline:\n  - {at: 1s, link: ab, set: {delay: 5ms, bandwidth: 2Mbit/s}}\n", "t.yaml");
+    const std::string discipline = "queue: {discipline: \"" + fixture_path() + "\", ";
+    LoadResult loaded = load_config_text(
+        links + "timeline:\n  - {at: 1s, link: ab, set: {delay: 5ms, bandwidth: 2Mbit/s, " + discipline + "cap: 1ms}}}\n", "t.yaml");
     for (const auto &e : loaded.errors) UNSCOPED_INFO(e.to_string());
     CHECK(loaded.errors.empty());
-    loaded = load_config_text(
-        links + "timeline:\n  - {at: 1s, link: ab, set: {queue: {discipline: \"" + fixture_path() + "\", cap: 1ms}}}\n", "t.yaml");
+    loaded =
+        load_config_text(links + "timeline:\n  - {at: 1s, link: ab, set: {" + discipline + "cap: 1ms, limit: 5 packets}}}\n", "t.yaml");
     REQUIRE_FALSE(loaded.errors.empty());
     CHECK_THAT(loaded.errors.front().to_string(),
-               Catch::Contains("t.yaml:6:") && Catch::Contains("timeline[0].set.queue: link \"ab\" has a queue discipline"));
-    loaded = load_config_text(
-        links + "timeline:\n  - {at: 1s, link: ba, set: {queue: {discipline: \"" + fixture_path() + "\", cap: 5ms}}}\n", "t.yaml");
+               Catch::Contains("t.yaml:6:") && Catch::Contains("timeline[0].set.queue: link \"ab\" has a queue discipline: its limit"));
+    loaded = load_config_text(links + "timeline:\n  - {at: 1s, link: ba, set: {" + discipline + "cap: 5ms}}}\n", "t.yaml");
     REQUIRE_FALSE(loaded.errors.empty());
     CHECK_THAT(loaded.errors.front().to_string(), Catch::Contains("timeline[0].set.queue: link \"ba\" would get a queue discipline"));
 }

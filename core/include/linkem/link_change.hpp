@@ -61,6 +61,7 @@ struct LinkSwap {
     uint64_t min_delay_ns = 0;      // plan.min_delay_ns
     uint64_t old_min_delay_ns = 0;  // the link's before the change
     uint64_t offered_at_swap = 0;   // the packets its loss model had judged when the change took effect
+    bool new_disciplines = false;   // a disciplined link's queue: changed: its new discipline instances take over
 };
 
 // One ingress port's share of a change: what its thread swaps.
@@ -114,7 +115,7 @@ inline void take_change(IngressRuntime &in, PendingChange *c) {
         if (s->link->model.has_discipline()) [[unlikely]]
             decide_held_before(*s->link, c->effective_ns);
         s->offered_at_swap = offered_to_loss(s->link->rx);
-        s->link->model.change(s->params, s->ring);
+        s->link->model.change(s->params, s->ring, s->new_disciplines);
         s->mangle.rng = s->link->mangle.rng;  // duplicate and reorder draws go on
         std::swap(s->link->mangle, s->mangle);
     }

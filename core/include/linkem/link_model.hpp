@@ -310,12 +310,15 @@ class LinkModel {
     // and the packets still queued (copied into the new ring, oldest first),
     // so new packets queue behind the old ones. A model that is the same as
     // before and has lkm_ext_carry takes over the old instance's state.
-    // A link with a discipline keeps its held queue, its discipline
-    // instances (params.queue and params.scheduler come back as given) and
-    // its limits and overhead; a packet still held takes the bandwidth,
-    // loss and delay in force when its transmission starts.
+    // A link with a discipline keeps its held queue, its limits and its
+    // overhead; a packet still held takes the bandwidth, loss and delay in
+    // force when its transmission starts. Its discipline instances stay
+    // (params.queue and params.scheduler come back as given) unless
+    // new_disciplines: then each queue takes its new instance, which takes
+    // over the old one's state when it is the same plugin with lkm_ext_carry
+    // (the loader lets only the discipline and its parameters change).
     // No allocation, no lock.
-    void change(LinkModelParams &params, std::vector<QueueSlot> &ring);
+    void change(LinkModelParams &params, std::vector<QueueSlot> &ring, bool new_disciplines = false);
     // The ring a change to `params` needs: its own slots, and room for what
     // the current ring may hold (none when the new parameters keep no queue).
     uint64_t queue_ring_for(const LinkModelParams &params) const;
