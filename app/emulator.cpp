@@ -1041,6 +1041,10 @@ ControlReply Emulator::apply_file(const std::string &path) {
 // With control_mutex_ held: prepare, post, wait for every lcore concerned (1 s at most), commit, record.
 ControlReply Emulator::change(ChangeCandidate candidate, const std::string &file_name) {
     if (!candidate.config) return {2, errors_text(candidate.errors), nullptr};
+    // A timeline step posted, or taken by its lcore and not yet committed
+    // (timeline_tick): the running plans and configuration are not yet the
+    // step's, so a change made now would be laid over the wrong ones.
+    if (timeline_change_) return {1, "a change is still pending (a timeline step); try again", nullptr};
     if (candidate.edits.empty()) return {0, "nothing to change: the links already have these values", nullptr};
     std::vector<ConfigError> errors;
     std::optional<PreparedChange> prepared =

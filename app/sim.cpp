@@ -583,7 +583,7 @@ int main(int argc, char **argv) {
         if (next == nullptr) break;
         const uint64_t arrival_ns = next->peek();
         if (!timeline.empty() && !timeline.started()) timeline.start(arrival_ns);  // from: first_packet
-        // Every instant up to this arrival; steps after the last arrival change nothing any packet sees.
+        // Every instant up to this arrival (after the last one, below).
         while (timeline.next_ns() <= arrival_ns)
             if (!take_timeline_step()) return kExitRuntime;
         for (auto &in : pipeline->ingress()) advance_held(*in, arrival_ns);  // queue disciplines: the starts up to now
@@ -608,7 +608,24 @@ int main(int argc, char **argv) {
         admit_burst(*next->ingress, RecordFrames{&next->frames[next->next]}, n, arrival_ns, [arrival_ns] { return arrival_ns; });
         next->next += n;
     }
-    for (auto &in : pipeline->ingress()) advance_held(*in, UINT64_MAX);  // the end of input: held queues drain
+    // The end of input: the held queues drain. A packet still held takes the
+    // parameters in force at its transmission start, so the steps go on while
+    // any queue holds one (as linkem takes them while idle); after that they
+    // change nothing any packet sees.
+    const auto holding = [&] {
+        for (auto &in : pipeline->ingress())
+            for (const LinkRuntime *link : in->held_links)
+                if (link->model.held_packets() != 0) return true;
+        return false;
+    };
+    while (timeline.next_ns() != TimelineCursor::kNone && holding()) {
+        const uint64_t step_ns = timeline.next_ns();
+        for (auto &in : pipeline->ingress()) advance_held(*in, step_ns - 1);
+        release_until(step_ns - 1);
+        if (!holding()) break;
+        if (!take_timeline_step()) return kExitRuntime;
+    }
+    for (auto &in : pipeline->ingress()) advance_held(*in, UINT64_MAX);
     release_until(UINT64_MAX - 1);
     for (size_t e = 0; e < outputs.size(); ++e)
         if (outputs[e].is_open() && !outputs[e].ok()) {

@@ -324,14 +324,12 @@ int lcore_main(void *arg) {
                 advance_held(*in->ingress, upto);
             }
         for (RxPort *in : task.classify_ports) {
-            if (in->ingress->change.load(std::memory_order_relaxed) != nullptr && rte_ring_count(in->handoff) == 0) {
-                const uint64_t at = now_ns(*task.clock);
-                poll_change(*in->ingress, at > kHandoffSlackNs ? at - kHandoffSlackNs : 0);
-            }
-            if (!in->ingress->held_links.empty() && rte_ring_count(in->handoff) == 0) {
-                const uint64_t at = now_ns(*task.clock);
-                advance_held(*in->ingress, at > kHandoffSlackNs ? at - kHandoffSlackNs : 0);
-            }
+            if (rte_ring_count(in->handoff) != 0) continue;
+            // One clock reading for both: the change is taken before the starts at or after its instant are decided.
+            const uint64_t at = now_ns(*task.clock);
+            const uint64_t upto = at > kHandoffSlackNs ? at - kHandoffSlackNs : 0;
+            if (in->ingress->change.load(std::memory_order_relaxed) != nullptr) poll_change(*in->ingress, upto);
+            if (!in->ingress->held_links.empty()) advance_held(*in->ingress, upto);
         }
         if (receiving) {
             for (RxPort *in : task.rx_ports) moved += rx_stage(*in, task);

@@ -1663,11 +1663,6 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
         else if (running.per_flow)
             error(f.key, child(set_path, k),
                   fmt::format("link \"{}\" is a per-flow template: its keys cannot change while linkem runs yet", running.name));
-        else if (running.holds_queue() && k == "overhead")
-            error(f.key, child(set_path, k),
-                  fmt::format("link \"{}\" has a queue discipline: its overhead cannot change while linkem runs yet (its held "
-                              "queue goes on as it was made)",
-                              running.name));
     }
     if (errors_.size() != errors_before) return std::nullopt;
     // The link's own mapping with the set's keys laid over it, loaded as a link (its errors under the set's path).
@@ -1681,6 +1676,11 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
     if (auto it = keys.find("queue"); it != keys.end() && !running.holds_queue() && changed->holds_queue())
         error(it->second.value, child(set_path, "queue"),
               fmt::format("link \"{}\" would get a queue discipline: that cannot happen while linkem runs yet", running.name));
+    if (auto it = keys.find("overhead"); it != keys.end() && running.holds_queue() && changed->overhead_bytes != running.overhead_bytes)
+        error(it->second.value, child(set_path, "overhead"),
+              fmt::format("link \"{}\" has a queue discipline: its overhead cannot change while linkem runs yet (its held queue "
+                          "goes on as it was made)",
+                          running.name));
     if (auto it = keys.find("queue"); it != keys.end() && running.holds_queue())
         if (const std::string why = held_queue_refusal(running, *changed); !why.empty())
             error(it->second.value, child(set_path, "queue"),

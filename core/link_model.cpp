@@ -148,7 +148,9 @@ void LinkModel::change(LinkModelParams &params, std::vector<QueueSlot> &ring, bo
         // Each queue takes its new discipline instance, carrying the old one's state.
         const bool scheduled = p_.scheduler.queues != 0;
         for (uint32_t i = 0; i < queues_.size(); ++i) {
-            const ModelRef &next = scheduled ? params.scheduler.disciplines.at(i) : params.queue;
+            const ModelRef next = !scheduled                                ? params.queue
+                                  : i < params.scheduler.disciplines.size() ? params.scheduler.disciplines[i]
+                                                                            : ModelRef{};
             const ModelRef &now = queues_[i].discipline;
             if (next && now && next.carry != nullptr && next.model == now.model) next.carry(next.state, now.state);
             queues_[i].discipline = next;

@@ -339,7 +339,8 @@ TEST_CASE("a timeline step on a link with a discipline: its link keys and discip
                               link_fields("cap: 5ms") + "}\n  - {name: ba, from: b, to: a, bandwidth: 8Mbit/s}\n";
     const std::string discipline = "queue: {discipline: \"" + fixture_path() + "\", ";
     LoadResult loaded = load_config_text(
-        links + "timeline:\n  - {at: 1s, link: ab, set: {delay: 5ms, bandwidth: 2Mbit/s, " + discipline + "cap: 1ms}}}\n", "t.yaml");
+        links + "timeline:\n  - {at: 1s, link: ab, set: {delay: 5ms, bandwidth: 2Mbit/s, overhead: none, " + discipline + "cap: 1ms}}}\n",
+        "t.yaml");
     for (const auto &e : loaded.errors) UNSCOPED_INFO(e.to_string());
     CHECK(loaded.errors.empty());
     loaded =

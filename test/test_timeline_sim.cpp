@@ -113,3 +113,34 @@ TEST_CASE("linkem-sim: a timeline from: first_packet counts from the first arriv
         }
     }
 }
+
+TEST_CASE("linkem-sim: a step after the last arrival still reaches the packets a discipline holds", "[sim][queue]") {
+    TempDir dir;
+    // 100 frames of 1000 bytes 1 us apart into 1 Mbit/s (8 ms each): at the
+    // step, at 100 ms, most still wait in codel's queue (a target no packet
+    // reaches: it drops nothing); from then each takes 80 us (100 Mbit/s).
+    constexpr uint32_t kCount = 100;
+    std::vector<TraceRecord> in;
+    for (uint32_t i = 0; i < kCount; ++i) in.push_back({kT0 + i * 1'000, sequenced_frame(i, 1000)});
+    write_trace((dir / "in.pcap").string(), in, true);
+    const std::string config = dir.write("tl.yaml",
+                                         "ports: {a: {device: net_null0}, b: {device: net_null1}}\n"
+                                         "links:\n  - {name: ab, from: a, to: b, bandwidth: 1Mbit/s, overhead: none, "
+                                         "queue: {discipline: codel, target: 10s, interval: 100s}}\n"
+                                         "timeline:\n  - {at: 100ms, link: ab, set: {bandwidth: 100Mbit/s}}\n");
+    const Run run = sim(config + " --in " + (dir / "in.pcap").string() + " --out " + (dir / "out.pcap").string());
+    INFO(run.output);
+    REQUIRE(run.status == 0);
+    CHECK_THAT(run.output, Catch::Contains("change 1 at +100ms"));
+    const std::vector<TraceRecord> out = read_trace((dir / "out.pcap").string());
+    REQUIRE(out.size() == kCount);
+    uint64_t exit = 0;
+    for (uint32_t k = 0; k < kCount; ++k) {
+        const uint64_t start = std::max<uint64_t>(exit, k * 1'000);
+        exit = start + (start < 100'000'000 ? 8'000'000 : 80'000);
+        INFO("packet " << k);
+        CHECK(sequence_of(out[k].bytes) == k);
+        CHECK(out[k].time_ns - kT0 == exit);
+    }
+    CHECK(exit < 112'000'000);  // 13 packets at the old rate, 87 at the new
+}

@@ -138,9 +138,9 @@ def drift_ppm(records, seqs, offsets):
 
 def fitted_rate_ppm(records, captured, seqs):
     """The sender's clock rate against the trace's: the least-squares slope of
-    capture time on recorded time, less one, in ppm. Unlike the drift (the last
-    packet's offset over the span, both relative to the first packet), one late
-    packet at either end moves it little."""
+    capture time on recorded time, less one, in ppm. Unlike the last packet's
+    offset over the span (both relative to the first packet), one late packet
+    at either end moves it little."""
     xs = [records[s][0] for s in seqs]
     ys = [captured[s] for s in seqs]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
