@@ -143,6 +143,14 @@ std::string held_queue_refusal(const Link &a, const Link &b) {
     return "";
 }
 
+// The refusal of a change to what a running disciplined link's held queue was made for.
+std::string held_queue_message(const std::string &link_name, const std::string &why) {
+    return fmt::format(
+        "link \"{}\" has a queue discipline: {} while linkem runs yet (only the discipline and its parameters can; "
+        "restart linkem with the new configuration)",
+        link_name, why);
+}
+
 SourcePos pos_of(const YAML::Node &node) {
     const YAML::Mark m = node.Mark();
     if (m.line < 0 || m.column < 0) return {};
@@ -1677,16 +1685,10 @@ std::optional<TimelineStep> Loader::load_timeline_step(const YAML::Node &node, c
         error(it->second.value, child(set_path, "queue"),
               fmt::format("link \"{}\" would get a queue discipline: that cannot happen while linkem runs yet", running.name));
     if (auto it = keys.find("overhead"); it != keys.end() && running.holds_queue() && changed->overhead_bytes != running.overhead_bytes)
-        error(it->second.value, child(set_path, "overhead"),
-              fmt::format("link \"{}\" has a queue discipline: its overhead cannot change while linkem runs yet (its held queue "
-                          "goes on as it was made)",
-                          running.name));
+        error(it->second.value, child(set_path, "overhead"), held_queue_message(running.name, "its overhead cannot change"));
     if (auto it = keys.find("queue"); it != keys.end() && running.holds_queue())
         if (const std::string why = held_queue_refusal(running, *changed); !why.empty())
-            error(it->second.value, child(set_path, "queue"),
-                  fmt::format("link \"{}\" has a queue discipline: {} while linkem runs yet (only the discipline and its "
-                              "parameters can)",
-                              running.name, why));
+            error(it->second.value, child(set_path, "queue"), held_queue_message(running.name, why));
     if (auto it = keys.find("mangle"); it != keys.end()) {
         const std::string mangle_path = child(set_path, "mangle");
         if (changed->mangle.ecn != running.mangle.ecn)
@@ -2043,15 +2045,9 @@ void diff_link(const Config &running, const Config &candidate, size_t i, const s
                                           "(restart linkem with the new configuration)",
                                           a.name)});
         else if (a.holds_queue() && key == "overhead")
-            errors.push_back({file, where(key), path,
-                              fmt::format("link \"{}\" has a queue discipline: its overhead cannot change while linkem runs yet (its "
-                                          "held queue goes on as it was made; restart linkem with the new configuration)",
-                                          a.name)});
+            errors.push_back({file, where(key), path, held_queue_message(a.name, "its overhead cannot change")});
         else if (const std::string why = a.holds_queue() && key == "queue" ? held_queue_refusal(a, b) : ""; !why.empty())
-            errors.push_back({file, where(key), path,
-                              fmt::format("link \"{}\" has a queue discipline: {} while linkem runs yet (only the discipline and "
-                                          "its parameters can; restart linkem with the new configuration)",
-                                          a.name, why)});
+            errors.push_back({file, where(key), path, held_queue_message(a.name, why)});
         else if (key == "mangle" && a.mangle.ecn != b.mangle.ecn)
             errors.push_back({file, where(key), path + ".ecn",
                               fmt::format("ecn cannot change while linkem runs (it decides which frames the ingress parses; it is {})",

@@ -75,7 +75,7 @@ std::optional<PreparedChange> prepare_change(const PipelineRuntime &pipeline, co
         swap->min_delay_ns = plan->min_delay_ns;
         swap->old_min_delay_ns = link->min_delay_ns.load(std::memory_order_relaxed);
         swap->plan = std::move(*plan);
-        swap->new_disciplines = link->model.has_discipline() && (swap->params.queue || !swap->params.scheduler.disciplines.empty()) &&
+        swap->new_disciplines = link->model.has_discipline() &&
                                 std::any_of(edit.keys.begin(), edit.keys.end(), [](const auto &kv) { return kv.first == "queue"; });
         if (!owners.empty()) {
             IngressRuntime *in = owners.front();

@@ -144,24 +144,22 @@ void LinkModel::change(LinkModelParams &params, std::vector<QueueSlot> &ring, bo
     for (auto [now, next] :
          {std::pair{&p_.bandwidth, &params.bandwidth}, std::pair{&p_.loss, &params.loss}, std::pair{&p_.delay, &params.delay}})
         if (*next && next->carry != nullptr && next->model == now->model && now->state != nullptr) next->carry(next->state, now->state);
-    if (!pool_.empty() && new_disciplines) {
-        // Each queue takes its new discipline instance, carrying the old one's state.
-        const bool scheduled = p_.scheduler.queues != 0;
-        for (uint32_t i = 0; i < queues_.size(); ++i) {
-            const ModelRef next = !scheduled                                ? params.queue
-                                  : i < params.scheduler.disciplines.size() ? params.scheduler.disciplines[i]
-                                                                            : ModelRef{};
-            const ModelRef &now = queues_[i].discipline;
-            if (next && now && next.carry != nullptr && next.model == now.model) next.carry(next.state, now.state);
-            queues_[i].discipline = next;
+    if (!pool_.empty()) {  // a held queue: it goes on, with its limits and overhead (the loader refuses changes of them)
+        if (new_disciplines) {
+            // Each queue takes its new discipline instance, carrying the old one's state.
+            const bool scheduled = p_.scheduler.queues != 0;
+            for (uint32_t i = 0; i < queues_.size(); ++i) {
+                const ModelRef next = !scheduled                                ? params.queue
+                                      : i < params.scheduler.disciplines.size() ? params.scheduler.disciplines[i]
+                                                                                : ModelRef{};
+                const ModelRef &now = queues_[i].discipline;
+                if (next && now && next.carry != nullptr && next.model == now.model) next.carry(next.state, now.state);
+                queues_[i].discipline = next;
+            }
+        } else {  // the same disciplines go on (the new ones, made for the same configuration, go back unused)
+            std::swap(params.queue, p_.queue);
+            std::swap(params.scheduler, p_.scheduler);
         }
-    } else if (!pool_.empty()) {
-        // A disciplined link's held queue goes on with its disciplines
-        // (the new ones, made for the same configuration, go back unused).
-        std::swap(params.queue, p_.queue);
-        std::swap(params.scheduler, p_.scheduler);
-    }
-    if (!pool_.empty()) {  // the loader refuses a change of the limits or the overhead here
         params.queue_limit_packets = p_.queue_limit_packets;
         params.queue_limit_bytes = p_.queue_limit_bytes;
         params.overhead_bytes = p_.overhead_bytes;
